@@ -1,0 +1,1 @@
+"""Transport layer: gRPC servicers, interceptors and proto <-> domain conversion."""

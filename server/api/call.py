@@ -1,0 +1,65 @@
+"""Per-call response facts that only the server knows.
+
+A servicer says what REST should answer (201 Created, the human message,
+extra headers) through `current()`; the error/metadata interceptor sends it as
+response metadata and Envoy builds the REST envelope from it. gRPC callers
+see plain resources plus these harmless metadata keys.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+
+@dataclass
+class CallInfo:
+    """What the current RPC wants to tell the REST edge."""
+
+    method: str
+    request_id: str
+    http_status: int = 200
+    message: str = "OK"
+    headers: dict[str, str] = field(default_factory=dict)
+    pagination: dict[str, object] | None = None
+    raw: bool = False
+
+    def created(self, message: str) -> None:
+        self.http_status, self.message = 201, message
+
+    def accepted(self, message: str) -> None:
+        self.http_status, self.message = 202, message
+
+    def ok(self, message: str) -> None:
+        self.http_status, self.message = 200, message
+
+    def initial_metadata(self) -> list[tuple[str, str]]:
+        pairs = [
+            ("x-request-id", self.request_id),
+            ("x-bank-http-status", str(self.http_status)),
+            ("x-bank-message", quote(self.message, safe="")),
+        ]
+        if self.pagination is not None:
+            pairs.append(("x-bank-pagination", json.dumps(self.pagination, separators=(",", ":"))))
+        if self.raw:
+            pairs.append(("x-bank-raw", "1"))
+        pairs.extend((k.lower(), v) for k, v in self.headers.items())
+        return pairs
+
+
+_current: contextvars.ContextVar[CallInfo] = contextvars.ContextVar("call_info")
+
+
+def current() -> CallInfo:
+    """The CallInfo of the RPC running on this thread."""
+    return _current.get()
+
+
+def begin(method: str, request_id: str) -> contextvars.Token[CallInfo]:
+    return _current.set(CallInfo(method=method, request_id=request_id))
+
+
+def end(token: contextvars.Token[CallInfo]) -> None:
+    _current.reset(token)

@@ -1,0 +1,154 @@
+"""Cross-cutting concerns, written once: request ids, the error model, logs.
+
+`CallInterceptor` wraps every unary `backoffice.v1` method:
+- takes the request id from `x-request-id` metadata (Envoy always sends one)
+  or makes one, and echoes it;
+- sends the per-call REST facts (`server.api.call.CallInfo`) as initial
+  metadata on success;
+- turns a `BankError` into `google.rpc.Status` + `ErrorInfo` (+ `BadRequest`
+  when a field is named) with the REST facts in trailing metadata, and any
+  other exception into INTERNAL without internals;
+- logs one structured line per call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, NamedTuple
+from urllib.parse import quote
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from server import logs
+from server.api import call
+from server.domain import errors
+
+log = logging.getLogger("server.rpc")
+
+SERVICE_PREFIX = "/backoffice.v1."
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class _AbortStatus(NamedTuple):
+    """A `grpc.Status` carrying our trailing metadata."""
+
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple[tuple[str, str | bytes], ...]
+
+
+def _request_id(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
+    for key, value in metadata or ():
+        if key == "x-request-id" and isinstance(value, str) and _REQUEST_ID_RE.match(value):
+            return value
+    return str(uuid.uuid4())
+
+
+def to_rpc_status(error: errors.BankError) -> status_pb2.Status:
+    """The `google.rpc.Status` clients read an error from."""
+    info = error_details_pb2.ErrorInfo(
+        reason=error.reason, domain=errors.ERROR_DOMAIN, metadata=error.metadata
+    )
+    details = [info]
+    if error.field:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=error.field, description=error.message
+                    )
+                ]
+            )
+        )
+    packed = []
+    for detail in details:
+        holder = any_pb2.Any()
+        holder.Pack(detail)
+        packed.append(holder)
+    return status_pb2.Status(
+        code=code_pb2.Code.Value(error.grpc_status), message=error.message, details=packed
+    )
+
+
+def _abort_status(error: errors.BankError, info: call.CallInfo) -> _AbortStatus:
+    rich = to_rpc_status(error)
+    trailing: list[tuple[str, str | bytes]] = [
+        ("grpc-status-details-bin", rich.SerializeToString()),
+        ("x-request-id", info.request_id),
+        ("x-bank-http-status", str(error.http_status)),
+        ("x-bank-error-code", error.reason),
+        ("x-bank-error-message", quote(error.message, safe="")),
+    ]
+    if error.details:
+        trailing.append(("x-bank-error-details", quote(error.details, safe="")))
+    if error.field:
+        trailing.append(("x-bank-error-field", quote(error.field, safe="")))
+    trailing.extend((k.lower(), v) for k, v in info.headers.items())
+    return _AbortStatus(grpc.StatusCode[error.grpc_status], error.message, tuple(trailing))
+
+
+def _wrap(method: str, behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        request_id = _request_id(context.invocation_metadata())
+        token = call.begin(method, request_id)
+        log_token = logs.request_id_var.set(request_id)
+        started = time.perf_counter()
+        outcome = "OK"
+        try:
+            try:
+                response = behavior(request, context)
+            except errors.BankError as exc:
+                raise exc
+            except NotImplementedError:
+                # The generated base servicer raises this for RPCs that are
+                # declared in the protos but not built yet.
+                raise errors.NotImplementedYet(
+                    f"{method.rsplit('/', 1)[-1]} is not implemented yet",
+                    metadata={"method": method},
+                ) from None
+            except Exception:
+                log.exception("unhandled error", extra={"method": method})
+                raise errors.InternalError() from None
+            context.send_initial_metadata(call.current().initial_metadata())
+            return response
+        except errors.BankError as exc:
+            outcome = exc.reason
+            context.abort_with_status(_abort_status(exc, call.current()))
+        finally:
+            log.info(
+                "rpc",
+                extra={
+                    "method": method,
+                    "outcome": outcome,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            logs.request_id_var.reset(log_token)
+            call.end(token)
+
+    return handle
+
+
+class CallInterceptor(grpc.ServerInterceptor):
+    """Request ids, error model and per-call logs for every API method."""
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method  # type: ignore[attr-defined]
+        if handler is None or not method.startswith(SERVICE_PREFIX) or handler.unary_unary is None:
+            return handler
+        return grpc.unary_unary_rpc_method_handler(
+            _wrap(method, handler.unary_unary),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

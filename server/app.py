@@ -1,0 +1,109 @@
+"""Wiring: settings, database, servicers, health, reflection, shutdown."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import signal
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from types import FrameType
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+import backoffice.v1
+from server import logs
+from server.api.interceptors import CallInterceptor
+from server.api.sandbox import SandboxServicer
+from server.config import Settings
+from server.store import db as store_db
+
+log = logging.getLogger("server")
+
+# Services built so far, by proto service name. Every other service in the
+# protos is served by its generated base class, which answers UNIMPLEMENTED
+# (REST: 501 NOT_IMPLEMENTED) until it is built.
+IMPLEMENTED: dict[str, Callable[[Settings], Any]] = {
+    "SandboxService": SandboxServicer,
+}
+
+
+def _generated_services() -> dict[str, tuple[type, Callable[[Any, grpc.Server], None], str]]:
+    """name -> (generated base servicer, add_..._to_server, full name), from gen/."""
+    found: dict[str, tuple[type, Callable[[Any, grpc.Server], None], str]] = {}
+    for info in pkgutil.iter_modules(backoffice.v1.__path__):
+        if not info.name.endswith("_pb2_grpc"):
+            continue
+        grpc_module = importlib.import_module(f"backoffice.v1.{info.name}")
+        pb_module = importlib.import_module(f"backoffice.v1.{info.name.removesuffix('_grpc')}")
+        for name, service in pb_module.DESCRIPTOR.services_by_name.items():
+            base = getattr(grpc_module, f"{name}Servicer")
+            add = getattr(grpc_module, f"add_{name}Servicer_to_server")
+            found[name] = (base, add, service.full_name)
+    return found
+
+
+def build_server(settings: Settings) -> tuple[grpc.Server, health.HealthServicer]:
+    server = grpc.server(
+        futures.ThreadPoolExecutor(
+            max_workers=settings.worker_threads, thread_name_prefix="rpc"
+        ),
+        interceptors=[CallInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+            ("grpc.so_reuseport", 1),
+        ],
+    )
+    full_names = []
+    for name, (base, add, full_name) in sorted(_generated_services().items()):
+        factory = IMPLEMENTED.get(name)
+        add(factory(settings) if factory else base(), server)
+        full_names.append(full_name)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for full_name in ["", *full_names]:
+        health_servicer.set(full_name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        [*full_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
+    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    return server, health_servicer
+
+
+def open_store(settings: Settings) -> None:
+    store_db.bind(
+        store_db.open_database(
+            settings.database_url, settings.sqlite_path, pool_size=settings.worker_threads
+        )
+    )
+
+
+def serve(settings: Settings) -> None:
+    """Runs the gRPC server until SIGTERM/SIGINT; in-flight calls then finish."""
+    logs.configure(settings.log_level)
+    open_store(settings)
+    server, health_servicer = build_server(settings)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("shutting down", extra={"signal": signal.Signals(signum).name})
+        health_servicer.enter_graceful_shutdown()
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server.start()
+    log.info(
+        "serving",
+        extra={"grpc": f"{settings.host}:{settings.grpc_port}", "mode": settings.mode,
+               "database": "postgresql" if store_db.is_postgres() else "sqlite"},
+    )
+    stopping.wait()
+    server.stop(settings.shutdown_grace_seconds).wait()
+    store_db.database.close()
+    log.info("stopped")

@@ -1,0 +1,79 @@
+"""Configuration, read once from environment variables.
+
+Every setting has a local default so that `make run` needs no configuration;
+see the README for the full table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODES = ("sandbox", "production")
+
+
+class ConfigError(ValueError):
+    """A setting in the environment cannot be used."""
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process settings. Ports are plain TCP ports on `host`."""
+
+    mode: str
+    host: str
+    grpc_port: int
+    http_port: int
+    https_port: int
+    envoy_admin_port: int
+    database_url: str
+    data_dir: Path
+    worker_threads: int
+    shutdown_grace_seconds: int
+    log_level: str
+
+    @property
+    def sandbox(self) -> bool:
+        return self.mode == "sandbox"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "backoffice.sqlite3"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        mode = env.get("BANK_MODE", "sandbox").strip().lower() or "sandbox"
+        if mode not in MODES:
+            raise ConfigError(f"BANK_MODE must be one of {', '.join(MODES)}, got {mode!r}")
+        database_url = env.get("DATABASE_URL", "").strip()
+        if database_url and not database_url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ConfigError("DATABASE_URL must be postgresql://... or sqlite:///path (or unset)")
+        return cls(
+            mode=mode,
+            host=env.get("BANK_HOST", "127.0.0.1").strip() or "127.0.0.1",
+            grpc_port=_int(env, "GRPC_PORT", 50051, 1, 65535),
+            http_port=_int(env, "HTTP_PORT", 8080, 1, 65535),
+            https_port=_int(env, "HTTPS_PORT", 8443, 1, 65535),
+            envoy_admin_port=_int(env, "ENVOY_ADMIN_PORT", 9901, 1, 65535),
+            database_url=database_url,
+            data_dir=Path(env.get("BANK_DATA_DIR", "").strip() or REPO_ROOT / "var"),
+            worker_threads=_int(env, "BANK_WORKER_THREADS", 16, 1, 256),
+            shutdown_grace_seconds=_int(env, "BANK_SHUTDOWN_GRACE_SECONDS", 10, 0, 300),
+            log_level=(env.get("BANK_LOG_LEVEL", "INFO").strip().upper() or "INFO"),
+        )

@@ -1,0 +1,208 @@
+"""Starts the whole stack: the gRPC server and Envoy in front of it.
+
+`Stack` is shared by `make run` and by the test suite, so the tests exercise
+exactly what users run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from server import gateway
+from server.config import REPO_ROOT, Settings
+
+DESCRIPTOR_SET = REPO_ROOT / "gen" / "backoffice.binpb"
+LUA_FILTER = REPO_ROOT / "envoy" / "envelope.lua"
+START_TIMEOUT_SECONDS = 30.0
+
+
+def envoy_binary() -> str:
+    beside = Path(sys.executable).with_name("envoy")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("envoy")
+    if not found:
+        raise RuntimeError("envoy not found: run `make install`")
+    return found
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process see `settings`."""
+    env = dict(os.environ)
+    env.update(
+        BANK_MODE=settings.mode,
+        BANK_HOST=settings.host,
+        GRPC_PORT=str(settings.grpc_port),
+        HTTP_PORT=str(settings.http_port),
+        HTTPS_PORT=str(settings.https_port),
+        ENVOY_ADMIN_PORT=str(settings.envoy_admin_port),
+        DATABASE_URL=settings.database_url,
+        BANK_DATA_DIR=str(settings.data_dir),
+        BANK_WORKER_THREADS=str(settings.worker_threads),
+        BANK_LOG_LEVEL=settings.log_level,
+    )
+    return env
+
+
+def wait_for_port(host: str, port: int, deadline: float) -> None:
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on {host}:{port}") from None
+            time.sleep(0.05)
+
+
+def wait_for_health(target: str, deadline: float) -> None:
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gRPC server at {target} did not become healthy")
+            time.sleep(0.05)
+
+
+@dataclass
+class Stack:
+    """The gRPC server and Envoy as child processes."""
+
+    settings: Settings
+    log_dir: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{self.settings.host}:{self.settings.grpc_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.http_port}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://{self.settings.host}:{self.settings.https_port}"
+
+    def start(self) -> Stack:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        self._spawn("server", [sys.executable, "-m", "server", "serve"])
+        wait_for_health(self.grpc_target, deadline)
+        config_path = self.write_envoy_config()
+        self._spawn(
+            "envoy",
+            [envoy_binary(), "-c", str(config_path), "--disable-hot-restart", "--log-level", "warn"],
+        )
+        wait_for_port(self.settings.host, self.settings.http_port, deadline)
+        wait_for_port(self.settings.host, self.settings.https_port, deadline)
+        return self
+
+    def write_envoy_config(self) -> Path:
+        cert, key = gateway.ensure_dev_certificate(self.settings.data_dir / "tls")
+        path = self.settings.data_dir / f"envoy-{self.settings.http_port}.yaml"
+        gateway.write_envoy_config(
+            path,
+            http_port=self.settings.http_port,
+            https_port=self.settings.https_port,
+            admin_port=self.settings.envoy_admin_port,
+            grpc_port=self.settings.grpc_port,
+            descriptor_set=DESCRIPTOR_SET,
+            cert=cert,
+            key=key,
+            lua_path=LUA_FILTER,
+            services=gateway.service_names(DESCRIPTOR_SET),
+            host=self.settings.host,
+        )
+        return path
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log_file = (self.log_dir / f"{name}.log").open("ab")
+        self.processes.append(
+            subprocess.Popen(
+                argv, cwd=REPO_ROOT, env=settings_env(self.settings),
+                stdout=log_file, stderr=subprocess.STDOUT,
+            )
+        )
+
+    def stop(self) -> None:
+        """SIGTERM (graceful) to each process, newest first; SIGKILL after 15 s."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def alive(self) -> bool:
+        return all(process.poll() is None for process in self.processes)
+
+
+def banner(stack: Stack) -> str:
+    s = stack.settings
+    return f"""
+Banking back office is running ({s.mode} mode, {'PostgreSQL' if s.database_url else 'SQLite ' + str(s.sqlite_path)})
+
+  REST (Envoy)     {stack.http_url}          e.g. curl {stack.http_url}/v1/sandbox/clock
+  REST over TLS    {stack.https_url}         (TLS 1.3 only, self-signed: curl -k)
+  gRPC             {stack.grpc_target}         grpcurl -plaintext {stack.grpc_target} list
+  Envoy admin      http://127.0.0.1:{s.envoy_admin_port}
+  Logs             {stack.log_dir}
+
+Sandbox credentials
+  OAuth client     sandbox-client / sandbox-secret (all scopes)
+                   sandbox-limited / sandbox-limited-secret (production rate limits)
+  Customers        alice@example.com / alice-password, bob@example.com / bob-password
+  Staff            admin@example.com / admin-password (ADMIN)
+
+Ctrl-C stops both processes.
+"""
+
+
+def run(settings: Settings) -> int:
+    from server.__main__ import setup
+
+    print("Preparing the database...", flush=True)
+    setup(settings)
+    stack = Stack(settings, settings.data_dir / "logs")
+    stopping = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start()
+        print(banner(stack), flush=True)
+        while not stopping and stack.alive():
+            time.sleep(0.2)
+        if not stopping:
+            print(f"a process exited; see {stack.log_dir}", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        print("Stopping...", flush=True)
+        stack.stop()

@@ -1,0 +1,1 @@
+"""Persistence: peewee models, queries and numbered migrations."""

@@ -1,0 +1,106 @@
+"""Writing journal transactions: balanced postings and balances in one go.
+
+Callers run inside `database.atomic()`. Accounts are locked in sorted id
+order (so two movements over the same accounts never deadlock) and balances
+move through SQL expressions, never read-modify-write in Python.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.store.db import database, is_postgres
+from server.store.models import Account, LedgerTransaction, Posting
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One posting to write: `amount_minor` > 0 raises the account's balance."""
+
+    account_id: str
+    amount_minor: int
+    currency: str
+
+
+def assert_balanced(legs: Sequence[Leg]) -> None:
+    """Programmer check: two or more non-zero legs summing to zero per currency."""
+    assert len(legs) >= 2, "a journal transaction needs two or more postings"
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        assert leg.amount_minor != 0, "a posting moves money"
+        totals[leg.currency] += leg.amount_minor
+    assert all(total == 0 for total in totals.values()), f"unbalanced postings: {dict(totals)}"
+
+
+def lock_accounts(account_ids: Iterable[str]) -> dict[str, Account]:
+    """Locks the accounts (sorted order) for this DB transaction and returns them."""
+    ordered = sorted(set(account_ids))
+    query = Account.select().where(Account.id.in_(ordered)).order_by(Account.id)
+    if is_postgres():
+        query = query.for_update()
+    return {account.id: account for account in query}
+
+
+def post(
+    *,
+    transaction_id: str,
+    number: str,
+    type_: str,
+    status: str,
+    currency: str,
+    amount_minor: int,
+    legs: Sequence[Leg],
+    now: datetime,
+    description: str = "",
+    reference: str = "",
+    fee_minor: int = 0,
+    details: dict[str, object] | None = None,
+) -> LedgerTransaction:
+    """Writes the transaction, its postings and the balance updates."""
+    assert_balanced(legs)
+    row = LedgerTransaction.create(
+        id=transaction_id,
+        number=number,
+        type=type_,
+        status=status,
+        currency=currency,
+        amount_minor=amount_minor,
+        fee_minor=fee_minor,
+        description=description,
+        reference=reference,
+        details=json.dumps(details or {}, sort_keys=True),
+        created_at=now,
+        completed_at=now if status == "COMPLETED" else None,
+    )
+    for leg in sorted(legs, key=lambda item: item.account_id):
+        balance_after = (
+            Account.update(
+                balance_minor=Account.balance_minor + leg.amount_minor, updated_at=now
+            )
+            .where(Account.id == leg.account_id)
+            .returning(Account.balance_minor)
+            .execute()
+        )
+        balance = _single_balance(balance_after, leg.account_id)
+        Posting.create(
+            transaction=transaction_id,
+            account=leg.account_id,
+            currency=leg.currency,
+            amount_minor=leg.amount_minor,
+            balance_after_minor=balance,
+            created_at=now,
+        )
+    return row
+
+
+def _single_balance(cursor: object, account_id: str) -> int:
+    rows = list(cursor)  # type: ignore[call-overload]
+    assert len(rows) == 1, f"account {account_id} missing"
+    return int(rows[0].balance_minor)
+
+
+__all__ = ["Leg", "assert_balanced", "database", "lock_accounts", "post"]

@@ -1,0 +1,146 @@
+"""peewee models over the tables the migrations create.
+
+The migrations own the schema; these models only map it (no create_table).
+Money columns are integer minor units (`*_minor`).
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from server.store.db import database
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    email = peewee.TextField(unique=True)
+    name = peewee.TextField()
+    password_hash = peewee.TextField()
+    role = peewee.TextField()
+    status = peewee.TextField()
+    phone = peewee.TextField(null=True)
+    date_of_birth = peewee.TextField(null=True)
+    tax_id = peewee.TextField(null=True)
+    address = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField()
+    updated_at = peewee.DateTimeField()
+    last_login_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "users"
+
+
+class OAuthClient(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    name = peewee.TextField()
+    secret_hash = peewee.TextField()
+    scopes = peewee.TextField()
+    grant_types = peewee.TextField()
+    redirect_uris = peewee.TextField()
+    rate_limits = peewee.TextField()
+    ip_allowlist = peewee.TextField()
+    require_signing = peewee.BooleanField()
+    sandbox = peewee.BooleanField()
+    active = peewee.BooleanField()
+    created_at = peewee.DateTimeField()
+    updated_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "oauth_clients"
+
+
+class Account(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    account_number = peewee.TextField(unique=True)
+    kind = peewee.TextField()
+    code = peewee.TextField(null=True, unique=True)
+    type = peewee.TextField()
+    currency = peewee.TextField()
+    owner = peewee.ForeignKeyField(User, column_name="owner_id", null=True, lazy_load=False)
+    name = peewee.TextField()
+    status = peewee.TextField()
+    balance_minor = peewee.BigIntegerField()
+    held_minor = peewee.BigIntegerField()
+    overdraft_limit_minor = peewee.BigIntegerField()
+    freeze_reason = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField()
+    updated_at = peewee.DateTimeField()
+    closed_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "accounts"
+
+
+class LedgerTransaction(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    number = peewee.TextField(unique=True)
+    type = peewee.TextField()
+    status = peewee.TextField()
+    currency = peewee.TextField()
+    amount_minor = peewee.BigIntegerField()
+    fee_minor = peewee.BigIntegerField()
+    description = peewee.TextField()
+    reference = peewee.TextField()
+    details = peewee.TextField()
+    created_at = peewee.DateTimeField()
+    completed_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "ledger_transactions"
+
+
+class Posting(BaseModel):
+    id = peewee.AutoField()
+    transaction = peewee.ForeignKeyField(
+        LedgerTransaction, column_name="transaction_id", lazy_load=False
+    )
+    account = peewee.ForeignKeyField(Account, column_name="account_id", lazy_load=False)
+    currency = peewee.TextField()
+    amount_minor = peewee.BigIntegerField()
+    balance_after_minor = peewee.BigIntegerField()
+    created_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "postings"
+
+
+class Payee(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    owner = peewee.ForeignKeyField(User, column_name="owner_id", null=True, lazy_load=False)
+    name = peewee.TextField()
+    type = peewee.TextField()
+    account_number = peewee.TextField()
+    category = peewee.TextField()
+    address = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField()
+    deleted_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "payees"
+
+
+class OutboxEvent(BaseModel):
+    id = peewee.AutoField()
+    event_id = peewee.TextField(unique=True)
+    type = peewee.TextField()
+    aggregate_id = peewee.TextField()
+    payload = peewee.TextField()
+    created_at = peewee.DateTimeField()
+    published_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "outbox_events"
+
+
+class Setting(BaseModel):
+    key = peewee.TextField(primary_key=True)
+    value = peewee.TextField()
+
+    class Meta:
+        table_name = "settings"

@@ -1,0 +1,1 @@
+"""Shared test helpers: stack start-up, clients, factories."""
