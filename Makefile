@@ -61,9 +61,7 @@ run: $(STAMP) ## Start the gRPC server and Envoy on SQLite with sandbox data (Ct
 	@$(PY) -m server run
 
 .PHONY: test
-test: $(STAMP) gen-check ## Lint protos, then run the test suite (SQLite and PostgreSQL)
-	@$(BUF) lint
-	@$(BUF) format -d --exit-code
+test: $(STAMP) gen-check lint ## Check gen/ and lint, then run the test suite (SQLite and PostgreSQL)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 PYTEST_ARGS ?=
 

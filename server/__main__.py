@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the gRPC server (no Envoy)")
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("load-sandbox", help="load the sandbox data (idempotent)")
-    sub.add_parser("setup", help="migrate, create internal accounts, load sandbox data in sandbox mode")
+    sub.add_parser(
+        "setup", help="migrate, create internal accounts, load sandbox data in sandbox mode"
+    )
     sub.add_parser("run", help="setup, then run the gRPC server and Envoy until Ctrl-C")
     args = parser.parse_args(argv)
     try:

@@ -50,13 +50,13 @@ def _generated_services() -> dict[str, tuple[type, Callable[[Any, grpc.Server], 
 
 def build_server(settings: Settings) -> tuple[grpc.Server, health.HealthServicer]:
     server = grpc.server(
-        futures.ThreadPoolExecutor(
-            max_workers=settings.worker_threads, thread_name_prefix="rpc"
-        ),
+        futures.ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="rpc"),
         interceptors=[CallInterceptor()],
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
-            ("grpc.so_reuseport", 1),
+            # Off: with SO_REUSEPORT a second server on the same port would silently
+            # share its traffic instead of failing to start.
+            ("grpc.so_reuseport", 0),
         ],
     )
     full_names = []
@@ -100,8 +100,11 @@ def serve(settings: Settings) -> None:
     server.start()
     log.info(
         "serving",
-        extra={"grpc": f"{settings.host}:{settings.grpc_port}", "mode": settings.mode,
-               "database": "postgresql" if store_db.is_postgres() else "sqlite"},
+        extra={
+            "grpc": f"{settings.host}:{settings.grpc_port}",
+            "mode": settings.mode,
+            "database": "postgresql" if store_db.is_postgres() else "sqlite",
+        },
     )
     stopping.wait()
     server.stop(settings.shutdown_grace_seconds).wait()

@@ -62,7 +62,9 @@ class Settings:
         if mode not in MODES:
             raise ConfigError(f"BANK_MODE must be one of {', '.join(MODES)}, got {mode!r}")
         database_url = env.get("DATABASE_URL", "").strip()
-        if database_url and not database_url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        if database_url and not database_url.startswith(
+            ("postgresql://", "postgres://", "sqlite:///")
+        ):
             raise ConfigError("DATABASE_URL must be postgresql://... or sqlite:///path (or unset)")
         return cls(
             mode=mode,

@@ -35,8 +35,7 @@ from google.protobuf import descriptor_pb2
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPOSITORY_ROOT / "envoy" / "envoy.yaml.tmpl"
 LUA_PATH = REPOSITORY_ROOT / "envoy" / "envelope.lua"
-DESCRIPTOR_SET_PATH = REPOSITORY_ROOT / "gen" / "backoffice_descriptor.pb"
-CERTIFICATE_DIRECTORY = REPOSITORY_ROOT / ".dev-certs"
+DESCRIPTOR_SET_PATH = REPOSITORY_ROOT / "gen" / "backoffice.binpb"
 
 CERTIFICATE_FILENAME = "dev-cert.pem"
 KEY_FILENAME = "dev-key.pem"
@@ -44,9 +43,10 @@ CERTIFICATE_LIFETIME = datetime.timedelta(days=365)
 # A certificate this close to expiry is replaced rather than reused.
 CERTIFICATE_RENEW_MARGIN = datetime.timedelta(days=1)
 VALIDATE_TIMEOUT_SECONDS = 60
+PORT_MAX = 65535
 
-# Envoy routes only these paths to the gRPC server: /<package.Service>/<Method>.
-_METHOD_NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_]*"
+# A proto identifier (service or method name), as an RE2 pattern.
+_NAME = "[A-Za-z_][A-Za-z0-9_]*"
 _SERVICE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -65,7 +65,7 @@ def ensure_dev_certificate(directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -109,7 +109,7 @@ def _certificate_is_usable(certificate_path: Path, key_path: Path) -> bool:
         certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
     except ValueError:
         return False
-    remaining = certificate.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
+    remaining = certificate.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
     return remaining > CERTIFICATE_RENEW_MARGIN
 
 
@@ -120,7 +120,7 @@ def _write_file(path: Path, content: bytes, *, mode: int) -> None:
         os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -162,9 +162,13 @@ def render_envoy_config(
             raise ValueError(f"not a fully qualified service name: {name!r}")
     for port in (http_port, https_port, admin_port, grpc_port):
         # 0 lets the kernel choose (tests); anything else must be a real port.
-        if not 0 <= int(port) <= 65535:
+        if not 0 <= int(port) <= PORT_MAX:
             raise ValueError(f"not a port: {port!r}")
-    alternatives = "|".join(re.escape(name) for name in services)
+    # Routed: /<package>.<Service>/<Method> for the packages of `services`. (A
+    # regex of every service name would exceed Envoy's RE2 program size limit;
+    # gRPC health and reflection, in grpc.* packages, are never routed.)
+    packages = sorted({name.rsplit(".", 1)[0] for name in services})
+    alternatives = "|".join(re.escape(package) for package in packages)
     values = {
         "host": _yaml_string(host),
         "http_port": int(http_port),
@@ -177,7 +181,7 @@ def render_envoy_config(
         "lua_path": _yaml_string(_absolute(lua_path)),
         # A JSON list is a YAML flow sequence.
         "services": json.dumps(list(services)),
-        "grpc_path_regex": _yaml_string(f"^/(?:{alternatives})/{_METHOD_NAME_PATTERN}$"),
+        "grpc_path_regex": _yaml_string(f"^/(?:{alternatives})\\.{_NAME}/{_NAME}$"),
     }
     template = string.Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
     return template.substitute(values)
@@ -239,37 +243,51 @@ def validate_envoy_config(config_path: Path) -> subprocess.CompletedProcess[str]
 
 
 def _environment_port(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+    return int(os.environ.get(name) or default)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m server.gateway", description=__doc__.splitlines()[0])
-    parser.add_argument("--validate", action="store_true", help="render to a temporary file and run envoy --mode validate")
+    parser = argparse.ArgumentParser(
+        prog="python -m server.gateway", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="render to a temporary file and run envoy --mode validate",
+    )
     parser.add_argument("--output", type=Path, help="write the rendered configuration here")
-    parser.add_argument("--descriptor-set", type=Path, default=Path(os.environ.get("DESCRIPTOR_SET", DESCRIPTOR_SET_PATH)))
-    parser.add_argument("--package", default="backoffice.v1", help="proto package whose services are transcoded")
-    parser.add_argument("--cert-dir", type=Path, default=Path(os.environ.get("DEV_CERT_DIR", CERTIFICATE_DIRECTORY)))
+    parser.add_argument("--descriptor-set", type=Path, default=DESCRIPTOR_SET_PATH)
+    parser.add_argument(
+        "--package", default="backoffice.v1", help="proto package whose services are transcoded"
+    )
+    # Same environment variables and defaults as server/config.py.
+    data_directory = Path(os.environ.get("BANK_DATA_DIR") or REPOSITORY_ROOT / "var")
+    parser.add_argument("--cert-dir", type=Path, default=data_directory / "tls")
     parser.add_argument("--lua", type=Path, default=LUA_PATH)
-    parser.add_argument("--host", default=os.environ.get("REST_HOST", "127.0.0.1"))
-    parser.add_argument("--http-port", type=int, default=_environment_port("REST_PORT", 8080))
-    parser.add_argument("--https-port", type=int, default=_environment_port("REST_TLS_PORT", 8443))
-    parser.add_argument("--admin-port", type=int, default=_environment_port("ENVOY_ADMIN_PORT", 9901))
+    parser.add_argument("--host", default=os.environ.get("BANK_HOST") or "127.0.0.1")
+    parser.add_argument("--http-port", type=int, default=_environment_port("HTTP_PORT", 8080))
+    parser.add_argument("--https-port", type=int, default=_environment_port("HTTPS_PORT", 8443))
+    parser.add_argument(
+        "--admin-port", type=int, default=_environment_port("ENVOY_ADMIN_PORT", 9901)
+    )
     parser.add_argument("--grpc-port", type=int, default=_environment_port("GRPC_PORT", 50051))
     arguments = parser.parse_args(argv)
+    if not arguments.descriptor_set.is_file():
+        parser.error(f"no descriptor set at {arguments.descriptor_set} (run `make gen` first)")
 
     certificate, key = ensure_dev_certificate(arguments.cert_dir)
-    settings = dict(
-        http_port=arguments.http_port,
-        https_port=arguments.https_port,
-        admin_port=arguments.admin_port,
-        grpc_port=arguments.grpc_port,
-        descriptor_set=arguments.descriptor_set,
-        cert=certificate,
-        key=key,
-        lua_path=arguments.lua,
-        services=service_names(arguments.descriptor_set, arguments.package),
-        host=arguments.host,
-    )
+    settings = {
+        "http_port": arguments.http_port,
+        "https_port": arguments.https_port,
+        "admin_port": arguments.admin_port,
+        "grpc_port": arguments.grpc_port,
+        "descriptor_set": arguments.descriptor_set,
+        "cert": certificate,
+        "key": key,
+        "lua_path": arguments.lua,
+        "services": service_names(arguments.descriptor_set, arguments.package),
+        "host": arguments.host,
+    }
     if arguments.output:
         write_envoy_config(arguments.output, **settings)
         print(arguments.output)

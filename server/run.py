@@ -7,7 +7,6 @@ exactly what users run.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,16 +24,6 @@ from server.config import REPO_ROOT, Settings
 DESCRIPTOR_SET = REPO_ROOT / "gen" / "backoffice.binpb"
 LUA_FILTER = REPO_ROOT / "envoy" / "envelope.lua"
 START_TIMEOUT_SECONDS = 30.0
-
-
-def envoy_binary() -> str:
-    beside = Path(sys.executable).with_name("envoy")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("envoy")
-    if not found:
-        raise RuntimeError("envoy not found: run `make install`")
-    return found
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -109,7 +98,7 @@ class Stack:
         config_path = self.write_envoy_config()
         self._spawn(
             "envoy",
-            [envoy_binary(), "-c", str(config_path), "--disable-hot-restart", "--log-level", "warn"],
+            gateway.envoy_command(config_path),
         )
         wait_for_port(self.settings.host, self.settings.http_port, deadline)
         wait_for_port(self.settings.host, self.settings.https_port, deadline)
@@ -134,13 +123,17 @@ class Stack:
         return path
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        log_file = (self.log_dir / f"{name}.log").open("ab")
-        self.processes.append(
-            subprocess.Popen(
-                argv, cwd=REPO_ROOT, env=settings_env(self.settings),
-                stdout=log_file, stderr=subprocess.STDOUT,
+        # The child keeps its own descriptor of the log file; ours closes here.
+        with (self.log_dir / f"{name}.log").open("ab") as log_file:
+            self.processes.append(
+                subprocess.Popen(
+                    argv,
+                    cwd=REPO_ROOT,
+                    env=settings_env(self.settings),
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                )
             )
-        )
 
     def stop(self) -> None:
         """SIGTERM (graceful) to each process, newest first; SIGKILL after 15 s."""
@@ -161,8 +154,9 @@ class Stack:
 
 def banner(stack: Stack) -> str:
     s = stack.settings
+    database = "PostgreSQL" if s.database_url else f"SQLite {s.sqlite_path}"
     return f"""
-Banking back office is running ({s.mode} mode, {'PostgreSQL' if s.database_url else 'SQLite ' + str(s.sqlite_path)})
+Banking back office is running ({s.mode} mode, {database})
 
   REST (Envoy)     {stack.http_url}          e.g. curl {stack.http_url}/v1/sandbox/clock
   REST over TLS    {stack.https_url}         (TLS 1.3 only, self-signed: curl -k)

@@ -26,8 +26,12 @@ class SandboxServicer(pb_grpc.SandboxServiceServicer):
         stamp.FromDatetime(clock.now())
         return pb.Clock(now=stamp, offset_seconds=clock.offset_seconds())
 
-    def GetClock(self, request: pb.GetClockRequest, context: grpc.ServicerContext) -> pb.GetClockResponse:
-        return pb.GetClockResponse(clock=self._clock())
+    def GetClock(
+        self, request: pb.GetClockRequest, context: grpc.ServicerContext
+    ) -> pb.GetClockResponse:
+        clock_state = self._clock()
+        call.current().ok("Sandbox clock read")
+        return pb.GetClockResponse(clock=clock_state)
 
     def AdvanceClock(
         self, request: pb.AdvanceClockRequest, context: grpc.ServicerContext

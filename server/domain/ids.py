@@ -6,7 +6,9 @@ import base64
 import hashlib
 import secrets
 
-PREFIXES = frozenset({"usr", "acc", "txn", "payee", "rec", "ref", "whk", "evt", "rpt", "hold", "key"})
+PREFIXES = frozenset(
+    {"usr", "acc", "txn", "payee", "rec", "ref", "whk", "evt", "rpt", "hold", "key"}
+)
 
 
 def _encode(raw: bytes) -> str:

@@ -71,9 +71,11 @@ def parse_signed_amount(
 
 def to_major(minor: int, currency: str) -> float:
     """The wire value (major units) of `minor`: exact for every accepted amount."""
-    return float(Decimal(minor).scaleb(-exponent(currency)).quantize(
-        Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_EVEN
-    ))
+    return float(
+        Decimal(minor)
+        .scaleb(-exponent(currency))
+        .quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_EVEN)
+    )
 
 
 @dataclass(frozen=True, slots=True)

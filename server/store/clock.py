@@ -15,7 +15,6 @@ OFFSET_KEY = "sandbox_clock_offset_seconds"
 ADVANCE_SECONDS_MAX = 366 * 24 * 3600
 
 
-
 def offset_seconds() -> int:
     row = Setting.get_or_none(Setting.key == OFFSET_KEY)
     return int(row.value) if row else 0

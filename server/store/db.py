@@ -33,7 +33,7 @@ def open_database(url: str, sqlite_path: Path, pool_size: int = 16) -> peewee.Da
         path.parent.mkdir(parents=True, exist_ok=True)
         return peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     parsed = urlparse(url)
-    return PooledPostgresqlDatabase(
+    pooled: peewee.Database = PooledPostgresqlDatabase(
         unquote(parsed.path.lstrip("/")) or "postgres",
         user=unquote(parsed.username or "postgres"),
         password=unquote(parsed.password) if parsed.password else None,
@@ -43,6 +43,7 @@ def open_database(url: str, sqlite_path: Path, pool_size: int = 16) -> peewee.Da
         stale_timeout=300,
         timeout=30,
     )
+    return pooled
 
 
 def bind(db: peewee.Database) -> peewee.Database:

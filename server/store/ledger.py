@@ -78,9 +78,7 @@ def post(
     )
     for leg in sorted(legs, key=lambda item: item.account_id):
         balance_after = (
-            Account.update(
-                balance_minor=Account.balance_minor + leg.amount_minor, updated_at=now
-            )
+            Account.update(balance_minor=Account.balance_minor + leg.amount_minor, updated_at=now)
             .where(Account.id == leg.account_id)
             .returning(Account.balance_minor)
             .execute()

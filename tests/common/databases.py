@@ -29,7 +29,9 @@ def postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test session; dropped after."""
     if not postgres_available():
         if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI and is not reachable at {POSTGRES_ADMIN_URL}")
+            pytest.fail(
+                f"PostgreSQL is required in CI and is not reachable at {POSTGRES_ADMIN_URL}"
+            )
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}")
     name = f"bo_test_{uuid.uuid4().hex[:12]}"
     admin = psycopg2.connect(POSTGRES_ADMIN_URL)

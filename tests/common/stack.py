@@ -14,6 +14,7 @@ from server.config import REPO_ROOT, Settings
 from server.run import Stack, settings_env
 from tests.common.databases import postgres_database
 
+
 def free_ports(count: int) -> list[int]:
     sockets = []
     try:

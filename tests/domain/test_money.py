@@ -30,7 +30,21 @@ def test_parse_amount_is_exact(wire: float | int | str | Decimal, minor: int) ->
 
 @pytest.mark.parametrize(
     "wire",
-    [0, 0.0, -1, -0.01, 0.001, 10.005, 0.1 + 0.2, math.nan, math.inf, -math.inf, "abc", "NaN", True],
+    [
+        0,
+        0.0,
+        -1,
+        -0.01,
+        0.001,
+        10.005,
+        0.1 + 0.2,
+        math.nan,
+        math.inf,
+        -math.inf,
+        "abc",
+        "NaN",
+        True,
+    ],
 )
 def test_parse_amount_refuses_invalid(wire: object) -> None:
     with pytest.raises(errors.InvalidAmount) as caught:

@@ -62,22 +62,35 @@ def test_domain_refuses_unbalanced_postings(database: peewee.Database) -> None:
         ledger.assert_balanced([ledger.Leg("a", 0, "USD"), ledger.Leg("b", 0, "USD")])
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_postgres_refuses_unbalanced_transaction_behind_the_domains_back(
     database: peewee.Database,
 ) -> None:
-    if not is_postgres(database):
-        pytest.skip("the deferred constraint trigger is PostgreSQL's")
+    assert is_postgres(database)
     bootstrap.ensure_internal_accounts()
     account_id = bootstrap.internal_account_id("SUSPENSE")
     txn_id = new_id("txn")
     with pytest.raises(peewee.IntegrityError), database.atomic():
         LedgerTransaction.create(
-            id=txn_id, number=f"TXNTEST{txn_id[-6:]}", type="ADJUSTMENT", status="COMPLETED",
-            currency="USD", amount_minor=1, fee_minor=0, description="", reference="",
-            details="{}", created_at=datetime(2026, 1, 1),
+            id=txn_id,
+            number=f"TXNTEST{txn_id[-6:]}",
+            type="ADJUSTMENT",
+            status="COMPLETED",
+            currency="USD",
+            amount_minor=1,
+            fee_minor=0,
+            description="",
+            reference="",
+            details="{}",
+            created_at=datetime(2026, 1, 1),
         )
         Posting.create(
-            transaction=txn_id, account=account_id, currency="USD", amount_minor=1,
-            balance_after_minor=1, created_at=datetime(2026, 1, 1),
+            transaction=txn_id,
+            account=account_id,
+            currency="USD",
+            amount_minor=1,
+            balance_after_minor=1,
+            created_at=datetime(2026, 1, 1),
         )
     assert LedgerTransaction.get_or_none(LedgerTransaction.id == txn_id) is None

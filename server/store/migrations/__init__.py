@@ -66,9 +66,10 @@ def migrate(db: peewee.Database) -> list[str]:
                     continue
                 for statement in module.statements(dialect):
                     db.execute_sql(statement)
+                param = "%s" if dialect == "postgres" else "?"
                 db.execute_sql(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"
-                    .replace("?", "%s" if dialect == "postgres" else "?"),
+                    "INSERT INTO schema_migrations (version, name, applied_at)"
+                    f" VALUES ({param}, {param}, {param})",
                     (number, name, datetime.now(UTC).replace(tzinfo=None)),
                 )
                 done.append(name)

@@ -1,0 +1,233 @@
+-- envelope.lua: the REST envelope of the back office, made at the edge.
+--
+-- The gRPC server answers plain resources; what only it knows travels as response
+-- metadata (the edge protocol): x-bank-http-status, x-bank-message,
+-- x-bank-pagination, x-bank-raw on success (initial metadata), and
+-- x-bank-error-code/-message/-details/-field, x-bank-oauth-error on error (trailing
+-- metadata of a Trailers-Only response, hence HTTP headers here). This filter sits
+-- before grpc_json_transcoder, so on the way back it sees the transcoded JSON.
+--
+-- Three kinds of responses reach envoy_on_response:
+--   1. Envoy's own replies (no route, bad JSON, 413, upstream down...): they carry
+--      no grpc-status and local_reply_config already enveloped them. Left alone.
+--   2. gRPC errors (grpc-status other than 0): the error envelope, or an RFC 6749
+--      error body on /oauth/ and /.well-known/ (or when x-bank-oauth-error is set).
+--   3. gRPC successes: the success envelope around the JSON, unless the response
+--      is raw (x-bank-raw: 1, /oauth/, /.well-known/, or a non-JSON HttpBody).
+-- In every case grpc-*, x-bank-* and x-envoy-* headers are removed.
+
+local NAMESPACE = "backoffice.envelope"  -- dynamic metadata shared by both halves
+
+-- grpc-status -> HTTP status, error code, message, for errors without x-bank-*
+-- keys (gRPC library errors, a dead server). The messages are fixed: whatever is
+-- in grpc-message may hold internals.
+local GRPC_FALLBACK = {
+  ["3"] = {400, "INVALID_REQUEST", "Invalid request"},
+  ["4"] = {504, "TIMEOUT", "Request timed out"},
+  ["5"] = {404, "NOT_FOUND", "Resource not found"},
+  ["6"] = {409, "CONFLICT", "Resource already exists"},
+  ["7"] = {403, "FORBIDDEN", "Forbidden"},
+  ["8"] = {429, "RATE_LIMITED", "Too many requests"},
+  ["9"] = {422, "VALIDATION_ERROR", "Validation failed"},
+  ["10"] = {409, "CONFLICT", "Conflict"},
+  ["12"] = {501, "NOT_IMPLEMENTED", "Not implemented"},
+  ["14"] = {503, "UNAVAILABLE", "Service unavailable"},
+  ["16"] = {401, "UNAUTHORIZED", "Unauthorized"},
+}
+local INTERNAL = {500, "INTERNAL", "Internal error"}
+
+-- RFC 6749 error word for an OAuth error that came without x-bank-oauth-error.
+local OAUTH_FALLBACK = {[400] = "invalid_request", [401] = "invalid_client", [503] = "temporarily_unavailable"}
+
+-- RFC 3986 percent-decoding ("+" stays "+").
+local function percent_decode(text)
+  return (text:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end))
+end
+
+local JSON_ESCAPES = {['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+                      ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t"}
+
+-- A JSON string literal; other control characters become \u00XX, UTF-8 stays as is.
+local function json_string(text)
+  return '"' .. text:gsub('[%c"\\]', function(c)
+    return JSON_ESCAPES[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+-- "201" -> 201; anything that is not an HTTP status -> default.
+local function http_status(value, default)
+  local number = tonumber(value)
+  if number and number >= 100 and number <= 599 and number % 1 == 0 then return number end
+  return default
+end
+
+local function starts_with(text, prefix)
+  return text:sub(1, #prefix) == prefix
+end
+
+-- Removes the internal headers from a header map (collected first: a header map
+-- must not change while it is iterated).
+local function strip_internal(headers)
+  if headers == nil then return end
+  local doomed = {}
+  for name, _ in pairs(headers) do
+    if starts_with(name, "grpc-") or starts_with(name, "x-bank-") or starts_with(name, "x-envoy-") then
+      doomed[#doomed + 1] = name
+    end
+  end
+  for _, name in ipairs(doomed) do headers:remove(name) end
+end
+
+-- Puts a JSON body in place of the current one, with matching headers.
+local function replace_body(headers, body, json)
+  if body == nil then return end  -- never expected (see envelope()), but never fatal
+  body:setBytes(json)
+  headers:replace("content-length", tostring(#json))
+  headers:replace("content-type", "application/json")
+end
+
+local function meta_json(request_id)
+  return '{"timestamp":' .. json_string(os.date("!%Y-%m-%dT%H:%M:%SZ")) ..
+         ',"requestId":' .. json_string(request_id) .. ',"version":"v1"}'
+end
+
+-- The error envelope; details and field are left out when empty.
+local function error_envelope(code, message, details, field, request_id)
+  local err = '{"code":' .. json_string(code) .. ',"message":' .. json_string(message)
+  if details and details ~= "" then err = err .. ',"details":' .. json_string(details) end
+  if field and field ~= "" then err = err .. ',"field":' .. json_string(field) end
+  return '{"success":false,"status":"error","message":' .. json_string(message) ..
+         ',"error":' .. err .. '},"meta":' .. meta_json(request_id) .. '}'
+end
+
+-- A caller's X-Request-ID lands in JSON, headers and logs, so it must look like
+-- one (the server's interceptor applies the same rule); else it is replaced.
+local REQUEST_ID_LENGTH_MAX = 128
+local function valid_request_id(id)
+  return id ~= nil and #id <= REQUEST_ID_LENGTH_MAX and id:match("^[%w._:%-]+$") ~= nil
+end
+
+-- Seeded once per worker from the kernel, so that workers never share a sequence.
+do
+  local seed = os.time()
+  local urandom = io.open("/dev/urandom", "rb")
+  if urandom then
+    local bytes = urandom:read(6)
+    urandom:close()
+    seed = 0
+    for i = 1, #bytes do seed = seed * 256 + bytes:byte(i) end
+  end
+  math.randomseed(seed)
+end
+
+-- A random (version 4) UUID, the format Envoy itself generates.
+local function new_request_id()
+  return (("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"):gsub("[xy]", function(c)
+    return string.format("%x", c == "x" and math.random(0, 15) or math.random(8, 11))
+  end))
+end
+
+function envoy_on_request(request_handle)
+  local headers = request_handle:headers()
+  local request_id = headers:get("x-request-id")
+  if not valid_request_id(request_id) then
+    request_id = new_request_id()
+    headers:replace("x-request-id", request_id)  -- what the server and the client see
+  end
+  -- The transcoder rewrites :path, and the response side cannot read request
+  -- headers, so keep what it needs.
+  local metadata = request_handle:streamInfo():dynamicMetadata()
+  metadata:set(NAMESPACE, "path", headers:get(":path") or "")
+  metadata:set(NAMESPACE, "request_id", request_id)
+end
+
+-- In both builders, get(name, decode) reads a protocol key from the response
+-- headers (or trailers), percent-decoded when `decode` is true.
+local function error_response(headers, body, get, grpc_status, path, request_id)
+  local fallback = GRPC_FALLBACK[grpc_status] or INTERNAL
+  local status = http_status(get("x-bank-http-status"), fallback[1])
+  local code = get("x-bank-error-code") or fallback[2]
+  local message = get("x-bank-error-message", true) or fallback[3]
+  headers:replace(":status", tostring(status))
+
+  local oauth_error = get("x-bank-oauth-error")
+  if oauth_error or starts_with(path, "/oauth/") or starts_with(path, "/.well-known/") then
+    -- RFC 6749 section 5.2 body; www-authenticate (if any) passes through.
+    oauth_error = oauth_error or OAUTH_FALLBACK[status] or "server_error"
+    replace_body(headers, body, '{"error":' .. json_string(oauth_error) ..
+      ',"error_description":' .. json_string(message) .. '}')
+  else
+    replace_body(headers, body, error_envelope(code, message,
+      get("x-bank-error-details", true), get("x-bank-error-field", true), request_id))
+  end
+end
+
+local function success_response(headers, body, get, path, request_id)
+  headers:replace(":status", tostring(http_status(get("x-bank-http-status"), 200)))
+  local content_type = headers:get("content-type") or ""
+  if get("x-bank-raw") == "1" or starts_with(path, "/oauth/") or starts_with(path, "/.well-known/")
+      or not starts_with(content_type, "application/json") then
+    return  -- file downloads, OAuth RFC bodies, HTML: untouched
+  end
+  local data = body:length() > 0 and body:getBytes(0, body:length()) or "{}"
+  local json = '{"success":true,"status":"success","message":' ..
+    json_string(get("x-bank-message", true) or "OK") .. ',"data":' .. data
+  local pagination = get("x-bank-pagination")
+  if pagination and pagination:match("^%s*{.*}%s*$") then
+    json = json .. ',"pagination":' .. pagination
+  end
+  replace_body(headers, body, json .. ',"meta":' .. meta_json(request_id) .. '}')
+end
+
+local function envelope(handle)
+  local headers = handle:headers()
+  local grpc_status = headers:get("grpc-status")
+  if grpc_status == nil then
+    strip_internal(headers)  -- an Envoy local reply, already enveloped
+    return
+  end
+
+  local request = handle:streamInfo():dynamicMetadata():get(NAMESPACE) or {}
+  local path = request["path"] or ""
+  local request_id = request["request_id"] or headers:get("x-request-id") or ""
+  -- Waits for the whole (already buffered) response; true: a body object even
+  -- for a Trailers-Only error, which has none. Header objects taken before
+  -- body() are dead after it, so they are fetched again.
+  local body = handle:body(true)
+  -- A response with trailers but no data resumes the wait above with nil; asked
+  -- again, at end of stream, Envoy makes the empty body that can be written to.
+  if body == nil then body = handle:body(true) end
+  headers = handle:headers()
+  -- Trailers only matter when a server failed after sending initial metadata.
+  local trailers = handle:trailers()
+  local function get(name, decode)
+    local value = headers:get(name)
+    if value == nil and trailers ~= nil then value = trailers:get(name) end
+    if value ~= nil and decode then value = percent_decode(value) end
+    return value
+  end
+
+  if grpc_status == "0" then
+    success_response(headers, body, get, path, request_id)
+  else
+    error_response(headers, body, get, grpc_status, path, request_id)
+  end
+  if request_id ~= "" then headers:replace("x-request-id", request_id) end
+  strip_internal(headers)
+  strip_internal(trailers)
+end
+
+function envoy_on_response(response_handle)
+  local ok, problem = pcall(envelope, response_handle)
+  if not ok then
+    -- A bug above must not let the raw gRPC answer through: 500 INTERNAL instead.
+    -- (The header_mutation filter in envoy.yaml strips grpc-*/x-bank-* as well.)
+    response_handle:logErr("envelope.lua: " .. tostring(problem))
+    local body = response_handle:body(true)
+    local headers = response_handle:headers()
+    headers:replace(":status", "500")
+    strip_internal(headers)
+    replace_body(headers, body,
+      error_envelope(INTERNAL[2], INTERNAL[3], nil, nil, headers:get("x-request-id") or ""))
+  end
+end
