@@ -19,18 +19,28 @@ from grpc_reflection.v1alpha import reflection
 import backoffice.v1
 from server import logs
 from server.api.interceptors import CallInterceptor
-from server.api.sandbox import SandboxServicer
+import server.api as server_api
 from server.config import Settings
 from server.store import db as store_db
 
 log = logging.getLogger("server")
 
-# Services built so far, by proto service name. Every other service in the
-# protos is served by its generated base class, which answers UNIMPLEMENTED
-# (REST: 501 NOT_IMPLEMENTED) until it is built.
-IMPLEMENTED: dict[str, Callable[[Settings], Any]] = {
-    "SandboxService": SandboxServicer,
-}
+
+def implemented_services() -> dict[str, Callable[[Settings], Any]]:
+    """Servicers built so far, by proto service name.
+
+    Each module of `server.api` that implements a service names it in a
+    module-level `SERVICES = {"UserService": UserServicer}`. Every other
+    service in the protos is served by its generated base class, which answers
+    UNIMPLEMENTED (REST: 501 NOT_IMPLEMENTED) until it is built.
+    """
+    found: dict[str, Callable[[Settings], Any]] = {}
+    for info in pkgutil.iter_modules(server_api.__path__):
+        module = importlib.import_module(f"server.api.{info.name}")
+        for name, factory in getattr(module, "SERVICES", {}).items():
+            assert name not in found, f"{name} implemented twice"
+            found[name] = factory
+    return found
 
 
 def _generated_services() -> dict[str, tuple[type, Callable[[Any, grpc.Server], None], str]]:
@@ -60,8 +70,9 @@ def build_server(settings: Settings) -> tuple[grpc.Server, health.HealthServicer
         ],
     )
     full_names = []
+    implemented = implemented_services()
     for name, (base, add, full_name) in sorted(_generated_services().items()):
-        factory = IMPLEMENTED.get(name)
+        factory = implemented.get(name)
         add(factory(settings) if factory else base(), server)
         full_names.append(full_name)
     health_servicer = health.HealthServicer()

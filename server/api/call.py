@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from server.domain.principal import INTERNAL, Principal
+
 
 @dataclass
 class CallInfo:
@@ -25,6 +27,7 @@ class CallInfo:
     headers: dict[str, str] = field(default_factory=dict)
     pagination: dict[str, object] | None = None
     raw: bool = False
+    principal: Principal = INTERNAL
 
     def created(self, message: str) -> None:
         self.http_status, self.message = 201, message

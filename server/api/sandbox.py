@@ -56,3 +56,6 @@ def _advance_seconds(request: pb.AdvanceClockRequest) -> int:
             f"seconds must be between 1 and {clock.ADVANCE_SECONDS_MAX}", field="seconds"
         )
     return request.seconds
+
+
+SERVICES = {"SandboxService": SandboxServicer}

@@ -31,6 +31,7 @@ class User(BaseModel):
     created_at = peewee.DateTimeField()
     updated_at = peewee.DateTimeField()
     last_login_at = peewee.DateTimeField(null=True)
+    deactivated_at = peewee.DateTimeField(null=True)
 
     class Meta:
         table_name = "users"
@@ -72,6 +73,13 @@ class Account(BaseModel):
     created_at = peewee.DateTimeField()
     updated_at = peewee.DateTimeField()
     closed_at = peewee.DateTimeField(null=True)
+    country = peewee.TextField()
+    # JSON object: limit name -> minor units, set by staff over the defaults.
+    limit_overrides = peewee.TextField()
+    frozen_at = peewee.DateTimeField(null=True)
+    close_reason = peewee.TextField(null=True)
+    # Money promised away but not yet posted (pending external transfers).
+    pending_debits_minor = peewee.BigIntegerField()
 
     class Meta:
         table_name = "accounts"
@@ -90,6 +98,12 @@ class LedgerTransaction(BaseModel):
     details = peewee.TextField()
     created_at = peewee.DateTimeField()
     completed_at = peewee.DateTimeField(null=True)
+    from_account_id = peewee.TextField(null=True)
+    to_account_id = peewee.TextField(null=True)
+    client_id = peewee.TextField(null=True)
+    original_transaction_id = peewee.TextField(null=True)
+    failure_reason = peewee.TextField(null=True)
+    cancelled_at = peewee.DateTimeField(null=True)
 
     class Meta:
         table_name = "ledger_transactions"
@@ -144,3 +158,84 @@ class Setting(BaseModel):
 
     class Meta:
         table_name = "settings"
+
+
+class AccountEntry(BaseModel):
+    """One customer account's view of one transaction (history, limit usage)."""
+
+    id = peewee.AutoField()
+    account_id = peewee.TextField()
+    transaction_id = peewee.TextField()
+    direction = peewee.TextField()
+    type = peewee.TextField()
+    status = peewee.TextField()
+    limit_class = peewee.TextField()
+    currency = peewee.TextField()
+    amount_minor = peewee.BigIntegerField()
+    fee_minor = peewee.BigIntegerField()
+    balance_after_minor = peewee.BigIntegerField(null=True)
+    counterparty = peewee.TextField()
+    search_text = peewee.TextField()
+    created_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "account_entries"
+
+
+class Hold(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    account_id = peewee.TextField()
+    transaction_id = peewee.TextField(null=True)
+    amount_minor = peewee.BigIntegerField()
+    currency = peewee.TextField()
+    reason = peewee.TextField()
+    status = peewee.TextField()
+    description = peewee.TextField()
+    release_at = peewee.DateTimeField()
+    created_at = peewee.DateTimeField()
+    resolved_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "holds"
+
+
+class IdempotencyKey(BaseModel):
+    client_id = peewee.TextField()
+    key = peewee.TextField()
+    method = peewee.TextField()
+    request_hash = peewee.TextField()
+    response = peewee.BlobField(null=True)
+    http_status = peewee.IntegerField()
+    message = peewee.TextField()
+    error = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "idempotency_keys"
+        primary_key = peewee.CompositeKey("client_id", "key")
+
+
+class Card(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    account_id = peewee.TextField()
+    number_hash = peewee.TextField(unique=True)
+    last4 = peewee.TextField()
+    pin_hash = peewee.TextField()
+    failed_pin_attempts = peewee.IntegerField()
+    status = peewee.TextField()
+    locked_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "cards"
+
+
+class Atm(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    network = peewee.TextField()
+    country = peewee.TextField()
+    city = peewee.TextField()
+
+    class Meta:
+        table_name = "atms"

@@ -1,0 +1,40 @@
+"""Small proto <-> domain conversions shared by the servicers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from server.domain import errors
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    """A Timestamp from a naive-UTC datetime (None stays None)."""
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
+    return stamp
+
+
+def parse_date(value: str, field: str) -> date | None:
+    """`YYYY-MM-DD` (or an RFC 3339 timestamp's date); empty gives None."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).date()
+    except ValueError:
+        raise errors.ValidationFailed(
+            f"{field} must be a date YYYY-MM-DD", field=field, metadata={"value": value[:40]}
+        ) from None
+
+
+def alias(primary: str, secondary: str, field: str) -> str:
+    """One value from a field and its documented alias; conflicting values refused."""
+    if primary and secondary and primary != secondary:
+        raise errors.ValidationFailed(f"{field} was given twice with different values", field=field)
+    return primary or secondary

@@ -1,0 +1,118 @@
+"""Page parameters in, `Pagination` out, for every list.
+
+Two ways to page, as the contract asks: `page`/`limit` (offset paging, with
+totals) and `page_token` (keyset paging, constant cost however deep). A page
+token is an opaque base64url JSON holding the last row's sort key and a hash
+of the filters, so a token only works with the filters that made it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format
+
+from backoffice.v1 import common_pb2
+from server.api import call
+from server.domain import errors
+
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 100
+PAGE_MAX = 100_000
+TOKEN_LENGTH_MAX = 512
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    limit: int
+    after: list[Any] | None  # keyset: sort key of the last row already seen
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+def _filters_hash(filters: dict[str, Any]) -> str:
+    canonical = json.dumps(filters, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def encode_token(sort_key: list[Any], filters: dict[str, Any]) -> str:
+    payload = json.dumps({"k": sort_key, "f": _filters_hash(filters)}, default=str)
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def page_request(page: int, limit: int, token: str, filters: dict[str, Any]) -> PageRequest:
+    """Validates paging input. Limits above the maximum are lowered to it."""
+    if page < 0 or page > PAGE_MAX:
+        raise errors.ValidationFailed(f"page must be between 1 and {PAGE_MAX}", field="page")
+    if limit < 0:
+        raise errors.ValidationFailed("limit must be positive", field="limit")
+    size = min(limit or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+    if not token:
+        return PageRequest(page or 1, size, None)
+    if len(token) > TOKEN_LENGTH_MAX:
+        raise errors.ValidationFailed("page_token is not valid", field="page_token")
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        sort_key, filter_hash = decoded["k"], decoded["f"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise errors.ValidationFailed("page_token is not valid", field="page_token") from None
+    if not isinstance(sort_key, list) or filter_hash != _filters_hash(filters):
+        raise errors.ValidationFailed(
+            "page_token belongs to a query with other filters", field="page_token"
+        )
+    return PageRequest(page or 1, size, sort_key)
+
+
+def pagination(
+    request: PageRequest, total: int, next_token: str, has_next: bool
+) -> common_pb2.Pagination:
+    """The Pagination message, also handed to the REST edge for the envelope."""
+    total_pages = -(-total // request.limit) if total else 0
+    result = common_pb2.Pagination(
+        current_page=request.page,
+        per_page=request.limit,
+        items_per_page=request.limit,
+        total_pages=total_pages,
+        total_count=total,
+        total_items=total,
+        has_next=has_next,
+        has_previous=request.page > 1 and request.after is None,
+        next_page_token=next_token,
+    )
+    call.current().pagination = json_format.MessageToDict(
+        result, always_print_fields_with_no_presence=True
+    )
+    return result
+
+
+def sort_order(primary: str, alias: str, default: str = "desc") -> str:
+    """`asc` or `desc` from a field and its alias (conflicting values refused)."""
+    value = _alias(primary, alias, "sort_order").lower() or default
+    if value not in ("asc", "desc"):
+        raise errors.ValidationFailed("sort order must be asc or desc", field="sort_order")
+    return value
+
+
+def sort_field(primary: str, alias: str, allowed: dict[str, str], default: str) -> str:
+    """The canonical sort field named by a field or its alias."""
+    value = _alias(primary, alias, "sort_by").lower() or default
+    if value not in allowed:
+        raise errors.ValidationFailed(
+            f"sort must be one of {', '.join(sorted(allowed))}", field="sort_by"
+        )
+    return allowed[value]
+
+
+def _alias(primary: str, alias: str, field: str) -> str:
+    if primary and alias and primary.lower() != alias.lower():
+        raise errors.ValidationFailed(f"{field} was given twice with different values", field=field)
+    return primary or alias

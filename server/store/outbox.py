@@ -1,0 +1,50 @@
+"""The transactional outbox: events written in the same DB transaction as the change.
+
+Webhook delivery reads this table later; a row exists exactly when the change
+it describes was committed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from server.domain.ids import new_id
+from server.store.models import OutboxEvent
+
+EVENT_TYPES = frozenset(
+    {
+        "user.created",
+        "user.updated",
+        "account.created",
+        "account.updated",
+        "account.closed",
+        "transaction.created",
+        "transaction.completed",
+        "transaction.failed",
+        "transaction.cancelled",
+        "transaction.refunded",
+        "recurring.executed",
+        "recurring.failed",
+        "limit.approaching",
+    }
+)
+
+
+def emit(event_type: str, aggregate_id: str, data: dict[str, Any], now: datetime) -> str:
+    """Writes one event; call inside the transaction that made the change."""
+    assert event_type in EVENT_TYPES, event_type
+    event_id = new_id("evt")
+    OutboxEvent.create(
+        event_id=event_id,
+        type=event_type,
+        aggregate_id=aggregate_id,
+        payload=json.dumps(
+            {"id": event_id, "event": event_type, "timestamp": now.isoformat() + "Z", "data": data},
+            sort_keys=True,
+            default=str,
+        ),
+        created_at=now,
+    )
+    return event_id
