@@ -17,9 +17,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 import backoffice.v1
+import server.api as server_api
 from server import logs
 from server.api.interceptors import CallInterceptor
-import server.api as server_api
 from server.config import Settings
 from server.store import db as store_db
 
