@@ -26,7 +26,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from server import logs
-from server.api import call
+from server.api import call, idempotency
 from server.domain import errors
 
 log = logging.getLogger("server.rpc")
@@ -93,7 +93,28 @@ def _abort_status(error: errors.BankError, info: call.CallInfo) -> _AbortStatus:
     return _AbortStatus(grpc.StatusCode[error.grpc_status], error.message, tuple(trailing))
 
 
-def _wrap(method: str, behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
+def _invoke(
+    method: str,
+    behavior: Callable[[Any, grpc.ServicerContext], Any],
+    serialize: Callable[[Any], bytes],
+    request: Any,
+    context: grpc.ServicerContext,
+) -> Any:
+    """Calls the servicer, through the idempotency store when a key is given."""
+    if idempotency.is_idempotent(method):
+        key = idempotency.key_from(context)
+        if key is not None:
+            return idempotency.run(
+                method, key, request, lambda: behavior(request, context), serialize
+            )
+    return behavior(request, context)
+
+
+def _wrap(
+    method: str,
+    behavior: Callable[[Any, grpc.ServicerContext], Any],
+    serialize: Callable[[Any], bytes],
+) -> Callable[..., Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         request_id = _request_id(context.invocation_metadata())
         token = call.begin(method, request_id)
@@ -102,7 +123,7 @@ def _wrap(method: str, behavior: Callable[[Any, grpc.ServicerContext], Any]) -> 
         outcome = "OK"
         try:
             try:
-                response = behavior(request, context)
+                response = _invoke(method, behavior, serialize, request, context)
             except errors.BankError as exc:
                 raise exc
             except NotImplementedError:
@@ -147,8 +168,14 @@ class CallInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method  # type: ignore[attr-defined]
         if handler is None or not method.startswith(SERVICE_PREFIX) or handler.unary_unary is None:
             return handler
+        serialize = handler.response_serializer
+
+        def serialize_or_replay(response: Any) -> bytes:
+            # A replayed idempotent response is already the stored bytes.
+            return response if isinstance(response, bytes) else serialize(response)  # type: ignore[no-any-return]
+
         return grpc.unary_unary_rpc_method_handler(
-            _wrap(method, handler.unary_unary),
+            _wrap(method, handler.unary_unary, serialize),
             request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+            response_serializer=serialize_or_replay,
         )

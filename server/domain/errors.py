@@ -127,6 +127,16 @@ class LimitExceeded(BusinessRuleViolation):
     default_message = "Daily limit exceeded"
 
 
+class InvalidPin(ValidationFailed):
+    reason = "INVALID_PIN"
+    default_message = "Incorrect PIN"
+
+
+class CardLocked(BusinessRuleViolation):
+    reason = "CARD_LOCKED"
+    default_message = "The card is locked"
+
+
 class InvalidAmount(ValidationFailed):
     reason = "TXN005"
     default_message = "Invalid amount"

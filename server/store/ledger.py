@@ -47,6 +47,7 @@ def lock_accounts(account_ids: Iterable[str]) -> dict[str, Account]:
 
 def post(
     *,
+    balances_after: dict[str, int] | None = None,
     transaction_id: str,
     number: str,
     type_: str,
@@ -59,8 +60,14 @@ def post(
     reference: str = "",
     fee_minor: int = 0,
     details: dict[str, object] | None = None,
+    columns: dict[str, object] | None = None,
 ) -> LedgerTransaction:
-    """Writes the transaction, its postings and the balance updates."""
+    """Writes the transaction, its postings and the balance updates.
+
+    The callers lock the accounts first (`lock_accounts`). `balances_after`,
+    when given, receives each touched account's balance after its posting;
+    `columns` sets further columns of the transaction row.
+    """
     assert_balanced(legs)
     row = LedgerTransaction.create(
         id=transaction_id,
@@ -75,6 +82,7 @@ def post(
         details=json.dumps(details or {}, sort_keys=True),
         created_at=now,
         completed_at=now if status == "COMPLETED" else None,
+        **(columns or {}),
     )
     for leg in sorted(legs, key=lambda item: item.account_id):
         balance_after = (
@@ -84,6 +92,8 @@ def post(
             .execute()
         )
         balance = _single_balance(balance_after, leg.account_id)
+        if balances_after is not None:
+            balances_after[leg.account_id] = balance
         Posting.create(
             transaction=transaction_id,
             account=leg.account_id,

@@ -64,6 +64,7 @@ class Account(BaseModel):
     type = peewee.TextField()
     currency = peewee.TextField()
     owner = peewee.ForeignKeyField(User, column_name="owner_id", null=True, lazy_load=False)
+    owner_id: str | None  # the raw key, provided by the ForeignKeyField above
     name = peewee.TextField()
     status = peewee.TextField()
     balance_minor = peewee.BigIntegerField()
@@ -239,3 +240,31 @@ class Atm(BaseModel):
 
     class Meta:
         table_name = "atms"
+
+
+class PasswordResetToken(BaseModel):
+    """A password reset token, kept as its SHA-256 only; usable once, until expires_at."""
+
+    id = peewee.AutoField()
+    token_hash = peewee.TextField(unique=True)
+    user_id = peewee.TextField()
+    created_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "password_reset_tokens"
+
+
+class UserDeactivation(BaseModel):
+    """Who deactivated a user, when and why (DeleteUser's reason)."""
+
+    id = peewee.AutoField()
+    user_id = peewee.TextField()
+    reason = peewee.TextField()
+    actor_client_id = peewee.TextField()
+    actor_user_id = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "user_deactivations"

@@ -12,12 +12,22 @@ import json
 from dataclasses import dataclass
 
 from server.domain.ids import stable_id
+from server.domain.movements import card_number_hash
 from server.domain.passwords import hash_secret
 from server.store import ledger
 from server.store.bootstrap import ensure_internal_accounts, internal_account_id
 from server.store.clock import now
 from server.store.db import database
-from server.store.models import Account, LedgerTransaction, OAuthClient, Payee, User
+from server.store.models import (
+    Account,
+    AccountEntry,
+    Atm,
+    Card,
+    LedgerTransaction,
+    OAuthClient,
+    Payee,
+    User,
+)
 
 ALL_SCOPES = "banking.read banking.write backoffice.admin"
 REDIRECT_URI = "http://localhost:8765/callback"
@@ -81,6 +91,19 @@ ACCOUNTS = (
     SandboxAccount("bob", "SAVINGS", "Bob savings", 8_000_00),
     SandboxAccount("bob", "BUSINESS", "Brown Bakery Inc", 15_000_00),
 )
+# Debit cards (number, PIN) linked to accounts, for ATM and card withdrawals.
+CARDS = (
+    ("alice", "CHECKING", "4111111111111111", "1234"),
+    ("alice", "BUSINESS", "5555555555554444", "2468"),
+    ("bob", "CHECKING", "4000056655665556", "4321"),
+)
+# The bank's own ATMs (in network). Any other ATM id is another bank's.
+ATMS = (
+    ("ATM-NYC-001", "US", "New York"),
+    ("ATM-NYC-002", "US", "New York"),
+    ("ATM-SFO-001", "US", "San Francisco"),
+    ("ATM-LON-001", "GB", "London"),
+)
 # Bank-wide billers (no owner): every customer can pay them.
 PAYEES = (
     ("elec", "City Electric Company", "UTILITY", "ELEC-4402-1187", "electricity"),
@@ -114,6 +137,8 @@ def load() -> dict[str, int]:
         created["users"] = sum(_ensure_user(u, stamp) for u in USERS)
         created["accounts"] = sum(_ensure_account(a, stamp) for a in ACCOUNTS)
         created["payees"] = sum(_ensure_payee(p, stamp) for p in PAYEES)
+        created["cards"] = sum(_ensure_card(*card, stamp=stamp) for card in CARDS)
+        created["atms"] = sum(_ensure_atm(*atm) for atm in ATMS)
     return created
 
 
@@ -189,6 +214,22 @@ def _ensure_account(spec: SandboxAccount, stamp: object) -> int:
             ],
             now=stamp,  # type: ignore[arg-type]
             description="Sandbox opening balance",
+            columns={"to_account_id": acc_id},
+        )
+        AccountEntry.create(
+            account_id=acc_id,
+            transaction_id=txn_id,
+            direction="CREDIT",
+            type="ADJUSTMENT",
+            status="COMPLETED",
+            limit_class="",
+            currency="USD",
+            amount_minor=spec.opening_minor,
+            fee_minor=0,
+            balance_after_minor=spec.opening_minor,
+            counterparty="Opening balance",
+            search_text="sandbox opening balance",
+            created_at=stamp,
         )
     return 1
 
@@ -206,4 +247,31 @@ def _ensure_payee(payee: tuple[str, str, str, str, str], stamp: object) -> int:
         category=category,
         created_at=stamp,
     )
+    return 1
+
+
+def card_id(number: str) -> str:
+    return stable_id("key", f"sandbox:card:{number}")
+
+
+def _ensure_card(owner_key: str, type_: str, number: str, pin: str, *, stamp: object) -> int:
+    if Card.get_or_none(Card.id == card_id(number)) is not None:
+        return 0
+    Card.create(
+        id=card_id(number),
+        account_id=account_id(owner_key, type_),
+        number_hash=card_number_hash(number),
+        last4=number[-4:],
+        pin_hash=hash_secret(pin),
+        failed_pin_attempts=0,
+        status="ACTIVE",
+        created_at=stamp,
+    )
+    return 1
+
+
+def _ensure_atm(atm_id: str, country: str, city: str) -> int:
+    if Atm.get_or_none(Atm.id == atm_id) is not None:
+        return 0
+    Atm.create(id=atm_id, network="OWN", country=country, city=city)
     return 1

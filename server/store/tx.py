@@ -36,7 +36,14 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def write(work: Callable[[], T]) -> T:
-    """Runs `work` in one write transaction, retrying transient conflicts."""
+    """Runs `work` in one write transaction, retrying transient conflicts.
+
+    Inside an enclosing transaction it runs in a savepoint without retries:
+    the outermost `write` owns the retry, since a conflict aborts it whole.
+    """
+    if database.in_transaction():
+        with database.atomic():
+            return work()
     for attempt in range(1, RETRIES_MAX + 1):
         try:
             if is_postgres():

@@ -1,0 +1,138 @@
+"""Idempotency-Key handling for every creating or money-moving POST.
+
+Contract: same key and same request -> the first response again, byte for
+byte (gRPC: the same serialized message; REST: the same `data`, status and
+message, with `Idempotent-Replayed: true`); same key and another request ->
+409 IDEMPOTENCY_KEY_REUSED. Keys are per client and kept 24 hours.
+
+Which RPCs: every RPC bound to an HTTP POST, except reads and protocol
+endpoints listed in `NOT_IDEMPOTENT` (searches, OAuth, verification, the
+sandbox clock).
+
+What is stored: successes, and failures that happened while executing
+(404, 409 and 422 answers). Failures before execution (malformed input,
+authentication, rate limits, an unavailable database) are not stored, so a
+retry runs again: the same policy as Stripe's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import grpc
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pool
+
+from server.api import call
+from server.domain import errors
+from server.store import clock, tx
+from server.store import idempotency as store
+
+HEADER = "idempotency-key"
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+NOT_IDEMPOTENT = frozenset(
+    {
+        "SearchTransactions",
+        "Token",
+        "Refresh",
+        "Revoke",
+        "SubmitAuthorization",
+        "VerifyAuditLog",
+        "AdvanceClock",
+        "RequestPasswordReset",
+        "ConfirmPasswordReset",
+    }
+)
+STORED_FAILURE_STATUSES = frozenset({404, 409, 422})
+
+
+class _KeyHeld(Exception):
+    """Another request claimed the key first; answer from its outcome."""
+
+
+@cache
+def is_idempotent(method: str) -> bool:
+    """True for `/pkg.Service/Method` names bound to an HTTP POST."""
+    service_name, _, method_name = method.lstrip("/").rpartition("/")
+    if method_name in NOT_IDEMPOTENT:
+        return False
+    try:
+        service = descriptor_pool.Default().FindServiceByName(service_name)
+    except KeyError:
+        return False
+    rule = service.methods_by_name[method_name].GetOptions().Extensions[annotations_pb2.http]
+    return bool(rule.post)
+
+
+def key_from(context: grpc.ServicerContext) -> str | None:
+    for name, value in context.invocation_metadata() or ():
+        if name == HEADER:
+            if not isinstance(value, str) or not _KEY_RE.match(value):
+                raise errors.InvalidRequest(
+                    "Idempotency-Key must be 1 to 255 printable ASCII characters",
+                    field="Idempotency-Key",
+                )
+            return value
+    return None
+
+
+def run(
+    method: str,
+    key: str,
+    request: Any,
+    behavior: Callable[[], Any],
+    serialize: Callable[[Any], bytes],
+) -> Any:
+    """Runs `behavior` at most once per (client, key); returns the response or its stored bytes."""
+    info = call.current()
+    client_id = info.principal.client_id
+    request_hash = hashlib.sha256(
+        method.encode() + b"\0" + request.SerializeToString(deterministic=True)
+    ).hexdigest()
+    stored = store.lookup(client_id, key, clock.now())
+    if stored is not None:
+        return _replay(stored, request_hash)
+
+    def work() -> Any:
+        now = clock.now()
+        if not store.claim(client_id, key, method, request_hash, now):
+            raise _KeyHeld
+        response = behavior()
+        store.complete(client_id, key, serialize(response), info.http_status, info.message)
+        return response
+
+    try:
+        return tx.write(work)
+    except _KeyHeld:
+        stored = store.lookup(client_id, key, clock.now())
+        if stored is None or (stored.response is None and stored.error is None):
+            raise errors.IdempotencyRequestInProgress() from None
+        return _replay(stored, request_hash)
+    except errors.BankError as exc:
+        failure = exc
+        if failure.http_status in STORED_FAILURE_STATUSES and not isinstance(
+            failure, errors.IdempotencyKeyReused | errors.IdempotencyRequestInProgress
+        ):
+            tx.write(
+                lambda: store.record_error(
+                    client_id, key, method, request_hash, error=failure, now=clock.now()
+                )
+            )
+        raise
+
+
+def _replay(stored: store.Outcome, request_hash: str) -> bytes:
+    if stored.request_hash != request_hash:
+        raise errors.IdempotencyKeyReused()
+    info = call.current()
+    info.headers["idempotent-replayed"] = "true"
+    if stored.error is not None:
+        raise stored.error
+    if stored.response is None:
+        raise errors.IdempotencyRequestInProgress()
+    info.http_status, info.message = stored.http_status, stored.message
+    return stored.response

@@ -1,0 +1,437 @@
+"""TransactionService: movements, one transaction, history and search."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import grpc
+
+from backoffice.v1 import common_pb2
+from backoffice.v1 import transaction_pb2 as tpb
+from backoffice.v1 import transaction_service_pb2 as pb
+from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
+from server.api import call, paging
+from server.api.convert import alias, parse_date, timestamp
+from server.config import Settings
+from server.domain import errors
+from server.domain.masking import mask_account_number
+from server.domain.money import parse_amount, to_major
+from server.domain.principal import Principal
+from server.store import history, movements, transactions
+from server.store.models import Account, AccountEntry, LedgerTransaction
+
+TYPE = tpb.TransactionTypeEnum.TransactionType
+STATUS = tpb.TransactionStatusEnum.TransactionStatus
+METHOD = tpb.TransactionMethodEnum.TransactionMethod
+DEPOSIT_METHOD = tpb.DepositMethodEnum.DepositMethod
+WITHDRAWAL_METHOD = tpb.WithdrawalMethodEnum.WithdrawalMethod
+ATM_NETWORK = tpb.AtmNetworkEnum.AtmNetwork
+DIRECTION = tpb.TransactionDirectionEnum.TransactionDirection
+FILTER_VALUES_MAX = 10
+KEYWORD_LENGTH_MAX = 50
+
+
+def request_context(context: grpc.ServicerContext) -> movements.RequestContext:
+    """Caller and client facts kept as the transaction's metadata."""
+    metadata = {
+        key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)
+    }
+    forwarded = metadata.get("x-forwarded-for", "").split(",")[0].strip()
+    peer = context.peer() or ""
+    peer_ip = peer.split(":")[1] if peer.startswith(("ipv4:", "ipv6:")) else ""
+    return movements.RequestContext(
+        principal=call.current().principal,
+        ip_address=(forwarded or peer_ip)[:64],
+        device=metadata.get("user-agent", "")[:200],
+        location=metadata.get("x-client-location", "")[:100],
+    )
+
+
+class TransactionServicer(pb_grpc.TransactionServiceServicer):
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def CreateTransfer(
+        self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
+    ) -> pb.CreateTransferResponse:
+        result = movements.transfer(_transfer_input(request), request_context(context))
+        call.current().created("Transfer completed successfully")
+        return pb.CreateTransferResponse(transaction=created_message(result))
+
+    def CreateDeposit(
+        self, request: pb.CreateDepositRequest, context: grpc.ServicerContext
+    ) -> pb.CreateDepositResponse:
+        method = DEPOSIT_METHOD.Name(request.method) if request.method else ""
+        result = movements.deposit(
+            movements.DepositInput(
+                account_id=request.account_id,
+                amount=request.amount,
+                method=method,
+                currency=request.currency,
+                location=request.location,
+                reference=request.reference,
+                description=request.description,
+            ),
+            request_context(context),
+        )
+        call.current().created("Deposit completed successfully")
+        return pb.CreateDepositResponse(transaction=created_message(result))
+
+    def CreateWithdrawal(
+        self, request: pb.CreateWithdrawalRequest, context: grpc.ServicerContext
+    ) -> pb.CreateWithdrawalResponse:
+        method = WITHDRAWAL_METHOD.Name(request.method) if request.method else ""
+        result = movements.withdrawal(
+            movements.WithdrawalInput(
+                account_id=request.account_id,
+                amount=request.amount,
+                method=method,
+                currency=request.currency,
+                location=request.location,
+                location_country=request.location_country,
+                pin=request.pin,
+                card_number=request.card_number,
+                description=request.description,
+            ),
+            request_context(context),
+        )
+        call.current().created("Withdrawal completed successfully")
+        return pb.CreateWithdrawalResponse(transaction=created_message(result))
+
+    def CreateTransaction(
+        self, request: pb.CreateTransactionRequest, context: grpc.ServicerContext
+    ) -> pb.CreateTransactionResponse:
+        result, message = _dispatch(request, request_context(context))
+        call.current().created(message)
+        return pb.CreateTransactionResponse(transaction=created_message(result))
+
+    def GetTransaction(
+        self, request: pb.GetTransactionRequest, context: grpc.ServicerContext
+    ) -> pb.GetTransactionResponse:
+        principal = call.current().principal
+        view = transactions.get(request.transaction_id, principal)
+        call.current().ok("Transaction retrieved successfully")
+        return pb.GetTransactionResponse(transaction=view_message(view, principal))
+
+    def ListTransactions(
+        self, request: pb.ListTransactionsRequest, context: grpc.ServicerContext
+    ) -> pb.ListTransactionsResponse:
+        query = _list_query(request)
+        items, page, totals, token = _history(
+            query, request.page, request.limit, request.page_token
+        )
+        call.current().ok("Transactions retrieved successfully")
+        return pb.ListTransactionsResponse(
+            transactions=items, pagination=page, summary=totals, next_page_token=token
+        )
+
+    def SearchTransactions(
+        self, request: pb.SearchTransactionsRequest, context: grpc.ServicerContext
+    ) -> pb.SearchTransactionsResponse:
+        query = _search_query(request)
+        items, page, totals, token = _history(
+            query, request.page, request.limit, request.page_token
+        )
+        call.current().ok("Transactions retrieved successfully")
+        return pb.SearchTransactionsResponse(
+            transactions=items, pagination=page, summary=totals, next_page_token=token
+        )
+
+
+# --- requests -> domain ------------------------------------------------------
+
+
+def _transfer_input(request: Any) -> movements.TransferInput:
+    return movements.TransferInput(
+        from_account_id=request.from_account_id,
+        to_account_id=request.to_account_id,
+        amount=request.amount,
+        currency=request.currency,
+        description=request.description,
+        reference=request.reference,
+        scheduled=request.scheduled,
+        scheduled_date=request.scheduled_date if request.HasField("scheduled_date") else None,
+    )
+
+
+_ONLY_FOR = {
+    "from_account_id": {"TRANSFER", "EXTERNAL_TRANSFER", "PAYMENT"},
+    "to_account_id": {"TRANSFER"},
+    "account_id": {"DEPOSIT", "WITHDRAWAL"},
+    "method": {"DEPOSIT", "WITHDRAWAL"},
+    "pin": {"WITHDRAWAL"},
+    "card_number": {"WITHDRAWAL"},
+    "location_country": {"WITHDRAWAL"},
+    "location": {"DEPOSIT", "WITHDRAWAL"},
+}
+
+
+def _dispatch(
+    request: pb.CreateTransactionRequest, context: movements.RequestContext
+) -> tuple[movements.Result, str]:
+    """The generic POST /transactions: one of the movements, by `type`."""
+    kind = TYPE.Name(request.type) if request.type else ""
+    if kind in ("EXTERNAL_TRANSFER", "PAYMENT"):
+        raise errors.NotImplementedYet(f"{kind} transactions are not implemented yet")
+    if kind not in ("TRANSFER", "DEPOSIT", "WITHDRAWAL"):
+        raise errors.ValidationFailed(
+            "type must be TRANSFER, EXTERNAL_TRANSFER, DEPOSIT, WITHDRAWAL or PAYMENT",
+            field="type",
+        )
+    for name, kinds in _ONLY_FOR.items():
+        value = getattr(request, name)
+        if value and kind not in kinds:
+            raise errors.ValidationFailed(
+                f"{name} does not apply to {kind}", field=name, metadata={"type": kind}
+            )
+    method = METHOD.Name(request.method) if request.method else ""
+    if kind == "TRANSFER":
+        return movements.transfer(_transfer_input(request), context), (
+            "Transfer completed successfully"
+        )
+    if kind == "DEPOSIT":
+        return movements.deposit(
+            movements.DepositInput(
+                account_id=request.account_id,
+                amount=request.amount,
+                method=method,
+                currency=request.currency,
+                location=request.location,
+                reference=request.reference,
+                description=request.description,
+            ),
+            context,
+        ), "Deposit completed successfully"
+    return movements.withdrawal(
+        movements.WithdrawalInput(
+            account_id=request.account_id,
+            amount=request.amount,
+            method=method,
+            currency=request.currency,
+            location=request.location,
+            location_country=request.location_country,
+            pin=request.pin,
+            card_number=request.card_number,
+            description=request.description,
+        ),
+        context,
+    ), "Withdrawal completed successfully"
+
+
+def _amount_bound(request: Any, name: str, currency: str = "USD") -> int | None:
+    if not request.HasField(name):
+        return None
+    value = getattr(request, name)
+    try:
+        minor = parse_amount(value, currency, field=name) if value else 0
+    except errors.InvalidAmount as exc:
+        raise errors.ValidationFailed(exc.message, field=name) from None
+    return minor
+
+
+def _base_query(account_id: str, sort: str, order: str, **kwargs: Any) -> history.HistoryQuery:
+    if not account_id:
+        raise errors.ValidationFailed("accountId is required", field="accountId")
+    account = movements.customer_account(account_id, call.current().principal, "accountId")
+    return history.HistoryQuery(account_id=account.id, sort=sort, order=order, **kwargs)
+
+
+def _sort(request: Any) -> tuple[str, str]:
+    field = paging.sort_field(
+        request.sort_by,
+        request.sort,
+        {"date": "date", "created_at": "date", "timestamp": "date", "amount": "amount"},
+        "date",
+    )
+    return field, paging.sort_order(request.sort_order, request.order)
+
+
+def _list_query(request: pb.ListTransactionsRequest) -> history.HistoryQuery:
+    sort, order = _sort(request)
+    start = alias(request.start_date, request.date_from, "startDate")
+    end = alias(request.end_date, request.date_to, "endDate")
+    query = _base_query(
+        request.account_id,
+        sort,
+        order,
+        types=(TYPE.Name(request.type),) if request.type else (),
+        statuses=(STATUS.Name(request.status),) if request.status else (),
+        date_from=parse_date(start, "startDate"),
+        date_to=parse_date(end, "endDate"),
+        amount_min_minor=_amount_bound(request, "min_amount"),
+        amount_max_minor=_amount_bound(request, "max_amount"),
+        keywords=(request.search.strip(),) if request.search.strip() else (),
+    )
+    _check_ranges(query)
+    return query
+
+
+def _search_query(request: pb.SearchTransactionsRequest) -> history.HistoryQuery:
+    sort, order = _sort(request)
+    filters = request.filters
+    for name in ("types", "status", "keywords"):
+        if len(getattr(filters, name)) > FILTER_VALUES_MAX:
+            raise errors.ValidationFailed(
+                f"filters.{name} takes at most {FILTER_VALUES_MAX} values",
+                field=f"filters.{name}",
+            )
+    keywords = tuple(word.strip() for word in filters.keywords if word.strip())
+    if any(len(word) > KEYWORD_LENGTH_MAX for word in keywords):
+        raise errors.ValidationFailed(
+            f"keywords are at most {KEYWORD_LENGTH_MAX} characters", field="filters.keywords"
+        )
+    query = _base_query(
+        request.account_id,
+        sort,
+        order,
+        types=tuple(TYPE.Name(t) for t in filters.types if t),
+        statuses=tuple(STATUS.Name(s) for s in filters.status if s),
+        date_from=parse_date(getattr(filters.date_range, "from"), "filters.dateRange.from"),
+        date_to=parse_date(filters.date_range.to, "filters.dateRange.to"),
+        amount_min_minor=_amount_bound(filters.amount_range, "min"),
+        amount_max_minor=_amount_bound(filters.amount_range, "max"),
+        keywords=keywords,
+    )
+    _check_ranges(query)
+    return query
+
+
+def _check_ranges(query: history.HistoryQuery) -> None:
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        raise errors.ValidationFailed("the date range ends before it starts", field="endDate")
+    low, high = query.amount_min_minor, query.amount_max_minor
+    if low is not None and high is not None and low > high:
+        raise errors.ValidationFailed("minAmount is above maxAmount", field="maxAmount")
+
+
+def _history(
+    query: history.HistoryQuery, page: int, limit: int, token: str
+) -> tuple[list[tpb.TransactionListItem], common_pb2.Pagination, tpb.TransactionTotals, str]:
+    request = paging.page_request(page, limit, token, query.filters())
+    result = history.read(query, request.offset, request.limit, request.after)
+    next_token = paging.encode_token(result.next_key, query.filters()) if result.next_key else ""
+    has_next = result.next_key is not None
+    currency = result.rows[0][0].currency if result.rows else "USD"
+    totals = tpb.TransactionTotals(
+        total_debits=to_major(result.debits_minor, currency),
+        total_credits=to_major(result.credits_minor, currency),
+        net_change=to_major(result.credits_minor - result.debits_minor, currency),
+        currency=currency,
+    )
+    items = [_list_item(entry, row) for entry, row in result.rows]
+    return items, paging.pagination(request, result.total, next_token, has_next), totals, next_token
+
+
+# --- domain -> messages ------------------------------------------------------
+
+
+def _list_item(entry: AccountEntry, row: LedgerTransaction) -> tpb.TransactionListItem:
+    item = tpb.TransactionListItem(
+        id=row.id,
+        transaction_number=row.number,
+        type=row.type,
+        status=row.status,
+        direction=entry.direction,
+        account_id=entry.account_id,
+        amount=to_major(entry.amount_minor, entry.currency),
+        currency=entry.currency,
+        fee=to_major(entry.fee_minor, entry.currency),
+        description=row.description,
+        reference=row.reference,
+        counterparty=entry.counterparty,
+        timestamp=timestamp(row.created_at),
+        completed_at=timestamp(row.completed_at),
+    )
+    if entry.balance_after_minor is not None:
+        item.balance_after = to_major(entry.balance_after_minor, entry.currency)
+    return item
+
+
+def _account_ref(
+    account: Account | None, holder: str, balance_minor: int | None
+) -> tpb.AccountRef | None:
+    if account is None:
+        return None
+    ref = tpb.AccountRef(
+        id=account.id, account_number=mask_account_number(account.account_number), holder=holder
+    )
+    if balance_minor is not None:
+        ref.balance = to_major(balance_minor, account.currency)
+    return ref
+
+
+def _base_message(row: LedgerTransaction) -> tpb.Transaction:
+    details = json.loads(row.details or "{}")
+    message = tpb.Transaction(
+        id=row.id,
+        transaction_number=row.number,
+        type=row.type,
+        status=row.status,
+        amount=to_major(row.amount_minor, row.currency),
+        currency=row.currency,
+        description=row.description,
+        reference=row.reference,
+        fee=to_major(row.fee_minor, row.currency),
+        location=details.get("location", ""),
+        timestamp=timestamp(row.created_at),
+        completed_at=timestamp(row.completed_at),
+        cancelled_at=timestamp(row.cancelled_at),
+        failure_reason=row.failure_reason or "",
+        original_transaction_id=row.original_transaction_id or "",
+        hold_id=details.get("hold_id") or "",
+        metadata=tpb.TransactionMetadata(**details.get("metadata", {})),
+    )
+    if details.get("method"):
+        message.method = details["method"]
+    if details.get("atm_network"):
+        message.atm_network = details["atm_network"]
+    if details.get("card_last4"):
+        message.card_number = f"****{details['card_last4']}"
+    if details.get("available_at"):
+        message.available_date.CopyFrom(
+            timestamp(datetime.fromisoformat(details["available_at"]))  # type: ignore[arg-type]
+        )
+    if row.type in ("DEPOSIT", "WITHDRAWAL"):
+        message.account_id = row.to_account_id or row.from_account_id or ""
+    return message
+
+
+def created_message(result: movements.Result) -> tpb.Transaction:
+    """The transaction as its creator sees it: with the balances after it."""
+    row = result.transaction
+    message = _base_message(row)
+    principal = call.current().principal
+    for side, account_id in (
+        ("from_account", row.from_account_id),
+        ("to_account", row.to_account_id),
+    ):
+        account = result.accounts.get(account_id) if account_id else None
+        if account is None:
+            continue
+        visible = principal.can_see(account.owner_id)
+        balance = result.balances_after.get(account.id) if visible else None
+        getattr(message, side).CopyFrom(
+            _account_ref(account, transactions.holder_name(account), balance)
+        )
+    own_side = row.from_account_id or row.to_account_id
+    if own_side and own_side in result.balances_after:
+        account = result.accounts[own_side]
+        if principal.can_see(account.owner_id):
+            message.balance_after = to_major(result.balances_after[own_side], row.currency)
+    return message
+
+
+def view_message(view: transactions.TransactionView, principal: Principal) -> tpb.Transaction:
+    message = _base_message(view.row)
+    for side, ref in (("from_account", view.from_account), ("to_account", view.to_account)):
+        if ref is not None:
+            getattr(message, side).CopyFrom(_account_ref(ref.account, ref.holder, None))
+    if view.balance_after_minor is not None:
+        message.balance_after = to_major(view.balance_after_minor, view.row.currency)
+    message.counterparty = view.counterparty
+    return message
+
+
+SERVICES = {"TransactionService": TransactionServicer}

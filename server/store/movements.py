@@ -1,0 +1,754 @@
+"""Money movements: transfer, deposit, withdrawal.
+
+Each movement is one database transaction (`tx.write`) that
+1. locks the touched customer accounts in sorted id order,
+2. re-checks status, limits and funds on the locked rows,
+3. posts one balanced journal transaction (plus an overdraft fee, if owed),
+4. writes the customer-facing history rows (`account_entries`) and holds,
+5. writes the outbox events.
+Nothing is written when a rule refuses the movement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import peewee
+
+from server.domain import errors, limits, movements
+from server.domain.ids import new_id
+from server.domain.money import parse_amount, to_major
+from server.domain.passwords import verify_secret
+from server.domain.principal import Principal
+from server.store import clock, ledger, outbox, tx
+from server.store.bootstrap import internal_account_id
+from server.store.db import database, is_postgres
+from server.store.models import (
+    Account,
+    AccountEntry,
+    Atm,
+    Card,
+    Hold,
+    LedgerTransaction,
+    User,
+)
+
+DESCRIPTION_LENGTH_MAX = 255
+REFERENCE_LENGTH_MAX = 35
+LOCATION_LENGTH_MAX = 100
+LIMIT_WARNING_PERCENT = 80
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who asks, and from where (kept as the transaction's metadata)."""
+
+    principal: Principal
+    ip_address: str = ""
+    device: str = ""
+    location: str = ""
+
+    def metadata(self) -> dict[str, str]:
+        return {"ip_address": self.ip_address, "device": self.device, "location": self.location}
+
+
+@dataclass
+class Result:
+    """A committed movement, with what the response needs."""
+
+    transaction: LedgerTransaction
+    accounts: dict[str, Account]
+    balances_after: dict[str, int] = field(default_factory=dict)
+    overdraft_fee_transaction_id: str | None = None
+
+
+# --- validation helpers ----------------------------------------------------
+
+
+def _text(value: str, field_name: str, limit: int) -> str:
+    text = value.strip()
+    if len(text) > limit:
+        raise errors.ValidationFailed(
+            f"{field_name} is longer than {limit} characters",
+            field=field_name,
+            metadata={"length_max": str(limit)},
+        )
+    return text
+
+
+def _account_id(value: str, field_name: str) -> str:
+    if not value:
+        raise errors.ValidationFailed(f"{field_name} is required", field=field_name)
+    return value
+
+
+def customer_account(account_id: str, principal: Principal, field_name: str) -> Account:
+    """A customer account the caller may use, or TXN002 (also for others' accounts)."""
+    account = Account.get_or_none((Account.id == account_id) & (Account.kind == "CUSTOMER"))
+    if account is None or not principal.can_see(account.owner_id):
+        raise errors.AccountNotFound(field=field_name, metadata={"account_id": account_id[:64]})
+    return account
+
+
+def _require_active(account: Account, field_name: str) -> None:
+    if account.status != "ACTIVE":
+        raise errors.AccountNotActive(
+            f"Account is {account.status.lower()}",
+            field=field_name,
+            metadata={"account_id": account.id, "status": account.status},
+        )
+
+
+def _currency(requested: str, account: Account, field_name: str = "currency") -> str:
+    currency = requested.strip().upper() or account.currency
+    if currency != account.currency:
+        raise errors.CurrencyMismatch(
+            f"Account holds {account.currency}, not {currency}",
+            field=field_name,
+            metadata={"account_currency": account.currency, "currency": currency},
+        )
+    return currency
+
+
+def _funds(account: Account) -> movements.Funds:
+    return movements.Funds(
+        balance=account.balance_minor,
+        held=account.held_minor,
+        pending_debits=account.pending_debits_minor,
+        overdraft_limit=account.overdraft_limit_minor,
+    )
+
+
+def _usage(account_id: str, classes: frozenset[str], since: datetime) -> int:
+    """Debits of these limit classes since `since` (failed/cancelled ones given back)."""
+    total = (
+        AccountEntry.select(peewee.fn.COALESCE(peewee.fn.SUM(AccountEntry.amount_minor), 0))
+        .where(
+            (AccountEntry.account_id == account_id)
+            & (AccountEntry.limit_class.in_(sorted(classes)))
+            & (AccountEntry.direction == "DEBIT")
+            & (AccountEntry.status.not_in(sorted(limits.USAGE_EXCLUDED_STATUSES)))
+            & (AccountEntry.created_at >= since)
+        )
+        .scalar()
+    )
+    return int(total or 0)
+
+
+@dataclass(frozen=True)
+class LimitUse:
+    name: str
+    used_minor: int
+    limit_minor: int
+
+
+def _check_limits(
+    account: Account,
+    names: tuple[str, ...],
+    effective: limits.Limits,
+    amount_minor: int,
+    now: datetime,
+) -> list[LimitUse]:
+    """Refuses (TXN004) a debit over a daily or monthly limit; returns what was used."""
+    periods = limits.period_bounds(now)
+    uses: list[LimitUse] = []
+    for name in names:
+        daily = name in limits.DAILY_LIMITS
+        since = periods.day_start if daily else periods.month_start
+        used = _usage(account.id, limits.USAGE_CLASSES[name], since)
+        maximum = effective.get(name)
+        if used + amount_minor > maximum:
+            raise errors.LimitExceeded(
+                f"{'Daily' if daily else 'Monthly'} limit exceeded",
+                field="amount",
+                metadata={
+                    "limit": name,
+                    "limit_amount": limits.format_major(maximum, account.currency),
+                    "used_amount": limits.format_major(used, account.currency),
+                },
+            )
+        uses.append(LimitUse(name, used, maximum))
+    return uses
+
+
+def _warn_if_approaching(
+    account: Account, amount_minor: int, uses: list[LimitUse], now: datetime
+) -> None:
+    """limit.approaching once, when a debit crosses 80% of a limit."""
+    for use in uses:
+        threshold = use.limit_minor * LIMIT_WARNING_PERCENT // 100
+        if use.limit_minor and use.used_minor < threshold <= use.used_minor + amount_minor:
+            outbox.emit(
+                "limit.approaching",
+                account.id,
+                {
+                    "accountId": account.id,
+                    "limit": use.name,
+                    "limitAmount": to_major(use.limit_minor, account.currency),
+                    "usedAmount": to_major(use.used_minor + amount_minor, account.currency),
+                    "percent": (use.used_minor + amount_minor) * 100 // use.limit_minor,
+                },
+                now,
+            )
+
+
+def _effective(account: Account) -> limits.Limits:
+    return limits.effective_limits(
+        account.type, limits.parse_overrides(account.limit_overrides), currency=account.currency
+    )
+
+
+def next_number(now: datetime) -> str:
+    """A fresh transaction number; the sequence never serialises writers."""
+    if is_postgres():
+        sequence = database.execute_sql("SELECT nextval('transaction_numbers')").fetchone()[0]
+    else:
+        sequence = database.execute_sql("INSERT INTO transaction_numbers DEFAULT VALUES").lastrowid
+    return movements.transaction_number(now, int(sequence))
+
+
+def release_due_holds(now: datetime, account_id: str | None = None) -> int:
+    """Releases PENDING holds whose time has come; returns how many."""
+    query = Hold.select().where((Hold.status == "PENDING") & (Hold.release_at <= now))
+    if account_id is not None:
+        query = query.where(Hold.account_id == account_id)
+    released = 0
+    for hold in query.order_by(Hold.account_id, Hold.id):
+        changed = (
+            Hold.update(status="RELEASED", resolved_at=now)
+            .where((Hold.id == hold.id) & (Hold.status == "PENDING"))
+            .execute()
+        )
+        if changed:
+            Account.update(held_minor=Account.held_minor - hold.amount_minor, updated_at=now).where(
+                Account.id == hold.account_id
+            ).execute()
+            released += 1
+    return released
+
+
+def _entry(
+    result_txn: LedgerTransaction,
+    account: Account,
+    *,
+    direction: str,
+    amount_minor: int,
+    fee_minor: int,
+    balance_after: int | None,
+    limit_class: str,
+    counterparty: str,
+    now: datetime,
+) -> None:
+    AccountEntry.create(
+        account_id=account.id,
+        transaction_id=result_txn.id,
+        direction=direction,
+        type=result_txn.type,
+        status=result_txn.status,
+        limit_class=limit_class,
+        currency=result_txn.currency,
+        amount_minor=amount_minor,
+        fee_minor=fee_minor,
+        balance_after_minor=balance_after,
+        counterparty=counterparty,
+        search_text=" ".join(
+            part
+            for part in (
+                result_txn.number,
+                result_txn.description,
+                result_txn.reference,
+                counterparty,
+            )
+            if part
+        ).lower(),
+        created_at=now,
+    )
+
+
+def _holder(account: Account) -> str:
+    owner = account.owner_id
+    if owner is None:
+        return account.name
+    user = User.get_or_none(User.id == owner)
+    return user.name if user else ""
+
+
+def _charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransaction) -> str:
+    """Posts the 35.00 overdraft fee as its own FEE transaction."""
+    fee_id = new_id("txn")
+    balances: dict[str, int] = {}
+    fee_txn = ledger.post(
+        balances_after=balances,
+        transaction_id=fee_id,
+        number=next_number(now),
+        type_="FEE",
+        status="COMPLETED",
+        currency=account.currency,
+        amount_minor=movements.OVERDRAFT_FEE_MINOR,
+        legs=[
+            ledger.Leg(account.id, -movements.OVERDRAFT_FEE_MINOR, account.currency),
+            ledger.Leg(
+                internal_account_id("FEE_INCOME"), movements.OVERDRAFT_FEE_MINOR, account.currency
+            ),
+        ],
+        now=now,
+        description=f"Overdraft fee ({cause.number})",
+        details={"fee_kind": "OVERDRAFT"},
+        columns={"from_account_id": account.id, "original_transaction_id": cause.id},
+    )
+    _entry(
+        fee_txn,
+        account,
+        direction="DEBIT",
+        amount_minor=movements.OVERDRAFT_FEE_MINOR,
+        fee_minor=0,
+        balance_after=balances[account.id],
+        limit_class=limits.CLASS_NONE,
+        counterparty="Overdraft fee",
+        now=now,
+    )
+    outbox.emit("transaction.created", fee_id, _event_data(fee_txn, account.id), now)
+    outbox.emit("transaction.completed", fee_id, _event_data(fee_txn, account.id), now)
+    return fee_id
+
+
+def _event_data(row: LedgerTransaction, account_id: str) -> dict[str, object]:
+    return {
+        "transactionId": row.id,
+        "transactionNumber": row.number,
+        "accountId": account_id,
+        "amount": to_major(row.amount_minor, row.currency),
+        "currency": row.currency,
+        "type": row.type,
+        "status": row.status,
+    }
+
+
+def _emit_completed(row: LedgerTransaction, account_id: str, now: datetime) -> None:
+    outbox.emit("transaction.created", row.id, _event_data(row, account_id), now)
+    outbox.emit("transaction.completed", row.id, _event_data(row, account_id), now)
+
+
+# --- transfer ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferInput:
+    from_account_id: str
+    to_account_id: str
+    amount: float
+    currency: str = ""
+    description: str = ""
+    reference: str = ""
+    scheduled: bool = False
+    scheduled_date: str | None = None
+
+
+def transfer(request: TransferInput, context: RequestContext) -> Result:
+    """An internal transfer between two customer accounts of this bank."""
+    from_id = _account_id(request.from_account_id, "fromAccountId")
+    to_id = _account_id(request.to_account_id, "toAccountId")
+    description = _text(request.description, "description", DESCRIPTION_LENGTH_MAX)
+    reference = _text(request.reference, "reference", REFERENCE_LENGTH_MAX)
+    if request.scheduled or request.scheduled_date:
+        raise errors.NotImplementedYet("Scheduled transfers are not implemented yet")
+    if from_id == to_id:
+        raise errors.ValidationFailed(
+            "Source and destination accounts must differ", field="toAccountId"
+        )
+    source = customer_account(from_id, context.principal, "fromAccountId")
+    # The destination may belong to anyone (paying another customer); only
+    # its existence is checked, and its details stay hidden in the answer.
+    destination = customer_account(to_id, _STAFF_VIEW, "toAccountId")
+    currency = _currency(request.currency, source)
+    amount_minor = parse_amount(request.amount, currency)
+    if currency != destination.currency:
+        raise errors.CurrencyMismatch(
+            f"Destination account holds {destination.currency}, not {currency}",
+            field="toAccountId",
+            metadata={"account_currency": destination.currency, "currency": currency},
+        )
+    context.principal.require_write()
+
+    def work() -> Result:
+        now = clock.now()
+        locked = ledger.lock_accounts([from_id, to_id])
+        source_now, destination_now = locked[from_id], locked[to_id]
+        _require_active(source_now, "fromAccountId")
+        _require_active(destination_now, "toAccountId")
+        effective = _effective(source_now)
+        _check_per_transaction(
+            amount_minor,
+            effective.per_transaction_min,
+            effective.per_transaction_internal_transfer_max,
+            currency,
+        )
+        uses = _check_limits(
+            source_now,
+            (limits.DAILY_TRANSFER, limits.MONTHLY_TRANSFER),
+            effective,
+            amount_minor,
+            now,
+        )
+        release_due_holds(now, from_id)
+        source_now = Account.get_by_id(from_id)
+        overdraft_fee = movements.debit_fees(_funds(source_now), source_now.type, amount_minor)
+        balances: dict[str, int] = {}
+        row = ledger.post(
+            balances_after=balances,
+            transaction_id=new_id("txn"),
+            number=next_number(now),
+            type_="TRANSFER",
+            status="COMPLETED",
+            currency=currency,
+            amount_minor=amount_minor,
+            legs=[
+                ledger.Leg(from_id, -amount_minor, currency),
+                ledger.Leg(to_id, amount_minor, currency),
+            ],
+            now=now,
+            description=description,
+            reference=reference,
+            details={"metadata": context.metadata()},
+            columns={
+                "from_account_id": from_id,
+                "to_account_id": to_id,
+                "client_id": context.principal.client_id,
+            },
+        )
+        source_holder, destination_holder = _holder(source_now), _holder(destination_now)
+        _entry(
+            row,
+            source_now,
+            direction="DEBIT",
+            amount_minor=amount_minor,
+            fee_minor=0,
+            balance_after=balances[from_id],
+            limit_class=limits.CLASS_TRANSFER,
+            counterparty=destination_holder,
+            now=now,
+        )
+        _entry(
+            row,
+            destination_now,
+            direction="CREDIT",
+            amount_minor=amount_minor,
+            fee_minor=0,
+            balance_after=balances[to_id],
+            limit_class=limits.CLASS_NONE,
+            counterparty=source_holder,
+            now=now,
+        )
+        _emit_completed(row, from_id, now)
+        _warn_if_approaching(source_now, amount_minor, uses, now)
+        result = Result(row, {from_id: source_now, to_id: destination_now}, balances)
+        if overdraft_fee:
+            result.overdraft_fee_transaction_id = _charge_overdraft_fee(source_now, now, row)
+            result.balances_after[from_id] -= overdraft_fee
+        return result
+
+    return tx.write(work)
+
+
+_STAFF_VIEW = Principal(client_id="internal", role="ADMIN")
+
+
+def _check_per_transaction(
+    amount_minor: int, minimum: int, maximum: int | None, currency: str
+) -> None:
+    if amount_minor < minimum:
+        raise errors.InvalidAmount(
+            f"Amount is below the minimum of {to_major(minimum, currency):.2f}",
+            field="amount",
+            metadata={"minimum": f"{to_major(minimum, currency):.2f}"},
+        )
+    if maximum is not None and amount_minor > maximum:
+        raise errors.InvalidAmount(
+            f"Amount is above the per-transaction maximum of {to_major(maximum, currency):.2f}",
+            field="amount",
+            metadata={"maximum": f"{to_major(maximum, currency):.2f}"},
+        )
+
+
+# --- deposit -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepositInput:
+    account_id: str
+    amount: float
+    method: str
+    currency: str = ""
+    location: str = ""
+    reference: str = ""
+    description: str = ""
+
+
+def deposit(request: DepositInput, context: RequestContext) -> Result:
+    """Money in, through a clearing account; checks are held per seed 002."""
+    account_id = _account_id(request.account_id, "accountId")
+    if request.method not in movements.DEPOSIT_HOLD_BUSINESS_DAYS:
+        raise errors.ValidationFailed(
+            "method must be one of CASH, CHECK, MOBILE_CHECK, WIRE, DIRECT_DEPOSIT",
+            field="method",
+        )
+    location = _text(request.location, "location", LOCATION_LENGTH_MAX)
+    reference = _text(request.reference, "reference", REFERENCE_LENGTH_MAX)
+    description = _text(request.description, "description", DESCRIPTION_LENGTH_MAX)
+    account = customer_account(account_id, context.principal, "accountId")
+    currency = _currency(request.currency, account)
+    amount_minor = parse_amount(request.amount, currency)
+    maximum = movements.DEPOSIT_MAX_MINOR.get(request.method, movements.DEPOSIT_MAX_DEFAULT_MINOR)
+    _check_per_transaction(amount_minor, 1, maximum, currency)
+    context.principal.require_write()
+    clearing = internal_account_id(movements.DEPOSIT_CLEARING_ACCOUNT[request.method])
+
+    def work() -> Result:
+        now = clock.now()
+        locked = ledger.lock_accounts([account_id])[account_id]
+        _require_active(locked, "accountId")
+        release_at = movements.deposit_release(request.method, now)
+        hold_id = new_id("hold") if release_at > now else None
+        balances: dict[str, int] = {}
+        row = ledger.post(
+            balances_after=balances,
+            transaction_id=new_id("txn"),
+            number=next_number(now),
+            type_="DEPOSIT",
+            status="COMPLETED",
+            currency=currency,
+            amount_minor=amount_minor,
+            legs=[
+                ledger.Leg(account_id, amount_minor, currency),
+                ledger.Leg(clearing, -amount_minor, currency),
+            ],
+            now=now,
+            description=description or f"{request.method.replace('_', ' ').title()} deposit",
+            reference=reference,
+            details={
+                "method": request.method,
+                "location": location,
+                "hold_id": hold_id,
+                "available_at": release_at.isoformat(),
+                "metadata": context.metadata(),
+            },
+            columns={"to_account_id": account_id, "client_id": context.principal.client_id},
+        )
+        if hold_id is not None:
+            Hold.create(
+                id=hold_id,
+                account_id=account_id,
+                transaction_id=row.id,
+                amount_minor=amount_minor,
+                currency=currency,
+                reason=f"{request.method}_DEPOSIT",
+                status="PENDING",
+                description=f"{request.method.replace('_', ' ').title()} hold",
+                release_at=release_at,
+                created_at=now,
+            )
+            Account.update(held_minor=Account.held_minor + amount_minor).where(
+                Account.id == account_id
+            ).execute()
+        _entry(
+            row,
+            locked,
+            direction="CREDIT",
+            amount_minor=amount_minor,
+            fee_minor=0,
+            balance_after=balances[account_id],
+            limit_class=limits.CLASS_NONE,
+            counterparty=location or request.method.replace("_", " ").title(),
+            now=now,
+        )
+        _emit_completed(row, account_id, now)
+        return Result(row, {account_id: locked}, balances)
+
+    return tx.write(work)
+
+
+# --- withdrawal --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WithdrawalInput:
+    account_id: str
+    amount: float
+    method: str
+    currency: str = ""
+    location: str = ""
+    location_country: str = ""
+    pin: str = ""
+    card_number: str = ""
+    description: str = ""
+
+
+def _card(card_number: str, account: Account) -> Card:
+    digits = "".join(ch for ch in card_number if ch.isdigit())
+    if not 13 <= len(digits) <= 19 or len(digits) != len(card_number.replace(" ", "")):
+        raise errors.ValidationFailed("card_number must be 13 to 19 digits", field="cardNumber")
+    card = Card.get_or_none(Card.number_hash == movements.card_number_hash(digits))
+    if card is None or card.account_id != account.id:
+        raise errors.ValidationFailed(
+            "This card is not linked to the account",
+            field="cardNumber",
+            metadata={"card_last4": digits[-4:]},
+        )
+    if card.status != "ACTIVE":
+        raise errors.CardLocked(field="cardNumber", metadata={"card_last4": card.last4})
+    return card
+
+
+def _verify_pin(card: Card, pin: str) -> None:
+    """Checks the PIN; a wrong one counts, and the third locks the card."""
+    if verify_secret(card.pin_hash, pin):
+        if card.failed_pin_attempts:
+            tx.write(lambda: Card.update(failed_pin_attempts=0).where(Card.id == card.id).execute())
+        return
+
+    def count_failure() -> int:
+        now = clock.now()
+        Card.update(failed_pin_attempts=Card.failed_pin_attempts + 1).where(
+            Card.id == card.id
+        ).execute()
+        attempts = int(Card.get_by_id(card.id).failed_pin_attempts)
+        if attempts >= movements.PIN_ATTEMPTS_MAX:
+            Card.update(status="LOCKED", locked_at=now).where(Card.id == card.id).execute()
+        return attempts
+
+    attempts = tx.write(count_failure)
+    if attempts >= movements.PIN_ATTEMPTS_MAX:
+        raise errors.CardLocked(
+            "Incorrect PIN; the card is now locked",
+            field="pin",
+            metadata={"card_last4": card.last4, "attempts": str(attempts)},
+        )
+    raise errors.InvalidPin(
+        field="pin", metadata={"attempts_left": str(movements.PIN_ATTEMPTS_MAX - attempts)}
+    )
+
+
+def _withdrawal_fields(request: WithdrawalInput) -> tuple[str, str]:
+    """Field-level checks; returns (location, description)."""
+    method = request.method
+    if method not in movements.WITHDRAWAL_CLEARING_ACCOUNT:
+        raise errors.ValidationFailed(
+            "method must be one of ATM, BRANCH, CHECK, DEBIT_CARD", field="method"
+        )
+    location = _text(request.location, "location", LOCATION_LENGTH_MAX)
+    description = _text(request.description, "description", DESCRIPTION_LENGTH_MAX)
+    if method in ("ATM", "BRANCH") and not location:
+        raise errors.ValidationFailed(f"location is required for {method}", field="location")
+    if method in ("ATM", "DEBIT_CARD") and not request.card_number:
+        raise errors.ValidationFailed(f"cardNumber is required for {method}", field="cardNumber")
+    if method == "ATM" and not request.pin:
+        raise errors.ValidationFailed("pin is required for ATM", field="pin")
+    if len(request.pin) > 64:
+        raise errors.ValidationFailed("pin is too long", field="pin")
+    return location, description
+
+
+def _withdrawal_terms(
+    request: WithdrawalInput, account: Account, amount_minor: int, location: str
+) -> tuple[str, str]:
+    """Per-transaction limit, ATM pricing and card checks; returns (atm kind, card last4)."""
+    effective = _effective(account)
+    maximum = effective.per_transaction_atm_withdrawal_max if request.method == "ATM" else None
+    _check_per_transaction(amount_minor, effective.per_transaction_min, maximum, account.currency)
+    atm_kind = (
+        _atm_kind(location, request.location_country, account) if (request.method == "ATM") else ""
+    )
+    card_last4 = ""
+    if request.card_number:
+        card = _card(request.card_number, account)
+        card_last4 = card.last4
+        if request.pin or request.method == "ATM":
+            _verify_pin(card, request.pin)
+    return atm_kind, card_last4
+
+
+def withdrawal(request: WithdrawalInput, context: RequestContext) -> Result:
+    """Money out: cash at an ATM or branch, a bank check, or a card payment."""
+    account_id = _account_id(request.account_id, "accountId")
+    method = request.method
+    location, description = _withdrawal_fields(request)
+    account = customer_account(account_id, context.principal, "accountId")
+    currency = _currency(request.currency, account)
+    amount_minor = parse_amount(request.amount, currency)
+    context.principal.require_write()
+    atm_kind, card_last4 = _withdrawal_terms(request, account, amount_minor, location)
+    fee_minor = movements.ATM_FEE_MINOR[atm_kind] if atm_kind else 0
+    clearing = internal_account_id(movements.WITHDRAWAL_CLEARING_ACCOUNT[method])
+
+    def work() -> Result:
+        now = clock.now()
+        locked = ledger.lock_accounts([account_id])[account_id]
+        _require_active(locked, "accountId")
+        uses: list[LimitUse] = []
+        if method == "ATM":
+            uses = _check_limits(
+                locked, (limits.DAILY_ATM_WITHDRAWAL,), _effective(locked), amount_minor, now
+            )
+        release_due_holds(now, account_id)
+        locked = Account.get_by_id(account_id)
+        overdraft_fee = movements.debit_fees(_funds(locked), locked.type, amount_minor + fee_minor)
+        legs = [
+            ledger.Leg(account_id, -(amount_minor + fee_minor), currency),
+            ledger.Leg(clearing, amount_minor, currency),
+        ]
+        if fee_minor:
+            legs.append(ledger.Leg(internal_account_id("FEE_INCOME"), fee_minor, currency))
+        balances: dict[str, int] = {}
+        row = ledger.post(
+            balances_after=balances,
+            transaction_id=new_id("txn"),
+            number=next_number(now),
+            type_="WITHDRAWAL",
+            status="COMPLETED",
+            currency=currency,
+            amount_minor=amount_minor,
+            fee_minor=fee_minor,
+            legs=legs,
+            now=now,
+            description=description or f"{method.replace('_', ' ').title()} withdrawal",
+            details={
+                "method": method,
+                "location": location,
+                "atm_network": atm_kind,
+                "card_last4": card_last4,
+                "metadata": context.metadata(),
+            },
+            columns={"from_account_id": account_id, "client_id": context.principal.client_id},
+        )
+        _entry(
+            row,
+            locked,
+            direction="DEBIT",
+            amount_minor=amount_minor,
+            fee_minor=fee_minor,
+            balance_after=balances[account_id],
+            limit_class=limits.CLASS_ATM if method == "ATM" else limits.CLASS_NONE,
+            counterparty=location or method.replace("_", " ").title(),
+            now=now,
+        )
+        _emit_completed(row, account_id, now)
+        _warn_if_approaching(locked, amount_minor, uses, now)
+        result = Result(row, {account_id: locked}, balances)
+        if overdraft_fee:
+            result.overdraft_fee_transaction_id = _charge_overdraft_fee(locked, now, row)
+            result.balances_after[account_id] -= overdraft_fee
+        return result
+
+    return tx.write(work)
+
+
+def _atm_kind(location: str, location_country: str, account: Account) -> str:
+    """How the ATM is priced. Our own ATMs are registered (ids `ATM-...`)."""
+    atm = Atm.get_or_none(Atm.id == location)
+    if location.startswith("ATM-") and atm is None:
+        raise errors.ValidationFailed(
+            "Unknown ATM of this bank", field="location", metadata={"location": location[:100]}
+        )
+    country = atm.country if atm else (location_country.strip().upper() or account.country)
+    return movements.atm_network(atm.network if atm else None, country, account.country)
