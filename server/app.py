@@ -22,6 +22,7 @@ from server import logs
 from server.api.interceptors import CallInterceptor
 from server.config import Settings
 from server.store import db as store_db
+from server.store import due_work
 
 log = logging.getLogger("server")
 
@@ -109,6 +110,7 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     server.start()
+    due_work.start_sweeper(stopping, settings.sandbox)
     log.info(
         "serving",
         extra={

@@ -10,7 +10,7 @@ from backoffice.v1 import sandbox_service_pb2_grpc as pb_grpc
 from server.api import call
 from server.config import Settings
 from server.domain import errors
-from server.store import clock
+from server.store import clock, due_work
 
 _DAY_SECONDS = 24 * 3600
 
@@ -40,6 +40,8 @@ class SandboxServicer(pb_grpc.SandboxServiceServicer):
             raise errors.SandboxOnly()
         seconds = _advance_seconds(request)
         clock.advance(seconds)
+        # Work that became due is done now, not at the next sweep.
+        due_work.run(clock.now())
         call.current().ok("Sandbox clock advanced")
         return pb.AdvanceClockResponse(clock=self._clock())
 

@@ -16,8 +16,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from backoffice.v1 import sandbox_service_pb2 as sandbox_pb
 from backoffice.v1 import sandbox_service_pb2_grpc as sandbox_grpc
-from backoffice.v1 import user_service_pb2 as user_pb
-from backoffice.v1 import user_service_pb2_grpc as user_grpc
+from backoffice.v1 import webhook_service_pb2 as webhook_pb
+from backoffice.v1 import webhook_service_pb2_grpc as webhook_grpc
 from server import gateway
 from server.run import DESCRIPTOR_SET, Stack
 from tests.common import envelope
@@ -83,10 +83,13 @@ def test_unknown_query_parameters_are_ignored(rest: Rest) -> None:
 def test_unimplemented_rpc_is_501_on_rest_and_unimplemented_on_grpc(
     rest: Rest, grpc_channel: grpc.Channel
 ) -> None:
-    error = envelope.error(rest.get("/v1/users"), 501, "NOT_IMPLEMENTED")
+    # Webhooks are declared in the protos and not built yet.
+    error = envelope.error(rest.get("/v1/webhooks"), 501, "NOT_IMPLEMENTED")
     assert "not implemented" in error["message"]
     with pytest.raises(grpc.RpcError) as caught:
-        user_grpc.UserServiceStub(grpc_channel).ListUsers(user_pb.ListUsersRequest(), timeout=10)
+        webhook_grpc.WebhookServiceStub(grpc_channel).ListWebhookSubscriptions(
+            webhook_pb.ListWebhookSubscriptionsRequest(), timeout=10
+        )
     envelope.grpc_error(caught.value, grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED")
 
 

@@ -1,0 +1,41 @@
+"""Work that becomes due as time passes: releasing deposit holds.
+
+Run by a background sweeper in every server process, and at once when the
+sandbox clock moves. Each step is its own short write transaction and is safe
+to run concurrently in several processes (a hold is released by a
+conditional update, so only one process wins it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from server.store import clock, tx
+from server.store.movements import release_due_holds
+
+log = logging.getLogger(__name__)
+SWEEP_INTERVAL_SECONDS = 30.0
+
+
+def run(now: datetime) -> dict[str, int]:
+    """Does everything due at `now`; returns counts per kind of work."""
+    return {"holds_released": tx.write(lambda: release_due_holds(now))}
+
+
+def start_sweeper(stop: threading.Event, sandbox: bool) -> threading.Thread:
+    """A daemon thread running `run` every SWEEP_INTERVAL_SECONDS until `stop`."""
+
+    def sweep() -> None:
+        while not stop.wait(SWEEP_INTERVAL_SECONDS):
+            try:
+                done = run(clock.now(sandbox))
+                if any(done.values()):
+                    log.info("due work done", extra=done)
+            except Exception:
+                log.exception("due work failed; retrying at the next sweep")
+
+    thread = threading.Thread(target=sweep, name="due-work", daemon=True)
+    thread.start()
+    return thread
