@@ -136,6 +136,11 @@ function envoy_on_request(request_handle)
   end
   -- The transcoder rewrites :path, and the response side cannot read request
   -- headers, so keep what it needs.
+  -- The client's address as Envoy saw it, for the server's records and IP
+  -- allowlists; whatever a client sent under this name is dropped first.
+  headers:remove("x-bank-client-ip")
+  local remote = request_handle:streamInfo():downstreamDirectRemoteAddress() or ""
+  headers:add("x-bank-client-ip", (remote:gsub(":%d+$", ""):gsub("^%[(.*)%]$", "%1")))
   local metadata = request_handle:streamInfo():dynamicMetadata()
   metadata:set(NAMESPACE, "path", headers:get(":path") or "")
   metadata:set(NAMESPACE, "request_id", request_id)

@@ -38,12 +38,13 @@ def request_context(context: grpc.ServicerContext) -> movements.RequestContext:
     metadata = {
         key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)
     }
-    forwarded = metadata.get("x-forwarded-for", "").split(",")[0].strip()
+    # Envoy puts the REST client's address in x-bank-client-ip (dropping any
+    # client-sent value); a direct gRPC caller is its peer address.
     peer = context.peer() or ""
-    peer_ip = peer.split(":")[1] if peer.startswith(("ipv4:", "ipv6:")) else ""
+    peer_ip = peer.split(":", 1)[1].rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else ""
     return movements.RequestContext(
         principal=call.current().principal,
-        ip_address=(forwarded or peer_ip)[:64],
+        ip_address=(metadata.get("x-bank-client-ip") or peer_ip).strip("[]")[:64],
         device=metadata.get("user-agent", "")[:200],
         location=metadata.get("x-client-location", "")[:100],
     )

@@ -533,3 +533,23 @@ def test_grpc_history_and_get(grpc_channel: grpc.Channel, pair: tuple[str, str])
     with pytest.raises(grpc.RpcError) as caught:
         stub.GetTransaction(pb.GetTransactionRequest(transaction_id="txn_x"), timeout=30)
     envelope.grpc_error(caught.value, grpc.StatusCode.NOT_FOUND, "NOT_FOUND")
+
+
+def test_recorded_client_address_cannot_be_spoofed(rest: Rest, pair: tuple[str, str]) -> None:
+    source, target = pair
+    response = rest.post(
+        "/v1/transactions/transfer",
+        json={"fromAccountId": source, "toAccountId": target, "amount": 1},
+        headers={
+            "X-Bank-Client-IP": "6.6.6.6",
+            "X-Forwarded-For": "7.7.7.7",
+            "User-Agent": "BankApp/1.0 (iOS)",
+            "X-Client-Location": "New York, US",
+        },
+    )
+    metadata = envelope.success(response, 201)["transaction"]["metadata"]
+    assert metadata == {
+        "ipAddress": "127.0.0.1",
+        "device": "BankApp/1.0 (iOS)",
+        "location": "New York, US",
+    }
