@@ -58,7 +58,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
         self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransferResponse:
         result = movements.transfer(_transfer_input(request), request_context(context))
-        call.current().created("Transfer completed successfully")
+        call.current().created(_transfer_message(result))
         return pb.CreateTransferResponse(transaction=created_message(result))
 
     def CreateDeposit(
@@ -157,6 +157,12 @@ def _transfer_input(request: Any) -> movements.TransferInput:
     )
 
 
+def _transfer_message(result: movements.Result) -> str:
+    if result.transaction.status == "SCHEDULED":
+        return "Transfer scheduled successfully"
+    return "Transfer completed successfully"
+
+
 _ONLY_FOR = {
     "from_account_id": {"TRANSFER", "EXTERNAL_TRANSFER", "PAYMENT"},
     "to_account_id": {"TRANSFER"},
@@ -189,9 +195,8 @@ def _dispatch(
             )
     method = METHOD.Name(request.method) if request.method else ""
     if kind == "TRANSFER":
-        return movements.transfer(_transfer_input(request), context), (
-            "Transfer completed successfully"
-        )
+        result = movements.transfer(_transfer_input(request), context)
+        return result, _transfer_message(result)
     if kind == "DEPOSIT":
         return movements.deposit(
             movements.DepositInput(
@@ -342,6 +347,7 @@ def _list_item(entry: AccountEntry, row: LedgerTransaction) -> tpb.TransactionLi
         description=row.description,
         reference=row.reference,
         counterparty=entry.counterparty,
+        scheduled_date=json.loads(row.details or "{}").get("scheduled_date", ""),
         timestamp=timestamp(row.created_at),
         completed_at=timestamp(row.completed_at),
     )
@@ -384,6 +390,10 @@ def _base_message(row: LedgerTransaction) -> tpb.Transaction:
         hold_id=details.get("hold_id") or "",
         metadata=tpb.TransactionMetadata(**details.get("metadata", {})),
     )
+    if details.get("scheduled_date"):
+        message.scheduled_date = details["scheduled_date"]
+    if details.get("failure_code"):
+        message.failure_code = details["failure_code"]
     if details.get("method"):
         message.method = details["method"]
     if details.get("atm_network"):

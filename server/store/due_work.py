@@ -1,4 +1,4 @@
-"""Work that becomes due as time passes: releasing deposit holds.
+"""Work that becomes due as time passes: deposit holds, scheduled transfers.
 
 Run by a background sweeper in every server process, and at once when the
 sandbox clock moves. Each step is its own short write transaction and is safe
@@ -13,7 +13,11 @@ import threading
 from datetime import datetime
 
 from server.store import clock, tx
-from server.store.movements import release_due_holds
+from server.store.movements import (
+    due_scheduled_transfers,
+    release_due_holds,
+    run_scheduled_transfer,
+)
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30.0
@@ -21,7 +25,19 @@ SWEEP_INTERVAL_SECONDS = 30.0
 
 def run(now: datetime) -> dict[str, int]:
     """Does everything due at `now`; returns counts per kind of work."""
-    return {"holds_released": tx.write(lambda: release_due_holds(now))}
+    done = {
+        "holds_released": tx.write(lambda: release_due_holds(now)),
+        "scheduled_completed": 0,
+        "scheduled_failed": 0,
+    }
+    seen: set[str] = set()
+    while batch := [t for t in due_scheduled_transfers(now) if t not in seen]:
+        for transaction_id in batch:
+            seen.add(transaction_id)
+            status = run_scheduled_transfer(transaction_id, now)
+            key = "scheduled_completed" if status == "COMPLETED" else "scheduled_failed"
+            done[key] += 1
+    return done
 
 
 def start_sweeper(stop: threading.Event, sandbox: bool) -> threading.Thread:

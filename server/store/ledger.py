@@ -84,16 +84,28 @@ def post(
         completed_at=now if status == "COMPLETED" else None,
         **(columns or {}),
     )
+    balances = post_legs(transaction_id, legs, now)
+    if balances_after is not None:
+        balances_after.update(balances)
+    return row
+
+
+def post_legs(transaction_id: str, legs: Sequence[Leg], now: datetime) -> dict[str, int]:
+    """Writes the postings of an existing transaction and moves the balances.
+
+    Returns each touched account's balance after its posting.
+    """
+    assert_balanced(legs)
+    balances: dict[str, int] = {}
     for leg in sorted(legs, key=lambda item: item.account_id):
-        balance_after = (
+        cursor = (
             Account.update(balance_minor=Account.balance_minor + leg.amount_minor, updated_at=now)
             .where(Account.id == leg.account_id)
             .returning(Account.balance_minor)
             .execute()
         )
-        balance = _single_balance(balance_after, leg.account_id)
-        if balances_after is not None:
-            balances_after[leg.account_id] = balance
+        balance = _single_balance(cursor, leg.account_id)
+        balances[leg.account_id] = balance
         Posting.create(
             transaction=transaction_id,
             account=leg.account_id,
@@ -102,7 +114,7 @@ def post(
             balance_after_minor=balance,
             created_at=now,
         )
-    return row
+    return balances
 
 
 def _single_balance(cursor: object, account_id: str) -> int:
@@ -111,4 +123,4 @@ def _single_balance(cursor: object, account_id: str) -> int:
     return int(rows[0].balance_minor)
 
 
-__all__ = ["Leg", "assert_balanced", "database", "lock_accounts", "post"]
+__all__ = ["Leg", "assert_balanced", "database", "lock_accounts", "post", "post_legs"]

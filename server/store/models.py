@@ -105,6 +105,7 @@ class LedgerTransaction(BaseModel):
     original_transaction_id = peewee.TextField(null=True)
     failure_reason = peewee.TextField(null=True)
     cancelled_at = peewee.DateTimeField(null=True)
+    scheduled_for = peewee.DateTimeField(null=True)
 
     class Meta:
         table_name = "ledger_transactions"

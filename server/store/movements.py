@@ -11,8 +11,10 @@ Nothing is written when a rule refuses the movement.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import peewee
 
@@ -345,14 +347,48 @@ class TransferInput:
     scheduled_date: str | None = None
 
 
+SCHEDULE_DAYS_MAX = 365
+SCHEDULED_HOUR_UTC = 9
+
+
+def _scheduled_date(request: TransferInput, today: date) -> date | None:
+    """The execution date of a scheduled transfer, or None for an immediate one."""
+    if request.scheduled_date is not None and not request.scheduled:
+        raise errors.ValidationFailed(
+            "scheduledDate is only allowed with scheduled: true", field="scheduledDate"
+        )
+    if not request.scheduled:
+        return None
+    if not request.scheduled_date:
+        raise errors.ValidationFailed(
+            "scheduledDate is required when scheduled is true", field="scheduledDate"
+        )
+    try:
+        day = date.fromisoformat(request.scheduled_date.strip())
+    except ValueError:
+        raise errors.ValidationFailed(
+            "scheduledDate must be a date YYYY-MM-DD", field="scheduledDate"
+        ) from None
+    if not today < day <= today + timedelta(days=SCHEDULE_DAYS_MAX):
+        raise errors.ValidationFailed(
+            f"scheduledDate must be after today and at most {SCHEDULE_DAYS_MAX} days ahead",
+            field="scheduledDate",
+            metadata={"today": today.isoformat()},
+        )
+    return day
+
+
 def transfer(request: TransferInput, context: RequestContext) -> Result:
-    """An internal transfer between two customer accounts of this bank."""
+    """An internal transfer between two customer accounts of this bank.
+
+    Immediate by default; with `scheduled` it is stored as SCHEDULED and
+    executed by the due-work sweeper at 09:00 UTC on its date, when limits and
+    funds are checked again (a refusal then makes it FAILED).
+    """
     from_id = _account_id(request.from_account_id, "fromAccountId")
     to_id = _account_id(request.to_account_id, "toAccountId")
     description = _text(request.description, "description", DESCRIPTION_LENGTH_MAX)
     reference = _text(request.reference, "reference", REFERENCE_LENGTH_MAX)
-    if request.scheduled or request.scheduled_date:
-        raise errors.NotImplementedYet("Scheduled transfers are not implemented yet")
     if from_id == to_id:
         raise errors.ValidationFailed(
             "Source and destination accounts must differ", field="toAccountId"
@@ -369,86 +405,224 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
             field="toAccountId",
             metadata={"account_currency": destination.currency, "currency": currency},
         )
+    scheduled_day = _scheduled_date(request, clock.now().date())
     context.principal.require_write()
+    columns = {
+        "from_account_id": from_id,
+        "to_account_id": to_id,
+        "client_id": context.principal.client_id,
+    }
 
     def work() -> Result:
         now = clock.now()
         locked = ledger.lock_accounts([from_id, to_id])
-        source_now, destination_now = locked[from_id], locked[to_id]
-        _require_active(source_now, "fromAccountId")
-        _require_active(destination_now, "toAccountId")
-        effective = _effective(source_now)
-        _check_per_transaction(
-            amount_minor,
-            effective.per_transaction_min,
-            effective.per_transaction_internal_transfer_max,
-            currency,
-        )
-        uses = _check_limits(
-            source_now,
-            (limits.DAILY_TRANSFER, limits.MONTHLY_TRANSFER),
-            effective,
-            amount_minor,
-            now,
-        )
-        release_due_holds(now, from_id)
-        source_now = Account.get_by_id(from_id)
-        overdraft_fee = movements.debit_fees(_funds(source_now), source_now.type, amount_minor)
-        balances: dict[str, int] = {}
-        row = ledger.post(
-            balances_after=balances,
-            transaction_id=new_id("txn"),
+        if scheduled_day is not None:
+            return _schedule(
+                locked[from_id],
+                locked[to_id],
+                amount_minor,
+                now,
+                {
+                    "description": description,
+                    "reference": reference,
+                    "day": scheduled_day,
+                    "metadata": context.metadata(),
+                    "columns": columns,
+                },
+            )
+        row = LedgerTransaction.create(
+            id=new_id("txn"),
             number=next_number(now),
-            type_="TRANSFER",
-            status="COMPLETED",
+            type="TRANSFER",
+            status="PROCESSING",
             currency=currency,
             amount_minor=amount_minor,
-            legs=[
-                ledger.Leg(from_id, -amount_minor, currency),
-                ledger.Leg(to_id, amount_minor, currency),
-            ],
-            now=now,
+            fee_minor=0,
             description=description,
             reference=reference,
-            details={"metadata": context.metadata()},
-            columns={
-                "from_account_id": from_id,
-                "to_account_id": to_id,
-                "client_id": context.principal.client_id,
-            },
+            details=json.dumps({"metadata": context.metadata()}, sort_keys=True),
+            created_at=now,
+            **columns,
         )
-        source_holder, destination_holder = _holder(source_now), _holder(destination_now)
+        outbox.emit("transaction.created", row.id, _event_data(row, from_id), now)
+        return _execute_transfer(row, locked, now, new_entries=True)
+
+    return tx.write(work)
+
+
+def _schedule(
+    source: Account,
+    destination: Account,
+    amount_minor: int,
+    now: datetime,
+    fields: dict[str, Any],
+) -> Result:
+    """Stores a SCHEDULED transfer (no money moves until its date)."""
+    _require_active(source, "fromAccountId")
+    _require_active(destination, "toAccountId")
+    effective = _effective(source)
+    _check_per_transaction(
+        amount_minor,
+        effective.per_transaction_min,
+        effective.per_transaction_internal_transfer_max,
+        source.currency,
+    )
+    day: date = fields["day"]
+    row = LedgerTransaction.create(
+        id=new_id("txn"),
+        number=next_number(now),
+        type="TRANSFER",
+        status="SCHEDULED",
+        currency=source.currency,
+        amount_minor=amount_minor,
+        fee_minor=0,
+        description=fields["description"],
+        reference=fields["reference"],
+        details=json.dumps(
+            {"metadata": fields["metadata"], "scheduled_date": day.isoformat()}, sort_keys=True
+        ),
+        created_at=now,
+        scheduled_for=datetime.combine(day, time(hour=SCHEDULED_HOUR_UTC)),
+        **fields["columns"],
+    )
+    for account, other, direction in (
+        (source, destination, "DEBIT"),
+        (destination, source, "CREDIT"),
+    ):
         _entry(
             row,
-            source_now,
-            direction="DEBIT",
+            account,
+            direction=direction,
             amount_minor=amount_minor,
+            fee_minor=0,
+            balance_after=None,
+            limit_class=limits.CLASS_NONE,
+            counterparty=_holder(other),
+            now=now,
+        )
+    outbox.emit("transaction.created", row.id, _event_data(row, source.id), now)
+    return Result(row, {source.id: source, destination.id: destination}, {})
+
+
+def _execute_transfer(
+    row: LedgerTransaction, locked: dict[str, Account], now: datetime, *, new_entries: bool
+) -> Result:
+    """Checks and posts a transfer whose row exists; the accounts are locked."""
+    from_id, to_id = str(row.from_account_id), str(row.to_account_id)
+    source, destination = locked[from_id], locked[to_id]
+    _require_active(source, "fromAccountId")
+    _require_active(destination, "toAccountId")
+    effective = _effective(source)
+    _check_per_transaction(
+        row.amount_minor,
+        effective.per_transaction_min,
+        effective.per_transaction_internal_transfer_max,
+        row.currency,
+    )
+    uses = _check_limits(
+        source, (limits.DAILY_TRANSFER, limits.MONTHLY_TRANSFER), effective, row.amount_minor, now
+    )
+    release_due_holds(now, from_id)
+    source = Account.get_by_id(from_id)
+    overdraft_fee = movements.debit_fees(_funds(source), source.type, row.amount_minor)
+    balances = ledger.post_legs(
+        row.id,
+        [
+            ledger.Leg(from_id, -row.amount_minor, row.currency),
+            ledger.Leg(to_id, row.amount_minor, row.currency),
+        ],
+        now,
+    )
+    LedgerTransaction.update(status="COMPLETED", completed_at=now).where(
+        LedgerTransaction.id == row.id
+    ).execute()
+    row.status, row.completed_at = "COMPLETED", now
+    if new_entries:
+        _entry(
+            row,
+            source,
+            direction="DEBIT",
+            amount_minor=row.amount_minor,
             fee_minor=0,
             balance_after=balances[from_id],
             limit_class=limits.CLASS_TRANSFER,
-            counterparty=destination_holder,
+            counterparty=_holder(destination),
             now=now,
         )
         _entry(
             row,
-            destination_now,
+            destination,
             direction="CREDIT",
-            amount_minor=amount_minor,
+            amount_minor=row.amount_minor,
             fee_minor=0,
             balance_after=balances[to_id],
             limit_class=limits.CLASS_NONE,
-            counterparty=source_holder,
+            counterparty=_holder(source),
             now=now,
         )
-        _emit_completed(row, from_id, now)
-        _warn_if_approaching(source_now, amount_minor, uses, now)
-        result = Result(row, {from_id: source_now, to_id: destination_now}, balances)
-        if overdraft_fee:
-            result.overdraft_fee_transaction_id = _charge_overdraft_fee(source_now, now, row)
-            result.balances_after[from_id] -= overdraft_fee
-        return result
+    else:
+        for account_id, limit_class in (
+            (from_id, limits.CLASS_TRANSFER),
+            (to_id, limits.CLASS_NONE),
+        ):
+            AccountEntry.update(
+                status="COMPLETED",
+                balance_after_minor=balances[account_id],
+                limit_class=limit_class,
+            ).where(
+                (AccountEntry.transaction_id == row.id) & (AccountEntry.account_id == account_id)
+            ).execute()
+    outbox.emit("transaction.completed", row.id, _event_data(row, from_id), now)
+    _warn_if_approaching(source, row.amount_minor, uses, now)
+    result = Result(row, {from_id: source, to_id: destination}, balances)
+    if overdraft_fee:
+        result.overdraft_fee_transaction_id = _charge_overdraft_fee(source, now, row)
+        result.balances_after[from_id] -= overdraft_fee
+    return result
+
+
+def run_scheduled_transfer(transaction_id: str, now: datetime) -> str:
+    """Executes one due SCHEDULED transfer; returns its new status."""
+
+    def work() -> str:
+        row = LedgerTransaction.get_by_id(transaction_id)
+        locked = ledger.lock_accounts([str(row.from_account_id), str(row.to_account_id)])
+        row = LedgerTransaction.get_by_id(transaction_id)  # re-read under the locks
+        if row.status != "SCHEDULED":
+            return str(row.status)
+        try:
+            with database.atomic():  # a savepoint: a refusal undoes only this attempt
+                _execute_transfer(row, locked, now, new_entries=False)
+        except errors.BankError as refusal:
+            _fail(row, refusal, now)
+            return "FAILED"
+        return "COMPLETED"
 
     return tx.write(work)
+
+
+def _fail(row: LedgerTransaction, refusal: errors.BankError, now: datetime) -> None:
+    details = json.loads(row.details or "{}")
+    details["failure_code"] = refusal.reason
+    LedgerTransaction.update(
+        status="FAILED", failure_reason=refusal.message, details=json.dumps(details, sort_keys=True)
+    ).where(LedgerTransaction.id == row.id).execute()
+    AccountEntry.update(status="FAILED").where(AccountEntry.transaction_id == row.id).execute()
+    row.status = "FAILED"
+    data = _event_data(row, str(row.from_account_id))
+    data["failureCode"], data["failureReason"] = refusal.reason, refusal.message
+    outbox.emit("transaction.failed", row.id, data, now)
+
+
+def due_scheduled_transfers(now: datetime, batch_size: int = 100) -> list[str]:
+    """Ids of SCHEDULED transfers whose time has come, oldest first."""
+    return [
+        row.id
+        for row in LedgerTransaction.select(LedgerTransaction.id)
+        .where((LedgerTransaction.status == "SCHEDULED") & (LedgerTransaction.scheduled_for <= now))
+        .order_by(LedgerTransaction.scheduled_for, LedgerTransaction.id)
+        .limit(batch_size)
+    ]
 
 
 _STAFF_VIEW = Principal(client_id="internal", role="ADMIN")

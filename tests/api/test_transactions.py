@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import grpc
 import pytest
@@ -553,3 +554,55 @@ def test_recorded_client_address_cannot_be_spoofed(rest: Rest, pair: tuple[str, 
         "device": "BankApp/1.0 (iOS)",
         "location": "New York, US",
     }
+
+
+def _clock_date(rest: Rest) -> date:
+    now = envelope.success(rest.get("/v1/sandbox/clock"))["clock"]["now"]
+    return date.fromisoformat(now[:10])
+
+
+def test_scheduled_transfers_execute_on_their_date(rest: Rest, stack: Stack) -> None:
+    source = open_account(rest, funded=100)
+    target = open_account(rest, owner=BOB)
+    poor = open_account(rest, funded=10)
+    tomorrow = (_clock_date(rest) + timedelta(days=1)).isoformat()
+    response = transfer(rest, source, target, 60, scheduled=True, scheduledDate=tomorrow)
+    scheduled = envelope.success(response, 201)["transaction"]
+    assert response.json()["message"] == "Transfer scheduled successfully"
+    assert scheduled["status"] == "SCHEDULED" and scheduled["scheduledDate"] == tomorrow
+    doomed = envelope.success(
+        transfer(rest, poor, target, 50, scheduled=True, scheduledDate=tomorrow), 201
+    )["transaction"]
+    assert balance(rest, source) == 100 and balance(rest, target) == 0
+    listed = envelope.success(rest.get(f"/api/transactions?accountId={source}&status=SCHEDULED"))
+    assert [t["id"] for t in listed["transactions"]] == [scheduled["id"]]
+
+    envelope.success(rest.post("/v1/sandbox/clock:advance", json={"days": 2}))
+    done = envelope.success(rest.get(f"/v1/transactions/{scheduled['id']}"))["transaction"]
+    assert done["status"] == "COMPLETED" and done["balanceAfter"] == 40
+    assert balance(rest, source) == 40 and balance(rest, target) == 60
+    failed = envelope.success(rest.get(f"/v1/transactions/{doomed['id']}"))["transaction"]
+    assert failed["status"] == "FAILED" and failed["failureCode"] == "TXN001"
+    assert balance(rest, poor) == 10
+    events = query(
+        stack, "SELECT type FROM outbox_events WHERE aggregate_id = %s ORDER BY id", (doomed["id"],)
+    )
+    assert [e[0] for e in events] == ["transaction.created", "transaction.failed"]
+    assert_ledger_consistent(stack)
+
+
+def test_scheduled_transfer_input_errors(rest: Rest, pair: tuple[str, str]) -> None:
+    source, target = pair
+    today = _clock_date(rest)
+    for extra, field in [
+        ({"scheduled": True}, "scheduledDate"),
+        ({"scheduledDate": (today + timedelta(days=3)).isoformat()}, "scheduledDate"),
+        ({"scheduled": True, "scheduledDate": today.isoformat()}, "scheduledDate"),
+        (
+            {"scheduled": True, "scheduledDate": (today + timedelta(days=400)).isoformat()},
+            "scheduledDate",
+        ),
+        ({"scheduled": True, "scheduledDate": "next tuesday"}, "scheduledDate"),
+    ]:
+        envelope.error(transfer(rest, source, target, 5, **extra), 422, "VALIDATION_ERROR", field)
+    assert balance(rest, source) == 1000
