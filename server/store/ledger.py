@@ -99,7 +99,8 @@ def post_legs(transaction_id: str, legs: Sequence[Leg], now: datetime) -> dict[s
     balances: dict[str, int] = {}
     for leg in sorted(legs, key=lambda item: item.account_id):
         cursor = (
-            Account.update(balance_minor=Account.balance_minor + leg.amount_minor, updated_at=now)
+            # updated_at tracks changes to the account itself, not its balance.
+            Account.update(balance_minor=Account.balance_minor + leg.amount_minor)
             .where(Account.id == leg.account_id)
             .returning(Account.balance_minor)
             .execute()

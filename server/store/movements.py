@@ -223,7 +223,7 @@ def release_due_holds(now: datetime, account_id: str | None = None) -> int:
             .execute()
         )
         if changed:
-            Account.update(held_minor=Account.held_minor - hold.amount_minor, updated_at=now).where(
+            Account.update(held_minor=Account.held_minor - hold.amount_minor).where(
                 Account.id == hold.account_id
             ).execute()
             released += 1
@@ -612,6 +612,31 @@ def _fail(row: LedgerTransaction, refusal: errors.BankError, now: datetime) -> N
     data = _event_data(row, str(row.from_account_id))
     data["failureCode"], data["failureReason"] = refusal.reason, refusal.message
     outbox.emit("transaction.failed", row.id, data, now)
+
+
+def cancel_scheduled_on_close(account_id: str, now: datetime) -> None:
+    """Closing an account cancels the scheduled transfers that touch it.
+
+    Runs inside CloseAccount's transaction (server.store.accounts.CLOSE_HOOKS).
+    """
+    doomed = LedgerTransaction.select().where(
+        (LedgerTransaction.status == "SCHEDULED")
+        & (
+            (LedgerTransaction.from_account_id == account_id)
+            | (LedgerTransaction.to_account_id == account_id)
+        )
+    )
+    for row in doomed:
+        LedgerTransaction.update(
+            status="CANCELLED", cancelled_at=now, failure_reason="Account closed"
+        ).where(LedgerTransaction.id == row.id).execute()
+        AccountEntry.update(status="CANCELLED").where(
+            AccountEntry.transaction_id == row.id
+        ).execute()
+        row.status = "CANCELLED"
+        outbox.emit(
+            "transaction.cancelled", row.id, _event_data(row, str(row.from_account_id)), now
+        )
 
 
 def due_scheduled_transfers(now: datetime, batch_size: int = 100) -> list[str]:

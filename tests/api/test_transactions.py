@@ -606,3 +606,20 @@ def test_scheduled_transfer_input_errors(rest: Rest, pair: tuple[str, str]) -> N
     ]:
         envelope.error(transfer(rest, source, target, 5, **extra), 422, "VALIDATION_ERROR", field)
     assert balance(rest, source) == 1000
+
+
+def test_closing_an_account_cancels_its_scheduled_transfers(rest: Rest, stack: Stack) -> None:
+    source = open_account(rest, funded=100)
+    target = open_account(rest, owner=BOB)
+    day = (_clock_date(rest) + timedelta(days=5)).isoformat()
+    pending = envelope.success(
+        transfer(rest, source, target, 25, scheduled=True, scheduledDate=day), 201
+    )["transaction"]
+    envelope.success(rest.post(f"/v1/accounts/{target}/close", json={"reason": "moving"}))
+    cancelled = envelope.success(rest.get(f"/v1/transactions/{pending['id']}"))["transaction"]
+    assert cancelled["status"] == "CANCELLED" and cancelled["cancelledAt"]
+    envelope.success(rest.post("/v1/sandbox/clock:advance", json={"days": 6}))
+    assert balance(rest, source) == 100
+    events = query(stack, "SELECT type FROM outbox_events WHERE aggregate_id = %s ORDER BY id",
+                   (pending["id"],))
+    assert [e[0] for e in events] == ["transaction.created", "transaction.cancelled"]

@@ -1,0 +1,181 @@
+"""UserService: customers and staff, their roles, and password resets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from backoffice.v1 import user_pb2
+from backoffice.v1 import user_service_pb2 as pb
+from backoffice.v1 import user_service_pb2_grpc as pb_grpc
+from server.api import call, convert, paging
+from server.config import Settings
+from server.domain import errors
+from server.domain import users as rules
+from server.store import users as store
+
+
+class UserServicer(pb_grpc.UserServiceServicer):
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._vault = store.TaxIdVault.from_key_file(settings.data_dir / "keys" / "pii.key")
+
+    def ListUsers(
+        self, request: pb.ListUsersRequest, context: grpc.ServicerContext
+    ) -> pb.ListUsersResponse:
+        query = rules.list_query(
+            request.search,
+            _enum_name(user_pb2.UserRoleEnum.UserRole, request.role, "role"),
+            _enum_name(user_pb2.UserStatusEnum.UserStatus, request.status, "status"),
+            paging.sort_field(request.sort, request.sort_by, rules.SORT_FIELDS, "created_at"),
+            paging.sort_order(request.order, request.sort_order),
+        )
+        fields = rules.parse_fields(request.fields)
+        page = paging.page_request(request.page, request.limit, request.page_token, query.filters())
+        rules.check_page_depth(page.page, page.limit, keyset=page.after is not None)
+        result = store.list_users(
+            call.current().principal,
+            query,
+            limit=page.limit,
+            offset=page.offset,
+            after=rules.keyset_after(query.sort, page.after),
+        )
+        token = paging.encode_token(result.next_key, query.filters()) if result.next_key else ""
+        call.current().ok("Users retrieved successfully")
+        return pb.ListUsersResponse(
+            users=[_user(view, fields) for view in result.users],
+            pagination=paging.pagination(page, result.total, token, bool(token)),
+        )
+
+    def CreateUser(
+        self, request: pb.CreateUserRequest, context: grpc.ServicerContext
+    ) -> pb.CreateUserResponse:
+        form = rules.NewUserForm(
+            email=request.email,
+            name=request.name,
+            password=request.password,
+            phone=request.phone,
+            date_of_birth=request.date_of_birth,
+            tax_id=request.tax_id,
+            address=_address(request.address) if request.HasField("address") else None,
+            role=_enum_name(user_pb2.UserRoleEnum.UserRole, request.role, "role"),
+        )
+        view = store.create_user(call.current().principal, form, self._vault)
+        call.current().created("User created successfully")
+        return pb.CreateUserResponse(user=_user(view, None))
+
+    def GetUser(
+        self, request: pb.GetUserRequest, context: grpc.ServicerContext
+    ) -> pb.GetUserResponse:
+        fields = rules.parse_fields(request.fields)
+        view = store.get_user(call.current().principal, request.user_id)
+        call.current().ok("User retrieved successfully")
+        return pb.GetUserResponse(user=_user(view, fields))
+
+    def UpdateUser(
+        self, request: pb.UpdateUserRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateUserResponse:
+        def given(name: str) -> Any:
+            return getattr(request, name) if request.HasField(name) else None
+
+        form = rules.UserChangeForm(
+            email=given("email"),
+            name=given("name"),
+            phone=given("phone"),
+            date_of_birth=given("date_of_birth"),
+            tax_id=given("tax_id"),
+            address=_address(request.address) if request.HasField("address") else None,
+            role=_given_enum(request, "role", user_pb2.UserRoleEnum.UserRole),
+            status=_given_enum(request, "status", user_pb2.UserStatusEnum.UserStatus),
+        )
+        view = store.update_user(call.current().principal, request.user_id, form, self._vault)
+        call.current().ok("User updated successfully")
+        return pb.UpdateUserResponse(user=_user(view, None))
+
+    def DeleteUser(
+        self, request: pb.DeleteUserRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteUserResponse:
+        view = store.deactivate_user(call.current().principal, request.user_id, request.reason)
+        call.current().ok("User deactivated successfully")
+        return pb.DeleteUserResponse(user=_user(view, None))
+
+    def RequestPasswordReset(
+        self, request: pb.RequestPasswordResetRequest, context: grpc.ServicerContext
+    ) -> pb.RequestPasswordResetResponse:
+        ticket = store.request_password_reset(request.email, reveal=self._settings.sandbox)
+        # The same answer whether or not the email belongs to anyone.
+        call.current().accepted("If the email belongs to a user, a reset link has been sent")
+        if ticket is None:
+            return pb.RequestPasswordResetResponse()
+        return pb.RequestPasswordResetResponse(
+            reset_token=ticket.token,
+            reset_token_expires_at=convert.timestamp(ticket.expires_at),
+        )
+
+    def ConfirmPasswordReset(
+        self, request: pb.ConfirmPasswordResetRequest, context: grpc.ServicerContext
+    ) -> pb.ConfirmPasswordResetResponse:
+        store.confirm_password_reset(request.token, request.new_password)
+        call.current().ok("Password has been reset")
+        return pb.ConfirmPasswordResetResponse()
+
+
+def _enum_name(enum: Any, value: int, field: str) -> str:
+    """The enum word of `value`; "" for 0 (not set). Unknown numbers are refused."""
+    if value == 0:
+        return ""
+    try:
+        return str(enum.Name(value))
+    except ValueError:
+        raise errors.ValidationFailed(
+            f"{field} is not a known value", field=field, metadata={"value": str(value)}
+        ) from None
+
+
+def _given_enum(request: pb.UpdateUserRequest, field: str, enum: Any) -> str | None:
+    """An optional enum of UpdateUser: None when absent; unset (0) is refused."""
+    if not request.HasField(field):  # type: ignore[arg-type]
+        return None
+    value = int(getattr(request, field))
+    if value == 0:
+        raise errors.ValidationFailed(f"{field} must be set to a value", field=field)
+    return _enum_name(enum, value, field)
+
+
+def _address(message: user_pb2.PostalAddress) -> rules.Address:
+    return rules.Address(
+        line1=message.line1,
+        line2=message.line2,
+        city=message.city,
+        state=message.state,
+        postal_code=message.postal_code,
+        country=message.country,
+    )
+
+
+def _user(view: rules.UserView, fields: frozenset[str] | None) -> user_pb2.User:
+    """The User message; with `fields`, every other field is cleared."""
+    message = user_pb2.User(
+        id=view.id,
+        email=view.email,
+        name=view.name,
+        phone=view.phone,
+        date_of_birth=view.date_of_birth,
+        tax_id=view.tax_id,
+        role=view.role,  # type: ignore[arg-type]
+        status=view.status,  # type: ignore[arg-type]
+        created_at=convert.timestamp(view.created_at),
+        updated_at=convert.timestamp(view.updated_at),
+        last_login_at=convert.timestamp(view.last_login_at),
+    )
+    if view.address is not None:
+        message.address.CopyFrom(user_pb2.PostalAddress(**view.address.to_dict()))
+    if fields is not None:
+        for descriptor in message.DESCRIPTOR.fields:
+            if descriptor.name not in fields:
+                message.ClearField(descriptor.name)  # type: ignore[arg-type]
+    return message
+
+
+SERVICES = {"UserService": UserServicer}
