@@ -340,7 +340,9 @@ def test_staff_read_the_full_account_number_of_sandbox_accounts(rest: Rest) -> N
     assert account["overdraftLimit"] == 500
     # available_balance includes the overdraft line (account.proto).
     expected = (
-        account["balance"] - account["heldAmount"] - account["pendingDebits"]
+        account["balance"]
+        - account["heldAmount"]
+        - account["pendingDebits"]
         + account["overdraftLimit"]
     )
     assert account["availableBalance"] == pytest.approx(expected)

@@ -620,6 +620,9 @@ def test_closing_an_account_cancels_its_scheduled_transfers(rest: Rest, stack: S
     assert cancelled["status"] == "CANCELLED" and cancelled["cancelledAt"]
     envelope.success(rest.post("/v1/sandbox/clock:advance", json={"days": 6}))
     assert balance(rest, source) == 100
-    events = query(stack, "SELECT type FROM outbox_events WHERE aggregate_id = %s ORDER BY id",
-                   (pending["id"],))
+    events = query(
+        stack,
+        "SELECT type FROM outbox_events WHERE aggregate_id = %s ORDER BY id",
+        (pending["id"],),
+    )
     assert [e[0] for e in events] == ["transaction.created", "transaction.cancelled"]
