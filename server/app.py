@@ -19,8 +19,10 @@ from grpc_reflection.v1alpha import reflection
 import backoffice.v1
 import server.api as server_api
 from server import logs
+from server.api import idempotency
 from server.api.interceptors import CallInterceptor
 from server.config import Settings
+from server.keys import key_file
 from server.store import db as store_db
 from server.store import due_work
 
@@ -60,6 +62,7 @@ def _generated_services() -> dict[str, tuple[type, Callable[[Any, grpc.Server], 
 
 
 def build_server(settings: Settings) -> tuple[grpc.Server, health.HealthServicer]:
+    idempotency.configure(key_file(settings.data_dir / "keys" / "idempotency.key"))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="rpc"),
         interceptors=[CallInterceptor()],

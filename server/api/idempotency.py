@@ -18,6 +18,7 @@ retry runs again: the same policy as Stripe's.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from functools import cache
@@ -48,6 +49,19 @@ NOT_IDEMPOTENT = frozenset(
     }
 )
 STORED_FAILURE_STATUSES = frozenset({404, 409, 422})
+
+
+_KEY: list[bytes] = []
+
+
+def configure(key: bytes) -> None:
+    """Sets the key of the request hashes (server start-up)."""
+    _KEY[:] = [key]
+
+
+def _hash_key() -> bytes:
+    assert _KEY, "idempotency.configure() was not called"
+    return _KEY[0]
 
 
 class _KeyHeld(Exception):
@@ -90,8 +104,12 @@ def run(
     """Runs `behavior` at most once per (client, key); returns the response or its stored bytes."""
     info = call.current()
     client_id = info.principal.client_id
-    request_hash = hashlib.sha256(
-        method.encode() + b"\0" + request.SerializeToString(deterministic=True)
+    # Keyed, so that a stored hash cannot be used to guess what a request held
+    # (a CreateUser request carries a password).
+    request_hash = hmac.new(
+        _hash_key(),
+        method.encode() + b"\0" + request.SerializeToString(deterministic=True),
+        hashlib.sha256,
     ).hexdigest()
     stored = store.lookup(client_id, key, clock.now())
     if stored is not None:

@@ -20,7 +20,6 @@ import binascii
 import contextlib
 import hashlib
 import json
-import os
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from server.domain import errors, passwords
 from server.domain import users as rules
 from server.domain.ids import new_id
 from server.domain.principal import ADMIN, CUSTOMER, Principal
+from server.keys import key_file
 from server.store import clock, outbox, tx
 from server.store.db import is_postgres
 from server.store.models import PasswordResetToken, User, UserDeactivation
@@ -66,21 +66,7 @@ class TaxIdVault:
 
     @classmethod
     def from_key_file(cls, path: Path) -> TaxIdVault:
-        if not path.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            staging = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-            fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(KEY_BYTES))
-            # link() never replaces: when two processes race, both end up
-            # reading the one key that won.
-            with contextlib.suppress(FileExistsError):
-                os.link(staging, path)
-            staging.unlink()
-        key = path.read_bytes()
-        if len(key) != KEY_BYTES:
-            raise RuntimeError(f"{path} must hold exactly {KEY_BYTES} bytes")
-        return cls(key)
+        return cls(key_file(path))
 
     def seal(self, user_id: str, tax_id: str) -> str:
         nonce = secrets.token_bytes(NONCE_BYTES)
