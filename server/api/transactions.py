@@ -66,15 +66,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
     ) -> pb.CreateDepositResponse:
         method = DEPOSIT_METHOD.Name(request.method) if request.method else ""
         result = movements.deposit(
-            movements.DepositInput(
-                account_id=request.account_id,
-                amount=request.amount,
-                method=method,
-                currency=request.currency,
-                location=request.location,
-                reference=request.reference,
-                description=request.description,
-            ),
+            _deposit_input(request, method),
             request_context(context),
         )
         call.current().created("Deposit completed successfully")
@@ -85,17 +77,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
     ) -> pb.CreateWithdrawalResponse:
         method = WITHDRAWAL_METHOD.Name(request.method) if request.method else ""
         result = movements.withdrawal(
-            movements.WithdrawalInput(
-                account_id=request.account_id,
-                amount=request.amount,
-                method=method,
-                currency=request.currency,
-                location=request.location,
-                location_country=request.location_country,
-                pin=request.pin,
-                card_number=request.card_number,
-                description=request.description,
-            ),
+            _withdrawal_input(request, method),
             request_context(context),
         )
         call.current().created("Withdrawal completed successfully")
@@ -157,6 +139,34 @@ def _transfer_input(request: Any) -> movements.TransferInput:
     )
 
 
+def _deposit_input(request: Any, method: str) -> movements.DepositInput:
+    """From CreateDepositRequest or the generic CreateTransactionRequest."""
+    return movements.DepositInput(
+        account_id=request.account_id,
+        amount=request.amount,
+        method=method,
+        currency=request.currency,
+        location=request.location,
+        reference=request.reference,
+        description=request.description,
+    )
+
+
+def _withdrawal_input(request: Any, method: str) -> movements.WithdrawalInput:
+    """From CreateWithdrawalRequest or the generic CreateTransactionRequest."""
+    return movements.WithdrawalInput(
+        account_id=request.account_id,
+        amount=request.amount,
+        method=method,
+        currency=request.currency,
+        location=request.location,
+        location_country=request.location_country,
+        pin=request.pin,
+        card_number=request.card_number,
+        description=request.description,
+    )
+
+
 def _transfer_message(result: movements.Result) -> str:
     if result.transaction.status == "SCHEDULED":
         return "Transfer scheduled successfully"
@@ -199,29 +209,11 @@ def _dispatch(
         return result, _transfer_message(result)
     if kind == "DEPOSIT":
         return movements.deposit(
-            movements.DepositInput(
-                account_id=request.account_id,
-                amount=request.amount,
-                method=method,
-                currency=request.currency,
-                location=request.location,
-                reference=request.reference,
-                description=request.description,
-            ),
+            _deposit_input(request, method),
             context,
         ), "Deposit completed successfully"
     return movements.withdrawal(
-        movements.WithdrawalInput(
-            account_id=request.account_id,
-            amount=request.amount,
-            method=method,
-            currency=request.currency,
-            location=request.location,
-            location_country=request.location_country,
-            pin=request.pin,
-            card_number=request.card_number,
-            description=request.description,
-        ),
+        _withdrawal_input(request, method),
         context,
     ), "Withdrawal completed successfully"
 
