@@ -20,6 +20,12 @@ def main(argv: list[str] | None = None) -> int:
         "setup", help="migrate, create internal accounts, load sandbox data in sandbox mode"
     )
     sub.add_parser("run", help="setup, then run the gRPC server and Envoy until Ctrl-C")
+    create = sub.add_parser(
+        "create-client", help="create an API client (how production gets its first admin client)"
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", default="banking.read banking.write backoffice.admin")
+    sub.add_parser("rotate-signing-key", help="make a new JWT signing key the active one")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -37,7 +43,27 @@ def main(argv: list[str] | None = None) -> int:
         from server.run import run
 
         return run(settings)
+    if args.command in ("create-client", "rotate-signing-key"):
+        return _credentials_command(settings, args)
     print(json.dumps(setup(settings, load_sandbox=args.command != "migrate")))
+    return 0
+
+
+def _credentials_command(settings: Settings, args: argparse.Namespace) -> int:
+    from server.app import open_store
+    from server.store import clients, oauth
+    from server.store.db import database
+
+    open_store(settings)
+    with database.connection_context():
+        if args.command == "rotate-signing-key":
+            print(json.dumps({"active_kid": oauth.authority(settings).rotate_signing_key()}))
+            return 0
+        client, secret = clients.create(
+            clients.NewClient(name=args.name, scopes=tuple(args.scopes.split()))
+        )
+    # The secret is shown here once; only its hash is stored.
+    print(json.dumps({"client_id": client.id, "client_secret": secret, "scopes": client.scopes}))
     return 0
 
 

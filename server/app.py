@@ -65,7 +65,7 @@ def build_server(settings: Settings) -> tuple[grpc.Server, health.HealthServicer
     idempotency.configure(key_file(settings.data_dir / "keys" / "idempotency.key"))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="rpc"),
-        interceptors=[CallInterceptor()],
+        interceptors=[CallInterceptor(settings)],
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
             # Off: with SO_REUSEPORT a second server on the same port would silently

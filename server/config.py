@@ -46,6 +46,13 @@ class Settings:
     worker_threads: int
     shutdown_grace_seconds: int
     log_level: str
+    # Where clients reach the REST API (the OAuth issuer and the URLs of the
+    # OAuth metadata); default the local Envoy listener.
+    public_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.public_url:
+            object.__setattr__(self, "public_url", f"http://{self.host}:{self.http_port}")
 
     @property
     def sandbox(self) -> bool:
@@ -78,4 +85,5 @@ class Settings:
             worker_threads=_int(env, "BANK_WORKER_THREADS", 16, 1, 256),
             shutdown_grace_seconds=_int(env, "BANK_SHUTDOWN_GRACE_SECONDS", 10, 0, 300),
             log_level=(env.get("BANK_LOG_LEVEL", "INFO").strip().upper() or "INFO"),
+            public_url=env.get("BANK_PUBLIC_URL", "").strip().rstrip("/"),
         )

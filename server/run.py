@@ -40,6 +40,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_DATA_DIR=str(settings.data_dir),
         BANK_WORKER_THREADS=str(settings.worker_threads),
         BANK_LOG_LEVEL=settings.log_level,
+        BANK_PUBLIC_URL=settings.public_url,
     )
     return env
 

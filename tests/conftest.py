@@ -16,6 +16,7 @@ import requests
 
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.run import Stack
+from tests.common.auth import authenticated, token_over_rest
 from tests.common.stack import running_stack
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -31,9 +32,22 @@ def stack(
 
 
 @pytest.fixture(scope="session")
-def grpc_channel(stack: Stack) -> Iterator[grpc.Channel]:
+def raw_channel(stack: Stack) -> Iterator[grpc.Channel]:
+    """A gRPC channel that sends no credentials."""
     with grpc.insecure_channel(stack.grpc_target) as channel:
         yield channel
+
+
+@pytest.fixture(scope="session")
+def admin_token(stack: Stack) -> str:
+    """An access token of the sandbox client (all scopes; acts as ADMIN)."""
+    return str(token_over_rest(stack.http_url)["access_token"])
+
+
+@pytest.fixture(scope="session")
+def grpc_channel(raw_channel: grpc.Channel, admin_token: str) -> grpc.Channel:
+    """A gRPC channel authenticated as the sandbox client."""
+    return authenticated(raw_channel, admin_token)
 
 
 class Rest(requests.Session):
@@ -49,6 +63,15 @@ class Rest(requests.Session):
 
 
 @pytest.fixture(scope="session")
-def rest(stack: Stack) -> Iterator[Rest]:
+def rest(stack: Stack, admin_token: str) -> Iterator[Rest]:
+    """REST through Envoy, authenticated as the sandbox client."""
+    with Rest(stack.http_url) as session:
+        session.headers["Authorization"] = f"Bearer {admin_token}"
+        yield session
+
+
+@pytest.fixture(scope="session")
+def anonymous(stack: Stack) -> Iterator[Rest]:
+    """REST through Envoy with no credentials."""
     with Rest(stack.http_url) as session:
         yield session

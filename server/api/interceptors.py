@@ -26,7 +26,8 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from server import logs
-from server.api import call, idempotency
+from server.api import authn, call, idempotency
+from server.config import Settings
 from server.domain import errors
 
 log = logging.getLogger("server.rpc")
@@ -114,6 +115,7 @@ def _wrap(
     method: str,
     behavior: Callable[[Any, grpc.ServicerContext], Any],
     serialize: Callable[[Any], bytes],
+    settings: Settings,
 ) -> Callable[..., Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         request_id = _request_id(context.invocation_metadata())
@@ -123,6 +125,8 @@ def _wrap(
         outcome = "OK"
         try:
             try:
+                if not authn.is_public(method):
+                    call.current().principal = authn.authenticate(method, context, settings)
                 response = _invoke(method, behavior, serialize, request, context)
             except errors.BankError as exc:
                 raise exc
@@ -157,7 +161,10 @@ def _wrap(
 
 
 class CallInterceptor(grpc.ServerInterceptor):
-    """Request ids, error model and per-call logs for every API method."""
+    """Request ids, authentication, error model and per-call logs for every API method."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
 
     def intercept_service(
         self,
@@ -175,7 +182,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             return response if isinstance(response, bytes) else serialize(response)  # type: ignore[no-any-return]
 
         return grpc.unary_unary_rpc_method_handler(
-            _wrap(method, handler.unary_unary, serialize),
+            _wrap(method, handler.unary_unary, serialize, self._settings),
             request_deserializer=handler.request_deserializer,
             response_serializer=serialize_or_replay,
         )

@@ -11,6 +11,7 @@ from backoffice.v1 import user_service_pb2 as pb
 from backoffice.v1 import user_service_pb2_grpc as pb_grpc
 from server.api import call, convert, paging
 from server.config import Settings
+from server.crypto.fields import LiveKeyring
 from server.domain import errors
 from server.domain import users as rules
 from server.store import users as store
@@ -19,7 +20,7 @@ from server.store import users as store
 class UserServicer(pb_grpc.UserServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._vault = store.TaxIdVault.from_key_file(settings.data_dir / "keys" / "pii.key")
+        self._keyring = LiveKeyring(settings.data_dir / "keys")
 
     def ListUsers(
         self, request: pb.ListUsersRequest, context: grpc.ServicerContext
@@ -37,6 +38,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
         result = store.list_users(
             call.current().principal,
             query,
+            self._keyring,
             limit=page.limit,
             offset=page.offset,
             after=rules.keyset_after(query.sort, page.after),
@@ -61,7 +63,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             address=_address(request.address) if request.HasField("address") else None,
             role=_enum_name(user_pb2.UserRoleEnum.UserRole, request.role, "role"),
         )
-        view = store.create_user(call.current().principal, form, self._vault)
+        view = store.create_user(call.current().principal, form, self._keyring)
         call.current().created("User created successfully")
         return pb.CreateUserResponse(user=_user(view, None))
 
@@ -69,7 +71,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
         self, request: pb.GetUserRequest, context: grpc.ServicerContext
     ) -> pb.GetUserResponse:
         fields = rules.parse_fields(request.fields)
-        view = store.get_user(call.current().principal, request.user_id)
+        view = store.get_user(call.current().principal, request.user_id, self._keyring)
         call.current().ok("User retrieved successfully")
         return pb.GetUserResponse(user=_user(view, fields))
 
@@ -89,14 +91,16 @@ class UserServicer(pb_grpc.UserServiceServicer):
             role=_given_enum(request, "role", user_pb2.UserRoleEnum.UserRole),
             status=_given_enum(request, "status", user_pb2.UserStatusEnum.UserStatus),
         )
-        view = store.update_user(call.current().principal, request.user_id, form, self._vault)
+        view = store.update_user(call.current().principal, request.user_id, form, self._keyring)
         call.current().ok("User updated successfully")
         return pb.UpdateUserResponse(user=_user(view, None))
 
     def DeleteUser(
         self, request: pb.DeleteUserRequest, context: grpc.ServicerContext
     ) -> pb.DeleteUserResponse:
-        view = store.deactivate_user(call.current().principal, request.user_id, request.reason)
+        view = store.deactivate_user(
+            call.current().principal, request.user_id, request.reason, self._keyring
+        )
         call.current().ok("User deactivated successfully")
         return pb.DeleteUserResponse(user=_user(view, None))
 

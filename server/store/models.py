@@ -32,6 +32,9 @@ class User(BaseModel):
     updated_at = peewee.DateTimeField()
     last_login_at = peewee.DateTimeField(null=True)
     deactivated_at = peewee.DateTimeField(null=True)
+    # phone, date_of_birth and tax_id hold sealed values (server.store.sealed);
+    # the tax id's last four digits stay readable here for masked responses.
+    tax_id_last4 = peewee.TextField(null=True)
 
     class Meta:
         table_name = "users"
@@ -269,3 +272,73 @@ class UserDeactivation(BaseModel):
 
     class Meta:
         table_name = "user_deactivations"
+
+
+class SigningKey(BaseModel):
+    kid = peewee.TextField(primary_key=True)
+    algorithm = peewee.TextField()
+    private_key = peewee.TextField()
+    public_jwk = peewee.TextField()
+    status = peewee.TextField()
+    created_at = peewee.DateTimeField()
+    retired_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "signing_keys"
+
+
+class RefreshToken(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    token_hash = peewee.TextField(unique=True)
+    family_id = peewee.TextField()
+    client_id = peewee.TextField()
+    user_id = peewee.TextField(null=True)
+    scopes = peewee.TextField()
+    status = peewee.TextField()
+    created_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "refresh_tokens"
+
+
+class Revocation(BaseModel):
+    key = peewee.TextField(primary_key=True)
+    revoked_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "revocations"
+
+
+class AuthorizationCode(BaseModel):
+    code_hash = peewee.TextField(primary_key=True)
+    client_id = peewee.TextField()
+    user_id = peewee.TextField()
+    redirect_uri = peewee.TextField()
+    scopes = peewee.TextField()
+    code_challenge = peewee.TextField()
+    created_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "authorization_codes"
+
+
+class ApiKeyRecord(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    client_id = peewee.TextField()
+    slot = peewee.TextField()
+    prefix = peewee.TextField()
+    key_hash = peewee.TextField(unique=True)
+    last4 = peewee.TextField()
+    description = peewee.TextField()
+    status = peewee.TextField()
+    created_at = peewee.DateTimeField()
+    revoked_at = peewee.DateTimeField(null=True)
+    last_used_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "api_keys"

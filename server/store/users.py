@@ -9,14 +9,15 @@ lower-cased form: a duplicate is found by a check first and, when two
 requests race past the check, by catching the IntegrityError; both answer
 ALREADY_EXISTS / CONFLICT on `email`.
 
-Tax ids are stored sealed (AES-256-GCM, see `TaxIdVault`); only their last
-four digits are readable without the key, which is all a response shows.
+Tax ids, phone numbers and dates of birth are stored sealed (AES-256-GCM
+under the field keyring, bound to the user id: see `server.store.sealed`).
+Phone and date of birth are opened on every read; the tax id never is for a
+response, which shows only its last four digits, kept readable in
+`tax_id_last4`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import hashlib
 import json
@@ -24,81 +25,28 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import peewee
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from server.domain import errors, passwords
 from server.domain import users as rules
 from server.domain.ids import new_id
+from server.crypto.fields import FieldSealer, UnreadableField
 from server.domain.principal import ADMIN, CUSTOMER, Principal
-from server.keys import key_file
-from server.store import clock, outbox, tx
+from server.store import clock, outbox, sealed, tx
 from server.store.db import is_postgres
 from server.store.models import PasswordResetToken, User, UserDeactivation
 
-KEY_BYTES = 32
-NONCE_BYTES = 12
-_SEALED_PREFIX = "v1"
 # last_login_at sorts with never-signed-in users as the oldest; the same
 # sentinel on both databases keeps keyset comparisons total.
 _NEVER = "1970-01-01 00:00:00"
 _LIKE_ESCAPE = "!"
 
 
-# -- Tax ids at rest -------------------------------------------------------------
-class TaxIdVault:
-    """Seals tax ids with AES-256-GCM, bound to the user id (AAD).
-
-    Stored form: `v1:<last four digits>:<base64url(nonce + ciphertext)>`, so a
-    response can show `***-**-6789` without the key. The key is a 32-byte file
-    made on first use (mode 0600); every server sharing a database must be
-    given the same file. A KMS-held key is the production answer and replaces
-    `from_key_file` only.
-    """
-
-    def __init__(self, key: bytes) -> None:
-        assert len(key) == KEY_BYTES
-        self._aead = AESGCM(key)
-
-    @classmethod
-    def from_key_file(cls, path: Path) -> TaxIdVault:
-        return cls(key_file(path))
-
-    def seal(self, user_id: str, tax_id: str) -> str:
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, tax_id.encode(), user_id.encode())
-        blob = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
-        return f"{_SEALED_PREFIX}:{tax_id[-4:]}:{blob}"
-
-    def unseal(self, user_id: str, stored: str | None) -> str | None:
-        """The tax id, or None when there is none or it cannot be opened."""
-        if not stored:
-            return None
-        prefix, _, rest = stored.partition(":")
-        blob = rest.partition(":")[2]
-        if prefix != _SEALED_PREFIX or not blob:
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4))
-            opened = self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], user_id.encode())
-        except (ValueError, binascii.Error, InvalidTag):
-            return None
-        return opened.decode()
-
-
-def _tax_id_last4(stored: str | None) -> str | None:
-    if not stored:
-        return None
-    prefix, _, rest = stored.partition(":")
-    return rest.partition(":")[0] if prefix == _SEALED_PREFIX else None
-
-
 # -- Rows -> records ---------------------------------------------------------------
-def _record(row: User) -> rules.UserRecord:
+def _record(row: User, sealer: FieldSealer) -> rules.UserRecord:
+    """The user as the rules see it: phone and date of birth opened, tax id not."""
     address = rules.Address.from_dict(json.loads(row.address)) if row.address else None
     return rules.UserRecord(
         id=row.id,
@@ -108,12 +56,26 @@ def _record(row: User) -> rules.UserRecord:
         status=row.status,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        phone=row.phone,
-        date_of_birth=row.date_of_birth,
-        tax_id_last4=_tax_id_last4(row.tax_id),
+        phone=sealed.open_value(sealer, sealed.USER_PHONE, row.id, row.phone),
+        date_of_birth=sealed.open_value(
+            sealer, sealed.USER_DATE_OF_BIRTH, row.id, row.date_of_birth
+        ),
+        tax_id_last4=row.tax_id_last4,
         address=address,
         last_login_at=row.last_login_at,
     )
+
+
+def _current_tax_id(sealer: FieldSealer, row: User) -> str | None:
+    """The stored tax id in full, for comparison only; None when it does not open.
+
+    A tax id that does not open (tampered, key gone) counts as different from
+    any new one, so an update replaces it.
+    """
+    try:
+        return sealed.open_value(sealer, sealed.USER_TAX_ID, row.id, row.tax_id)
+    except UnreadableField:
+        return None
 
 
 def _address_json(address: rules.Address | None) -> str | None:
@@ -145,13 +107,13 @@ def _email_taken(email: str, except_id: str | None = None) -> bool:
 
 
 # -- Reads ---------------------------------------------------------------------------
-def get_user(principal: Principal, user_id: str) -> rules.UserView:
+def get_user(principal: Principal, user_id: str, sealer: FieldSealer) -> rules.UserView:
     """GetUser: NOT_FOUND for unknown ids and for what the caller may not see."""
     target = rules.resolve_user_id(principal, user_id)
     row = User.get_or_none(User.id == target)
     if row is None:
         raise rules.user_not_found(user_id)
-    return rules.present(_record(row), principal)
+    return rules.present(_record(row, sealer), principal)
 
 
 @dataclass(frozen=True)
@@ -209,6 +171,7 @@ def _filtered(principal: Principal, query: rules.UserQuery) -> peewee.ModelSelec
 def list_users(
     principal: Principal,
     query: rules.UserQuery,
+    sealer: FieldSealer,
     *,
     limit: int,
     offset: int,
@@ -240,7 +203,8 @@ def list_users(
         last = rows[-1]
         sort_value = last.sort_key
         next_key = [str(sort_value) if isinstance(sort_value, datetime) else sort_value, last.id]
-    return UserPage([rules.present(_record(row), principal) for row in rows], total, next_key)
+    views = [rules.present(_record(row, sealer), principal) for row in rows]
+    return UserPage(views, total, next_key)
 
 
 # -- Writes ------------------------------------------------------------------------------
@@ -283,7 +247,9 @@ def _keep_an_admin(record: rules.UserRecord, role: str, status: str) -> None:
         rules.require_another_admin(len(others))
 
 
-def create_user(principal: Principal, form: rules.NewUserForm, vault: TaxIdVault) -> rules.UserView:
+def create_user(
+    principal: Principal, form: rules.NewUserForm, sealer: FieldSealer
+) -> rules.UserView:
     """CreateUser: validates, hashes the password, inserts, emits user.created."""
     now = clock.now()
     role = rules.validate_role(form.role, default=CUSTOMER)
@@ -302,9 +268,12 @@ def create_user(principal: Principal, form: rules.NewUserForm, vault: TaxIdVault
             password_hash=password_hash,
             role=draft.role,
             status=rules.ACTIVE,
-            phone=draft.phone,
-            date_of_birth=draft.date_of_birth,
-            tax_id=vault.seal(user_id, draft.tax_id) if draft.tax_id else None,
+            phone=sealed.seal(sealer, sealed.USER_PHONE, user_id, draft.phone),
+            date_of_birth=sealed.seal(
+                sealer, sealed.USER_DATE_OF_BIRTH, user_id, draft.date_of_birth
+            ),
+            tax_id=sealed.seal(sealer, sealed.USER_TAX_ID, user_id, draft.tax_id),
+            tax_id_last4=draft.tax_id[-4:] if draft.tax_id else None,
             address=_address_json(draft.address),
             created_at=now,
             updated_at=now,
@@ -320,17 +289,26 @@ def create_user(principal: Principal, form: rules.NewUserForm, vault: TaxIdVault
 
     with _unique_email(draft.email):
         row = tx.write(work)
-    return rules.present(_record(row), principal)
+    return rules.present(_record(row, sealer), principal)
+
+
+_SEALED_FIELDS = {
+    "phone": sealed.USER_PHONE,
+    "date_of_birth": sealed.USER_DATE_OF_BIRTH,
+    "tax_id": sealed.USER_TAX_ID,
+}
 
 
 def _columns(
-    changed: Mapping[str, Any], user_id: str, vault: TaxIdVault, now: datetime
+    changed: Mapping[str, Any], user_id: str, sealer: FieldSealer, now: datetime
 ) -> dict[str, Any]:
     """The column values of the changed fields."""
     columns: dict[str, Any] = {"updated_at": now}
     for name, value in changed.items():
-        if name == "tax_id":
-            columns["tax_id"] = vault.seal(user_id, value) if value else None
+        if name in _SEALED_FIELDS:
+            columns[name] = sealed.seal(sealer, _SEALED_FIELDS[name], user_id, value)
+            if name == "tax_id":
+                columns["tax_id_last4"] = value[-4:] if value else None
         elif name == "address":
             columns["address"] = _address_json(value)
         else:
@@ -341,7 +319,7 @@ def _columns(
 
 
 def update_user(
-    principal: Principal, user_id: str, form: rules.UserChangeForm, vault: TaxIdVault
+    principal: Principal, user_id: str, form: rules.UserChangeForm, sealer: FieldSealer
 ) -> rules.UserView:
     """UpdateUser: absent fields stay; emits user.updated with the changed names."""
     now = clock.now()
@@ -350,8 +328,8 @@ def update_user(
 
     def work() -> User:
         row = _lock_user(target_id, user_id)
-        record = _record(row)
-        current_tax_id = vault.unseal(row.id, row.tax_id) if "tax_id" in requested else None
+        record = _record(row, sealer)
+        current_tax_id = _current_tax_id(sealer, row) if "tax_id" in requested else None
         changed = rules.diff(record, requested, current_tax_id)
         rules.check_update(principal, record, changed)
         if not changed:
@@ -361,7 +339,7 @@ def update_user(
         _keep_an_admin(
             record, changed.get("role", record.role), changed.get("status", record.status)
         )
-        User.update(_columns(changed, row.id, vault, now)).where(User.id == row.id).execute()
+        User.update(_columns(changed, row.id, sealer, now)).where(User.id == row.id).execute()
         email = changed.get("email", record.email)
         outbox.emit(
             "user.updated",
@@ -373,10 +351,12 @@ def update_user(
 
     with _unique_email(requested.get("email")):
         row = tx.write(work)
-    return rules.present(_record(row), principal)
+    return rules.present(_record(row, sealer), principal)
 
 
-def deactivate_user(principal: Principal, user_id: str, reason: str) -> rules.UserView:
+def deactivate_user(
+    principal: Principal, user_id: str, reason: str, sealer: FieldSealer
+) -> rules.UserView:
     """DeleteUser: status INACTIVE, nothing erased; a second call changes nothing."""
     now = clock.now()
     why = rules.validate_reason(reason)
@@ -384,7 +364,7 @@ def deactivate_user(principal: Principal, user_id: str, reason: str) -> rules.Us
 
     def work() -> User:
         row = _lock_user(target_id, user_id)
-        record = _record(row)
+        record = _record(row, sealer)
         rules.check_deactivate(principal, record)
         if record.status == rules.INACTIVE:
             return row
@@ -413,7 +393,7 @@ def deactivate_user(principal: Principal, user_id: str, reason: str) -> rules.Us
         )
         return User.get_by_id(row.id)
 
-    return rules.present(_record(tx.write(work)), principal)
+    return rules.present(_record(tx.write(work), sealer), principal)
 
 
 # -- Password resets ---------------------------------------------------------------------

@@ -117,7 +117,7 @@ def test_health_serving(grpc_channel: grpc.Channel) -> None:
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
-def test_reflection_lists_every_service_via_grpcurl(stack: Stack) -> None:
+def test_reflection_lists_every_service_via_grpcurl(stack: Stack, admin_token: str) -> None:
     grpcurl = str(Path(sys.executable).with_name("grpcurl"))
     listed = subprocess.run(
         [grpcurl, "-plaintext", stack.grpc_target, "list"],
@@ -137,19 +137,34 @@ def test_reflection_lists_every_service_via_grpcurl(stack: Stack) -> None:
         check=True,
     ).stdout
     assert "CreateTransfer" in described
+    method = "backoffice.v1.SandboxService/GetClock"
+    bearer = f"authorization: Bearer {admin_token}"
     reply = subprocess.run(
-        [grpcurl, "-plaintext", stack.grpc_target, "backoffice.v1.SandboxService/GetClock"],
+        [grpcurl, "-plaintext", "-H", bearer, stack.grpc_target, method],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     ).stdout
     assert "now" in json.loads(reply)["clock"]
+    refused = subprocess.run(
+        [grpcurl, "-plaintext", stack.grpc_target, method],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0 and "Unauthenticated" in refused.stderr
 
 
-def test_tls_13_with_hsts(stack: Stack) -> None:
+def test_tls_13_with_hsts(stack: Stack, admin_token: str) -> None:
     cert, _ = gateway.ensure_dev_certificate(stack.settings.data_dir / "tls")
-    response = requests.get(stack.https_url + "/v1/sandbox/clock", verify=str(cert), timeout=30)
+    response = requests.get(
+        stack.https_url + "/v1/sandbox/clock",
+        verify=str(cert),
+        timeout=30,
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
     envelope.success(response)
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     context = ssl.create_default_context(cafile=str(cert))

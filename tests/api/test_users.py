@@ -27,6 +27,7 @@ from server.api import paging
 from server.config import Settings
 from server.run import Stack
 from tests.common import envelope, users
+from tests.common.auth import authenticated, create_client, token_over_grpc
 from tests.common.stack import free_ports, run_setup
 from tests.conftest import Rest
 
@@ -917,7 +918,10 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
 
 
 def test_production_never_returns_the_reset_token(production_stack: Stack) -> None:
-    with grpc.insecure_channel(production_stack.grpc_target) as channel:
+    client = create_client(production_stack.settings)
+    with grpc.insecure_channel(production_stack.grpc_target) as raw:
+        token = token_over_grpc(raw, client)
+        channel = authenticated(raw, token)
         user = users.create_grpc(channel)
         stub = users.stub(channel)
         known = stub.RequestPasswordReset(
@@ -935,6 +939,9 @@ def test_production_never_returns_the_reset_token(production_stack: Stack) -> No
     )
     assert rows[0][0] == 1
     response = requests.post(
-        production_stack.http_url + "/v1/password-resets", json={"email": user.email}, timeout=30
+        production_stack.http_url + "/v1/password-resets",
+        json={"email": user.email},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
     )
     assert envelope.success(response, 202) == {"resetToken": ""}

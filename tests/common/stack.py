@@ -54,6 +54,7 @@ def running_stack(backend: str, tmp: Path) -> Iterator[Stack]:
         data_dir=tmp,
         worker_threads=8,
         log_level="WARNING",
+        public_url="",  # follows the test's own HTTP port
     )
     with postgres_database() if backend == "postgres" else _sqlite() as url:
         settings = replace(settings, database_url=url)

@@ -1,0 +1,217 @@
+"""Sealed (field-encrypted) columns: which ones, and re-sealing them.
+
+Sealed with `server.crypto.fields` (AES-256-GCM, bound to table, column and
+row id):
+- `users.tax_id`; its last four digits, all a response ever shows, are kept
+  readable in `users.tax_id_last4`;
+- `users.phone` and `users.date_of_birth`, opened on every read (responses
+  mask them per caller; rules compare the opened values);
+- external transfer beneficiaries' account and routing numbers: external
+  transfers are not built yet. `seal_beneficiary`/`open_beneficiary` are the
+  helpers their store must use, and their two columns must be added to
+  `COLUMNS` with the table, so that `rotate-keys` re-seals them too.
+
+Re-sealing (`reseal`) walks each column by row id in batches, each batch its
+own write transaction, and compares-and-sets every value (`... WHERE id = ?
+AND column = <the value read>`): a value a request changed meanwhile is left
+alone (the request sealed it under the active key), and a run can stop at
+any point and be started again.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from server.crypto.fields import FieldRef, FieldSealer, UnreadableField, is_sealed, key_id
+from server.store import tx
+from server.store.db import database, is_postgres
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE_DEFAULT = 500
+BATCH_SIZE_MAX = 10_000
+UNREADABLE_LISTED_MAX = 100
+PLAINTEXT = "plaintext"
+
+
+@dataclass(frozen=True, slots=True)
+class SealedColumn:
+    """One sealed column; `id` is the row id the ciphertext is bound to."""
+
+    table: str
+    column: str
+    # Rows written before the column was sealed hold plaintext, which reads
+    # as is until `setup` (or `rotate-keys`) seals it.
+    plaintext_before: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}.{self.column}"
+
+    def ref(self, row_id: str) -> FieldRef:
+        return FieldRef(self.table, self.column, row_id)
+
+
+USER_TAX_ID = SealedColumn("users", "tax_id")
+USER_PHONE = SealedColumn("users", "phone", plaintext_before=True)
+USER_DATE_OF_BIRTH = SealedColumn("users", "date_of_birth", plaintext_before=True)
+COLUMNS: tuple[SealedColumn, ...] = (USER_TAX_ID, USER_PHONE, USER_DATE_OF_BIRTH)
+
+
+def seal(sealer: FieldSealer, column: SealedColumn, row_id: str, value: str | None) -> str | None:
+    """The stored form of `value` (None and "" stay None)."""
+    return sealer.seal(value, column.ref(row_id)) if value else None
+
+
+def open_value(
+    sealer: FieldSealer, column: SealedColumn, row_id: str, stored: str | None
+) -> str | None:
+    """The value behind a stored form; UnreadableField when it does not open."""
+    if not stored:
+        return None
+    if column.plaintext_before and not is_sealed(stored):
+        return stored
+    return sealer.open(stored, column.ref(row_id))
+
+
+# -- External transfer beneficiaries (the hook) ------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SealedBeneficiary:
+    """A beneficiary's bank details as stored: both numbers sealed."""
+
+    account_number: str
+    routing_number: str
+    # Not secret: what a masked response shows (`****6789`).
+    account_last4: str
+
+
+def beneficiary_columns(table: str) -> tuple[SealedColumn, SealedColumn]:
+    """The two sealed columns of a table holding beneficiaries."""
+    return (
+        SealedColumn(table, "beneficiary_account_number"),
+        SealedColumn(table, "beneficiary_routing_number"),
+    )
+
+
+def seal_beneficiary(
+    sealer: FieldSealer, table: str, row_id: str, account_number: str, routing_number: str
+) -> SealedBeneficiary:
+    account, routing = beneficiary_columns(table)
+    return SealedBeneficiary(
+        account_number=sealer.seal(account_number, account.ref(row_id)),
+        routing_number=sealer.seal(routing_number, routing.ref(row_id)),
+        account_last4=account_number[-4:],
+    )
+
+
+def open_beneficiary(
+    sealer: FieldSealer, table: str, row_id: str, stored: SealedBeneficiary
+) -> tuple[str, str]:
+    """(account number, routing number); UnreadableField when either does not open."""
+    account, routing = beneficiary_columns(table)
+    return (
+        sealer.open(stored.account_number, account.ref(row_id)),
+        sealer.open(stored.routing_number, routing.ref(row_id)),
+    )
+
+
+# -- Re-sealing ----------------------------------------------------------------------------
+@dataclass
+class ResealReport:
+    """What one pass over the sealed columns did, per column name."""
+
+    resealed: Counter[str]
+    unreadable: dict[str, list[str]]  # row ids (at most UNREADABLE_LISTED_MAX per column)
+
+    @property
+    def resealed_total(self) -> int:
+        return sum(self.resealed.values())
+
+
+def _param() -> str:
+    return "%s" if is_postgres() else "?"
+
+
+def _batch(
+    column: SealedColumn, skip_prefix: str, after_id: str, limit: int
+) -> list[tuple[str, str]]:
+    p = _param()
+    cursor = database.execute_sql(
+        f"SELECT id, {column.column} FROM {column.table}"
+        f" WHERE {column.column} IS NOT NULL AND {column.column} <> ''"
+        f" AND substr({column.column}, 1, {len(skip_prefix)}) <> {p}"
+        f" AND id > {p} ORDER BY id LIMIT {p}",
+        (skip_prefix, after_id, limit),
+    )
+    return [(str(row[0]), str(row[1])) for row in cursor.fetchall()]
+
+
+def _reseal_rows(
+    sealer: FieldSealer, column: SealedColumn, rows: list[tuple[str, str]]
+) -> tuple[int, list[str]]:
+    p = _param()
+    changed = 0
+    unreadable: list[str] = []
+    for row_id, stored in rows:
+        try:
+            value = open_value(sealer, column, row_id, stored)
+        except UnreadableField:
+            unreadable.append(row_id)
+            continue
+        assert value is not None
+        cursor = database.execute_sql(
+            f"UPDATE {column.table} SET {column.column} = {p}"
+            f" WHERE id = {p} AND {column.column} = {p}",
+            (sealer.seal(value, column.ref(row_id)), row_id, stored),
+        )
+        changed += cursor.rowcount
+    return changed, unreadable
+
+
+def reseal(
+    sealer: FieldSealer,
+    *,
+    legacy_only: bool = False,
+    batch_size: int = BATCH_SIZE_DEFAULT,
+    columns: tuple[SealedColumn, ...] = COLUMNS,
+) -> ResealReport:
+    """One pass: seals under the active key every value that is not.
+
+    With `legacy_only`, only values not in the `enc:v1:` form at all
+    (plaintext, legacy tax ids) are sealed; values under an older key stay.
+    """
+    assert 1 <= batch_size <= BATCH_SIZE_MAX
+    report = ResealReport(Counter(), {})
+    for column in columns:
+        skip = "enc:v1:" if legacy_only else f"enc:v1:{sealer.active}:"
+        after = ""
+        unreadable: list[str] = []
+        while rows := _batch(column, skip, after, batch_size):
+            changed, failed = tx.write(functools.partial(_reseal_rows, sealer, column, rows))
+            report.resealed[column.name] += changed
+            unreadable.extend(failed)
+            after = rows[-1][0]
+        if unreadable:
+            # Ids only: which rows an operator must look at, never their values.
+            log.error(
+                "sealed values that do not open",
+                extra={"column": column.name, "count": len(unreadable), "ids": unreadable[:10]},
+            )
+            report.unreadable[column.name] = unreadable[:UNREADABLE_LISTED_MAX]
+    return report
+
+
+def values_by_key(columns: tuple[SealedColumn, ...] = COLUMNS) -> dict[str, int]:
+    """How many stored values each key id seals (`plaintext` for unsealed ones)."""
+    counts: Counter[str] = Counter()
+    for column in columns:
+        cursor = database.execute_sql(
+            f"SELECT substr({column.column}, 1, 16) FROM {column.table}"
+            f" WHERE {column.column} IS NOT NULL AND {column.column} <> ''"
+        )
+        for (head,) in cursor:
+            counts[key_id(str(head)) or PLAINTEXT] += 1
+    return dict(counts)
