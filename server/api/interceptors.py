@@ -26,7 +26,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from server import logs
-from server.api import authn, call, idempotency
+from server.api import authn, authz, call, guards, idempotency, ratelimit
 from server.config import Settings
 from server.domain import errors
 
@@ -126,7 +126,11 @@ def _wrap(
         try:
             try:
                 if not authn.is_public(method):
-                    call.current().principal = authn.authenticate(method, context, settings)
+                    principal = authn.authenticate(method, context, settings)
+                    call.current().principal = principal
+                    guards.check(method, request, principal, context, settings)
+                    ratelimit.check(method, principal, settings)
+                    authz.authorize(method, principal)
                 response = _invoke(method, behavior, serialize, request, context)
             except errors.BankError as exc:
                 raise exc
