@@ -159,7 +159,7 @@ def banner(stack: Stack) -> str:
     return f"""
 Banking back office is running ({s.mode} mode, {database})
 
-  REST (Envoy)     {stack.http_url}          e.g. curl {stack.http_url}/v1/sandbox/clock
+  REST (Envoy)     {stack.http_url}          OAuth: {stack.http_url}/.well-known/oauth-authorization-server
   REST over TLS    {stack.https_url}         (TLS 1.3 only, self-signed: curl -k)
   gRPC             {stack.grpc_target}         grpcurl -plaintext {stack.grpc_target} list
   Envoy admin      http://127.0.0.1:{s.envoy_admin_port}
@@ -170,6 +170,9 @@ Sandbox credentials
                    sandbox-limited / sandbox-limited-secret (production rate limits)
   Customers        alice@example.com / alice-password, bob@example.com / bob-password
   Staff            admin@example.com / admin-password (ADMIN)
+
+A token: curl -s -u sandbox-client:sandbox-secret -d grant_type=client_credentials \\
+           {stack.http_url}/oauth/token
 
 Ctrl-C stops both processes.
 """
