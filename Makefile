@@ -80,8 +80,18 @@ fmt: $(STAMP) ## Format Python and protos in place
 	@$(BUF) format -w
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks (not built yet)
-	@echo "make bench is not built yet: see the benchmarks issue" >&2; exit 2
+bench: $(STAMP) ## Benchmarks on PostgreSQL vs pgbench, ~10 min (BENCH_SECONDS=20 per scenario; see README)
+	@test -f gen/backoffice.binpb || $(MAKE) --no-print-directory gen
+	@$(PY) -m tests.bench
+
+.PHONY: chaos
+chaos: $(STAMP) ## Fault test: transfers while servers and PostgreSQL crash, ~4 min (CHAOS_SEED=, CHAOS_SECONDS=180, CHAOS_BREAK=; see README)
+	@mkdir -p var
+	@$(PY) -m tests.chaos.harness --duration $(CHAOS_SECONDS) --json var/chaos.json \
+	  $(if $(CHAOS_SEED),--seed $(CHAOS_SEED)) $(if $(CHAOS_BREAK),--break $(CHAOS_BREAK))
+CHAOS_SEED ?=
+CHAOS_SECONDS ?= 180
+CHAOS_BREAK ?=
 
 .PHONY: clean
 clean: ## Remove the venv, runtime data and caches

@@ -127,6 +127,88 @@ local function new_request_id()
   end))
 end
 
+-- SHA-256 (FIPS 180-4), for request signing: Envoy's Lua offers no digest. LuaJIT's
+-- `bit` works on signed 32-bit integers; tobit() wraps sums back into that range.
+local bit = require("bit")
+local band, bnot, bxor = bit.band, bit.bnot, bit.bxor
+local ror, rshift, tobit = bit.ror, bit.rshift, bit.tobit
+local SHA256_K = {
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+}
+
+-- Lowercase hex SHA-256 of a string.
+local function sha256_hex(message)
+  local length = #message
+  -- Padding: 0x80, zeros to 56 mod 64, the length in bits as 64-bit big-endian.
+  local bits = length * 8
+  local high, low = math.floor(bits / 2^32), bits % 2^32
+  message = message .. "\128" .. string.rep("\0", (55 - length) % 64) ..
+    string.char(rshift(high, 24) % 256, rshift(high, 16) % 256, rshift(high, 8) % 256, high % 256,
+                math.floor(low / 2^24) % 256, math.floor(low / 2^16) % 256,
+                math.floor(low / 2^8) % 256, low % 256)
+  local h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
+  for i = 1, 8 do h[i] = tobit(h[i]) end
+  local w = {}
+  for chunk = 1, #message, 64 do
+    for i = 0, 15 do
+      local b1, b2, b3, b4 = message:byte(chunk + i * 4, chunk + i * 4 + 3)
+      w[i] = tobit(b1 * 2^24 + b2 * 2^16 + b3 * 2^8 + b4)
+    end
+    for i = 16, 63 do
+      local w15, w2 = w[i - 15], w[i - 2]
+      local s0 = bxor(ror(w15, 7), ror(w15, 18), rshift(w15, 3))
+      local s1 = bxor(ror(w2, 17), ror(w2, 19), rshift(w2, 10))
+      w[i] = tobit(w[i - 16] + s0 + w[i - 7] + s1)
+    end
+    local a, b, c, d, e, f, g, hh = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
+    for i = 0, 63 do
+      local s1 = bxor(ror(e, 6), ror(e, 11), ror(e, 25))
+      local choice = bxor(band(e, f), band(bnot(e), g))
+      local t1 = tobit(hh + s1 + choice + SHA256_K[i + 1] + w[i])
+      local s0 = bxor(ror(a, 2), ror(a, 13), ror(a, 22))
+      local majority = bxor(band(a, b), band(a, c), band(b, c))
+      hh, g, f, e, d, c, b, a = g, f, e, tobit(d + t1), c, b, a, tobit(t1 + s0 + majority)
+    end
+    h[1], h[2], h[3], h[4] = tobit(h[1] + a), tobit(h[2] + b), tobit(h[3] + c), tobit(h[4] + d)
+    h[5], h[6], h[7], h[8] = tobit(h[5] + e), tobit(h[6] + f), tobit(h[7] + g), tobit(h[8] + hh)
+  end
+  local hex = {}
+  for i = 1, 8 do hex[i] = bit.tohex(h[i], 8) end
+  return table.concat(hex)
+end
+
+-- Request signing (README "Request signing"): the server checks the signature over the
+-- request as the client sent it, which it no longer sees once transcoded. So a signed
+-- request carries its method, path with query, and body SHA-256 in x-bank-* headers;
+-- client-sent values under these names are dropped first. A body over the 1 MiB limit
+-- is not hashed: the buffer filter refuses it (413) right after.
+local SIGNED_BODY_BYTES_MAX = 1048576
+local function pass_signed_request(request_handle)
+  local headers = request_handle:headers()
+  headers:remove("x-bank-rest-method")
+  headers:remove("x-bank-rest-path")
+  headers:remove("x-bank-body-sha256")
+  if headers:get("x-signature") == nil then return end
+  headers:add("x-bank-rest-method", headers:get(":method") or "")
+  headers:add("x-bank-rest-path", headers:get(":path") or "")
+  local declared = headers:get("content-length")  -- nothing at all when absent
+  if declared ~= nil and (tonumber(declared) or 0) > SIGNED_BODY_BYTES_MAX then return end
+  local body = request_handle:body()  -- the whole body (nil when there is none)
+  local length = body and body:length() or 0
+  if length > SIGNED_BODY_BYTES_MAX then return end
+  local raw = length > 0 and body:getBytes(0, length) or ""
+  -- Header objects taken before body() are dead after it.
+  request_handle:headers():add("x-bank-body-sha256", sha256_hex(raw))
+end
+
 function envoy_on_request(request_handle)
   local headers = request_handle:headers()
   local request_id = headers:get("x-request-id")
@@ -144,6 +226,7 @@ function envoy_on_request(request_handle)
   local metadata = request_handle:streamInfo():dynamicMetadata()
   metadata:set(NAMESPACE, "path", headers:get(":path") or "")
   metadata:set(NAMESPACE, "request_id", request_id)
+  pass_signed_request(request_handle)
 end
 
 -- In both builders, get(name, decode) reads a protocol key from the response

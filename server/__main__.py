@@ -1,4 +1,4 @@
-"""Command line: `python -m server {serve,migrate,load-sandbox,setup,run}`."""
+"""Command line: `python -m server <command>` (`--help` lists them)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,29 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--scopes", default="banking.read banking.write backoffice.admin")
     sub.add_parser("rotate-signing-key", help="make a new JWT signing key the active one")
+    signing = sub.add_parser(
+        "issue-signing-secret",
+        help="issue (or replace) a client's request-signing secret; printed once",
+    )
+    signing.add_argument("--client-id", required=True)
+    rotate = sub.add_parser(
+        "rotate-keys",
+        help="make a new field-encryption key and re-encrypt every sealed value under it"
+        " (a re-run after a crash resumes the same rotation)",
+    )
+    rotate.add_argument(
+        "--retire",
+        action="store_true",
+        help="then delete every old key that no stored value needs any more",
+    )
+    rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+    prune = sub.add_parser("prune-audit", help="remove audit events older than the retention")
+    prune.add_argument(
+        "--older-than-days",
+        type=int,
+        default=None,
+        help="instead of BANK_AUDIT_RETENTION_DAYS (at least 1; 2555 in production mode)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -43,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         from server.run import run
 
         return run(settings)
-    if args.command in ("create-client", "rotate-signing-key"):
+    if args.command in ("create-client", "rotate-signing-key", "issue-signing-secret"):
         return _credentials_command(settings, args)
+    if args.command in ("rotate-keys", "prune-audit"):
+        return _data_command(settings, args)
     print(json.dumps(setup(settings, load_sandbox=args.command != "migrate")))
     return 0
 
@@ -54,6 +79,8 @@ def _credentials_command(settings: Settings, args: argparse.Namespace) -> int:
     from server.store import clients, oauth
     from server.store.db import database
 
+    if args.command == "issue-signing-secret":
+        return issue_signing_secret(settings, args.client_id)
     open_store(settings)
     with database.connection_context():
         if args.command == "rotate-signing-key":
@@ -67,19 +94,90 @@ def _credentials_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def issue_signing_secret(settings: Settings, client_id: str) -> int:
+    """`issue-signing-secret`: prints the new secret once (JSON); 1 for an unknown client."""
+    from server.app import open_store
+    from server.domain import errors
+    from server.store import signing_secrets
+    from server.store.db import database
+
+    open_store(settings)
+    with database.connection_context():
+        try:
+            secret = signing_secrets.issue(
+                client_id, signing_secrets.keyring(settings.data_dir / "keys")
+            )
+        except errors.NotFound:
+            print(f"no client {client_id!r}", file=sys.stderr)
+            return 1
+    print(json.dumps({"client_id": client_id, "signing_secret": secret}))
+    return 0
+
+
 def setup(settings: Settings, *, load_sandbox: bool = True) -> dict[str, object]:
     """Migrations, internal accounts and (sandbox mode only) sandbox data."""
     from server.app import open_store
-    from server.store import bootstrap, migrations, sandbox
+    from server.crypto.fields import load_keyring
+    from server.store import bootstrap, migrations, sandbox, sealed
     from server.store.db import database
 
     open_store(settings)
     result: dict[str, object] = {"migrations_applied": migrations.migrate(database.obj)}
     with database.connection_context():
+        # Values stored before field encryption (plaintext, legacy tax ids).
+        legacy = sealed.reseal(load_keyring(settings.data_dir / "keys"), legacy_only=True)
+        result["values_sealed"] = legacy.resealed_total
         result["internal_accounts_created"] = bootstrap.ensure_internal_accounts()
         if load_sandbox and settings.sandbox:
             result["sandbox_created"] = sandbox.load()
     return result
+
+
+def _data_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command == "rotate-keys":
+        return rotate_keys(settings, retire=args.retire, batch_size=args.batch_size)
+    return prune_audit(settings, args.older_than_days)
+
+
+def rotate_keys(settings: Settings, *, retire: bool, batch_size: int) -> int:
+    """`rotate-keys`: prints what it did as JSON; 1 when values remain to look at."""
+    from server.app import open_store
+    from server.store import sealed
+    from server.store.db import database
+
+    if not 1 <= batch_size <= sealed.BATCH_SIZE_MAX:
+        print(f"--batch-size must be between 1 and {sealed.BATCH_SIZE_MAX}", file=sys.stderr)
+        return 2
+    open_store(settings)
+    with database.connection_context():
+        result = sealed.rotate(settings.data_dir / "keys", retire=retire, batch_size=batch_size)
+    print(json.dumps(result.to_dict()))
+    return 0 if result.complete else 1
+
+
+def prune_audit(settings: Settings, older_than_days: int | None) -> int:
+    """`prune-audit`: removes audit events older than the retention; prints the count."""
+    from datetime import timedelta
+
+    from server.app import open_store
+    from server.store import audit
+    from server.store.db import database
+
+    floor = 1 if settings.sandbox else audit.RETENTION_DAYS_DEFAULT
+    try:
+        days = audit.retention_days() if older_than_days is None else older_than_days
+        if not floor <= days <= audit.RETENTION_DAYS_MAX:
+            raise ConfigError(
+                f"the retention must be between {floor} and {audit.RETENTION_DAYS_MAX} days"
+            )
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    open_store(settings)
+    with database.connection_context():
+        removed = audit.prune(audit.now() - timedelta(days=days))
+    print(json.dumps({"audit_events_pruned": removed, "retention_days": days}))
+    return 0
 
 
 if __name__ == "__main__":

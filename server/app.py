@@ -20,6 +20,7 @@ import backoffice.v1
 import server.api as server_api
 from server import logs
 from server.api import idempotency
+from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
 from server.config import Settings
 from server.keys import key_file
@@ -65,7 +66,7 @@ def build_server(settings: Settings) -> tuple[grpc.Server, health.HealthServicer
     idempotency.configure(key_file(settings.data_dir / "keys" / "idempotency.key"))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="rpc"),
-        interceptors=[CallInterceptor(settings)],
+        interceptors=[AuditInterceptor(), CallInterceptor(settings)],
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
             # Off: with SO_REUSEPORT a second server on the same port would silently

@@ -6,12 +6,16 @@ see the README for the full table.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODES = ("sandbox", "production")
+# Peers whose x-bank-client-ip (set by Envoy's Lua filter) is believed: Envoy
+# runs beside the server, on loopback.
+TRUSTED_PROXIES_DEFAULT = ("127.0.0.0/8", "::1/128")
 
 
 class ConfigError(ValueError):
@@ -29,6 +33,27 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _cidrs(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return tuple(
+            str(ipaddress.ip_network(part.strip(), strict=False))
+            for part in raw.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated CIDR blocks: {exc}") from exc
+
+
+def _redis_url(env: dict[str, str]) -> str:
+    url = env.get("REDIS_URL", "").strip()
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL must be redis://..., rediss://... or unix://... (or unset)")
+    return url
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,11 @@ class Settings:
     # Where clients reach the REST API (the OAuth issuer and the URLs of the
     # OAuth metadata); default the local Envoy listener.
     public_url: str = ""
+    # Rate-limit counters and used signature nonces live in Redis when set,
+    # else in the database.
+    redis_url: str = ""
+    # CIDR blocks of the proxies (Envoy) whose x-bank-client-ip is believed.
+    trusted_proxies: tuple[str, ...] = TRUSTED_PROXIES_DEFAULT
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -86,4 +116,6 @@ class Settings:
             shutdown_grace_seconds=_int(env, "BANK_SHUTDOWN_GRACE_SECONDS", 10, 0, 300),
             log_level=(env.get("BANK_LOG_LEVEL", "INFO").strip().upper() or "INFO"),
             public_url=env.get("BANK_PUBLIC_URL", "").strip().rstrip("/"),
+            redis_url=_redis_url(env),
+            trusted_proxies=_cidrs(env, "BANK_TRUSTED_PROXIES", TRUSTED_PROXIES_DEFAULT),
         )

@@ -41,6 +41,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_WORKER_THREADS=str(settings.worker_threads),
         BANK_LOG_LEVEL=settings.log_level,
         BANK_PUBLIC_URL=settings.public_url,
+        REDIS_URL=settings.redis_url,
+        BANK_TRUSTED_PROXIES=",".join(settings.trusted_proxies),
     )
     return env
 
@@ -159,7 +161,8 @@ def banner(stack: Stack) -> str:
     return f"""
 Banking back office is running ({s.mode} mode, {database})
 
-  REST (Envoy)     {stack.http_url}          OAuth: {stack.http_url}/.well-known/oauth-authorization-server
+  REST (Envoy)     {stack.http_url}
+  OAuth metadata   {stack.http_url}/.well-known/oauth-authorization-server
   REST over TLS    {stack.https_url}         (TLS 1.3 only, self-signed: curl -k)
   gRPC             {stack.grpc_target}         grpcurl -plaintext {stack.grpc_target} list
   Envoy admin      http://127.0.0.1:{s.envoy_admin_port}

@@ -8,8 +8,10 @@ see plain resources plus these harmless metadata keys.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -53,6 +55,9 @@ class CallInfo:
 
 
 _current: contextvars.ContextVar[CallInfo] = contextvars.ContextVar("call_info")
+_observers: contextvars.ContextVar[list[CallInfo] | None] = contextvars.ContextVar(
+    "call_observers", default=None
+)
 
 
 def current() -> CallInfo:
@@ -60,8 +65,28 @@ def current() -> CallInfo:
     return _current.get()
 
 
+@contextlib.contextmanager
+def observe() -> Iterator[list[CallInfo]]:
+    """Collects the CallInfo that `begin` opens inside this block.
+
+    For an interceptor placed outside the call interceptor (the audit log),
+    which must read a call's request id and principal after the CallInfo's
+    own scope has ended.
+    """
+    seen: list[CallInfo] = []
+    token = _observers.set(seen)
+    try:
+        yield seen
+    finally:
+        _observers.reset(token)
+
+
 def begin(method: str, request_id: str) -> contextvars.Token[CallInfo]:
-    return _current.set(CallInfo(method=method, request_id=request_id))
+    info = CallInfo(method=method, request_id=request_id)
+    seen = _observers.get()
+    if seen is not None:
+        seen.append(info)
+    return _current.set(info)
 
 
 def end(token: contextvars.Token[CallInfo]) -> None:

@@ -9,6 +9,11 @@ Which RPCs: every RPC bound to an HTTP POST, except reads and protocol
 endpoints listed in `NOT_IDEMPOTENT` (searches, OAuth, verification, the
 sandbox clock).
 
+Secret-bearing answers are never stored (a client secret, an API key or a
+webhook secret is shown once and must not sit in the idempotency table), so
+the RPCs that return one are not idempotent: CreateClient, CreateApiKey,
+RotateApiKeys, CreateWebhookSubscription, RotateWebhookSecret.
+
 What is stored: successes, and failures that happened while executing
 (404, 409 and 422 answers). Failures before execution (malformed input,
 authentication, rate limits, an unavailable database) are not stored, so a
@@ -21,6 +26,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -46,6 +52,12 @@ NOT_IDEMPOTENT = frozenset(
         "AdvanceClock",
         "RequestPasswordReset",
         "ConfirmPasswordReset",
+        # Answers holding a secret shown once: never stored (see above).
+        "CreateClient",
+        "CreateApiKey",
+        "RotateApiKeys",
+        "CreateWebhookSubscription",
+        "RotateWebhookSecret",
     }
 )
 STORED_FAILURE_STATUSES = frozenset({404, 409, 422})
@@ -66,6 +78,13 @@ def _hash_key() -> bytes:
 
 class _KeyHeld(Exception):
     """Another request claimed the key first; answer from its outcome."""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A failure stored as the key's outcome; raised once its transaction commits."""
+
+    error: errors.BankError
 
 
 @cache
@@ -119,28 +138,31 @@ def run(
         now = clock.now()
         if not store.claim(client_id, key, method, request_hash, now):
             raise _KeyHeld
-        response = behavior()
+        try:
+            response = tx.write(behavior)  # a savepoint: a failure undoes it, not the claim
+        except errors.BankError as exc:
+            if exc.http_status not in STORED_FAILURE_STATUSES or isinstance(
+                exc, errors.IdempotencyKeyReused | errors.IdempotencyRequestInProgress
+            ):
+                raise
+            # Stored while this transaction still holds the key: a duplicate
+            # waiting on the claim replays this failure. Stored after a
+            # rollback, the duplicate could claim the key first and execute.
+            store.fail(client_id, key, exc)
+            return _Failed(exc)
         store.complete(client_id, key, serialize(response), info.http_status, info.message)
         return response
 
     try:
-        return tx.write(work)
+        result = tx.write(work)
     except _KeyHeld:
         stored = store.lookup(client_id, key, clock.now())
         if stored is None or (stored.response is None and stored.error is None):
             raise errors.IdempotencyRequestInProgress() from None
         return _replay(stored, request_hash)
-    except errors.BankError as exc:
-        failure = exc
-        if failure.http_status in STORED_FAILURE_STATUSES and not isinstance(
-            failure, errors.IdempotencyKeyReused | errors.IdempotencyRequestInProgress
-        ):
-            tx.write(
-                lambda: store.record_error(
-                    client_id, key, method, request_hash, error=failure, now=clock.now()
-                )
-            )
-        raise
+    if isinstance(result, _Failed):
+        raise result.error
+    return result
 
 
 def _replay(stored: store.Outcome, request_hash: str) -> bytes:

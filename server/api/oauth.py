@@ -1,6 +1,8 @@
-"""OAuthService: the token, refresh and revocation endpoints, JWKS and metadata.
+"""OAuthService: authorization (sign-in and consent page), token, refresh and
+revocation endpoints, JWKS and metadata.
 
 RFC 6749 / 7009 / 8414 answers are written as raw JSON (google.api.HttpBody),
+the authorization endpoint's as raw HTML or redirects (server/api/pages.py),
 with the HTTP status passed to the edge as response metadata; see the
 service comment in auth_service.proto.
 """
@@ -18,13 +20,26 @@ from google.api import httpbody_pb2
 
 from backoffice.v1 import auth_service_pb2 as pb
 from backoffice.v1 import auth_service_pb2_grpc as pb_grpc
-from server.api import call
+from server.api import call, pages
 from server.config import Settings
-from server.store import oauth
+from server.domain import authorization as authorization_rules
+from server.keys import key_file
+from server.store import authorization, oauth
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+# `none`: PUBLIC clients, which send their client_id alone.
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 FORM_BYTES_MAX = 8 * 1024
-GRANT_TYPES = ("client_credentials", "refresh_token", "authorization_code")
+GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
+AUTHORIZATION_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 def json_answer(body: dict[str, Any], status: int = 200) -> httpbody_pb2.HttpBody:
@@ -86,6 +101,9 @@ def client_credentials(form: dict[str, str], context: grpc.ServicerContext) -> t
 class OAuthServicer(pb_grpc.OAuthServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        # Keys the sign-in page's anti-forgery tokens; shared by every
+        # server process through the data directory, like the other keys.
+        self._csrf_key = key_file(settings.data_dir / "keys" / "oauth-csrf.key")
 
     @property
     def _authority(self) -> oauth.TokenAuthority:
@@ -113,23 +131,58 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
         if grant_type not in GRANT_TYPES:
             raise oauth.OAuthError("unsupported_grant_type", "Unsupported grant_type")
         client = self._authority.authenticate_client(*client_credentials(form, context))
-        allowed_grants = json.loads(client.grant_types or "[]")
-        if grant_type not in allowed_grants:
-            raise oauth.OAuthError("unauthorized_client", f"{grant_type} is not allowed here")
+        authorization.check_grant_allowed(client, grant_type)
         if grant_type == "client_credentials":
             scope = self._authority.granted_scopes(client, form.get("scope", ""))
-            return self._authority.issue(client, scope).body()
+            return self._authority.issue_for_client(client, scope).body()
         if grant_type == "refresh_token":
             token = form.get("refresh_token", "")
             if not token:
                 raise oauth.OAuthError("invalid_request", "refresh_token is required")
             return self._authority.refresh(client, token, form.get("scope", "").strip()).body()
-        return self._authorization_code(client, form)
+        return authorization.redeem_code(
+            self._authority,
+            client,
+            form.get("code", ""),
+            form.get("redirect_uri", ""),
+            form.get("code_verifier", ""),
+        ).body()
 
-    def _authorization_code(self, client: Any, form: dict[str, str]) -> dict[str, Any]:
-        raise oauth.OAuthError(
-            "unsupported_grant_type", "The authorization code grant is not available yet"
+    def Authorize(self, request: pb.AuthorizeRequest, context: grpc.ServicerContext) -> Any:
+        params = authorization_rules.Params(
+            response_type=request.response_type,
+            client_id=request.client_id,
+            redirect_uri=request.redirect_uri,
+            scope=request.scope,
+            state=request.state,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
         )
+        return self._page(authorization.start(params, self._settings.sandbox))
+
+    def SubmitAuthorization(
+        self, request: pb.SubmitAuthorizationRequest, context: grpc.ServicerContext
+    ) -> Any:
+        try:
+            form = parse_form(request.http_body)
+        except oauth.OAuthError:
+            return pages.error_page("The form could not be read.")
+        params = authorization_rules.Params(
+            **{name: form.get(name, "") for name in AUTHORIZATION_PARAMS}
+        )
+        return self._page(
+            authorization.submit(params, form, self._csrf_key, self._settings.sandbox)
+        )
+
+    def _page(self, outcome: authorization_rules.Outcome) -> Any:
+        if isinstance(outcome, authorization_rules.Redirect):
+            return pages.redirect(outcome.location)
+        if isinstance(outcome, authorization_rules.ShowError):
+            return pages.error_page(outcome.message)
+        token = authorization_rules.csrf_token(
+            self._csrf_key, outcome.params, int(oauth.wall_now().timestamp())
+        )
+        return pages.consent_page(outcome, token)
 
     def Revoke(self, request: pb.RevokeRequest, context: grpc.ServicerContext) -> Any:
         try:
@@ -163,14 +216,8 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
                 "scopes_supported": list(oauth.SCOPES),
                 "response_types_supported": ["code"],
                 "grant_types_supported": list(GRANT_TYPES),
-                "token_endpoint_auth_methods_supported": [
-                    "client_secret_basic",
-                    "client_secret_post",
-                ],
-                "revocation_endpoint_auth_methods_supported": [
-                    "client_secret_basic",
-                    "client_secret_post",
-                ],
+                "token_endpoint_auth_methods_supported": AUTH_METHODS,
+                "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
                 "code_challenge_methods_supported": ["S256"],
             }
         )

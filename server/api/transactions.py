@@ -33,7 +33,9 @@ FILTER_VALUES_MAX = 10
 KEYWORD_LENGTH_MAX = 50
 
 
-def request_context(context: grpc.ServicerContext) -> movements.RequestContext:
+def request_context(
+    context: grpc.ServicerContext, *, sandbox: bool = False
+) -> movements.RequestContext:
     """Caller and client facts kept as the transaction's metadata."""
     metadata = {
         key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)
@@ -47,6 +49,7 @@ def request_context(context: grpc.ServicerContext) -> movements.RequestContext:
         ip_address=(metadata.get("x-bank-client-ip") or peer_ip).strip("[]")[:64],
         device=metadata.get("user-agent", "")[:200],
         location=metadata.get("x-client-location", "")[:100],
+        sandbox=sandbox,
     )
 
 
@@ -54,10 +57,13 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
+    def _context(self, context: grpc.ServicerContext) -> movements.RequestContext:
+        return request_context(context, sandbox=self._settings.sandbox)
+
     def CreateTransfer(
         self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransferResponse:
-        result = movements.transfer(_transfer_input(request), request_context(context))
+        result = movements.transfer(_transfer_input(request), self._context(context))
         call.current().created(_transfer_message(result))
         return pb.CreateTransferResponse(transaction=created_message(result))
 
@@ -67,7 +73,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
         method = DEPOSIT_METHOD.Name(request.method) if request.method else ""
         result = movements.deposit(
             _deposit_input(request, method),
-            request_context(context),
+            self._context(context),
         )
         call.current().created("Deposit completed successfully")
         return pb.CreateDepositResponse(transaction=created_message(result))
@@ -78,7 +84,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
         method = WITHDRAWAL_METHOD.Name(request.method) if request.method else ""
         result = movements.withdrawal(
             _withdrawal_input(request, method),
-            request_context(context),
+            self._context(context),
         )
         call.current().created("Withdrawal completed successfully")
         return pb.CreateWithdrawalResponse(transaction=created_message(result))
@@ -86,7 +92,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
     def CreateTransaction(
         self, request: pb.CreateTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransactionResponse:
-        result, message = _dispatch(request, request_context(context))
+        result, message = _dispatch(request, self._context(context))
         call.current().created(message)
         return pb.CreateTransactionResponse(transaction=created_message(result))
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import secrets
 import threading
 import time
@@ -190,7 +189,7 @@ class LiveKeyring:
         self._checked = time.monotonic()
 
     def _file_stamp(self) -> tuple[int, int, int]:
-        info = os.stat(self._path)
+        info = self._path.stat()
         return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def current(self) -> Keyring:

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 
 PREFIXES = frozenset(
-    {"usr", "acc", "txn", "payee", "rec", "ref", "whk", "evt", "rpt", "hold", "key"}
+    {"usr", "acc", "txn", "payee", "rec", "ref", "whk", "evt", "rpt", "hold", "key", "aud"}
 )
 
 

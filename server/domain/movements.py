@@ -12,6 +12,7 @@ from datetime import datetime
 
 from server.domain import errors
 from server.domain.calendar import release_time
+from server.domain.principal import CUSTOMER, Principal
 
 OVERDRAFT_FEE_MINOR = 35_00
 OVERDRAFT_ACCOUNT_TYPES = frozenset({"CHECKING", "BUSINESS"})
@@ -40,6 +41,11 @@ WITHDRAWAL_CLEARING_ACCOUNT = {
 }
 DEPOSIT_MAX_MINOR = {"MOBILE_CHECK": 10_000_00}
 DEPOSIT_MAX_DEFAULT_MINOR = 1_000_000_00
+# What a customer may deposit by themselves in production (transaction_service.proto):
+# a photographed check, held until it clears. Cash, checks at the counter,
+# wires and direct deposits are posted by tellers or the bank's systems;
+# otherwise a customer could credit themselves money that never arrived.
+CUSTOMER_DEPOSIT_METHODS = frozenset({"MOBILE_CHECK"})
 
 # ATM fees (seed 002): the bank's own network is free; another bank's ATM
 # costs 2.50; an ATM in another country than the account's costs 5.00.
@@ -99,3 +105,14 @@ def transaction_number(day: datetime, sequence: int) -> str:
 def card_number_hash(digits: str) -> str:
     """Cards are found by a hash of their number; the number itself is not stored."""
     return hashlib.sha256(f"card:{digits}".encode()).hexdigest()
+
+
+def check_deposit_method(principal: Principal, method: str, *, sandbox: bool) -> None:
+    """Customers deposit only by MOBILE_CHECK, except in sandbox mode (test funding)."""
+    if sandbox or principal.role != CUSTOMER or method in CUSTOMER_DEPOSIT_METHODS:
+        return
+    raise errors.Forbidden(
+        f"Customers may deposit only by {', '.join(sorted(CUSTOMER_DEPOSIT_METHODS))}",
+        field="method",
+        metadata={"method": method, "role": principal.role},
+    )

@@ -1,4 +1,5 @@
-"""Work that becomes due as time passes: deposit holds, scheduled transfers.
+"""Work that becomes due as time passes: deposit holds, scheduled transfers,
+audit events past their retention.
 
 Run by a background sweeper in every server process, and at once when the
 sandbox clock moves. Each step is its own short write transaction and is safe
@@ -12,7 +13,7 @@ import logging
 import threading
 from datetime import datetime
 
-from server.store import clock, tx
+from server.store import audit, clock, tx
 from server.store.movements import (
     due_scheduled_transfers,
     release_due_holds,
@@ -37,6 +38,8 @@ def run(now: datetime) -> dict[str, int]:
             status = run_scheduled_transfer(transaction_id, now)
             key = "scheduled_completed" if status == "COMPLETED" else "scheduled_failed"
             done[key] += 1
+    # Retention is counted in real time, not on the sandbox clock (`now`).
+    done["audit_events_pruned"] = audit.prune_expired()
     return done
 
 

@@ -74,20 +74,11 @@ def complete(client_id: str, key: str, response: bytes, http_status: int, messag
     ).execute()
 
 
-def record_error(
-    client_id: str,
-    key: str,
-    method: str,
-    request_hash: str,
-    *,
-    error: errors.BankError,
-    now: datetime,
-) -> None:
-    """Stores a business failure as the key's outcome (in its own transaction)."""
-    if claim(client_id, key, method, request_hash, now):
-        IdempotencyKey.update(http_status=error.http_status, error=_dump_error(error)).where(
-            (IdempotencyKey.client_id == client_id) & (IdempotencyKey.key == key)
-        ).execute()
+def fail(client_id: str, key: str, error: errors.BankError) -> None:
+    """Stores a failure met while executing as the outcome of the key this transaction claimed."""
+    IdempotencyKey.update(http_status=error.http_status, error=_dump_error(error)).where(
+        (IdempotencyKey.client_id == client_id) & (IdempotencyKey.key == key)
+    ).execute()
 
 
 def _dump_error(error: errors.BankError) -> str:

@@ -54,6 +54,10 @@ class OAuthClient(BaseModel):
     active = peewee.BooleanField()
     created_at = peewee.DateTimeField()
     updated_at = peewee.DateTimeField()
+    # m0009: shown by ClientService.
+    description = peewee.TextField(default="")
+    client_type = peewee.TextField(default="CONFIDENTIAL")
+    last_used_at = peewee.DateTimeField(null=True)
 
     class Meta:
         table_name = "oauth_clients"
@@ -322,6 +326,8 @@ class AuthorizationCode(BaseModel):
     created_at = peewee.DateTimeField()
     expires_at = peewee.DateTimeField()
     used_at = peewee.DateTimeField(null=True)
+    # m0009: the refresh family issued from the code (None until redeemed).
+    family_id = peewee.TextField(null=True)
 
     class Meta:
         table_name = "authorization_codes"
@@ -342,3 +348,102 @@ class ApiKeyRecord(BaseModel):
 
     class Meta:
         table_name = "api_keys"
+
+
+class AuditEventRow(BaseModel):
+    """One API call in the append-only, hash-chained audit log (m0007)."""
+
+    sequence = peewee.BigIntegerField(primary_key=True)
+    id = peewee.TextField(unique=True)
+    actor_id = peewee.TextField()
+    client_id = peewee.TextField()
+    method = peewee.TextField()
+    resource_ids = peewee.TextField()  # JSON array, in the order logged
+    outcome_code = peewee.TextField()
+    request_id = peewee.TextField()
+    ip_address = peewee.TextField()
+    created_at = peewee.DateTimeField()
+    previous_hash = peewee.TextField()
+    hash = peewee.TextField()
+
+    class Meta:
+        table_name = "audit_events"
+
+
+class AuditEventResource(BaseModel):
+    """(resource id, sequence): finds the events that touched a resource."""
+
+    resource_id = peewee.TextField()
+    sequence = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "audit_event_resources"
+        primary_key = peewee.CompositeKey("resource_id", "sequence")
+
+
+class AuditAnchor(BaseModel):
+    """The single row naming the last pruned audit event."""
+
+    id = peewee.IntegerField(primary_key=True)
+    pruned_sequence = peewee.BigIntegerField()
+    pruned_hash = peewee.TextField()
+    pruned_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "audit_anchor"
+
+
+class SignInFailure(BaseModel):
+    """A wrong password typed on the sign-in page (m0009)."""
+
+    id = peewee.BigAutoField(primary_key=True)
+    user_id = peewee.TextField()
+    created_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "sign_in_failures"
+
+
+class UsedCsrfToken(BaseModel):
+    """A sign-in page's anti-forgery token already posted (m0009)."""
+
+    nonce = peewee.TextField(primary_key=True)
+    expires_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "used_csrf_tokens"
+
+
+class RateLimitCounter(BaseModel):
+    """Units granted to one client in one limit class and fixed window (m0010)."""
+
+    key = peewee.TextField(primary_key=True)  # <client>:<class>:<window start>
+    count = peewee.BigIntegerField()
+    granted = peewee.BigIntegerField()  # what the last increment granted
+    expires_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "rate_limit_counters"
+
+
+class UsedNonce(BaseModel):
+    """A request-signature nonce already accepted, kept until it could be replayed no more."""
+
+    client_id = peewee.TextField()
+    nonce = peewee.TextField()
+    expires_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "used_nonces"
+        primary_key = peewee.CompositeKey("client_id", "nonce")
+
+
+class ClientSigningSecret(BaseModel):
+    """A client's request-signing (HMAC) key, sealed; `id` is the client id."""
+
+    id = peewee.TextField(primary_key=True)
+    secret = peewee.TextField()
+    created_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "client_signing_secrets"

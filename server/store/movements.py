@@ -50,6 +50,9 @@ class RequestContext:
     ip_address: str = ""
     device: str = ""
     location: str = ""
+    # Sandbox mode relaxes what customers may do (deposit methods); False
+    # unless the caller says so, so that a forgotten flag keeps the stricter rule.
+    sandbox: bool = False
 
     def metadata(self) -> dict[str, str]:
         return {"ip_address": self.ip_address, "device": self.device, "location": self.location}
@@ -696,6 +699,7 @@ def deposit(request: DepositInput, context: RequestContext) -> Result:
     reference = _text(request.reference, "reference", REFERENCE_LENGTH_MAX)
     description = _text(request.description, "description", DESCRIPTION_LENGTH_MAX)
     account = customer_account(account_id, context.principal, "accountId")
+    movements.check_deposit_method(context.principal, request.method, sandbox=context.sandbox)
     currency = _currency(request.currency, account)
     amount_minor = parse_amount(request.amount, currency)
     maximum = movements.DEPOSIT_MAX_MINOR.get(request.method, movements.DEPOSIT_MAX_DEFAULT_MINOR)

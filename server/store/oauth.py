@@ -7,7 +7,15 @@
   every use; using a rotated one again revokes its whole family (the grant),
   access tokens included.
 - Revocation is immediate: every authenticated call checks the token's
-  `jti`, its family and its subject against `revocations` (one indexed read).
+  `jti`, its family, its subject and its client against `revocations` (one
+  indexed read). Subject and client revocations kill what was issued before
+  them, so `iat` carries milliseconds: a token issued right after a password
+  reset must not die with the ones before it.
+- API keys are `bko_` + 40 letters and digits, stored as SHA-256 (the key
+  carries 238 random bits, so a fast hash is as safe as a slow one and the
+  lookup is one indexed equality). A key's `last_used_at` (and its client's)
+  is written at most once a minute, so API-key traffic costs no write per
+  call.
 - Token lifetimes follow the wall clock, not the sandbox clock, so moving
   sandbox time never logs anyone out.
 """
@@ -31,6 +39,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.config import Settings
+from server.domain import clients as client_rules
 from server.domain import errors
 from server.domain.ids import new_id
 from server.domain.passwords import verify_secret
@@ -53,7 +62,11 @@ REFRESH_TOKEN_TTL = timedelta(days=30)
 KEY_CACHE_SECONDS = 60.0
 CLOCK_SKEW_SECONDS = 30
 SCOPES = ("banking.read", "banking.write", "backoffice.admin")
-API_KEY_PREFIX = "bok_"
+API_KEY_PREFIX = "bko_"
+API_KEY_RANDOM_LENGTH = 40
+API_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+# last_used_at is a hint for administrators: refreshed at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class OAuthError(errors.BankError):
@@ -85,18 +98,20 @@ class Grant:
     """What a token response carries."""
 
     access_token: str
-    refresh_token: str
+    refresh_token: str  # empty when none is issued (client credentials)
     expires_in: int
     scope: str
 
     def body(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "access_token": self.access_token,
             "token_type": "Bearer",
             "expires_in": self.expires_in,
-            "refresh_token": self.refresh_token,
             "scope": self.scope,
         }
+        if self.refresh_token:
+            body["refresh_token"] = self.refresh_token
+        return body
 
 
 class TokenAuthority:
@@ -191,14 +206,22 @@ class TokenAuthority:
     # --- clients ------------------------------------------------------------
 
     def authenticate_client(self, client_id: str, secret: str) -> OAuthClient:
-        """The client, if the secret is right (RFC 6749 section 2.3.1)."""
+        """The client, if the secret is right (RFC 6749 section 2.3.1).
+
+        A PUBLIC client has no secret: it identifies itself by client_id
+        alone, and sending a secret is an error (it cannot have one).
+        """
         client = OAuthClient.get_or_none(OAuthClient.id == client_id) if client_id else None
+        if client is not None and client.client_type == client_rules.PUBLIC:
+            authenticated = not secret
+        else:
+            authenticated = client is not None and verify_secret(client.secret_hash, secret)
         if (
             client is None
+            or not authenticated
             or not client.active
             # Sandbox credentials never work in production mode.
             or (client.sandbox and not self.settings.sandbox)
-            or not verify_secret(client.secret_hash, secret)
         ):
             raise OAuthError("invalid_client", "Client authentication failed", 401)
         return client
@@ -219,32 +242,52 @@ class TokenAuthority:
         scope: str,
         user: User | None = None,
         family_id: str | None = None,
+        *,
+        with_refresh: bool = True,
     ) -> Grant:
-        """An access token and a new refresh token of `family_id` (a new family if None)."""
+        """An access token and a new refresh token of `family_id` (a new family if None).
+
+        No refresh token without `with_refresh` (client credentials, RFC 6749
+        section 4.4.3) or when the client may not use the refresh_token grant.
+        """
         now = wall_now()
         family = family_id or new_id("key")
         access = self._access_token(client, scope, user, family, now)
-        refresh = secrets.token_urlsafe(32)
-        RefreshToken.create(
-            id=new_id("key"),
-            token_hash=_sha256(refresh),
-            family_id=family,
-            client_id=client.id,
-            user_id=user.id if user else None,
-            scopes=scope,
-            status="ACTIVE",
-            created_at=now,
-            expires_at=now + REFRESH_TOKEN_TTL,
-        )
+        refresh = ""
+        if with_refresh and client_rules.REFRESH_TOKEN in json.loads(client.grant_types or "[]"):
+            refresh = secrets.token_urlsafe(32)
+            RefreshToken.create(
+                id=new_id("key"),
+                token_hash=_sha256(refresh),
+                family_id=family,
+                client_id=client.id,
+                user_id=user.id if user else None,
+                scopes=scope,
+                status="ACTIVE",
+                created_at=now,
+                expires_at=now + REFRESH_TOKEN_TTL,
+            )
+        touch_client(client, now)
         return Grant(access, refresh, int(ACCESS_TOKEN_TTL.total_seconds()), scope)
+
+    def issue_for_client(self, client: OAuthClient, scope: str) -> Grant:
+        """Client credentials: an access token alone (RFC 6749 section 4.4.3)."""
+        return tx.write(lambda: self.issue(client, scope, with_refresh=False))
 
     def _access_token(
         self, client: OAuthClient, scope: str, user: User | None, family: str, now: datetime
     ) -> str:
         self._load_keys()
         assert self._active is not None
+        # A rotation made by another process (the rotate-signing-key command,
+        # another server) is seen by the next token issued: one indexed read
+        # on a path that writes anyway.
+        active_kid = SigningKey.select(SigningKey.kid).where(SigningKey.status == "ACTIVE").scalar()
+        if active_kid is not None and active_kid != self._active[0]:
+            self._load_keys(force=True)
         kid, private = self._active
-        issued = int(now.replace(tzinfo=UTC).timestamp())
+        instant = now.replace(tzinfo=UTC).timestamp()
+        issued = int(instant)
         claims = {
             "iss": self.issuer,
             "aud": AUDIENCE,
@@ -252,7 +295,9 @@ class TokenAuthority:
             "client_id": client.id,
             "scope": scope,
             "role": user.role if user else client_role(scope),
-            "iat": issued,
+            # A NumericDate may have a fraction (RFC 7519 section 2): see the
+            # module comment on subject revocations.
+            "iat": round(instant, 3),
             "nbf": issued,
             "exp": issued + int(ACCESS_TOKEN_TTL.total_seconds()),
             "jti": secrets.token_urlsafe(16),
@@ -272,7 +317,7 @@ class TokenAuthority:
                 return "invalid"
             if row.status != "ACTIVE":
                 if row.status == "ROTATED":
-                    self._revoke_family(row.family_id, now)
+                    revoke_family(row.family_id, now)
                     return "reused"
                 return "invalid"
             narrowed = scope or row.scopes
@@ -284,7 +329,7 @@ class TokenAuthority:
                 .execute()
             )
             if not changed:  # a concurrent refresh with the same token won
-                self._revoke_family(row.family_id, now)
+                revoke_family(row.family_id, now)
                 return "reused"
             user = User.get_or_none(User.id == row.user_id) if row.user_id else None
             if row.user_id and (user is None or user.status != "ACTIVE"):
@@ -298,12 +343,6 @@ class TokenAuthority:
             raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked")
         return outcome
 
-    def _revoke_family(self, family_id: str, now: datetime) -> None:
-        RefreshToken.update(status="REVOKED").where(
-            (RefreshToken.family_id == family_id) & (RefreshToken.status != "REVOKED")
-        ).execute()
-        _revocation(f"fam:{family_id}", now, now + REFRESH_TOKEN_TTL)
-
     def revoke(self, client: OAuthClient, token: str) -> None:
         """RFC 7009: revokes a refresh token (and its grant) or an access token."""
         now = wall_now()
@@ -311,7 +350,7 @@ class TokenAuthority:
         def work() -> None:
             row = RefreshToken.get_or_none(RefreshToken.token_hash == _sha256(token))
             if row is not None and row.client_id == client.id:
-                self._revoke_family(row.family_id, now)
+                revoke_family(row.family_id, now)
                 return
             claims = self._decode(token, verify_expiry=False)
             if claims is not None and claims.get("client_id") == client.id:
@@ -322,12 +361,7 @@ class TokenAuthority:
 
     def revoke_subject(self, subject: str) -> None:
         """Every token of `subject` issued until now stops working (deactivation, reset)."""
-        now = wall_now()
-        RefreshToken.update(status="REVOKED").where(
-            (RefreshToken.user_id == subject) & (RefreshToken.status == "ACTIVE")
-        ).execute()
-        Revocation.delete().where(Revocation.key == f"sub:{subject}").execute()
-        _revocation(f"sub:{subject}", now, now + REFRESH_TOKEN_TTL)
+        revoke_subject(subject)
 
     # --- checking credentials -------------------------------------------------
 
@@ -365,11 +399,12 @@ class TokenAuthority:
         claims = self._decode(token)
         if claims is None:
             raise errors.Unauthenticated("The access token is invalid or expired")
-        keys = [f"jti:{claims['jti']}", f"sub:{claims['sub']}"]
+        keys = [f"jti:{claims['jti']}", f"sub:{claims['sub']}", f"cli:{claims['client_id']}"]
         if claims.get("fam"):
             keys.append(f"fam:{claims['fam']}")
         for row in Revocation.select().where(Revocation.key.in_(keys)):
-            if not row.key.startswith("sub:") or row.revoked_at.replace(
+            # sub: and cli: revoke what was issued until then; the others all.
+            if not row.key.startswith(("sub:", "cli:")) or row.revoked_at.replace(
                 tzinfo=UTC
             ).timestamp() >= float(claims["iat"]):
                 raise errors.Unauthenticated("The access token has been revoked")
@@ -392,6 +427,7 @@ class TokenAuthority:
         client = OAuthClient.get_or_none(OAuthClient.id == row.client_id)
         if client is None or not client.active or (client.sandbox and not self.settings.sandbox):
             raise errors.Unauthenticated("The API key is invalid or revoked")
+        _touch_api_key(row, client)
         return Principal(
             client_id=client.id,
             role=client_role(client.scopes),
@@ -413,6 +449,70 @@ def _revocation(key: str, now: datetime, expires: datetime) -> None:
         Revocation.create(key=key, revoked_at=now, expires_at=expires)
 
 
+def _revoke_before(key: str, now: datetime) -> None:
+    """Revokes what was issued under `key` until `now` (the latest cut wins)."""
+    Revocation.delete().where(Revocation.key == key).execute()
+    _revocation(key, now, now + REFRESH_TOKEN_TTL)
+
+
+def revoke_family(family_id: str, now: datetime | None = None) -> None:
+    """One grant ends: its refresh tokens and the access tokens issued from them."""
+    moment = now or wall_now()
+    RefreshToken.update(status="REVOKED").where(
+        (RefreshToken.family_id == family_id) & (RefreshToken.status != "REVOKED")
+    ).execute()
+    _revocation(f"fam:{family_id}", moment, moment + REFRESH_TOKEN_TTL)
+
+
+def revoke_subject(subject: str) -> None:
+    """Every token of user `subject` issued until now stops working.
+
+    Called on deactivation, lock and password reset, inside their write
+    transaction when there is one.
+    """
+
+    def work() -> None:
+        now = wall_now()
+        RefreshToken.update(status="REVOKED").where(
+            (RefreshToken.user_id == subject) & (RefreshToken.status == "ACTIVE")
+        ).execute()
+        _revoke_before(f"sub:{subject}", now)
+
+    tx.write(work)
+
+
+def revoke_client(client_id: str) -> None:
+    """Every token the client holds stops working (disabled, or scopes taken away)."""
+
+    def work() -> None:
+        now = wall_now()
+        RefreshToken.update(status="REVOKED").where(
+            (RefreshToken.client_id == client_id) & (RefreshToken.status == "ACTIVE")
+        ).execute()
+        _revoke_before(f"cli:{client_id}", now)
+
+    tx.write(work)
+
+
+def touch_client(client: OAuthClient, now: datetime) -> None:
+    """Notes the client's use, at most once per LAST_USED_RESOLUTION."""
+    if client.last_used_at is None or now - client.last_used_at >= LAST_USED_RESOLUTION:
+        OAuthClient.update(last_used_at=now).where(OAuthClient.id == client.id).execute()
+        client.last_used_at = now
+
+
+def _touch_api_key(row: ApiKeyRecord, client: OAuthClient) -> None:
+    now = wall_now()
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION:
+        return
+
+    def work() -> None:
+        ApiKeyRecord.update(last_used_at=now).where(ApiKeyRecord.id == row.id).execute()
+        touch_client(client, now)
+
+    tx.write(work)
+
+
 @cache
 def authority(settings: Settings) -> TokenAuthority:
     """The process's token authority for these settings."""
@@ -420,10 +520,20 @@ def authority(settings: Settings) -> TokenAuthority:
 
 
 def new_api_key() -> tuple[str, str, str]:
-    """(key shown once, its SHA-256, its prefix)."""
-    prefix = secrets.token_hex(4)
-    key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    return key, _sha256(key), prefix
+    """(key shown once, its SHA-256, its prefix: the first 8 characters)."""
+    random_part = "".join(secrets.choice(API_KEY_ALPHABET) for _ in range(API_KEY_RANDOM_LENGTH))
+    key = f"{API_KEY_PREFIX}{random_part}"
+    return key, _sha256(key), key[:8]
 
 
-__all__ = ["Grant", "OAuthError", "TokenAuthority", "authority", "client_role", "new_api_key"]
+__all__ = [
+    "Grant",
+    "OAuthError",
+    "TokenAuthority",
+    "authority",
+    "client_role",
+    "new_api_key",
+    "revoke_client",
+    "revoke_family",
+    "revoke_subject",
+]

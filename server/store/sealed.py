@@ -22,9 +22,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
+from server import keys
+from server.crypto import fields
 from server.crypto.fields import FieldRef, FieldSealer, UnreadableField, is_sealed, key_id
 from server.store import tx
 from server.store.db import database, is_postgres
@@ -58,7 +62,14 @@ class SealedColumn:
 USER_TAX_ID = SealedColumn("users", "tax_id")
 USER_PHONE = SealedColumn("users", "phone", plaintext_before=True)
 USER_DATE_OF_BIRTH = SealedColumn("users", "date_of_birth", plaintext_before=True)
-COLUMNS: tuple[SealedColumn, ...] = (USER_TAX_ID, USER_PHONE, USER_DATE_OF_BIRTH)
+# API clients' request-signing secrets (HMAC keys; server.store.signing_secrets).
+CLIENT_SIGNING_SECRET = SealedColumn("client_signing_secrets", "secret")
+COLUMNS: tuple[SealedColumn, ...] = (
+    USER_TAX_ID,
+    USER_PHONE,
+    USER_DATE_OF_BIRTH,
+    CLIENT_SIGNING_SECRET,
+)
 
 
 def seal(sealer: FieldSealer, column: SealedColumn, row_id: str, value: str | None) -> str | None:
@@ -215,3 +226,99 @@ def values_by_key(columns: tuple[SealedColumn, ...] = COLUMNS) -> dict[str, int]
         for (head,) in cursor:
             counts[key_id(str(head)) or PLAINTEXT] += 1
     return dict(counts)
+
+
+# -- Key rotation --------------------------------------------------------------------------
+ROTATION_PASSES_MAX = 5
+
+
+@dataclass
+class RotationResult:
+    """What `rotate-keys` did."""
+
+    active_key: str
+    resumed: bool  # a rotation a previous run left unfinished was completed
+    resealed: Counter[str]
+    unreadable: dict[str, list[str]]
+    values_by_key: dict[str, int]
+    retired: list[str]
+    # Every readable value is under the active key and none is unreadable.
+    complete: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "active_key": self.active_key,
+            "resumed": self.resumed,
+            "resealed": dict(self.resealed),
+            "unreadable": self.unreadable,
+            "values_by_key": self.values_by_key,
+            "retired": self.retired,
+            "complete": self.complete,
+        }
+
+
+def _retire_unused(keys_dir: Path, state: keys.KeyringState, usage: dict[str, int]) -> list[str]:
+    retired = []
+    for kid in state.kids:
+        if kid != state.active and not usage.get(kid):
+            keys.retire_key(fields.fields_dir(keys_dir), kid)
+            retired.append(kid)
+    legacy = keys_dir / "pii.key"
+    if legacy.exists() and not usage.get(fields.LEGACY_KID):
+        legacy.unlink()
+        retired.append(fields.LEGACY_KID)
+    if retired:
+        log.warning("field keys retired", extra={"kids": retired})
+    return retired
+
+
+def rotate(
+    keys_dir: Path,
+    *,
+    retire: bool = False,
+    batch_size: int = BATCH_SIZE_DEFAULT,
+    settle_seconds: float = 2 * fields.REFRESH_SECONDS,
+) -> RotationResult:
+    """Makes a new active key and re-seals every value under it.
+
+    Safe to stop at any point and to run again: while a rotation is
+    unfinished (keyring.json says `rotating`), a run resumes it instead of
+    making another key. Old keys stay in the keyring, and open their values,
+    until `retire` removes those that no stored value needs any more (their
+    files are deleted: keep a copy offline first if backups taken before the
+    rotation must stay readable). A key that still seals a value that does
+    not open (reported under `unreadable`) is never retired.
+    """
+    directory = fields.fields_dir(keys_dir)
+    state = keys.keyring_state(directory)
+    resumed = state.rotating
+    if not resumed:
+        state = keys.add_active_key(directory)
+        # Servers look at keyring.json at most every REFRESH_SECONDS: after
+        # this pause every one of them seals new values under the new key.
+        time.sleep(settle_seconds)
+    keyring = fields.load_keyring(keys_dir)
+    resealed: Counter[str] = Counter()
+    report = ResealReport(Counter(), {})
+    settled = False
+    for _ in range(ROTATION_PASSES_MAX):
+        # A pass that re-seals nothing proves every readable value is done,
+        # including those a server sealed under the old key meanwhile.
+        report = reseal(keyring, batch_size=batch_size)
+        resealed.update(report.resealed)
+        if report.resealed_total == 0:
+            settled = True
+            break
+    if settled:
+        state = keys.finish_rotation(directory)
+    usage = values_by_key()
+    retired = _retire_unused(keys_dir, state, usage) if retire and settled else []
+    return RotationResult(
+        active_key=state.active,
+        resumed=resumed,
+        resealed=resealed,
+        unreadable=report.unreadable,
+        values_by_key=usage,
+        retired=retired,
+        complete=settled and not report.unreadable,
+    )

@@ -29,12 +29,12 @@ from typing import Any
 
 import peewee
 
+from server.crypto.fields import FieldSealer, UnreadableField
 from server.domain import errors, passwords
 from server.domain import users as rules
 from server.domain.ids import new_id
-from server.crypto.fields import FieldSealer, UnreadableField
 from server.domain.principal import ADMIN, CUSTOMER, Principal
-from server.store import clock, outbox, sealed, tx
+from server.store import clock, oauth, outbox, sealed, tx
 from server.store.db import is_postgres
 from server.store.models import PasswordResetToken, User, UserDeactivation
 
@@ -340,6 +340,9 @@ def update_user(
             record, changed.get("role", record.role), changed.get("status", record.status)
         )
         User.update(_columns(changed, row.id, sealer, now)).where(User.id == row.id).execute()
+        if changed.get("status", rules.ACTIVE) != rules.ACTIVE:
+            # A LOCKED or INACTIVE user's tokens stop working at once.
+            oauth.revoke_subject(row.id)
         email = changed.get("email", record.email)
         outbox.emit(
             "user.updated",
@@ -379,7 +382,8 @@ def deactivate_user(
             actor_user_id=principal.user_id,
             created_at=now,
         )
-        # Sessions end with the status: token checks refuse INACTIVE users.
+        # Sessions end with the status: the user's tokens stop working at once.
+        oauth.revoke_subject(row.id)
         outbox.emit(
             "user.updated",
             row.id,
@@ -473,6 +477,8 @@ def confirm_password_reset(token: str, new_password: str) -> None:
             columns["status"] = rules.ACTIVE
             changed.append("status")
         User.update(columns).where(User.id == row.id).execute()
+        # The old password's sessions end: the user's tokens stop working.
+        oauth.revoke_subject(row.id)
         # Every other outstanding token of the user dies with this reset.
         PasswordResetToken.update(used_at=now).where(
             (PasswordResetToken.user_id == row.id) & PasswordResetToken.used_at.is_null()

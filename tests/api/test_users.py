@@ -81,7 +81,8 @@ def test_create_user_rest(rest: Rest, stack: Stack) -> None:
     stored = users.stored_user(stack, user["id"])
     assert stored["password_hash"].startswith("$argon2id$")
     assert PasswordHasher().verify(stored["password_hash"], users.PASSWORD)
-    assert "123456789" not in stored["tax_id"] and "6789" in stored["tax_id"]
+    assert "123456789" not in stored["tax_id"] and stored["tax_id"].startswith("enc:v1:")
+    assert stored["tax_id_last4"] == "6789"
 
     events = users.outbox_events(stack, user["id"], "user.created")
     assert len(events) == 1

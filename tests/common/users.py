@@ -120,16 +120,20 @@ def raw_outbox_payloads(stack: Stack, aggregate_id: str) -> str:
 def stored_user(stack: Stack, user_id: str) -> dict[str, Any]:
     rows = db_rows(
         stack,
-        "SELECT password_hash, tax_id, status, deactivated_at FROM users WHERE id = %s",
+        "SELECT password_hash, tax_id, status, deactivated_at, tax_id_last4, phone,"
+        " date_of_birth FROM users WHERE id = %s",
         (user_id,),
     )
     assert len(rows) == 1
-    password_hash, tax_id, status, deactivated_at = rows[0]
+    password_hash, tax_id, status, deactivated_at, last4, phone, date_of_birth = rows[0]
     return {
         "password_hash": password_hash,
         "tax_id": tax_id,
         "status": status,
         "deactivated_at": deactivated_at,
+        "tax_id_last4": last4,
+        "phone": phone,
+        "date_of_birth": date_of_birth,
     }
 
 

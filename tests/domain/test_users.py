@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from server.domain.principal import (
     TELLER,
     Principal,
 )
-from server.store.users import TaxIdVault
 
 TODAY = date(2025, 6, 15)
 NOW = datetime(2025, 6, 15, 12, 0, 0)
@@ -472,19 +470,3 @@ def test_reset_tokens() -> None:
         with pytest.raises(errors.ValidationFailed) as caught:
             rules.check_reset_token(bad)
         assert field_of(caught) == "token"
-
-
-# -- Tax ids at rest (a store helper that needs no database) -----------------------------
-def test_tax_id_vault_seals_and_binds_to_the_user(tmp_path: Path) -> None:
-    key_file = tmp_path / "keys" / "pii.key"
-    vault = TaxIdVault.from_key_file(key_file)
-    assert key_file.stat().st_mode & 0o777 == 0o600
-    sealed = vault.seal("usr_a", "123456789")
-    assert sealed.startswith("v1:6789:") and "123456789" not in sealed
-    assert vault.seal("usr_a", "123456789") != sealed  # a fresh nonce each time
-    assert vault.unseal("usr_a", sealed) == "123456789"
-    assert vault.unseal("usr_b", sealed) is None  # copied to another user: unreadable
-    assert TaxIdVault.from_key_file(key_file).unseal("usr_a", sealed) == "123456789"
-    assert TaxIdVault(b"k" * 32).unseal("usr_a", sealed) is None
-    assert vault.unseal("usr_a", None) is None
-    assert vault.unseal("usr_a", "v1:6789:!!!") is None

@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from backoffice.v1 import annotations_pb2 as backoffice_dot_v1_dot_annotations__pb2
 from backoffice.v1 import audit_pb2 as backoffice_dot_v1_dot_audit__pb2
 from backoffice.v1 import common_pb2 as backoffice_dot_v1_dot_common__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backoffice/v1/audit_service.proto\x12\rbackoffice.v1\x1a\x19\x62\x61\x63koffice/v1/audit.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x89\x02\n\x16ListAuditEventsRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x13\n\x0bresource_id\x18\x05 \x01(\t\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05order\x18\x08 \x01(\t\x12\x0c\n\x04page\x18\t \x01(\x05\x12\r\n\x05limit\x18\n \x01(\x05\x12\x12\n\npage_token\x18\x0b \x01(\t\"s\n\x17ListAuditEventsResponse\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.backoffice.v1.AuditEvent\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"C\n\x15VerifyAuditLogRequest\x12\x15\n\rfrom_sequence\x18\x01 \x01(\x03\x12\x13\n\x0bto_sequence\x18\x02 \x01(\x03\"\xc3\x01\n\x16VerifyAuditLogResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x15\n\rchecked_count\x18\x02 \x01(\x03\x12\x17\n\x0f\x66irst_broken_id\x18\x03 \x01(\t\x12\x1d\n\x15\x66irst_broken_sequence\x18\x04 \x01(\x03\x12\x0f\n\x07\x66\x61ilure\x18\x05 \x01(\t\x12\x15\n\rfrom_sequence\x18\x06 \x01(\x03\x12\x13\n\x0bto_sequence\x18\x07 \x01(\x03\x12\x11\n\tlast_hash\x18\x08 \x01(\t2\x8e\x02\n\x0c\x41uditService\x12z\n\x0fListAuditEvents\x12%.backoffice.v1.ListAuditEventsRequest\x1a&.backoffice.v1.ListAuditEventsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/audit-events\x12\x81\x01\n\x0eVerifyAuditLog\x12$.backoffice.v1.VerifyAuditLogRequest\x1a%.backoffice.v1.VerifyAuditLogResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/v1/audit-events:verify:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backoffice/v1/audit_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x19\x62\x61\x63koffice/v1/audit.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x89\x02\n\x16ListAuditEventsRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x13\n\x0bresource_id\x18\x05 \x01(\t\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05order\x18\x08 \x01(\t\x12\x0c\n\x04page\x18\t \x01(\x05\x12\r\n\x05limit\x18\n \x01(\x05\x12\x12\n\npage_token\x18\x0b \x01(\t\"s\n\x17ListAuditEventsResponse\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.backoffice.v1.AuditEvent\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"C\n\x15VerifyAuditLogRequest\x12\x15\n\rfrom_sequence\x18\x01 \x01(\x03\x12\x13\n\x0bto_sequence\x18\x02 \x01(\x03\"\xc3\x01\n\x16VerifyAuditLogResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x15\n\rchecked_count\x18\x02 \x01(\x03\x12\x17\n\x0f\x66irst_broken_id\x18\x03 \x01(\t\x12\x1d\n\x15\x66irst_broken_sequence\x18\x04 \x01(\x03\x12\x0f\n\x07\x66\x61ilure\x18\x05 \x01(\t\x12\x15\n\rfrom_sequence\x18\x06 \x01(\x03\x12\x13\n\x0bto_sequence\x18\x07 \x01(\x03\x12\x11\n\tlast_hash\x18\x08 \x01(\t2\xb7\x02\n\x0c\x41uditService\x12\x8e\x01\n\x0fListAuditEvents\x12%.backoffice.v1.ListAuditEventsRequest\x1a&.backoffice.v1.ListAuditEventsResponse\",\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/audit-events\x12\x95\x01\n\x0eVerifyAuditLog\x12$.backoffice.v1.VerifyAuditLogRequest\x1a%.backoffice.v1.VerifyAuditLogResponse\"6\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x1c\"\x17/v1/audit-events:verify:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,17 +37,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.audit_service
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUDITSERVICE'].methods_by_name['ListAuditEvents']._loaded_options = None
-  _globals['_AUDITSERVICE'].methods_by_name['ListAuditEvents']._serialized_options = b'\202\323\344\223\002\022\022\020/v1/audit-events'
+  _globals['_AUDITSERVICE'].methods_by_name['ListAuditEvents']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\022\022\020/v1/audit-events'
   _globals['_AUDITSERVICE'].methods_by_name['VerifyAuditLog']._loaded_options = None
-  _globals['_AUDITSERVICE'].methods_by_name['VerifyAuditLog']._serialized_options = b'\202\323\344\223\002\034\"\027/v1/audit-events:verify:\001*'
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=171
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=436
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=438
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=553
-  _globals['_VERIFYAUDITLOGREQUEST']._serialized_start=555
-  _globals['_VERIFYAUDITLOGREQUEST']._serialized_end=622
-  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_start=625
-  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_end=820
-  _globals['_AUDITSERVICE']._serialized_start=823
-  _globals['_AUDITSERVICE']._serialized_end=1093
+  _globals['_AUDITSERVICE'].methods_by_name['VerifyAuditLog']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\034\"\027/v1/audit-events:verify:\001*'
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=204
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=469
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=471
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=586
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_start=588
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_end=655
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_start=658
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_end=853
+  _globals['_AUDITSERVICE']._serialized_start=856
+  _globals['_AUDITSERVICE']._serialized_end=1167
 # @@protoc_insertion_point(module_scope)

@@ -1,8 +1,9 @@
 import datetime
 
+from backoffice.v1 import annotations_pb2 as _annotations_pb2
 from backoffice.v1 import audit_pb2 as _audit_pb2
 from backoffice.v1 import common_pb2 as _common_pb2
-from google.api import annotations_pb2 as _annotations_pb2
+from google.api import annotations_pb2 as _annotations_pb2_1
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from backoffice.v1 import annotations_pb2 as backoffice_dot_v1_dot_annotations__pb2
 from backoffice.v1 import auth_pb2 as backoffice_dot_v1_dot_auth__pb2
 from backoffice.v1 import common_pb2 as backoffice_dot_v1_dot_common__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n backoffice/v1/auth_service.proto\x12\rbackoffice.v1\x1a\x18\x62\x61\x63koffice/v1/auth.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\"7\n\x0cTokenRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\"9\n\x0eRefreshRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\"8\n\rRevokeRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\"\xa7\x01\n\x10\x41uthorizeRequest\x12\x15\n\rresponse_type\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x14\n\x0credirect_uri\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x16\n\x0e\x63ode_challenge\x18\x06 \x01(\t\x12\x1d\n\x15\x63ode_challenge_method\x18\x07 \x01(\t\"E\n\x1aSubmitAuthorizationRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\"\x10\n\x0eGetJwksRequest\"\'\n%GetAuthorizationServerMetadataRequest\"\x93\x01\n\x12ListClientsRequest\x12<\n\x06status\x18\x01 \x01(\x0e\x32,.backoffice.v1.ClientStatusEnum.ClientStatus\x12\x0e\n\x06search\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"o\n\x13ListClientsResponse\x12)\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x18.backoffice.v1.ApiClient\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\xc2\x02\n\x13\x43reateClientRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12=\n\x0b\x63lient_type\x18\x03 \x01(\x0e\x32(.backoffice.v1.ClientTypeEnum.ClientType\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12;\n\x0bgrant_types\x18\x05 \x03(\x0e\x32&.backoffice.v1.GrantTypeEnum.GrantType\x12\x15\n\rredirect_uris\x18\x06 \x03(\t\x12.\n\x0brate_limits\x18\x07 \x01(\x0b\x32\x19.backoffice.v1.RateLimits\x12\x14\n\x0cip_allowlist\x18\x08 \x03(\t\x12\x1f\n\x17require_request_signing\x18\t \x01(\x08\"@\n\x14\x43reateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.backoffice.v1.ApiClient\"%\n\x10GetClientRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\"=\n\x11GetClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.backoffice.v1.ApiClient\"\xc4\x03\n\x13UpdateClientRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12;\n\x0bgrant_types\x18\x05 \x03(\x0e\x32&.backoffice.v1.GrantTypeEnum.GrantType\x12\x15\n\rredirect_uris\x18\x06 \x03(\t\x12.\n\x0brate_limits\x18\x07 \x01(\x0b\x32\x19.backoffice.v1.RateLimits\x12\x14\n\x0cip_allowlist\x18\x08 \x03(\t\x12\x1a\n\x12\x63lear_ip_allowlist\x18\t \x01(\x08\x12$\n\x17require_request_signing\x18\n \x01(\x08H\x02\x88\x01\x01\x12\x41\n\x06status\x18\x0b \x01(\x0e\x32,.backoffice.v1.ClientStatusEnum.ClientStatusH\x03\x88\x01\x01\x42\x07\n\x05_nameB\x0e\n\x0c_descriptionB\x1a\n\x18_require_request_signingB\t\n\x07_status\"@\n\x14UpdateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.backoffice.v1.ApiClient\"u\n\x13\x43reateApiKeyRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x36\n\x04slot\x18\x02 \x01(\x0e\x32(.backoffice.v1.ApiKeySlotEnum.ApiKeySlot\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\">\n\x14\x43reateApiKeyResponse\x12&\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.ApiKey\"q\n\x12ListApiKeysRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x02 \x01(\x08\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"m\n\x13ListApiKeysResponse\x12\'\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x15.backoffice.v1.ApiKey\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\">\n\x14RotateApiKeysRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x91\x01\n\x15RotateApiKeysResponse\x12&\n\x07primary\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.ApiKey\x12(\n\tsecondary\x18\x02 \x01(\x0b\x32\x15.backoffice.v1.ApiKey\x12&\n\x07revoked\x18\x03 \x01(\x0b\x32\x15.backoffice.v1.ApiKey\"<\n\x13RevokeApiKeyRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\napi_key_id\x18\x02 \x01(\t\">\n\x14RevokeApiKeyResponse\x12&\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.ApiKey2\x89\x06\n\x0cOAuthService\x12[\n\x05Token\x12\x1b.backoffice.v1.TokenRequest\x1a\x14.google.api.HttpBody\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x0c/oauth/token:\thttp_body\x12\x61\n\x07Refresh\x12\x1d.backoffice.v1.RefreshRequest\x1a\x14.google.api.HttpBody\"!\x82\xd3\xe4\x93\x02\x1b\"\x0e/oauth/refresh:\thttp_body\x12^\n\x06Revoke\x12\x1c.backoffice.v1.RevokeRequest\x1a\x14.google.api.HttpBody\" \x82\xd3\xe4\x93\x02\x1a\"\r/oauth/revoke:\thttp_body\x12\\\n\tAuthorize\x12\x1f.backoffice.v1.AuthorizeRequest\x1a\x14.google.api.HttpBody\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/oauth/authorize\x12{\n\x13SubmitAuthorization\x12).backoffice.v1.SubmitAuthorizationRequest\x1a\x14.google.api.HttpBody\"#\x82\xd3\xe4\x93\x02\x1d\"\x10/oauth/authorize:\thttp_body\x12^\n\x07GetJwks\x12\x1d.backoffice.v1.GetJwksRequest\x1a\x14.google.api.HttpBody\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.json\x12\x9d\x01\n\x1eGetAuthorizationServerMetadata\x12\x34.backoffice.v1.GetAuthorizationServerMetadataRequest\x1a\x14.google.api.HttpBody\"/\x82\xd3\xe4\x93\x02)\x12\'/.well-known/oauth-authorization-server2\x82\x08\n\rClientService\x12i\n\x0bListClients\x12!.backoffice.v1.ListClientsRequest\x1a\".backoffice.v1.ListClientsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/clients\x12o\n\x0c\x43reateClient\x12\".backoffice.v1.CreateClientRequest\x1a#.backoffice.v1.CreateClientResponse\"\x16\x82\xd3\xe4\x93\x02\x10\"\x0b/v1/clients:\x01*\x12o\n\tGetClient\x12\x1f.backoffice.v1.GetClientRequest\x1a .backoffice.v1.GetClientResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/clients/{client_id}\x12{\n\x0cUpdateClient\x12\".backoffice.v1.UpdateClientRequest\x1a#.backoffice.v1.UpdateClientResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x32\x17/v1/clients/{client_id}:\x01*\x12\x84\x01\n\x0c\x43reateApiKey\x12\".backoffice.v1.CreateApiKeyRequest\x1a#.backoffice.v1.CreateApiKeyResponse\"+\x82\xd3\xe4\x93\x02%\" /v1/clients/{client_id}/api-keys:\x01*\x12~\n\x0bListApiKeys\x12!.backoffice.v1.ListApiKeysRequest\x1a\".backoffice.v1.ListApiKeysResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/clients/{client_id}/api-keys\x12\x8e\x01\n\rRotateApiKeys\x12#.backoffice.v1.RotateApiKeysRequest\x1a$.backoffice.v1.RotateApiKeysResponse\"2\x82\xd3\xe4\x93\x02,\"\'/v1/clients/{client_id}/api-keys:rotate:\x01*\x12\x8e\x01\n\x0cRevokeApiKey\x12\".backoffice.v1.RevokeApiKeyRequest\x1a#.backoffice.v1.RevokeApiKeyResponse\"5\x82\xd3\xe4\x93\x02/*-/v1/clients/{client_id}/api-keys/{api_key_id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n backoffice/v1/auth_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x18\x62\x61\x63koffice/v1/auth.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\"7\n\x0cTokenRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\"9\n\x0eRefreshRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\"8\n\rRevokeRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\"\xa7\x01\n\x10\x41uthorizeRequest\x12\x15\n\rresponse_type\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x14\n\x0credirect_uri\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x16\n\x0e\x63ode_challenge\x18\x06 \x01(\t\x12\x1d\n\x15\x63ode_challenge_method\x18\x07 \x01(\t\"E\n\x1aSubmitAuthorizationRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\"\x10\n\x0eGetJwksRequest\"\'\n%GetAuthorizationServerMetadataRequest\"\x93\x01\n\x12ListClientsRequest\x12<\n\x06status\x18\x01 \x01(\x0e\x32,.backoffice.v1.ClientStatusEnum.ClientStatus\x12\x0e\n\x06search\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"o\n\x13ListClientsResponse\x12)\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x18.backoffice.v1.ApiClient\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\xc2\x02\n\x13\x43reateClientRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12=\n\x0b\x63lient_type\x18\x03 \x01(\x0e\x32(.backoffice.v1.ClientTypeEnum.ClientType\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12;\n\x0bgrant_types\x18\x05 \x03(\x0e\x32&.backoffice.v1.GrantTypeEnum.GrantType\x12\x15\n\rredirect_uris\x18\x06 \x03(\t\x12.\n\x0brate_limits\x18\x07 \x01(\x0b\x32\x19.backoffice.v1.RateLimits\x12\x14\n\x0cip_allowlist\x18\x08 \x03(\t\x12\x1f\n\x17require_request_signing\x18\t \x01(\x08\"@\n\x14\x43reateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.backoffice.v1.ApiClient\"%\n\x10GetClientRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\"=\n\x11GetClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.backoffice.v1.ApiClient\"\xc4\x03\n\x13UpdateClientRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12;\n\x0bgrant_types\x18\x05 \x03(\x0e\x32&.backoffice.v1.GrantTypeEnum.GrantType\x12\x15\n\rredirect_uris\x18\x06 \x03(\t\x12.\n\x0brate_limits\x18\x07 \x01(\x0b\x32\x19.backoffice.v1.RateLimits\x12\x14\n\x0cip_allowlist\x18\x08 \x03(\t\x12\x1a\n\x12\x63lear_ip_allowlist\x18\t \x01(\x08\x12$\n\x17require_request_signing\x18\n \x01(\x08H\x02\x88\x01\x01\x12\x41\n\x06status\x18\x0b \x01(\x0e\x32,.backoffice.v1.ClientStatusEnum.ClientStatusH\x03\x88\x01\x01\x42\x07\n\x05_nameB\x0e\n\x0c_descriptionB\x1a\n\x18_require_request_signingB\t\n\x07_status\"@\n\x14UpdateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.backoffice.v1.ApiClient\"u\n\x13\x43reateApiKeyRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x36\n\x04slot\x18\x02 \x01(\x0e\x32(.backoffice.v1.ApiKeySlotEnum.ApiKeySlot\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\">\n\x14\x43reateApiKeyResponse\x12&\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.ApiKey\"q\n\x12ListApiKeysRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x02 \x01(\x08\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"m\n\x13ListApiKeysResponse\x12\'\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x15.backoffice.v1.ApiKey\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\">\n\x14RotateApiKeysRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x91\x01\n\x15RotateApiKeysResponse\x12&\n\x07primary\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.ApiKey\x12(\n\tsecondary\x18\x02 \x01(\x0b\x32\x15.backoffice.v1.ApiKey\x12&\n\x07revoked\x18\x03 \x01(\x0b\x32\x15.backoffice.v1.ApiKey\"<\n\x13RevokeApiKeyRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\napi_key_id\x18\x02 \x01(\t\">\n\x14RevokeApiKeyResponse\x12&\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.ApiKey2\x89\x06\n\x0cOAuthService\x12[\n\x05Token\x12\x1b.backoffice.v1.TokenRequest\x1a\x14.google.api.HttpBody\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x0c/oauth/token:\thttp_body\x12\x61\n\x07Refresh\x12\x1d.backoffice.v1.RefreshRequest\x1a\x14.google.api.HttpBody\"!\x82\xd3\xe4\x93\x02\x1b\"\x0e/oauth/refresh:\thttp_body\x12^\n\x06Revoke\x12\x1c.backoffice.v1.RevokeRequest\x1a\x14.google.api.HttpBody\" \x82\xd3\xe4\x93\x02\x1a\"\r/oauth/revoke:\thttp_body\x12\\\n\tAuthorize\x12\x1f.backoffice.v1.AuthorizeRequest\x1a\x14.google.api.HttpBody\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/oauth/authorize\x12{\n\x13SubmitAuthorization\x12).backoffice.v1.SubmitAuthorizationRequest\x1a\x14.google.api.HttpBody\"#\x82\xd3\xe4\x93\x02\x1d\"\x10/oauth/authorize:\thttp_body\x12^\n\x07GetJwks\x12\x1d.backoffice.v1.GetJwksRequest\x1a\x14.google.api.HttpBody\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.json\x12\x9d\x01\n\x1eGetAuthorizationServerMetadata\x12\x34.backoffice.v1.GetAuthorizationServerMetadataRequest\x1a\x14.google.api.HttpBody\"/\x82\xd3\xe4\x93\x02)\x12\'/.well-known/oauth-authorization-server2\xa6\t\n\rClientService\x12}\n\x0bListClients\x12!.backoffice.v1.ListClientsRequest\x1a\".backoffice.v1.ListClientsResponse\"\'\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/clients\x12\x83\x01\n\x0c\x43reateClient\x12\".backoffice.v1.CreateClientRequest\x1a#.backoffice.v1.CreateClientResponse\"*\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x10\"\x0b/v1/clients:\x01*\x12\x83\x01\n\tGetClient\x12\x1f.backoffice.v1.GetClientRequest\x1a .backoffice.v1.GetClientResponse\"3\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/clients/{client_id}\x12\x8f\x01\n\x0cUpdateClient\x12\".backoffice.v1.UpdateClientRequest\x1a#.backoffice.v1.UpdateClientResponse\"6\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x1c\x32\x17/v1/clients/{client_id}:\x01*\x12\x98\x01\n\x0c\x43reateApiKey\x12\".backoffice.v1.CreateApiKeyRequest\x1a#.backoffice.v1.CreateApiKeyResponse\"?\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02%\" /v1/clients/{client_id}/api-keys:\x01*\x12\x92\x01\n\x0bListApiKeys\x12!.backoffice.v1.ListApiKeysRequest\x1a\".backoffice.v1.ListApiKeysResponse\"<\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\"\x12 /v1/clients/{client_id}/api-keys\x12\xa2\x01\n\rRotateApiKeys\x12#.backoffice.v1.RotateApiKeysRequest\x1a$.backoffice.v1.RotateApiKeysResponse\"F\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02,\"\'/v1/clients/{client_id}/api-keys:rotate:\x01*\x12\xa2\x01\n\x0cRevokeApiKey\x12\".backoffice.v1.RevokeApiKeyRequest\x1a#.backoffice.v1.RevokeApiKeyResponse\"I\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02/*-/v1/clients/{client_id}/api-keys/{api_key_id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,69 +51,69 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OAUTHSERVICE'].methods_by_name['GetAuthorizationServerMetadata']._loaded_options = None
   _globals['_OAUTHSERVICE'].methods_by_name['GetAuthorizationServerMetadata']._serialized_options = b'\202\323\344\223\002)\022\'/.well-known/oauth-authorization-server'
   _globals['_CLIENTSERVICE'].methods_by_name['ListClients']._loaded_options = None
-  _globals['_CLIENTSERVICE'].methods_by_name['ListClients']._serialized_options = b'\202\323\344\223\002\r\022\013/v1/clients'
+  _globals['_CLIENTSERVICE'].methods_by_name['ListClients']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\r\022\013/v1/clients'
   _globals['_CLIENTSERVICE'].methods_by_name['CreateClient']._loaded_options = None
-  _globals['_CLIENTSERVICE'].methods_by_name['CreateClient']._serialized_options = b'\202\323\344\223\002\020\"\013/v1/clients:\001*'
+  _globals['_CLIENTSERVICE'].methods_by_name['CreateClient']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\020\"\013/v1/clients:\001*'
   _globals['_CLIENTSERVICE'].methods_by_name['GetClient']._loaded_options = None
-  _globals['_CLIENTSERVICE'].methods_by_name['GetClient']._serialized_options = b'\202\323\344\223\002\031\022\027/v1/clients/{client_id}'
+  _globals['_CLIENTSERVICE'].methods_by_name['GetClient']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\031\022\027/v1/clients/{client_id}'
   _globals['_CLIENTSERVICE'].methods_by_name['UpdateClient']._loaded_options = None
-  _globals['_CLIENTSERVICE'].methods_by_name['UpdateClient']._serialized_options = b'\202\323\344\223\002\0342\027/v1/clients/{client_id}:\001*'
+  _globals['_CLIENTSERVICE'].methods_by_name['UpdateClient']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\0342\027/v1/clients/{client_id}:\001*'
   _globals['_CLIENTSERVICE'].methods_by_name['CreateApiKey']._loaded_options = None
-  _globals['_CLIENTSERVICE'].methods_by_name['CreateApiKey']._serialized_options = b'\202\323\344\223\002%\" /v1/clients/{client_id}/api-keys:\001*'
+  _globals['_CLIENTSERVICE'].methods_by_name['CreateApiKey']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002%\" /v1/clients/{client_id}/api-keys:\001*'
   _globals['_CLIENTSERVICE'].methods_by_name['ListApiKeys']._loaded_options = None
-  _globals['_CLIENTSERVICE'].methods_by_name['ListApiKeys']._serialized_options = b'\202\323\344\223\002\"\022 /v1/clients/{client_id}/api-keys'
+  _globals['_CLIENTSERVICE'].methods_by_name['ListApiKeys']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\"\022 /v1/clients/{client_id}/api-keys'
   _globals['_CLIENTSERVICE'].methods_by_name['RotateApiKeys']._loaded_options = None
-  _globals['_CLIENTSERVICE'].methods_by_name['RotateApiKeys']._serialized_options = b'\202\323\344\223\002,\"\'/v1/clients/{client_id}/api-keys:rotate:\001*'
+  _globals['_CLIENTSERVICE'].methods_by_name['RotateApiKeys']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002,\"\'/v1/clients/{client_id}/api-keys:rotate:\001*'
   _globals['_CLIENTSERVICE'].methods_by_name['RevokeApiKey']._loaded_options = None
-  _globals['_CLIENTSERVICE'].methods_by_name['RevokeApiKey']._serialized_options = b'\202\323\344\223\002/*-/v1/clients/{client_id}/api-keys/{api_key_id}'
-  _globals['_TOKENREQUEST']._serialized_start=162
-  _globals['_TOKENREQUEST']._serialized_end=217
-  _globals['_REFRESHREQUEST']._serialized_start=219
-  _globals['_REFRESHREQUEST']._serialized_end=276
-  _globals['_REVOKEREQUEST']._serialized_start=278
-  _globals['_REVOKEREQUEST']._serialized_end=334
-  _globals['_AUTHORIZEREQUEST']._serialized_start=337
-  _globals['_AUTHORIZEREQUEST']._serialized_end=504
-  _globals['_SUBMITAUTHORIZATIONREQUEST']._serialized_start=506
-  _globals['_SUBMITAUTHORIZATIONREQUEST']._serialized_end=575
-  _globals['_GETJWKSREQUEST']._serialized_start=577
-  _globals['_GETJWKSREQUEST']._serialized_end=593
-  _globals['_GETAUTHORIZATIONSERVERMETADATAREQUEST']._serialized_start=595
-  _globals['_GETAUTHORIZATIONSERVERMETADATAREQUEST']._serialized_end=634
-  _globals['_LISTCLIENTSREQUEST']._serialized_start=637
-  _globals['_LISTCLIENTSREQUEST']._serialized_end=784
-  _globals['_LISTCLIENTSRESPONSE']._serialized_start=786
-  _globals['_LISTCLIENTSRESPONSE']._serialized_end=897
-  _globals['_CREATECLIENTREQUEST']._serialized_start=900
-  _globals['_CREATECLIENTREQUEST']._serialized_end=1222
-  _globals['_CREATECLIENTRESPONSE']._serialized_start=1224
-  _globals['_CREATECLIENTRESPONSE']._serialized_end=1288
-  _globals['_GETCLIENTREQUEST']._serialized_start=1290
-  _globals['_GETCLIENTREQUEST']._serialized_end=1327
-  _globals['_GETCLIENTRESPONSE']._serialized_start=1329
-  _globals['_GETCLIENTRESPONSE']._serialized_end=1390
-  _globals['_UPDATECLIENTREQUEST']._serialized_start=1393
-  _globals['_UPDATECLIENTREQUEST']._serialized_end=1845
-  _globals['_UPDATECLIENTRESPONSE']._serialized_start=1847
-  _globals['_UPDATECLIENTRESPONSE']._serialized_end=1911
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=1913
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=2030
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=2032
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=2094
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=2096
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=2209
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=2211
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=2320
-  _globals['_ROTATEAPIKEYSREQUEST']._serialized_start=2322
-  _globals['_ROTATEAPIKEYSREQUEST']._serialized_end=2384
-  _globals['_ROTATEAPIKEYSRESPONSE']._serialized_start=2387
-  _globals['_ROTATEAPIKEYSRESPONSE']._serialized_end=2532
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=2534
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=2594
-  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=2596
-  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=2658
-  _globals['_OAUTHSERVICE']._serialized_start=2661
-  _globals['_OAUTHSERVICE']._serialized_end=3438
-  _globals['_CLIENTSERVICE']._serialized_start=3441
-  _globals['_CLIENTSERVICE']._serialized_end=4467
+  _globals['_CLIENTSERVICE'].methods_by_name['RevokeApiKey']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002/*-/v1/clients/{client_id}/api-keys/{api_key_id}'
+  _globals['_TOKENREQUEST']._serialized_start=195
+  _globals['_TOKENREQUEST']._serialized_end=250
+  _globals['_REFRESHREQUEST']._serialized_start=252
+  _globals['_REFRESHREQUEST']._serialized_end=309
+  _globals['_REVOKEREQUEST']._serialized_start=311
+  _globals['_REVOKEREQUEST']._serialized_end=367
+  _globals['_AUTHORIZEREQUEST']._serialized_start=370
+  _globals['_AUTHORIZEREQUEST']._serialized_end=537
+  _globals['_SUBMITAUTHORIZATIONREQUEST']._serialized_start=539
+  _globals['_SUBMITAUTHORIZATIONREQUEST']._serialized_end=608
+  _globals['_GETJWKSREQUEST']._serialized_start=610
+  _globals['_GETJWKSREQUEST']._serialized_end=626
+  _globals['_GETAUTHORIZATIONSERVERMETADATAREQUEST']._serialized_start=628
+  _globals['_GETAUTHORIZATIONSERVERMETADATAREQUEST']._serialized_end=667
+  _globals['_LISTCLIENTSREQUEST']._serialized_start=670
+  _globals['_LISTCLIENTSREQUEST']._serialized_end=817
+  _globals['_LISTCLIENTSRESPONSE']._serialized_start=819
+  _globals['_LISTCLIENTSRESPONSE']._serialized_end=930
+  _globals['_CREATECLIENTREQUEST']._serialized_start=933
+  _globals['_CREATECLIENTREQUEST']._serialized_end=1255
+  _globals['_CREATECLIENTRESPONSE']._serialized_start=1257
+  _globals['_CREATECLIENTRESPONSE']._serialized_end=1321
+  _globals['_GETCLIENTREQUEST']._serialized_start=1323
+  _globals['_GETCLIENTREQUEST']._serialized_end=1360
+  _globals['_GETCLIENTRESPONSE']._serialized_start=1362
+  _globals['_GETCLIENTRESPONSE']._serialized_end=1423
+  _globals['_UPDATECLIENTREQUEST']._serialized_start=1426
+  _globals['_UPDATECLIENTREQUEST']._serialized_end=1878
+  _globals['_UPDATECLIENTRESPONSE']._serialized_start=1880
+  _globals['_UPDATECLIENTRESPONSE']._serialized_end=1944
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=1946
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=2063
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=2065
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=2127
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=2129
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=2242
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=2244
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=2353
+  _globals['_ROTATEAPIKEYSREQUEST']._serialized_start=2355
+  _globals['_ROTATEAPIKEYSREQUEST']._serialized_end=2417
+  _globals['_ROTATEAPIKEYSRESPONSE']._serialized_start=2420
+  _globals['_ROTATEAPIKEYSRESPONSE']._serialized_end=2565
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=2567
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=2627
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=2629
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=2691
+  _globals['_OAUTHSERVICE']._serialized_start=2694
+  _globals['_OAUTHSERVICE']._serialized_end=3471
+  _globals['_CLIENTSERVICE']._serialized_start=3474
+  _globals['_CLIENTSERVICE']._serialized_end=4664
 # @@protoc_insertion_point(module_scope)

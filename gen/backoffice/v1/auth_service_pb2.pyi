@@ -1,6 +1,7 @@
+from backoffice.v1 import annotations_pb2 as _annotations_pb2
 from backoffice.v1 import auth_pb2 as _auth_pb2
 from backoffice.v1 import common_pb2 as _common_pb2
-from google.api import annotations_pb2 as _annotations_pb2
+from google.api import annotations_pb2 as _annotations_pb2_1
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

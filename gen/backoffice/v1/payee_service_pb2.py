@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from backoffice.v1 import annotations_pb2 as backoffice_dot_v1_dot_annotations__pb2
 from backoffice.v1 import common_pb2 as backoffice_dot_v1_dot_common__pb2
 from backoffice.v1 import payee_pb2 as backoffice_dot_v1_dot_payee__pb2
 from backoffice.v1 import user_pb2 as backoffice_dot_v1_dot_user__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backoffice/v1/payee_service.proto\x12\rbackoffice.v1\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x19\x62\x61\x63koffice/v1/payee.proto\x1a\x18\x62\x61\x63koffice/v1/user.proto\x1a\x1cgoogle/api/annotations.proto\"\xae\x01\n\x11ListPayeesRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x34\n\x04type\x18\x02 \x01(\x0e\x32&.backoffice.v1.PayeeTypeEnum.PayeeType\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x0e\n\x06search\x18\x04 \x01(\t\x12\x0c\n\x04page\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"i\n\x12ListPayeesResponse\x12$\n\x06payees\x18\x01 \x03(\x0b\x32\x14.backoffice.v1.Payee\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\xd5\x01\n\x12\x43reatePayeeRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x34\n\x04type\x18\x03 \x01(\x0e\x32&.backoffice.v1.PayeeTypeEnum.PayeeType\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x04 \x01(\t\x12-\n\x07\x61\x64\x64ress\x18\x05 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x10\n\x08\x63\x61tegory\x18\x06 \x01(\t\x12\x10\n\x08nickname\x18\x07 \x01(\t\":\n\x13\x43reatePayeeResponse\x12#\n\x05payee\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Payee\"#\n\x0fGetPayeeRequest\x12\x10\n\x08payee_id\x18\x01 \x01(\t\"7\n\x10GetPayeeResponse\x12#\n\x05payee\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Payee\"&\n\x12\x44\x65letePayeeRequest\x12\x10\n\x08payee_id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65letePayeeResponse2\xc3\x03\n\x0cPayeeService\x12\x65\n\nListPayees\x12 .backoffice.v1.ListPayeesRequest\x1a!.backoffice.v1.ListPayeesResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/payees\x12k\n\x0b\x43reatePayee\x12!.backoffice.v1.CreatePayeeRequest\x1a\".backoffice.v1.CreatePayeeResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/v1/payees:\x01*\x12j\n\x08GetPayee\x12\x1e.backoffice.v1.GetPayeeRequest\x1a\x1f.backoffice.v1.GetPayeeResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/payees/{payee_id}\x12s\n\x0b\x44\x65letePayee\x12!.backoffice.v1.DeletePayeeRequest\x1a\".backoffice.v1.DeletePayeeResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/payees/{payee_id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backoffice/v1/payee_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x19\x62\x61\x63koffice/v1/payee.proto\x1a\x18\x62\x61\x63koffice/v1/user.proto\x1a\x1cgoogle/api/annotations.proto\"\xae\x01\n\x11ListPayeesRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x34\n\x04type\x18\x02 \x01(\x0e\x32&.backoffice.v1.PayeeTypeEnum.PayeeType\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x0e\n\x06search\x18\x04 \x01(\t\x12\x0c\n\x04page\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"i\n\x12ListPayeesResponse\x12$\n\x06payees\x18\x01 \x03(\x0b\x32\x14.backoffice.v1.Payee\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\xd5\x01\n\x12\x43reatePayeeRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x34\n\x04type\x18\x03 \x01(\x0e\x32&.backoffice.v1.PayeeTypeEnum.PayeeType\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x04 \x01(\t\x12-\n\x07\x61\x64\x64ress\x18\x05 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x10\n\x08\x63\x61tegory\x18\x06 \x01(\t\x12\x10\n\x08nickname\x18\x07 \x01(\t\":\n\x13\x43reatePayeeResponse\x12#\n\x05payee\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Payee\"#\n\x0fGetPayeeRequest\x12\x10\n\x08payee_id\x18\x01 \x01(\t\"7\n\x10GetPayeeResponse\x12#\n\x05payee\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Payee\"&\n\x12\x44\x65letePayeeRequest\x12\x10\n\x08payee_id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65letePayeeResponse2\x86\x04\n\x0cPayeeService\x12u\n\nListPayees\x12 .backoffice.v1.ListPayeesRequest\x1a!.backoffice.v1.ListPayeesResponse\"\"\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/payees\x12|\n\x0b\x43reatePayee\x12!.backoffice.v1.CreatePayeeRequest\x1a\".backoffice.v1.CreatePayeeResponse\"&\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02\x0f\"\n/v1/payees:\x01*\x12z\n\x08GetPayee\x12\x1e.backoffice.v1.GetPayeeRequest\x1a\x1f.backoffice.v1.GetPayeeResponse\"-\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/payees/{payee_id}\x12\x84\x01\n\x0b\x44\x65letePayee\x12!.backoffice.v1.DeletePayeeRequest\x1a\".backoffice.v1.DeletePayeeResponse\".\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02\x17*\x15/v1/payees/{payee_id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,29 +37,29 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.payee_service
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PAYEESERVICE'].methods_by_name['ListPayees']._loaded_options = None
-  _globals['_PAYEESERVICE'].methods_by_name['ListPayees']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/payees'
+  _globals['_PAYEESERVICE'].methods_by_name['ListPayees']._serialized_options = b'\212\265\030\014banking.read\202\323\344\223\002\014\022\n/v1/payees'
   _globals['_PAYEESERVICE'].methods_by_name['CreatePayee']._loaded_options = None
-  _globals['_PAYEESERVICE'].methods_by_name['CreatePayee']._serialized_options = b'\202\323\344\223\002\017\"\n/v1/payees:\001*'
+  _globals['_PAYEESERVICE'].methods_by_name['CreatePayee']._serialized_options = b'\212\265\030\rbanking.write\202\323\344\223\002\017\"\n/v1/payees:\001*'
   _globals['_PAYEESERVICE'].methods_by_name['GetPayee']._loaded_options = None
-  _globals['_PAYEESERVICE'].methods_by_name['GetPayee']._serialized_options = b'\202\323\344\223\002\027\022\025/v1/payees/{payee_id}'
+  _globals['_PAYEESERVICE'].methods_by_name['GetPayee']._serialized_options = b'\212\265\030\014banking.read\202\323\344\223\002\027\022\025/v1/payees/{payee_id}'
   _globals['_PAYEESERVICE'].methods_by_name['DeletePayee']._loaded_options = None
-  _globals['_PAYEESERVICE'].methods_by_name['DeletePayee']._serialized_options = b'\202\323\344\223\002\027*\025/v1/payees/{payee_id}'
-  _globals['_LISTPAYEESREQUEST']._serialized_start=164
-  _globals['_LISTPAYEESREQUEST']._serialized_end=338
-  _globals['_LISTPAYEESRESPONSE']._serialized_start=340
-  _globals['_LISTPAYEESRESPONSE']._serialized_end=445
-  _globals['_CREATEPAYEEREQUEST']._serialized_start=448
-  _globals['_CREATEPAYEEREQUEST']._serialized_end=661
-  _globals['_CREATEPAYEERESPONSE']._serialized_start=663
-  _globals['_CREATEPAYEERESPONSE']._serialized_end=721
-  _globals['_GETPAYEEREQUEST']._serialized_start=723
-  _globals['_GETPAYEEREQUEST']._serialized_end=758
-  _globals['_GETPAYEERESPONSE']._serialized_start=760
-  _globals['_GETPAYEERESPONSE']._serialized_end=815
-  _globals['_DELETEPAYEEREQUEST']._serialized_start=817
-  _globals['_DELETEPAYEEREQUEST']._serialized_end=855
-  _globals['_DELETEPAYEERESPONSE']._serialized_start=857
-  _globals['_DELETEPAYEERESPONSE']._serialized_end=878
-  _globals['_PAYEESERVICE']._serialized_start=881
-  _globals['_PAYEESERVICE']._serialized_end=1332
+  _globals['_PAYEESERVICE'].methods_by_name['DeletePayee']._serialized_options = b'\212\265\030\rbanking.write\202\323\344\223\002\027*\025/v1/payees/{payee_id}'
+  _globals['_LISTPAYEESREQUEST']._serialized_start=197
+  _globals['_LISTPAYEESREQUEST']._serialized_end=371
+  _globals['_LISTPAYEESRESPONSE']._serialized_start=373
+  _globals['_LISTPAYEESRESPONSE']._serialized_end=478
+  _globals['_CREATEPAYEEREQUEST']._serialized_start=481
+  _globals['_CREATEPAYEEREQUEST']._serialized_end=694
+  _globals['_CREATEPAYEERESPONSE']._serialized_start=696
+  _globals['_CREATEPAYEERESPONSE']._serialized_end=754
+  _globals['_GETPAYEEREQUEST']._serialized_start=756
+  _globals['_GETPAYEEREQUEST']._serialized_end=791
+  _globals['_GETPAYEERESPONSE']._serialized_start=793
+  _globals['_GETPAYEERESPONSE']._serialized_end=848
+  _globals['_DELETEPAYEEREQUEST']._serialized_start=850
+  _globals['_DELETEPAYEEREQUEST']._serialized_end=888
+  _globals['_DELETEPAYEERESPONSE']._serialized_start=890
+  _globals['_DELETEPAYEERESPONSE']._serialized_end=911
+  _globals['_PAYEESERVICE']._serialized_start=914
+  _globals['_PAYEESERVICE']._serialized_end=1432
 # @@protoc_insertion_point(module_scope)

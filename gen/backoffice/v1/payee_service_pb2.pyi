@@ -1,7 +1,8 @@
+from backoffice.v1 import annotations_pb2 as _annotations_pb2
 from backoffice.v1 import common_pb2 as _common_pb2
 from backoffice.v1 import payee_pb2 as _payee_pb2
 from backoffice.v1 import user_pb2 as _user_pb2
-from google.api import annotations_pb2 as _annotations_pb2
+from google.api import annotations_pb2 as _annotations_pb2_1
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message

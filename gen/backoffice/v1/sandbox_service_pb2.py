@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from backoffice.v1 import annotations_pb2 as backoffice_dot_v1_dot_annotations__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#backoffice/v1/sandbox_service.proto\x12\rbackoffice.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"H\n\x05\x43lock\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eoffset_seconds\x18\x02 \x01(\x05\"\x11\n\x0fGetClockRequest\"7\n\x10GetClockResponse\x12#\n\x05\x63lock\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Clock\"4\n\x13\x41\x64vanceClockRequest\x12\x0f\n\x07seconds\x18\x01 \x01(\x05\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\";\n\x14\x41\x64vanceClockResponse\x12#\n\x05\x63lock\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Clock2\xf7\x01\n\x0eSandboxService\x12\x66\n\x08GetClock\x12\x1e.backoffice.v1.GetClockRequest\x1a\x1f.backoffice.v1.GetClockResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/sandbox/clock\x12}\n\x0c\x41\x64vanceClock\x12\".backoffice.v1.AdvanceClockRequest\x1a#.backoffice.v1.AdvanceClockResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/sandbox/clock:advance:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#backoffice/v1/sandbox_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"H\n\x05\x43lock\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eoffset_seconds\x18\x02 \x01(\x05\"\x11\n\x0fGetClockRequest\"7\n\x10GetClockResponse\x12#\n\x05\x63lock\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Clock\"4\n\x13\x41\x64vanceClockRequest\x12\x0f\n\x07seconds\x18\x01 \x01(\x05\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\";\n\x14\x41\x64vanceClockResponse\x12#\n\x05\x63lock\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Clock2\xa0\x02\n\x0eSandboxService\x12z\n\x08GetClock\x12\x1e.backoffice.v1.GetClockRequest\x1a\x1f.backoffice.v1.GetClockResponse\"-\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/sandbox/clock\x12\x91\x01\n\x0c\x41\x64vanceClock\x12\".backoffice.v1.AdvanceClockRequest\x1a#.backoffice.v1.AdvanceClockResponse\"8\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/sandbox/clock:advance:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,19 +35,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.sandbox_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SANDBOXSERVICE'].methods_by_name['GetClock']._loaded_options = None
-  _globals['_SANDBOXSERVICE'].methods_by_name['GetClock']._serialized_options = b'\202\323\344\223\002\023\022\021/v1/sandbox/clock'
+  _globals['_SANDBOXSERVICE'].methods_by_name['GetClock']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\023\022\021/v1/sandbox/clock'
   _globals['_SANDBOXSERVICE'].methods_by_name['AdvanceClock']._loaded_options = None
-  _globals['_SANDBOXSERVICE'].methods_by_name['AdvanceClock']._serialized_options = b'\202\323\344\223\002\036\"\031/v1/sandbox/clock:advance:\001*'
-  _globals['_CLOCK']._serialized_start=117
-  _globals['_CLOCK']._serialized_end=189
-  _globals['_GETCLOCKREQUEST']._serialized_start=191
-  _globals['_GETCLOCKREQUEST']._serialized_end=208
-  _globals['_GETCLOCKRESPONSE']._serialized_start=210
-  _globals['_GETCLOCKRESPONSE']._serialized_end=265
-  _globals['_ADVANCECLOCKREQUEST']._serialized_start=267
-  _globals['_ADVANCECLOCKREQUEST']._serialized_end=319
-  _globals['_ADVANCECLOCKRESPONSE']._serialized_start=321
-  _globals['_ADVANCECLOCKRESPONSE']._serialized_end=380
-  _globals['_SANDBOXSERVICE']._serialized_start=383
-  _globals['_SANDBOXSERVICE']._serialized_end=630
+  _globals['_SANDBOXSERVICE'].methods_by_name['AdvanceClock']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\036\"\031/v1/sandbox/clock:advance:\001*'
+  _globals['_CLOCK']._serialized_start=150
+  _globals['_CLOCK']._serialized_end=222
+  _globals['_GETCLOCKREQUEST']._serialized_start=224
+  _globals['_GETCLOCKREQUEST']._serialized_end=241
+  _globals['_GETCLOCKRESPONSE']._serialized_start=243
+  _globals['_GETCLOCKRESPONSE']._serialized_end=298
+  _globals['_ADVANCECLOCKREQUEST']._serialized_start=300
+  _globals['_ADVANCECLOCKREQUEST']._serialized_end=352
+  _globals['_ADVANCECLOCKRESPONSE']._serialized_start=354
+  _globals['_ADVANCECLOCKRESPONSE']._serialized_end=413
+  _globals['_SANDBOXSERVICE']._serialized_start=416
+  _globals['_SANDBOXSERVICE']._serialized_end=704
 # @@protoc_insertion_point(module_scope)

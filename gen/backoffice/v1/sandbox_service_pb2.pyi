@@ -1,6 +1,7 @@
 import datetime
 
-from google.api import annotations_pb2 as _annotations_pb2
+from backoffice.v1 import annotations_pb2 as _annotations_pb2
+from google.api import annotations_pb2 as _annotations_pb2_1
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message

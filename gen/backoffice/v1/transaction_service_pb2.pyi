@@ -1,9 +1,10 @@
 import datetime
 
+from backoffice.v1 import annotations_pb2 as _annotations_pb2
 from backoffice.v1 import common_pb2 as _common_pb2
 from backoffice.v1 import refund_pb2 as _refund_pb2
 from backoffice.v1 import transaction_pb2 as _transaction_pb2
-from google.api import annotations_pb2 as _annotations_pb2
+from google.api import annotations_pb2 as _annotations_pb2_1
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers

@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from backoffice.v1 import annotations_pb2 as backoffice_dot_v1_dot_annotations__pb2
 from backoffice.v1 import common_pb2 as backoffice_dot_v1_dot_common__pb2
 from backoffice.v1 import webhook_pb2 as backoffice_dot_v1_dot_webhook__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#backoffice/v1/webhook_service.proto\x12\rbackoffice.v1\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1b\x62\x61\x63koffice/v1/webhook.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x01\n CreateWebhookSubscriptionRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x65vents\x18\x02 \x03(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12\x13\n\x06\x61\x63tive\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\tB\t\n\x07_active\"X\n!CreateWebhookSubscriptionResponse\x12\x33\n\x07webhook\x18\x01 \x01(\x0b\x32\".backoffice.v1.WebhookSubscription\"r\n\x1fListWebhookSubscriptionsRequest\x12\x13\n\x06\x61\x63tive\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\tB\t\n\x07_active\"\x87\x01\n ListWebhookSubscriptionsResponse\x12\x34\n\x08webhooks\x18\x01 \x03(\x0b\x32\".backoffice.v1.WebhookSubscription\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"3\n\x1dGetWebhookSubscriptionRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"U\n\x1eGetWebhookSubscriptionResponse\x12\x33\n\x07webhook\x18\x01 \x01(\x0b\x32\".backoffice.v1.WebhookSubscription\"\xaa\x01\n UpdateWebhookSubscriptionRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x10\n\x03url\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x06\x61\x63tive\x18\x04 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x02\x88\x01\x01\x42\x06\n\x04_urlB\t\n\x07_activeB\x0e\n\x0c_description\"X\n!UpdateWebhookSubscriptionResponse\x12\x33\n\x07webhook\x18\x01 \x01(\x0b\x32\".backoffice.v1.WebhookSubscription\"6\n DeleteWebhookSubscriptionRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"#\n!DeleteWebhookSubscriptionResponse\"]\n\x1aRotateWebhookSecretRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12\x1b\n\x13\x65xpire_previous_now\x18\x03 \x01(\x08\"\x92\x01\n\x1bRotateWebhookSecretResponse\x12\x33\n\x07webhook\x18\x01 \x01(\x0b\x32\".backoffice.v1.WebhookSubscription\x12>\n\x1aprevious_secret_expires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaf\x01\n\x18ListWebhookEventsRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04page\x18\x04 \x01(\x05\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"w\n\x19ListWebhookEventsResponse\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.backoffice.v1.WebhookEvent\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"*\n\x16GetWebhookEventRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"E\n\x17GetWebhookEventResponse\x12*\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1b.backoffice.v1.WebhookEvent\"\xc5\x01\n\x1cListWebhookDeliveriesRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12N\n\x06status\x18\x02 \x01(\x0e\x32>.backoffice.v1.WebhookDeliveryStatusEnum.WebhookDeliveryStatus\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x0c\n\x04page\x18\x04 \x01(\x05\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\x82\x01\n\x1dListWebhookDeliveriesResponse\x12\x32\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1e.backoffice.v1.WebhookDelivery\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"G\n\x1cRedeliverWebhookEventRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\x02 \x01(\t\"Q\n\x1dRedeliverWebhookEventResponse\x12\x30\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x1e.backoffice.v1.WebhookDelivery2\xc5\x0c\n\x0eWebhookService\x12\x97\x01\n\x19\x43reateWebhookSubscription\x12/.backoffice.v1.CreateWebhookSubscriptionRequest\x1a\x30.backoffice.v1.CreateWebhookSubscriptionResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/webhooks:\x01*\x12\x91\x01\n\x18ListWebhookSubscriptions\x12..backoffice.v1.ListWebhookSubscriptionsRequest\x1a/.backoffice.v1.ListWebhookSubscriptionsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/webhooks\x12\x98\x01\n\x16GetWebhookSubscription\x12,.backoffice.v1.GetWebhookSubscriptionRequest\x1a-.backoffice.v1.GetWebhookSubscriptionResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/webhooks/{webhook_id}\x12\xc4\x01\n\x19UpdateWebhookSubscription\x12/.backoffice.v1.UpdateWebhookSubscriptionRequest\x1a\x30.backoffice.v1.UpdateWebhookSubscriptionResponse\"D\x82\xd3\xe4\x93\x02>\x1a\x19/v1/webhooks/{webhook_id}:\x01*Z\x1e\x32\x19/v1/webhooks/{webhook_id}:\x01*\x12\xa1\x01\n\x19\x44\x65leteWebhookSubscription\x12/.backoffice.v1.DeleteWebhookSubscriptionRequest\x1a\x30.backoffice.v1.DeleteWebhookSubscriptionResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/v1/webhooks/{webhook_id}\x12\xa0\x01\n\x13RotateWebhookSecret\x12).backoffice.v1.RotateWebhookSecretRequest\x1a*.backoffice.v1.RotateWebhookSecretResponse\"2\x82\xd3\xe4\x93\x02,\"\'/v1/webhooks/{webhook_id}/rotate-secret:\x01*\x12z\n\x11ListWebhookEvents\x12\'.backoffice.v1.ListWebhookEventsRequest\x1a(.backoffice.v1.ListWebhookEventsResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/events\x12\x7f\n\x0fGetWebhookEvent\x12%.backoffice.v1.GetWebhookEventRequest\x1a&.backoffice.v1.GetWebhookEventResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/events/{event_id}\x12\xa0\x01\n\x15ListWebhookDeliveries\x12+.backoffice.v1.ListWebhookDeliveriesRequest\x1a,.backoffice.v1.ListWebhookDeliveriesResponse\",\x82\xd3\xe4\x93\x02&\x12$/v1/webhooks/{webhook_id}/deliveries\x12\xbb\x01\n\x15RedeliverWebhookEvent\x12+.backoffice.v1.RedeliverWebhookEventRequest\x1a,.backoffice.v1.RedeliverWebhookEventResponse\"G\x82\xd3\xe4\x93\x02\x41\"</v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#backoffice/v1/webhook_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1b\x62\x61\x63koffice/v1/webhook.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x01\n CreateWebhookSubscriptionRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x65vents\x18\x02 \x03(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12\x13\n\x06\x61\x63tive\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\tB\t\n\x07_active\"X\n!CreateWebhookSubscriptionResponse\x12\x33\n\x07webhook\x18\x01 \x01(\x0b\x32\".backoffice.v1.WebhookSubscription\"r\n\x1fListWebhookSubscriptionsRequest\x12\x13\n\x06\x61\x63tive\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\tB\t\n\x07_active\"\x87\x01\n ListWebhookSubscriptionsResponse\x12\x34\n\x08webhooks\x18\x01 \x03(\x0b\x32\".backoffice.v1.WebhookSubscription\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"3\n\x1dGetWebhookSubscriptionRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"U\n\x1eGetWebhookSubscriptionResponse\x12\x33\n\x07webhook\x18\x01 \x01(\x0b\x32\".backoffice.v1.WebhookSubscription\"\xaa\x01\n UpdateWebhookSubscriptionRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x10\n\x03url\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x06\x61\x63tive\x18\x04 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x02\x88\x01\x01\x42\x06\n\x04_urlB\t\n\x07_activeB\x0e\n\x0c_description\"X\n!UpdateWebhookSubscriptionResponse\x12\x33\n\x07webhook\x18\x01 \x01(\x0b\x32\".backoffice.v1.WebhookSubscription\"6\n DeleteWebhookSubscriptionRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"#\n!DeleteWebhookSubscriptionResponse\"]\n\x1aRotateWebhookSecretRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12\x1b\n\x13\x65xpire_previous_now\x18\x03 \x01(\x08\"\x92\x01\n\x1bRotateWebhookSecretResponse\x12\x33\n\x07webhook\x18\x01 \x01(\x0b\x32\".backoffice.v1.WebhookSubscription\x12>\n\x1aprevious_secret_expires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaf\x01\n\x18ListWebhookEventsRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04page\x18\x04 \x01(\x05\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"w\n\x19ListWebhookEventsResponse\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.backoffice.v1.WebhookEvent\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"*\n\x16GetWebhookEventRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"E\n\x17GetWebhookEventResponse\x12*\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1b.backoffice.v1.WebhookEvent\"\xc5\x01\n\x1cListWebhookDeliveriesRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12N\n\x06status\x18\x02 \x01(\x0e\x32>.backoffice.v1.WebhookDeliveryStatusEnum.WebhookDeliveryStatus\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x0c\n\x04page\x18\x04 \x01(\x05\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\x82\x01\n\x1dListWebhookDeliveriesResponse\x12\x32\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1e.backoffice.v1.WebhookDelivery\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"G\n\x1cRedeliverWebhookEventRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\x02 \x01(\t\"Q\n\x1dRedeliverWebhookEventResponse\x12\x30\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x1e.backoffice.v1.WebhookDelivery2\x8f\x0e\n\x0eWebhookService\x12\xab\x01\n\x19\x43reateWebhookSubscription\x12/.backoffice.v1.CreateWebhookSubscriptionRequest\x1a\x30.backoffice.v1.CreateWebhookSubscriptionResponse\"+\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/webhooks:\x01*\x12\xa5\x01\n\x18ListWebhookSubscriptions\x12..backoffice.v1.ListWebhookSubscriptionsRequest\x1a/.backoffice.v1.ListWebhookSubscriptionsResponse\"(\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/webhooks\x12\xac\x01\n\x16GetWebhookSubscription\x12,.backoffice.v1.GetWebhookSubscriptionRequest\x1a-.backoffice.v1.GetWebhookSubscriptionResponse\"5\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/webhooks/{webhook_id}\x12\xd8\x01\n\x19UpdateWebhookSubscription\x12/.backoffice.v1.UpdateWebhookSubscriptionRequest\x1a\x30.backoffice.v1.UpdateWebhookSubscriptionResponse\"X\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02>\x1a\x19/v1/webhooks/{webhook_id}:\x01*Z\x1e\x32\x19/v1/webhooks/{webhook_id}:\x01*\x12\xb5\x01\n\x19\x44\x65leteWebhookSubscription\x12/.backoffice.v1.DeleteWebhookSubscriptionRequest\x1a\x30.backoffice.v1.DeleteWebhookSubscriptionResponse\"5\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x1b*\x19/v1/webhooks/{webhook_id}\x12\xb4\x01\n\x13RotateWebhookSecret\x12).backoffice.v1.RotateWebhookSecretRequest\x1a*.backoffice.v1.RotateWebhookSecretResponse\"F\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02,\"\'/v1/webhooks/{webhook_id}/rotate-secret:\x01*\x12\x8e\x01\n\x11ListWebhookEvents\x12\'.backoffice.v1.ListWebhookEventsRequest\x1a(.backoffice.v1.ListWebhookEventsResponse\"&\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/events\x12\x93\x01\n\x0fGetWebhookEvent\x12%.backoffice.v1.GetWebhookEventRequest\x1a&.backoffice.v1.GetWebhookEventResponse\"1\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/events/{event_id}\x12\xb4\x01\n\x15ListWebhookDeliveries\x12+.backoffice.v1.ListWebhookDeliveriesRequest\x1a,.backoffice.v1.ListWebhookDeliveriesResponse\"@\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02&\x12$/v1/webhooks/{webhook_id}/deliveries\x12\xcf\x01\n\x15RedeliverWebhookEvent\x12+.backoffice.v1.RedeliverWebhookEventRequest\x1a,.backoffice.v1.RedeliverWebhookEventResponse\"[\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x41\"</v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,65 +37,65 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.webhook_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_WEBHOOKSERVICE'].methods_by_name['CreateWebhookSubscription']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['CreateWebhookSubscription']._serialized_options = b'\202\323\344\223\002\021\"\014/v1/webhooks:\001*'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['CreateWebhookSubscription']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\021\"\014/v1/webhooks:\001*'
   _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookSubscriptions']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookSubscriptions']._serialized_options = b'\202\323\344\223\002\016\022\014/v1/webhooks'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookSubscriptions']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\016\022\014/v1/webhooks'
   _globals['_WEBHOOKSERVICE'].methods_by_name['GetWebhookSubscription']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['GetWebhookSubscription']._serialized_options = b'\202\323\344\223\002\033\022\031/v1/webhooks/{webhook_id}'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['GetWebhookSubscription']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\033\022\031/v1/webhooks/{webhook_id}'
   _globals['_WEBHOOKSERVICE'].methods_by_name['UpdateWebhookSubscription']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['UpdateWebhookSubscription']._serialized_options = b'\202\323\344\223\002>\032\031/v1/webhooks/{webhook_id}:\001*Z\0362\031/v1/webhooks/{webhook_id}:\001*'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['UpdateWebhookSubscription']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002>\032\031/v1/webhooks/{webhook_id}:\001*Z\0362\031/v1/webhooks/{webhook_id}:\001*'
   _globals['_WEBHOOKSERVICE'].methods_by_name['DeleteWebhookSubscription']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['DeleteWebhookSubscription']._serialized_options = b'\202\323\344\223\002\033*\031/v1/webhooks/{webhook_id}'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['DeleteWebhookSubscription']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\033*\031/v1/webhooks/{webhook_id}'
   _globals['_WEBHOOKSERVICE'].methods_by_name['RotateWebhookSecret']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['RotateWebhookSecret']._serialized_options = b'\202\323\344\223\002,\"\'/v1/webhooks/{webhook_id}/rotate-secret:\001*'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['RotateWebhookSecret']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002,\"\'/v1/webhooks/{webhook_id}/rotate-secret:\001*'
   _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookEvents']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookEvents']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/events'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookEvents']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\014\022\n/v1/events'
   _globals['_WEBHOOKSERVICE'].methods_by_name['GetWebhookEvent']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['GetWebhookEvent']._serialized_options = b'\202\323\344\223\002\027\022\025/v1/events/{event_id}'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['GetWebhookEvent']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002\027\022\025/v1/events/{event_id}'
   _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookDeliveries']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookDeliveries']._serialized_options = b'\202\323\344\223\002&\022$/v1/webhooks/{webhook_id}/deliveries'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['ListWebhookDeliveries']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002&\022$/v1/webhooks/{webhook_id}/deliveries'
   _globals['_WEBHOOKSERVICE'].methods_by_name['RedeliverWebhookEvent']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['RedeliverWebhookEvent']._serialized_options = b'\202\323\344\223\002A\"</v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver:\001*'
-  _globals['_CREATEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_start=175
-  _globals['_CREATEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_end=307
-  _globals['_CREATEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_start=309
-  _globals['_CREATEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_end=397
-  _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST']._serialized_start=399
-  _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST']._serialized_end=513
-  _globals['_LISTWEBHOOKSUBSCRIPTIONSRESPONSE']._serialized_start=516
-  _globals['_LISTWEBHOOKSUBSCRIPTIONSRESPONSE']._serialized_end=651
-  _globals['_GETWEBHOOKSUBSCRIPTIONREQUEST']._serialized_start=653
-  _globals['_GETWEBHOOKSUBSCRIPTIONREQUEST']._serialized_end=704
-  _globals['_GETWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_start=706
-  _globals['_GETWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_end=791
-  _globals['_UPDATEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_start=794
-  _globals['_UPDATEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_end=964
-  _globals['_UPDATEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_start=966
-  _globals['_UPDATEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_end=1054
-  _globals['_DELETEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_start=1056
-  _globals['_DELETEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_end=1110
-  _globals['_DELETEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_start=1112
-  _globals['_DELETEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_end=1147
-  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_start=1149
-  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_end=1242
-  _globals['_ROTATEWEBHOOKSECRETRESPONSE']._serialized_start=1245
-  _globals['_ROTATEWEBHOOKSECRETRESPONSE']._serialized_end=1391
-  _globals['_LISTWEBHOOKEVENTSREQUEST']._serialized_start=1394
-  _globals['_LISTWEBHOOKEVENTSREQUEST']._serialized_end=1569
-  _globals['_LISTWEBHOOKEVENTSRESPONSE']._serialized_start=1571
-  _globals['_LISTWEBHOOKEVENTSRESPONSE']._serialized_end=1690
-  _globals['_GETWEBHOOKEVENTREQUEST']._serialized_start=1692
-  _globals['_GETWEBHOOKEVENTREQUEST']._serialized_end=1734
-  _globals['_GETWEBHOOKEVENTRESPONSE']._serialized_start=1736
-  _globals['_GETWEBHOOKEVENTRESPONSE']._serialized_end=1805
-  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=1808
-  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=2005
-  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=2008
-  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=2138
-  _globals['_REDELIVERWEBHOOKEVENTREQUEST']._serialized_start=2140
-  _globals['_REDELIVERWEBHOOKEVENTREQUEST']._serialized_end=2211
-  _globals['_REDELIVERWEBHOOKEVENTRESPONSE']._serialized_start=2213
-  _globals['_REDELIVERWEBHOOKEVENTRESPONSE']._serialized_end=2294
-  _globals['_WEBHOOKSERVICE']._serialized_start=2297
-  _globals['_WEBHOOKSERVICE']._serialized_end=3902
+  _globals['_WEBHOOKSERVICE'].methods_by_name['RedeliverWebhookEvent']._serialized_options = b'\212\265\030\020backoffice.admin\202\323\344\223\002A\"</v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver:\001*'
+  _globals['_CREATEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_start=208
+  _globals['_CREATEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_end=340
+  _globals['_CREATEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_start=342
+  _globals['_CREATEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_end=430
+  _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST']._serialized_start=432
+  _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST']._serialized_end=546
+  _globals['_LISTWEBHOOKSUBSCRIPTIONSRESPONSE']._serialized_start=549
+  _globals['_LISTWEBHOOKSUBSCRIPTIONSRESPONSE']._serialized_end=684
+  _globals['_GETWEBHOOKSUBSCRIPTIONREQUEST']._serialized_start=686
+  _globals['_GETWEBHOOKSUBSCRIPTIONREQUEST']._serialized_end=737
+  _globals['_GETWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_start=739
+  _globals['_GETWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_end=824
+  _globals['_UPDATEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_start=827
+  _globals['_UPDATEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_end=997
+  _globals['_UPDATEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_start=999
+  _globals['_UPDATEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_end=1087
+  _globals['_DELETEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_start=1089
+  _globals['_DELETEWEBHOOKSUBSCRIPTIONREQUEST']._serialized_end=1143
+  _globals['_DELETEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_start=1145
+  _globals['_DELETEWEBHOOKSUBSCRIPTIONRESPONSE']._serialized_end=1180
+  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_start=1182
+  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_end=1275
+  _globals['_ROTATEWEBHOOKSECRETRESPONSE']._serialized_start=1278
+  _globals['_ROTATEWEBHOOKSECRETRESPONSE']._serialized_end=1424
+  _globals['_LISTWEBHOOKEVENTSREQUEST']._serialized_start=1427
+  _globals['_LISTWEBHOOKEVENTSREQUEST']._serialized_end=1602
+  _globals['_LISTWEBHOOKEVENTSRESPONSE']._serialized_start=1604
+  _globals['_LISTWEBHOOKEVENTSRESPONSE']._serialized_end=1723
+  _globals['_GETWEBHOOKEVENTREQUEST']._serialized_start=1725
+  _globals['_GETWEBHOOKEVENTREQUEST']._serialized_end=1767
+  _globals['_GETWEBHOOKEVENTRESPONSE']._serialized_start=1769
+  _globals['_GETWEBHOOKEVENTRESPONSE']._serialized_end=1838
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=1841
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=2038
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=2041
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=2171
+  _globals['_REDELIVERWEBHOOKEVENTREQUEST']._serialized_start=2173
+  _globals['_REDELIVERWEBHOOKEVENTREQUEST']._serialized_end=2244
+  _globals['_REDELIVERWEBHOOKEVENTRESPONSE']._serialized_start=2246
+  _globals['_REDELIVERWEBHOOKEVENTRESPONSE']._serialized_end=2327
+  _globals['_WEBHOOKSERVICE']._serialized_start=2330
+  _globals['_WEBHOOKSERVICE']._serialized_end=4137
 # @@protoc_insertion_point(module_scope)

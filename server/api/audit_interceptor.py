@@ -1,0 +1,218 @@
+"""Writes every `backoffice.v1` call to the audit log, once it has finished.
+
+Placement: FIRST in the server's interceptor list, i.e. outside
+`CallInterceptor`:
+
+    interceptors=[AuditInterceptor(), CallInterceptor(settings)]
+
+From outside it sees every call whole: authentication failures, rate
+limits, refused or replayed Idempotency-Keys and INTERNAL errors, which the
+call interceptor answers before (or instead of) the servicer. An interceptor
+inside it would see only the calls that reach the servicer. What it needs
+from inside, it reads from the call's own records once the call is over:
+- request id and principal from the call's CallInfo (`call.observe()`);
+- the outcome code from the trailing metadata the error model set
+  (`x-bank-error-code`), `OK` when the call returned normally;
+- resource ids from the request's fields ending in `_id` (and the id of the
+  resource a response carries, e.g. the user a CreateUser made), filtered by
+  shape in `server.domain.audit`. Never a body.
+- the caller's IP from `x-bank-client-ip` (set by Envoy from the connection,
+  client-sent values dropped) or else the gRPC peer.
+
+The event is appended before the answer leaves. While unwritten events wait
+(the audit store failed), new calls are refused with UNAVAILABLE before they
+run: see `server.store.audit`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple, NoReturn
+from urllib.parse import quote
+
+import grpc
+from google.protobuf import descriptor
+from google.protobuf.message import Message
+
+from server.api import authn, call
+from server.api.interceptors import SERVICE_PREFIX, to_rpc_status
+from server.domain import audit as rules
+from server.domain import errors
+from server.domain.ids import new_id
+from server.domain.principal import Principal
+from server.store import audit as store
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_IP_RE = re.compile(r"^[0-9A-Fa-f:.]{1,45}$")
+_UNAUTHENTICATED = "UNAUTHORIZED"
+
+
+class _Refusal(NamedTuple):
+    """A `grpc.Status` with the REST facts the edge builds its envelope from."""
+
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple[tuple[str, str | bytes], ...]
+
+
+def _metadata(context: grpc.ServicerContext) -> dict[str, str]:
+    return {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
+
+
+def client_ip(context: grpc.ServicerContext) -> str:
+    """The caller's address: Envoy's `x-bank-client-ip`, else the gRPC peer."""
+    forwarded = _metadata(context).get("x-bank-client-ip", "")
+    peer = context.peer() or ""
+    peer_ip = peer.split(":", 1)[1].rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else ""
+    address = (forwarded or peer_ip).strip().strip("[]")
+    return address if _IP_RE.match(address) else ""
+
+
+def _message_ids(message: Message, prefix: str = "") -> Iterable[tuple[str, str]]:
+    """(field name, value) of a message's top-level string fields."""
+    for field, value in message.ListFields():
+        if field.type != descriptor.FieldDescriptor.TYPE_STRING:
+            continue
+        if field.is_repeated:
+            yield from ((prefix + field.name, str(item)) for item in value)
+        else:
+            yield prefix + field.name, str(value)
+
+
+def resource_ids(request: Any, response: Any) -> tuple[str, ...]:
+    """Ids named by the request, then the ids of the resources a response holds."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(request, Message):
+        pairs.extend(_message_ids(request))
+    if isinstance(response, Message):
+        for field, value in response.ListFields():
+            is_single_message = (
+                field.type == descriptor.FieldDescriptor.TYPE_MESSAGE and not field.is_repeated
+            )
+            if is_single_message and "id" in value.DESCRIPTOR.fields_by_name:
+                pairs.append((f"{field.name}.id", str(value.id)))
+    return rules.resource_ids(pairs)
+
+
+def _outcome(context: grpc.ServicerContext) -> str:
+    """The error code the error model answered with; INTERNAL when there is none."""
+    for key, value in context.trailing_metadata() or ():  # type: ignore[attr-defined]
+        if key == "x-bank-error-code" and isinstance(value, str):
+            return value
+    return "INTERNAL"
+
+
+def _entry(
+    method: str,
+    request: Any,
+    response: Any,
+    context: grpc.ServicerContext,
+    *,
+    request_id: str,
+    principal: Principal | None,
+    outcome: str,
+) -> rules.AuditEntry:
+    # A call refused for its credentials was made by nobody we know.
+    if outcome == _UNAUTHENTICATED:
+        principal = None
+    return rules.AuditEntry(
+        id=new_id("aud"),
+        actor_id=(principal.user_id or "") if principal is not None else "",
+        client_id=principal.client_id if principal is not None else "",
+        method=method,
+        resource_ids=resource_ids(request, response),
+        outcome_code=outcome,
+        request_id=request_id,
+        ip_address=client_ip(context),
+        created_at=store.now(),
+    )
+
+
+def _refuse(method: str, request: Any, context: grpc.ServicerContext) -> NoReturn:
+    """Answers UNAVAILABLE without running the call: it could not be audited."""
+    error = errors.Unavailable("The audit log cannot be written; retry shortly")
+    given = _metadata(context).get("x-request-id", "")
+    request_id = given if _REQUEST_ID_RE.match(given) else str(uuid.uuid4())
+    store.record(
+        _entry(
+            method,
+            request,
+            None,
+            context,
+            request_id=request_id,
+            principal=None,
+            outcome=error.reason,
+        )
+    )
+    context.abort_with_status(
+        _Refusal(
+            grpc.StatusCode[error.grpc_status],
+            error.message,
+            (
+                ("grpc-status-details-bin", to_rpc_status(error).SerializeToString()),
+                ("x-request-id", request_id),
+                ("x-bank-http-status", str(error.http_status)),
+                ("x-bank-error-code", error.reason),
+                ("x-bank-error-message", quote(error.message, safe="")),
+            ),
+        )
+    )
+    raise AssertionError("abort_with_status returned")
+
+
+def _audited(
+    method: str, behavior: Callable[[Any, grpc.ServicerContext], Any]
+) -> Callable[[Any, grpc.ServicerContext], Any]:
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        if not store.accepting():
+            _refuse(method, request, context)
+        with call.observe() as seen:
+            response = None
+            outcome = rules.OUTCOME_OK
+            try:
+                response = behavior(request, context)
+            except BaseException:
+                outcome = _outcome(context)
+                raise
+            finally:
+                info = seen[0] if seen else None
+                store.record(
+                    _entry(
+                        method,
+                        request,
+                        response,
+                        context,
+                        request_id=info.request_id if info is not None else "",
+                        # Public endpoints (OAuth) run unauthenticated.
+                        principal=(
+                            info.principal
+                            if info is not None and not authn.is_public(method)
+                            else None
+                        ),
+                        outcome=outcome,
+                    )
+                )
+            return response
+
+    return handle
+
+
+class AuditInterceptor(grpc.ServerInterceptor):
+    """Appends one audit event per `backoffice.v1` call (see the module's doc)."""
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method  # type: ignore[attr-defined]
+        if handler is None or not method.startswith(SERVICE_PREFIX) or handler.unary_unary is None:
+            return handler
+        return grpc.unary_unary_rpc_method_handler(
+            _audited(method, handler.unary_unary),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

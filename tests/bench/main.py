@@ -1,0 +1,617 @@
+"""`make bench`: references and the service, measured in one run on PostgreSQL.
+
+1. Creates `bo_bench_<random>` (and `..._pgbench`) on the local PostgreSQL,
+   migrates it with `python -m server setup`, loads the data with SQL
+   (tests/bench/dataset.py) and checks the ledger invariants.
+2. Starts the stack (gRPC server + Envoy, `server.run.Stack`) on free ports
+   with the server's settings as they are, and takes a token of the sandbox
+   client.
+3. Measures, one scenario after the other, each after a short warm-up:
+   pgbench (before and after the service scenarios), a no-op RPC, an
+   authenticated read, transfers over gRPC and over REST, a hot account,
+   fresh keyed transfers and their replays, history reads mixed with writes
+   (and EXPLAIN of the history statements).
+4. Checks the invariants again, prints one table and the targets, writes
+   var/bench/result-<timestamp>.json, stops the stack and drops the databases.
+
+Exit status: 0 when every step ran and no request failed (targets missed are
+reported, not failures); 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+import psycopg2
+
+import server  # noqa: F401  (puts gen/ on sys.path)
+from server.config import REPO_ROOT, Settings
+from server.run import Stack
+from tests.bench import dataset, load, pgbench, plans, probes
+from tests.bench.config import BenchConfig
+from tests.bench.report import Row, Target, row_dict, table, targets_table, write_json
+from tests.common.auth import token_over_rest
+from tests.common.stack import free_ports, run_setup
+
+SEARCH_WORDS = ["rent", "groceries", "salary", "invoice", "utilities", "refund", "insurance"]
+TARGETS = {
+    "grpc_vs_pgbench": 0.35,
+    "rest_vs_grpc": 0.8,
+    "hot_vs_uniform": 0.3,
+    "replay_vs_fresh": 2.0,
+    "history_p99_ms": 50.0,
+    "rss_mb": 300.0,
+}
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _git_state() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip()
+
+    changed = [line for line in git("status", "--porcelain").splitlines() if line]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_files": len(changed)}
+
+
+def _postgres_facts(url: str) -> dict[str, str]:
+    connection = psycopg2.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            facts = {}
+            for name in (
+                "server_version",
+                "fsync",
+                "synchronous_commit",
+                "shared_buffers",
+                "max_connections",
+                "wal_level",
+            ):
+                cursor.execute(f"SHOW {name}")
+                facts[name] = str(cursor.fetchone()[0])
+            return facts
+    finally:
+        connection.close()
+
+
+class Bench:
+    """One run: holds the stack, the token and the rows measured so far."""
+
+    def __init__(self, config: BenchConfig) -> None:
+        self.config = config
+        self.rows: list[Row] = []
+        self.pgbench_tps: list[float] = []
+        self.failed = False
+
+    # --- helpers ---------------------------------------------------------------
+
+    def _probe(self, stack: Stack | None, database: str) -> probes.Probe:
+        server_pid = stack.processes[0].pid if stack else None
+        envoy_pid = stack.processes[1].pid if stack else None
+        return probes.Probe(server_pid, envoy_pid, self.config.admin_url, database).start()
+
+    def measure(
+        self,
+        stack: Stack,
+        database: str,
+        make_operations: Any,
+        *,
+        warmup: bool = True,
+        labels: list[Any] | None = None,
+        max_ops: int | None = None,
+        seconds: float | None = None,
+    ) -> tuple[load.Outcome, probes.Usage]:
+        """Warm-up (not counted), then the measured window with its probe."""
+        config = self.config
+        if warmup and config.warmup_seconds:
+            load.closed_loop(make_operations(), config.warmup_seconds, config.max_ops)
+        operations = make_operations()
+        probe = self._probe(stack, database)
+        outcome = load.closed_loop(
+            operations,
+            seconds if seconds is not None else config.seconds,
+            max_ops if max_ops is not None else config.max_ops,
+            labels=labels,
+        )
+        usage = probe.stop()
+        if outcome.failures:
+            self.failed = True
+            log(f"    failures: {dict(outcome.failures.most_common(5))}")
+        return outcome, usage
+
+    def add(self, row: Row) -> Row:
+        self.rows.append(row)
+        log(
+            f"  {row.title:<40} {row.throughput:8.1f} ops/s  p50 {row.p50_ms:7.2f} ms"
+            f"  p99 {row.p99_ms:7.2f} ms  failures {sum(row.failures.values())}"
+        )
+        return row
+
+    # --- scenarios -------------------------------------------------------------
+
+    def pgbench(self, url: str, label: str) -> None:
+        config = self.config
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        probe = self._probe(None, dataset.database_name(url))
+        result = pgbench.run(url, config.clients, config.seconds)
+        usage = probe.stop()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        pgbench_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+        usage.client_cpu += pgbench_cpu
+        usage.other_cores = max(0.0, usage.other_cores - pgbench_cpu / config.seconds)
+        outcome = load.Outcome(latencies=result.latencies_s, elapsed=config.seconds)
+        row = Row.of(
+            f"pgbench_{label}",
+            f"pgbench TPC-B-like ({label})",
+            transport="libpq",
+            clients=config.clients,
+            outcome=outcome,
+            usage=usage,
+            per_op_count=result.transactions,
+        )
+        # pgbench's own figure, not ours: it excludes connection set-up.
+        row.throughput = result.tps
+        row.server_cpu_ms_per_op = row.envoy_cpu_ms_per_op = row.server_rss_max_mb = None
+        row.ops = result.transactions
+        row.notes = {
+            "failed_transactions": result.failed,
+            "latency_average_ms": result.latency_average_ms,
+            "scale": config.pgbench_scale,
+        }
+        self.pgbench_tps.append(result.tps)
+        self.add(row)
+
+    def service(self, stack: Stack, token: str, data: dataset.Dataset) -> None:
+        config = self.config
+        database = dataset.database_name(stack.settings.database_url)
+        only = set(config.only)
+        rng = load.seeded(config.seed)
+        timeout = config.timeout_seconds
+        channel = grpc.insecure_channel(stack.grpc_target)
+        host, port = stack.settings.host, stack.settings.http_port
+        clients = config.clients
+
+        def grpc_row(outcome: load.Outcome, usage: probes.Usage) -> dict[str, Any]:
+            return {"transport": "gRPC", "clients": clients, "outcome": outcome, "usage": usage}
+
+        def pairs(source: str | None = None) -> load.Pairs:
+            return load.Pairs(data.account_ids, load.seeded(rng.random()), source)
+
+        try:
+            if "noop" in only:
+                outcome, usage = self.measure(
+                    stack,
+                    database,
+                    lambda: [load.health_check(channel, timeout) for _ in range(clients)],
+                )
+                self.add(
+                    Row.of("noop", "no-op RPC (gRPC Health/Check)", **grpc_row(outcome, usage))
+                )
+            if "auth_read" in only:
+                outcome, usage = self.measure(
+                    stack,
+                    database,
+                    lambda: [load.get_clock(channel, token, timeout) for _ in range(clients)],
+                )
+                self.add(
+                    Row.of(
+                        "auth_read",
+                        "authenticated read (gRPC GetClock)",
+                        **grpc_row(outcome, usage),
+                    )
+                )
+            if "grpc" in only:
+                outcome, usage = self.measure(
+                    stack,
+                    database,
+                    lambda: [
+                        load.grpc_transfer(channel, token, pairs(), timeout) for _ in range(clients)
+                    ],
+                )
+                self.add(Row.of("grpc", "transfers, uniform (gRPC)", **grpc_row(outcome, usage)))
+            if "rest" in only:
+                outcome, usage = self.measure(
+                    stack,
+                    database,
+                    lambda: [
+                        load.rest_transfer(load.Http(host, port, token, timeout), pairs())
+                        for _ in range(clients)
+                    ],
+                )
+                self.add(
+                    Row.of(
+                        "rest",
+                        "transfers, uniform (REST via Envoy)",
+                        transport="REST",
+                        clients=clients,
+                        outcome=outcome,
+                        usage=usage,
+                    )
+                )
+            if "hot" in only:
+                outcome, usage = self.measure(
+                    stack,
+                    database,
+                    lambda: [
+                        load.grpc_transfer(channel, token, pairs(data.hot_account_id), timeout)
+                        for _ in range(clients)
+                    ],
+                )
+                self.add(
+                    Row.of(
+                        "hot", "transfers, one hot debit account (gRPC)", **grpc_row(outcome, usage)
+                    )
+                )
+            if "replay" in only:
+                self._replays(stack, database, channel, token, pairs)
+            deep_starts = (
+                dataset.deep_page_starts(
+                    stack.settings.database_url, data.deep_account_id, every=500
+                )
+                if "history" in only
+                else []
+            )
+            for key, deep_share in (("history", 0.5), ("history_typical", 0.0)):
+                if key in only:
+                    self._history(
+                        key=key,
+                        deep_share=deep_share,
+                        deep_starts=deep_starts,
+                        stack=stack,
+                        channel=channel,
+                        token=token,
+                        data=data,
+                        pairs=pairs,
+                    )
+        finally:
+            channel.close()
+
+    def _replays(
+        self, stack: Stack, database: str, channel: grpc.Channel, token: str, pairs: Any
+    ) -> None:
+        config, clients, timeout = self.config, self.config.clients, self.config.timeout_seconds
+        keyed: list[list[tuple[str, Any]]] = [[] for _ in range(clients)]
+        outcome, usage = self.measure(
+            stack,
+            database,
+            lambda: [
+                load.grpc_transfer(channel, token, pairs(), timeout, keyed=keyed[i])
+                for i in range(clients)
+            ],
+            warmup=False,
+        )
+        self.add(
+            Row.of(
+                "fresh_keyed",
+                "keyed transfers, first time (gRPC)",
+                transport="gRPC",
+                clients=clients,
+                outcome=outcome,
+                usage=usage,
+            )
+        )
+        total = sum(len(items) for items in keyed)
+        outcome, usage = self.measure(
+            stack,
+            database,
+            lambda: [load.grpc_replay(channel, token, keyed[i], timeout) for i in range(clients)],
+            warmup=False,
+            max_ops=total,
+            seconds=config.seconds * 5,
+        )
+        row = Row.of(
+            "replay",
+            "the same keys replayed (gRPC)",
+            transport="gRPC",
+            clients=clients,
+            outcome=outcome,
+            usage=usage,
+        )
+        row.notes = {"keys": total}
+        self.add(row)
+
+    def _history(
+        self,
+        *,
+        key: str,
+        deep_share: float,
+        deep_starts: list[tuple[int, str]],
+        stack: Stack,
+        channel: grpc.Channel,
+        token: str,
+        data: dataset.Dataset,
+        pairs: Any,
+    ) -> None:
+        """History reads over REST, with a quarter of the callers writing beside."""
+        config, timeout = self.config, self.config.timeout_seconds
+        database = dataset.database_name(stack.settings.database_url)
+        writers = max(1, config.clients // 4)
+        readers_count = max(1, config.clients - writers)
+        first = data.history_start.date()
+        days = [
+            (first + timedelta(days=d)).isoformat()
+            for d in range((data.history_end.date() - first).days + 1)
+        ]
+        typical = [a for a in data.account_ids if a != data.deep_account_id]
+        readers: list[load.HistoryReader] = []
+
+        def operations() -> list[load.Operation]:
+            readers.clear()
+            for _ in range(readers_count):
+                readers.append(
+                    load.HistoryReader(
+                        http=load.Http(
+                            stack.settings.host, stack.settings.http_port, token, timeout
+                        ),
+                        typical_ids=typical,
+                        deep_id=data.deep_account_id,
+                        deep_starts=deep_starts,
+                        days=days,
+                        words=SEARCH_WORDS,
+                        rng=load.seeded(pairs().rng.random()),
+                        deep_share=deep_share,
+                    )
+                )
+            ops: list[load.Operation] = [reader.operation for reader in readers]
+            ops += [load.grpc_transfer(channel, token, pairs(), timeout) for _ in range(writers)]
+            return ops
+
+        def label_of(index: int) -> Any:
+            if index < readers_count:
+                return lambda: readers[index].label
+            return lambda: "write"
+
+        labels = [label_of(i) for i in range(readers_count + writers)]
+        outcome, usage = self.measure(stack, database, operations, labels=labels)
+        reads = outcome.by_label.get("typical", []) + outcome.by_label.get("deep", [])
+        kind = "typical + deep pages" if deep_share else "typical accounts only"
+        row = Row.of(
+            key,
+            f"history reads (REST), {kind}",
+            transport="REST",
+            clients=readers_count,
+            outcome=outcome,
+            usage=usage,
+            latencies=reads,
+            per_op_count=outcome.ok,
+        )
+        row.notes = {
+            "cpu_per_op_counts": "reads and writes of the window",
+            "writers": writers,
+            "deepest_row": max((r.deepest_row for r in readers), default=0),
+        }
+        self.add(row)
+        parts = [("typical", "  typical accounts, filtered", "REST")]
+        if deep_share:
+            parts.append(("deep", "  deep keyset pages, 100 rows", "REST"))
+        parts.append(("write", f"  beside: {writers} callers of transfers", "gRPC"))
+        for label, title, transport in parts:
+            part = load.Outcome(latencies=outcome.by_label.get(label, []), elapsed=outcome.elapsed)
+            self.add(
+                Row.of(
+                    f"{key}.{label}",
+                    title,
+                    transport=transport,
+                    clients=0,
+                    outcome=part,
+                    usage=None,
+                )
+            )
+        if deep_share:
+            log(f"    deepest row read: {row.notes['deepest_row']:,}")
+
+
+def _targets(bench: Bench) -> list[Target]:
+    rows = {row.key: row for row in bench.rows}
+    reference = sum(bench.pgbench_tps) / len(bench.pgbench_tps) if bench.pgbench_tps else 0.0
+
+    def ratio(key: str, base: float) -> float | None:
+        return rows[key].throughput / base if key in rows and base else None
+
+    def check(
+        name: str, goal: str, value: float | None, bound: float, fmt: str, *, above: bool = True
+    ) -> Target:
+        if value is None:
+            return Target(name, goal, "not measured", None)
+        return Target(name, goal, fmt.format(value), value >= bound if above else value < bound)
+
+    grpc_tps = rows["grpc"].throughput if "grpc" in rows else 0.0
+    rss = [r.server_rss_max_mb for r in bench.rows if r.server_rss_max_mb]
+    return [
+        check(
+            "gRPC transfers/s vs pgbench TPS",
+            ">= 0.35x",
+            ratio("grpc", reference),
+            TARGETS["grpc_vs_pgbench"],
+            "{:.3f}x",
+        ),
+        check(
+            "REST transfers/s vs gRPC",
+            ">= 0.8x",
+            ratio("rest", grpc_tps),
+            TARGETS["rest_vs_grpc"],
+            "{:.2f}x",
+        ),
+        check(
+            "hot account vs uniform",
+            ">= 0.3x",
+            ratio("hot", grpc_tps),
+            TARGETS["hot_vs_uniform"],
+            "{:.2f}x",
+        ),
+        check(
+            "replays vs fresh keyed transfers",
+            ">= 2x",
+            ratio("replay", rows["fresh_keyed"].throughput) if "fresh_keyed" in rows else None,
+            TARGETS["replay_vs_fresh"],
+            "{:.2f}x",
+        ),
+        check(
+            f"history p99 ({bench.config.history:,} history txns)",
+            "< 50 ms",
+            rows["history"].p99_ms if "history" in rows else None,
+            TARGETS["history_p99_ms"],
+            "{:.1f} ms",
+            above=False,
+        ),
+        check(
+            "  same, typical accounts only",
+            "< 50 ms",
+            rows["history_typical"].p99_ms if "history_typical" in rows else None,
+            TARGETS["history_p99_ms"],
+            "{:.1f} ms",
+            above=False,
+        ),
+        check(
+            "server RSS (max over the run)",
+            "< 300 MB",
+            max(rss) if rss else None,
+            TARGETS["rss_mb"],
+            "{:.0f} MB",
+            above=False,
+        ),
+    ]
+
+
+def main() -> int:
+    config = BenchConfig.from_env()
+    started = datetime.now(UTC)
+    bench = Bench(config)
+    document: dict[str, Any] = {
+        "started": started.isoformat(),
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        "machine": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg()},
+        "git": _git_state(),
+    }
+    log(
+        f"make bench: {config.clients} clients, {config.seconds:g} s per scenario,"
+        f" {config.accounts:,} accounts, {config.history:,} history transactions"
+    )
+    log(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    exit_code = 1
+    try:
+        with dataset.scratch_databases(config.admin_url, keep=config.keep_database) as (
+            url,
+            pgbench_url,
+        ):
+            document["postgres"] = _postgres_facts(url)
+            grpc_port, http_port, https_port, admin_port = free_ports(4)
+            settings = replace(
+                Settings.from_env(),
+                mode="sandbox",  # the sandbox client authenticates the bench
+                grpc_port=grpc_port,
+                http_port=http_port,
+                https_port=https_port,
+                envoy_admin_port=admin_port,
+                database_url=url,
+                data_dir=tmp,
+                public_url="",
+            )
+            document["server_settings"] = {
+                "worker_threads": settings.worker_threads,
+                "log_level": settings.log_level,
+            }
+            log(f"database {dataset.database_name(url)}: migrations (python -m server setup)")
+            run_setup(settings)
+            log(f"loading {config.accounts:,} accounts and {config.history:,} transactions")
+            data = dataset.load(
+                url,
+                accounts=config.accounts,
+                history=config.history,
+                deep_share=config.deep_share,
+                seed=config.seed,
+            )
+            checked = time.monotonic()
+            data.rows = dataset.verify(url)
+            took = time.monotonic() - checked
+            log(f"  invariants hold ({took:.0f} s to check); rows: {data.rows}")
+            document["dataset"] = {
+                "rows": data.rows,
+                "load_seconds": data.timings,
+                "history_from": data.history_start,
+                "history_to": data.history_end,
+                "deep_account_id": data.deep_account_id,
+                "hot_account_id": data.hot_account_id,
+            }
+            if "pgbench" in config.only:
+                log(f"pgbench -i -s {config.pgbench_scale}")
+                document["pgbench_init_seconds"] = pgbench.initialize(
+                    pgbench_url, config.pgbench_scale
+                )
+                log("measuring")
+                bench.pgbench(pgbench_url, "before")
+            stack = Stack(settings, tmp / "logs")
+            try:
+                stack.start()
+                token = str(token_over_rest(stack.http_url)["access_token"])
+                bench.service(stack, token, data)
+            finally:
+                stack.stop()
+            if "pgbench" in config.only:
+                bench.pgbench(pgbench_url, "after")
+            if {"history", "history_typical"} & set(config.only):
+                log("EXPLAIN (ANALYZE, BUFFERS) of the history statements")
+                found = plans.explain_history(
+                    url, data.deep_account_id, data.account_ids[-1], data.history_end.date()
+                )
+                for plan in found:
+                    log(
+                        f"  {plan.case:<52} {plan.statement:<6} {plan.execution_ms:8.2f} ms"
+                        f"  {', '.join(plan.indexes)}"
+                    )
+                document["explain"] = [asdict(plan) for plan in found]
+            document["invariants_after"] = dataset.verify(url)
+            log(f"invariants hold after the run; rows: {document['invariants_after']}")
+        exit_code = 1 if bench.failed else 0
+    except dataset.BenchFailure as failure:
+        log(f"BENCH FAILED: {failure}")
+        document["failure"] = str(failure)
+        logs = tmp / "logs" / "server.log"
+        if logs.exists():
+            log("last lines of the server log:\n" + "\n".join(logs.read_text().splitlines()[-20:]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    reference = sum(bench.pgbench_tps) / len(bench.pgbench_tps) if bench.pgbench_tps else 0.0
+    for row in bench.rows:
+        if reference and not row.key.startswith("pgbench") and "." not in row.key:
+            row.ratio_to_pgbench = row.throughput / reference
+    targets = _targets(bench)
+    document.update(
+        finished=datetime.now(UTC).isoformat(),
+        loadavg_after=os.getloadavg(),
+        pgbench_reference_tps=reference,
+        rows=[row_dict(row) for row in bench.rows],
+        targets=[asdict(t) for t in targets],
+        exit_code=exit_code,
+    )
+    out = config.out_dir / f"result-{started:%Y%m%dT%H%M%SZ}.json"
+    write_json(out, document)
+    log("")
+    log(table(bench.rows))
+    log(f"x pgb: throughput / pgbench TPS (mean of the runs, {reference:,.0f} TPS)")
+    log("")
+    log(targets_table(targets))
+    log(f"\nload average after: {os.getloadavg()[0]:.2f}; wrote {out}")
+    log(f"took {(datetime.now(UTC) - started).total_seconds():.0f} s")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
