@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import grpc
+import peewee
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
@@ -29,6 +30,7 @@ from server import logs
 from server.api import authn, authz, call, guards, idempotency, ratelimit
 from server.config import Settings
 from server.domain import errors
+from server.store.db import per_use_connection
 
 log = logging.getLogger("server.rpc")
 
@@ -123,6 +125,8 @@ def _wrap(
         log_token = logs.request_id_var.set(request_id)
         started = time.perf_counter()
         outcome = "OK"
+        connection = per_use_connection()
+        connection.__enter__()
         try:
             try:
                 if not authn.is_public(method):
@@ -141,6 +145,13 @@ def _wrap(
                     f"{method.rsplit('/', 1)[-1]} is not implemented yet",
                     metadata={"method": method},
                 ) from None
+            except (peewee.OperationalError, peewee.InterfaceError):
+                # The database went away or is locked: nothing is known to be
+                # committed beyond what idempotency keys make safe to retry.
+                log.exception("database unavailable", extra={"method": method})
+                raise errors.Unavailable(
+                    "The database is unavailable; retry (with the same Idempotency-Key)"
+                ) from None
             except Exception:
                 log.exception("unhandled error", extra={"method": method})
                 raise errors.InternalError() from None
@@ -158,6 +169,7 @@ def _wrap(
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
+            connection.__exit__(None, None, None)
             logs.request_id_var.reset(log_token)
             call.end(token)
 

@@ -53,7 +53,7 @@ import peewee
 from server.config import ConfigError
 from server.domain import audit as rules
 from server.store import tx
-from server.store.db import database, is_postgres
+from server.store.db import database, is_postgres, per_use_connection
 from server.store.models import AuditAnchor, AuditEventResource, AuditEventRow
 
 log = logging.getLogger(__name__)
@@ -228,7 +228,8 @@ class _Appender:
         while True:
             batch = self._take()
             try:
-                _write([pending.entry for pending in batch])
+                with per_use_connection():
+                    _write([pending.entry for pending in batch])
             finally:
                 for pending in batch:
                     pending.done.set()

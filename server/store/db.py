@@ -7,6 +7,7 @@ connection pool sized to the server's worker threads.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -57,3 +58,16 @@ def is_postgres(db: peewee.Database | peewee.DatabaseProxy | None = None) -> boo
     if isinstance(target, peewee.DatabaseProxy):
         target = target.obj
     return isinstance(target, peewee.PostgresqlDatabase)
+
+
+def per_use_connection() -> contextlib.AbstractContextManager[object]:
+    """A connection for one unit of work (an RPC, a sweep, a batch).
+
+    PostgreSQL: checked out of the pool and given back afterwards, so a
+    connection the server closed (a restart, pg_terminate_backend) is
+    dropped by the pool's checkout test instead of failing this thread's
+    calls forever. SQLite: the thread keeps its connection (nothing to lose).
+    """
+    if is_postgres():
+        return database.connection_context()
+    return contextlib.nullcontext()

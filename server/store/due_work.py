@@ -14,6 +14,7 @@ import threading
 from datetime import datetime
 
 from server.store import audit, clock, tx
+from server.store.db import per_use_connection
 from server.store.movements import (
     due_scheduled_transfers,
     release_due_holds,
@@ -49,7 +50,8 @@ def start_sweeper(stop: threading.Event, sandbox: bool) -> threading.Thread:
     def sweep() -> None:
         while not stop.wait(SWEEP_INTERVAL_SECONDS):
             try:
-                done = run(clock.now(sandbox))
+                with per_use_connection():
+                    done = run(clock.now(sandbox))
                 if any(done.values()):
                     log.info("due work done", extra=done)
             except Exception:

@@ -1,0 +1,78 @@
+"""`python -m tests.chaos.server_entry serve`: the server, optionally with a deliberate bug.
+
+The fault test starts its servers through this module. With `CHAOS_BREAK`
+unset it is exactly `python -m server serve`. With `CHAOS_BREAK` set it
+first swaps one function of the server for a broken version, so that a run
+can show the test catches that bug (`make chaos BREAK=...`):
+
+- `lock-order`: accounts are locked one at a time in the caller's order
+  (debited account first) instead of in sorted id order. Two opposite
+  transfers then deadlock; PostgreSQL breaks each deadlock by aborting one
+  side, so the harness's deadlock check must fire.
+- `idempotency`: `store.idempotency.claim` reports every key as newly
+  claimed, even when another request holds it, so two concurrent requests
+  with one Idempotency-Key both execute.
+- `no-lock`: accounts are read without `FOR UPDATE`, so two debits can both
+  pass the funds check on the same stale balance (floors must break).
+
+Nothing here is imported by the server itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import server  # noqa: F401  (puts gen/ on sys.path)
+from server.__main__ import main as server_main
+from server.store import idempotency, ledger
+from server.store.models import Account
+
+BREAK_ENV = "CHAOS_BREAK"
+BREAKS = ("lock-order", "idempotency", "no-lock")
+
+
+def _lock_in_callers_order(account_ids: Iterable[str]) -> dict[str, Any]:
+    locked: dict[str, Any] = {}
+    for account_id in dict.fromkeys(account_ids):  # order kept, duplicates dropped
+        row = Account.select().where(Account.id == account_id).for_update().first()
+        if row is not None:
+            locked[row.id] = row
+    return locked
+
+
+def _read_without_lock(account_ids: Iterable[str]) -> dict[str, Any]:
+    rows = Account.select().where(Account.id.in_(sorted(set(account_ids))))
+    return {row.id: row for row in rows}
+
+
+def apply_break(mode: str) -> None:
+    """Installs the broken function named by `mode` (see the module docstring)."""
+    if mode == "lock-order":
+        ledger.lock_accounts = _lock_in_callers_order
+    elif mode == "no-lock":
+        ledger.lock_accounts = _read_without_lock
+    elif mode == "idempotency":
+        claim = idempotency.claim
+
+        def claim_always(*args: Any, **kwargs: Any) -> bool:
+            claim(*args, **kwargs)
+            return True
+
+        idempotency.claim = claim_always
+    else:
+        raise SystemExit(f"{BREAK_ENV} must be one of {', '.join(BREAKS)}, got {mode!r}")
+
+
+def main() -> int:
+    mode = os.environ.get(BREAK_ENV, "").strip()
+    if mode:
+        apply_break(mode)
+        print(f"chaos: server running with the deliberate bug {mode!r}", file=sys.stderr)
+    return server_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
