@@ -106,6 +106,7 @@ DURATION_MAX_SECONDS = 2_400
 # healthy, PostgreSQL resumed or accepting connections again); calls made this
 # long after that should succeed again.
 RECOVERY_SECONDS = 5.0
+AUDIT_RETRY_SECONDS = 1.0  # server.store.audit.RETRY_SECONDS
 CHANNEL_OPTIONS = [
     # Reconnect fast after a server restart (gRPC's default backoff grows to minutes).
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -155,6 +156,7 @@ class Answer:
     transaction_id: str = ""
     reason: str = ""
     source_balance_after: int | None = None  # minor units, from the response
+    request_id: str = ""  # x-request-id sent: finds the call's audit event
 
     @property
     def definitive(self) -> bool:
@@ -506,6 +508,15 @@ class Bank:
             self.reads.append(result)
         return result
 
+    def flush_audit(self) -> None:
+        """Calls every server twice, RETRY_SECONDS apart: a server appends its audit
+        backlog (events it could not write while the database was away) at the
+        start of a call, at most once per RETRY_SECONDS."""
+        for _ in range(2):
+            for node in range(self.config.servers):
+                self.read(node, timeout=10)
+            time.sleep(AUDIT_RETRY_SECONDS + 0.2)
+
     def final_read(self, deadline: float) -> Read | None:
         """A read after healing, from whichever server answers first."""
         attempt = 0
@@ -519,6 +530,7 @@ class Bank:
 
     def transfer(self, op: Op, node: int, phase: str) -> Answer:
         started = self.now()
+        request_id = f"{op.key}.{uuid.uuid4().hex[:8]}"
         request = transaction_pb.CreateTransferRequest(
             from_account_id=op.source,
             to_account_id=op.target,
@@ -528,7 +540,9 @@ class Bank:
         )
         try:
             reply = self.system.transactions[node].CreateTransfer(
-                request, metadata=(("idempotency-key", op.key),), timeout=self.config.deadline
+                request,
+                metadata=(("idempotency-key", op.key), ("x-request-id", request_id)),
+                timeout=self.config.deadline,
             )
             transaction = reply.transaction
             balance = (
@@ -544,10 +558,13 @@ class Bank:
                 phase,
                 transaction_id=transaction.id,
                 source_balance_after=balance,
+                request_id=request_id,
             )
         except grpc.RpcError as exc:
             kind, reason = classify(exc)
-            answer = Answer(kind, started, self.now(), node, phase, reason=reason)
+            answer = Answer(
+                kind, started, self.now(), node, phase, reason=reason, request_id=request_id
+            )
         with self.lock:
             op.answers.append(answer)
         return answer
@@ -649,6 +666,7 @@ class Nemesis:
         self.log = log
         self.rng = _rng(config.seed, "nemesis")
         self.faults: list[Fault] = []
+        self.kills: list[tuple[int, float]] = []  # (server, when it was SIGKILLed)
         self.errors: list[str] = []
 
     def run(self, stop: threading.Event) -> None:
@@ -680,6 +698,7 @@ class Nemesis:
         if kind == "kill-server":
             process = self.system.servers[self.rng.randrange(len(self.system.servers))]
             down = self.rng.uniform(0.2, 2.0)
+            self.kills.append((process.index, self.bank.now()))
             process.kill()
             time.sleep(down)
             process.start()
@@ -901,6 +920,32 @@ class _Checker:
                 if count != 1:
                     self.bad("outbox", f"{transaction_id}: {count} {kind} events")
 
+    def audit(self, kills: list[tuple[int, float]]) -> None:
+        """Each call that got a definitive answer has its audit event.
+
+        Except from a server SIGKILLed after the call began: a server keeps the
+        events it could not write yet in memory, and a crash loses them (their
+        log lines remain), as server/store/audit.py documents.
+        """
+        expected: dict[str, Op] = {}
+        for op in self.bank.ops:
+            for answer in op.answers:
+                killed = any(
+                    node == answer.server and when >= answer.started for node, when in kills
+                )
+                if answer.definitive and not killed:
+                    expected[answer.request_id] = op
+        found = {
+            row[0]
+            for row in self.rows(
+                "SELECT request_id FROM audit_events WHERE request_id = ANY(%s)",
+                (sorted(expected),),
+            )
+        }
+        for request_id in sorted(set(expected) - found):
+            op = expected[request_id]
+            self.bad("audit", f"no audit event for call {request_id}; {_timeline(op)}")
+
     def reads(self, fees_total: int) -> None:
         """Each snapshot read shows every account at or above its floor, and the opening
         total less a whole number of fees; that number never goes down from one read to
@@ -940,7 +985,13 @@ class _Checker:
                 )
 
 
-def check(bank: Bank, db: Any, final: Read | None, unresolved: list[Op]) -> list[tuple[str, str]]:
+def check(
+    bank: Bank,
+    db: Any,
+    final: Read | None,
+    unresolved: list[Op],
+    kills: list[tuple[int, float]],
+) -> list[tuple[str, str]]:
     """Every invariant of the bank; returns (category, description) for each violation."""
     checker = _Checker(bank, db)
     checker.answers(unresolved)
@@ -950,6 +1001,7 @@ def check(bank: Bank, db: Any, final: Read | None, unresolved: list[Op]) -> list
     checker.ledger()
     checker.outbox([*transfers, *fees, *sorted(bank.setup_transactions)])
     checker.reads(len(fees))
+    checker.audit(kills)
     return checker.violations
 
 
@@ -1045,8 +1097,9 @@ def run(config: Config, log: Callable[[str], None] = print) -> Report:
         unresolved = bank.settle(time.monotonic() + config.heal_timeout)
         bank.replay(_rng(config.seed, "replay"))
         final = bank.final_read(time.monotonic() + config.heal_timeout)
+        bank.flush_audit()
         with contextlib.closing(system.pg.connect()) as db:
-            violations = check(bank, db, final, unresolved)
+            violations = check(bank, db, final, unresolved, nemesis.kills)
         if final is None:
             violations.append(("unresolved", "no server answered a read of the balances"))
         report.deadlocks = deadlocks(system.pg.log_text())
