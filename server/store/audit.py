@@ -36,6 +36,7 @@ transaction, so verification of what remains starts from the anchor.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -53,7 +54,7 @@ import peewee
 from server.config import ConfigError
 from server.domain import audit as rules
 from server.store import tx
-from server.store.db import database, is_postgres, per_use_connection
+from server.store.db import database, is_postgres
 from server.store.models import AuditAnchor, AuditEventResource, AuditEventRow
 
 log = logging.getLogger(__name__)
@@ -228,8 +229,13 @@ class _Appender:
         while True:
             batch = self._take()
             try:
-                with per_use_connection():
-                    _write([pending.entry for pending in batch])
+                _write([pending.entry for pending in batch])
+            except (peewee.OperationalError, peewee.InterfaceError):
+                # A connection the database closed must not be used again:
+                # drop it, so that the next batch connects afresh.
+                with contextlib.suppress(Exception):
+                    database.close()
+                raise
             finally:
                 for pending in batch:
                     pending.done.set()

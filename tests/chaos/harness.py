@@ -41,7 +41,10 @@ answered id, and no transfer exists that no request was answered with;
 every key's definitive answers agree; every transaction's postings sum to
 zero and every balance is the sum of its postings; every committed
 transaction has its outbox events; PostgreSQL never detected a deadlock
-(the sorted lock order makes one impossible). The seed fixes the
+(the sorted lock order makes one impossible); every call answered
+definitively has its audit event (unless its server was SIGKILLed after the
+call began: a crash loses the events a server could not write yet, by
+design). The seed fixes the
 operations (accounts, amounts, duplicates, servers) and the fault schedule;
 the machine's timing still varies between replays.
 
@@ -60,6 +63,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -218,6 +222,8 @@ class Report:
     deadlocks: int = 0
     # Failed calls made well after every fault had healed (see `late_errors`).
     late_errors: dict[str, int] = field(default_factory=dict)
+    # Exceptions nothing caught, from the servers' logs (see `server_log_errors`).
+    server_errors: dict[str, int] = field(default_factory=dict)
     violations: list[tuple[str, str]] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     work_dir: str = ""
@@ -244,6 +250,7 @@ class Report:
             f"  reads        {_pairs(self.reads)}",
             f"  deadlocks    {self.deadlocks} (PostgreSQL log)",
             f"  late errors  {_pairs(self.late_errors)} ({late} s or more after a fault healed)",
+            f"  server logs  {_pairs(self.server_errors)} (uncaught exceptions)",
             f"  violations   {len(self.violations)} {_pairs(self.violation_counts())}",
         ]
         lines += [f"    [{category}] {text}" for category, text in self.violations[:examples]]
@@ -1109,6 +1116,7 @@ def run(config: Config, log: Callable[[str], None] = print) -> Report:
         violations += [("nemesis", error) for error in nemesis.errors]
         report.violations = violations
         _count(report, bank, nemesis)
+        report.server_errors = server_log_errors(system.servers[0].log_path.parent)
         report.elapsed_seconds = time.monotonic() - started
         if violations or config.keep:
             report.work_dir = str(work_dir)
@@ -1135,6 +1143,26 @@ def late_errors(bank: Bank, faults: list[Fault]) -> dict[str, int]:
     for kind, started, ended in bank.read_errors:
         if late(started, ended):
             counts[f"read_{kind}"] += 1
+    return dict(counts)
+
+
+def server_log_errors(log_dir: Path) -> dict[str, int]:
+    """Exceptions that escaped the servers' own handling, by where they escaped.
+
+    `thread:<name>`: a thread died of it (Python prints "Exception in thread");
+    `rpc`: an RPC handler raised past the error model (gRPC answers UNKNOWN and
+    logs "Exception calling application"). Reported, not judged: a fault may
+    explain them, the invariants decide.
+    """
+    counts: Counter[str] = Counter()
+    for path in sorted(log_dir.glob("server-*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            if "Exception in thread " in line:
+                # Lines of concurrent threads interleave: keep the name's characters only.
+                name = re.match(r"[\w-]*", line.split("Exception in thread ", 1)[1])
+                counts[f"thread:{name.group() if name and name.group() else '?'}"] += 1
+            if "Exception calling application" in line:
+                counts["rpc"] += 1
     return dict(counts)
 
 
