@@ -175,6 +175,11 @@ def _write(entries: list[rules.AuditEntry]) -> None:
             raise _BacklogWaiting
         _append(entries)
     except Exception as exc:
+        if isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
+            # A connection the database closed must not be used again: drop
+            # it, so that the next attempt checks out a live one.
+            with contextlib.suppress(Exception):
+                database.close()
         for entry in entries:
             _backlog.keep(entry)
             log.error(
@@ -230,12 +235,6 @@ class _Appender:
             batch = self._take()
             try:
                 _write([pending.entry for pending in batch])
-            except (peewee.OperationalError, peewee.InterfaceError):
-                # A connection the database closed must not be used again:
-                # drop it, so that the next batch connects afresh.
-                with contextlib.suppress(Exception):
-                    database.close()
-                raise
             finally:
                 for pending in batch:
                     pending.done.set()
