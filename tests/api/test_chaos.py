@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 
 import pytest
 
@@ -45,21 +44,6 @@ def _config(seed: int) -> harness.Config:
     )
 
 
-def _known_bug(report: harness.Report) -> bool:
-    """True when the only violations are audit events lost by a dead audit writer.
-
-    server/store/audit.py `_Appender._run` opens its connection outside the
-    `try` of `_write`: when PostgreSQL refuses the connection (down, shutting
-    down) the writer thread dies and its batch is neither appended nor kept
-    in the backlog, although each caller was told its event is safe. Until
-    that is fixed this test reports it as an expected failure; any other
-    violation still fails it, and once fixed this function can go.
-    """
-    if {category for category, _ in report.violations} != {"audit"}:
-        return False
-    return report.server_errors.get("thread:audit-appender", 0) > 0
-
-
 @pytest.mark.postgres
 def test_bank_invariants_hold_while_servers_and_postgres_fail() -> None:
     seed = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(1, 10**9))
@@ -72,12 +56,6 @@ def test_bank_invariants_hold_while_servers_and_postgres_fail() -> None:
         pytest.skip(f"PostgreSQL's binaries are not installed: {exc}")
     summary = "\n".join([*lines, report.summary(examples=25)])
     print(summary)  # shown by pytest with the failure, and with -s
-    if _known_bug(report):
-        shutil.rmtree(report.work_dir, ignore_errors=True)
-        pytest.xfail(
-            f"seed {seed}: {report.violation_counts()['audit']} audit event(s) lost when the"
-            " audit writer thread died on a refused database connection"
-        )
     assert report.ok, summary
     assert report.operations > 0 and report.outcomes.get("ok", 0) > 0, summary
     assert len(report.faults) == 4, summary  # every kind of fault was injected
