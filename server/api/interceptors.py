@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -126,9 +127,13 @@ def _wrap(
         started = time.perf_counter()
         outcome = "OK"
         connection = per_use_connection()
-        connection.__enter__()
+        entered = False
         try:
             try:
+                # Inside the try: a database that refuses the connection is
+                # answered through the error model (503), like any other outage.
+                connection.__enter__()
+                entered = True
                 if not authn.is_public(method):
                     principal = authn.authenticate(method, context, settings)
                     call.current().principal = principal
@@ -169,7 +174,9 @@ def _wrap(
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
-            connection.__exit__(None, None, None)
+            if entered:
+                with contextlib.suppress(Exception):
+                    connection.__exit__(None, None, None)
             logs.request_id_var.reset(log_token)
             call.end(token)
 
