@@ -18,7 +18,7 @@ from grpc_reflection.v1alpha import reflection
 
 import backoffice.v1
 import server.api as server_api
-from server import logs
+from server import logs, supervisor
 from server.api import idempotency
 from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
@@ -62,16 +62,20 @@ def _generated_services() -> dict[str, tuple[type, Callable[[Any, grpc.Server], 
     return found
 
 
-def build_server(settings: Settings) -> tuple[grpc.Server, health.HealthServicer]:
+def build_server(
+    settings: Settings, share_port: bool = False
+) -> tuple[grpc.Server, health.HealthServicer]:
+    """The server; `share_port` lets the supervisor's other workers bind the same port."""
     idempotency.configure(key_file(settings.data_dir / "keys" / "idempotency.key"))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="rpc"),
         interceptors=[AuditInterceptor(), CallInterceptor(settings)],
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
-            # Off: with SO_REUSEPORT a second server on the same port would silently
-            # share its traffic instead of failing to start.
-            ("grpc.so_reuseport", 0),
+            # Off for a single process: with SO_REUSEPORT a second server on the same
+            # port would silently share its traffic instead of failing to start. The
+            # supervisor's workers share it on purpose (server.supervisor).
+            ("grpc.so_reuseport", 1 if share_port else 0),
         ],
     )
     full_names = []
@@ -100,10 +104,18 @@ def open_store(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Runs the gRPC server until SIGTERM/SIGINT; in-flight calls then finish."""
+    """Runs the gRPC server until SIGTERM/SIGINT; in-flight calls then finish.
+
+    With BANK_SERVER_PROCESSES > 1 this process supervises that many workers
+    on the same port instead (server.supervisor).
+    """
     logs.configure(settings.log_level)
+    worker = supervisor.worker_index()
+    if worker is None and settings.server_processes > 1:
+        supervisor.Supervisor(settings, settings.server_processes).run()
+        return
     open_store(settings)
-    server, health_servicer = build_server(settings)
+    server, health_servicer = build_server(settings, share_port=worker is not None)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -114,7 +126,8 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     server.start()
-    due_work.start_sweeper(stopping, settings.sandbox)
+    if not worker:  # one sweeper is enough (it would be safe in every worker)
+        due_work.start_sweeper(stopping, settings.sandbox)
     log.info(
         "serving",
         extra={

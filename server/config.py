@@ -79,6 +79,8 @@ class Settings:
     redis_url: str = ""
     # CIDR blocks of the proxies (Envoy) whose x-bank-client-ip is believed.
     trusted_proxies: tuple[str, ...] = TRUSTED_PROXIES_DEFAULT
+    # gRPC server processes sharing the port (server.supervisor); 1: one process.
+    server_processes: int = 1
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -118,4 +120,5 @@ class Settings:
             public_url=env.get("BANK_PUBLIC_URL", "").strip().rstrip("/"),
             redis_url=_redis_url(env),
             trusted_proxies=_cidrs(env, "BANK_TRUSTED_PROXIES", TRUSTED_PROXIES_DEFAULT),
+            server_processes=_int(env, "BANK_SERVER_PROCESSES", 1, 1, 64),
         )

@@ -43,6 +43,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_PUBLIC_URL=settings.public_url,
         REDIS_URL=settings.redis_url,
         BANK_TRUSTED_PROXIES=",".join(settings.trusted_proxies),
+        BANK_SERVER_PROCESSES=str(settings.server_processes),
     )
     return env
 

@@ -31,6 +31,7 @@ from server import logs
 from server.api import authn, authz, call, guards, idempotency, ratelimit
 from server.config import Settings
 from server.domain import errors
+from server.store import clock
 from server.store.db import per_use_connection
 
 log = logging.getLogger("server.rpc")
@@ -126,59 +127,60 @@ def _wrap(
         log_token = logs.request_id_var.set(request_id)
         started = time.perf_counter()
         outcome = "OK"
-        connection = per_use_connection()
-        entered = False
-        try:
+        with clock.call_scope():
+            connection = per_use_connection()
+            entered = False
             try:
-                # Inside the try: a database that refuses the connection is
-                # answered through the error model (503), like any other outage.
-                connection.__enter__()
-                entered = True
-                if not authn.is_public(method):
-                    principal = authn.authenticate(method, context, settings)
-                    call.current().principal = principal
-                    guards.check(method, request, principal, context, settings)
-                    ratelimit.check(method, principal, settings)
-                    authz.authorize(method, principal)
-                response = _invoke(method, behavior, serialize, request, context)
+                try:
+                    # Inside the try: a database that refuses the connection is
+                    # answered through the error model (503), like any other outage.
+                    connection.__enter__()
+                    entered = True
+                    if not authn.is_public(method):
+                        principal = authn.authenticate(method, context, settings)
+                        call.current().principal = principal
+                        guards.check(method, request, principal, context, settings)
+                        ratelimit.check(method, principal, settings)
+                        authz.authorize(method, principal)
+                    response = _invoke(method, behavior, serialize, request, context)
+                except errors.BankError as exc:
+                    raise exc
+                except NotImplementedError:
+                    # The generated base servicer raises this for RPCs that are
+                    # declared in the protos but not built yet.
+                    raise errors.NotImplementedYet(
+                        f"{method.rsplit('/', 1)[-1]} is not implemented yet",
+                        metadata={"method": method},
+                    ) from None
+                except (peewee.OperationalError, peewee.InterfaceError):
+                    # The database went away or is locked: nothing is known to be
+                    # committed beyond what idempotency keys make safe to retry.
+                    log.exception("database unavailable", extra={"method": method})
+                    raise errors.Unavailable(
+                        "The database is unavailable; retry (with the same Idempotency-Key)"
+                    ) from None
+                except Exception:
+                    log.exception("unhandled error", extra={"method": method})
+                    raise errors.InternalError() from None
+                context.send_initial_metadata(call.current().initial_metadata())
+                return response
             except errors.BankError as exc:
-                raise exc
-            except NotImplementedError:
-                # The generated base servicer raises this for RPCs that are
-                # declared in the protos but not built yet.
-                raise errors.NotImplementedYet(
-                    f"{method.rsplit('/', 1)[-1]} is not implemented yet",
-                    metadata={"method": method},
-                ) from None
-            except (peewee.OperationalError, peewee.InterfaceError):
-                # The database went away or is locked: nothing is known to be
-                # committed beyond what idempotency keys make safe to retry.
-                log.exception("database unavailable", extra={"method": method})
-                raise errors.Unavailable(
-                    "The database is unavailable; retry (with the same Idempotency-Key)"
-                ) from None
-            except Exception:
-                log.exception("unhandled error", extra={"method": method})
-                raise errors.InternalError() from None
-            context.send_initial_metadata(call.current().initial_metadata())
-            return response
-        except errors.BankError as exc:
-            outcome = exc.reason
-            context.abort_with_status(_abort_status(exc, call.current()))
-        finally:
-            log.info(
-                "rpc",
-                extra={
-                    "method": method,
-                    "outcome": outcome,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
-            if entered:
-                with contextlib.suppress(Exception):
-                    connection.__exit__(None, None, None)
-            logs.request_id_var.reset(log_token)
-            call.end(token)
+                outcome = exc.reason
+                context.abort_with_status(_abort_status(exc, call.current()))
+            finally:
+                log.info(
+                    "rpc",
+                    extra={
+                        "method": method,
+                        "outcome": outcome,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+                if entered:
+                    with contextlib.suppress(Exception):
+                        connection.__exit__(None, None, None)
+                logs.request_id_var.reset(log_token)
+                call.end(token)
 
     return handle
 

@@ -421,9 +421,10 @@ def created_message(result: movements.Result) -> tpb.Transaction:
             continue
         visible = principal.can_see(account.owner_id)
         balance = result.balances_after.get(account.id) if visible else None
-        getattr(message, side).CopyFrom(
-            _account_ref(account, transactions.holder_name(account), balance)
-        )
+        holder = result.holders.get(account.id)
+        if holder is None:
+            holder = transactions.holder_name(account)
+        getattr(message, side).CopyFrom(_account_ref(account, holder, balance))
     own_side = row.from_account_id or row.to_account_id
     if own_side and own_side in result.balances_after:
         account = result.accounts[own_side]

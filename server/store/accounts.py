@@ -10,7 +10,6 @@ Balances are never written here; the ledger moves them.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from server.domain.masking import mask_account_number
 from server.domain.principal import Principal
 from server.store import clock, ledger, outbox, tx
 from server.store.db import database, is_postgres
+from server.store.limit_usage import limit_usage
 from server.store.models import Account, AccountEntry, Hold, User
 from server.store.movements import cancel_scheduled_on_close
 
@@ -209,45 +209,6 @@ def _hold_view(hold: Any) -> rules.HoldView:
 
 
 # --- views ----------------------------------------------------------------
-
-
-def limit_usage(account_ids: list[str], periods: limits.Periods) -> dict[str, dict[str, int]]:
-    """Used amount per periodic limit (limits.PERIODIC_LIMITS), per account.
-
-    Sums the DEBIT entries of each account by limit_class over the day and
-    the month of `periods`, leaving out FAILED and CANCELLED ones. Money
-    movements call it inside their transaction, after locking the account.
-    """
-    if not account_ids:
-        return {}
-    in_day = (AccountEntry.created_at >= periods.day_start) & (
-        AccountEntry.created_at < periods.day_end
-    )
-    day_sum = peewee.fn.SUM(peewee.Case(None, [(in_day, AccountEntry.amount_minor)], 0))
-    rows: Any = (
-        AccountEntry.select(
-            AccountEntry.account_id,
-            AccountEntry.limit_class,
-            day_sum.alias("day_minor"),
-            peewee.fn.SUM(AccountEntry.amount_minor).alias("month_minor"),
-        )
-        .where(
-            AccountEntry.account_id.in_(account_ids)
-            & (AccountEntry.direction == "DEBIT")
-            & (AccountEntry.limit_class != limits.CLASS_NONE)
-            & AccountEntry.status.not_in(sorted(limits.USAGE_EXCLUDED_STATUSES))
-            & (AccountEntry.created_at >= periods.month_start)
-            & (AccountEntry.created_at < periods.month_end)
-        )
-        .group_by(AccountEntry.account_id, AccountEntry.limit_class)
-        .tuples()
-    )
-    daily: dict[str, dict[str, int]] = defaultdict(dict)
-    monthly: dict[str, dict[str, int]] = defaultdict(dict)
-    for account_id, limit_class, day_minor, month_minor in rows:
-        daily[account_id][limit_class] = int(day_minor or 0)
-        monthly[account_id][limit_class] = int(month_minor or 0)
-    return {a: limits.usage_by_limit(daily[a], monthly[a]) for a in account_ids}
 
 
 def _limits_report(row: Any, used: dict[str, int], periods: limits.Periods) -> rules.LimitsReport:

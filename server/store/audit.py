@@ -53,7 +53,7 @@ import peewee
 
 from server.config import ConfigError
 from server.domain import audit as rules
-from server.store import tx
+from server.store import sql, tx
 from server.store.db import database, is_postgres
 from server.store.models import AuditAnchor, AuditEventResource, AuditEventRow
 
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 ADVISORY_LOCK_ID = 7_215_640_007
 BACKLOG_MAX = 10_000
 APPEND_BATCH_MAX = 500
+INSERT_ROWS_MAX = 50  # rows per INSERT statement (bounded parameter count)
 APPEND_WAIT_SECONDS = 30.0
 RETRY_SECONDS = 1.0
 VERIFY_BATCH = 5_000
@@ -80,15 +81,12 @@ def now() -> datetime:
 def _lock_head() -> tuple[int, str]:
     """(sequence, hash) of the chain's head, with appends locked out until commit."""
     if is_postgres():
-        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_ID,))
-    last = (
-        AuditEventRow.select(AuditEventRow.sequence, AuditEventRow.hash)
-        .order_by(AuditEventRow.sequence.desc())
-        .limit(1)
-        .first()
-    )
+        sql.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_ID,))
+    last = sql.execute(
+        'SELECT "sequence", "hash" FROM "audit_events" ORDER BY "sequence" DESC LIMIT 1'
+    ).fetchone()
     if last is not None:
-        return int(last.sequence), str(last.hash)
+        return int(last[0]), str(last[1])
     anchor = AuditAnchor.get_by_id(1)
     return int(anchor.pruned_sequence), str(anchor.pruned_hash)
 
@@ -96,27 +94,35 @@ def _lock_head() -> tuple[int, str]:
 def _append(entries: list[rules.AuditEntry]) -> None:
     def work() -> None:
         sequence, previous = _lock_head()
+        events: list[dict[str, object]] = []
+        resources: list[dict[str, object]] = []
         for entry in entries:
             event = rules.chained(entry, sequence + 1, previous)
-            AuditEventRow.insert(
-                sequence=event.sequence,
-                id=event.id,
-                actor_id=event.actor_id,
-                client_id=event.client_id,
-                method=event.method,
-                resource_ids=json.dumps(list(event.resource_ids), ensure_ascii=False),
-                outcome_code=event.outcome_code,
-                request_id=event.request_id,
-                ip_address=event.ip_address,
-                created_at=event.created_at,
-                previous_hash=event.previous_hash,
-                hash=event.hash,
-            ).execute()
-            if event.resource_ids:
-                AuditEventResource.insert_many(
-                    [{"resource_id": rid, "sequence": event.sequence} for rid in event.resource_ids]
-                ).execute()
+            events.append(
+                {
+                    "sequence": event.sequence,
+                    "id": event.id,
+                    "actor_id": event.actor_id,
+                    "client_id": event.client_id,
+                    "method": event.method,
+                    "resource_ids": json.dumps(list(event.resource_ids), ensure_ascii=False),
+                    "outcome_code": event.outcome_code,
+                    "request_id": event.request_id,
+                    "ip_address": event.ip_address,
+                    "created_at": event.created_at,
+                    "previous_hash": event.previous_hash,
+                    "hash": event.hash,
+                }
+            )
+            resources.extend(
+                {"resource_id": rid, "sequence": event.sequence} for rid in event.resource_ids
+            )
             sequence, previous = event.sequence, event.hash
+        # Rows in chain order; the database's trigger checks each extends the chain.
+        for start in range(0, len(events), INSERT_ROWS_MAX):
+            sql.insert(AuditEventRow, events[start : start + INSERT_ROWS_MAX])
+        for start in range(0, len(resources), INSERT_ROWS_MAX):
+            sql.insert(AuditEventResource, resources[start : start + INSERT_ROWS_MAX])
 
     tx.write(work)
 

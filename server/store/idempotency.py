@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from server.domain import errors
-from server.store.db import database, is_postgres
+from server.store import sql
 from server.store.models import IdempotencyKey
 
 RETENTION = timedelta(hours=24)
@@ -31,19 +31,21 @@ class Outcome:
 
 
 def lookup(client_id: str, key: str, now: datetime) -> Outcome | None:
-    row = IdempotencyKey.get_or_none(
-        (IdempotencyKey.client_id == client_id)
-        & (IdempotencyKey.key == key)
-        & (IdempotencyKey.expires_at > now)
-    )
-    if row is None:
+    """The stored outcome of a live key; None when there is none (or it expired)."""
+    row = sql.execute(
+        'SELECT "request_hash", "response", "http_status", "message", "error", "expires_at"'
+        ' FROM "idempotency_keys" WHERE "client_id" = ? AND "key" = ?',
+        (client_id, key),
+    ).fetchone()
+    if row is None or IdempotencyKey.expires_at.python_value(row[5]) <= now:
         return None
+    request_hash, response, http_status, message, error, _ = row
     return Outcome(
-        request_hash=row.request_hash,
-        response=bytes(row.response) if row.response is not None else None,
-        http_status=row.http_status,
-        message=row.message,
-        error=_load_error(row.error) if row.error else None,
+        request_hash=request_hash,
+        response=bytes(response) if response is not None else None,
+        http_status=http_status,
+        message=message,
+        error=_load_error(error) if error else None,
     )
 
 
@@ -52,33 +54,36 @@ def claim(client_id: str, key: str, method: str, request_hash: str, now: datetim
 
     On PostgreSQL a concurrent claim of the same key waits here until the
     holder commits or rolls back, so two requests with one key never both run.
+    An expired row of the same key is removed first.
     """
-    IdempotencyKey.delete().where(
-        (IdempotencyKey.client_id == client_id)
-        & (IdempotencyKey.key == key)
-        & (IdempotencyKey.expires_at <= now)
-    ).execute()
-    param = "%s" if is_postgres() else "?"
-    cursor = database.execute_sql(
-        "INSERT INTO idempotency_keys (client_id, key, method, request_hash, http_status,"
-        " message, created_at, expires_at)"
-        f" VALUES ({', '.join([param] * 8)}) ON CONFLICT (client_id, key) DO NOTHING",
+    sql.execute(
+        'DELETE FROM "idempotency_keys" WHERE "client_id" = ? AND "key" = ? AND "expires_at" <= ?',
+        (client_id, key, now),
+    )
+    cursor = sql.execute(
+        'INSERT INTO "idempotency_keys" ("client_id", "key", "method", "request_hash",'
+        ' "http_status", "message", "created_at", "expires_at")'
+        f' VALUES ({sql.marks(8)}) ON CONFLICT ("client_id", "key") DO NOTHING',
         (client_id, key, method, request_hash, 0, "", now, now + RETENTION),
     )
     return bool(cursor.rowcount == 1)
 
 
 def complete(client_id: str, key: str, response: bytes, http_status: int, message: str) -> None:
-    IdempotencyKey.update(response=response, http_status=http_status, message=message).where(
-        (IdempotencyKey.client_id == client_id) & (IdempotencyKey.key == key)
-    ).execute()
+    sql.execute(
+        'UPDATE "idempotency_keys" SET "response" = ?, "http_status" = ?, "message" = ?'
+        ' WHERE "client_id" = ? AND "key" = ?',
+        (IdempotencyKey.response.db_value(response), http_status, message, client_id, key),
+    )
 
 
 def fail(client_id: str, key: str, error: errors.BankError) -> None:
     """Stores a failure met while executing as the outcome of the key this transaction claimed."""
-    IdempotencyKey.update(http_status=error.http_status, error=_dump_error(error)).where(
-        (IdempotencyKey.client_id == client_id) & (IdempotencyKey.key == key)
-    ).execute()
+    sql.execute(
+        'UPDATE "idempotency_keys" SET "http_status" = ?, "error" = ?'
+        ' WHERE "client_id" = ? AND "key" = ?',
+        (error.http_status, _dump_error(error), client_id, key),
+    )
 
 
 def _dump_error(error: errors.BankError) -> str:

@@ -2,7 +2,8 @@
 
 Callers run inside `database.atomic()`. Accounts are locked in sorted id
 order (so two movements over the same accounts never deadlock) and balances
-move through SQL expressions, never read-modify-write in Python.
+move through SQL expressions, never read-modify-write in Python. Every
+transfer runs these statements, so they are written out once (server.store.sql).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from server.store import sql
 from server.store.db import database, is_postgres
 from server.store.models import Account, LedgerTransaction, Posting
 
@@ -39,10 +41,13 @@ def assert_balanced(legs: Sequence[Leg]) -> None:
 def lock_accounts(account_ids: Iterable[str]) -> dict[str, Account]:
     """Locks the accounts (sorted order) for this DB transaction and returns them."""
     ordered = sorted(set(account_ids))
-    query = Account.select().where(Account.id.in_(ordered)).order_by(Account.id)
+    text = (
+        f'SELECT {sql.column_list(Account)} FROM "accounts"'
+        f' WHERE "id" IN ({sql.marks(len(ordered))}) ORDER BY "id"'
+    )
     if is_postgres():
-        query = query.for_update()
-    return {account.id: account for account in query}
+        text += " FOR UPDATE"
+    return {account.id: account for account in sql.rows(Account, text, ordered)}
 
 
 def post(
@@ -69,7 +74,7 @@ def post(
     `columns` sets further columns of the transaction row.
     """
     assert_balanced(legs)
-    row = LedgerTransaction.create(
+    row = create_transaction(
         id=transaction_id,
         number=number,
         type=type_,
@@ -97,31 +102,45 @@ def post_legs(transaction_id: str, legs: Sequence[Leg], now: datetime) -> dict[s
     """
     assert_balanced(legs)
     balances: dict[str, int] = {}
-    for leg in sorted(legs, key=lambda item: item.account_id):
-        cursor = (
-            # updated_at tracks changes to the account itself, not its balance.
-            Account.update(balance_minor=Account.balance_minor + leg.amount_minor)
-            .where(Account.id == leg.account_id)
-            .returning(Account.balance_minor)
-            .execute()
-        )
-        balance = _single_balance(cursor, leg.account_id)
-        balances[leg.account_id] = balance
-        Posting.create(
-            transaction=transaction_id,
-            account=leg.account_id,
-            currency=leg.currency,
-            amount_minor=leg.amount_minor,
-            balance_after_minor=balance,
-            created_at=now,
-        )
+    ordered = sorted(legs, key=lambda item: item.account_id)
+    for leg in ordered:
+        # updated_at tracks changes to the account itself, not its balance.
+        found = sql.execute(
+            'UPDATE "accounts" SET "balance_minor" = "balance_minor" + ?'
+            ' WHERE "id" = ? RETURNING "balance_minor"',
+            (leg.amount_minor, leg.account_id),
+        ).fetchall()
+        assert len(found) == 1, f"account {leg.account_id} missing"
+        balances[leg.account_id] = int(found[0][0])
+    sql.insert(
+        Posting,
+        (
+            {
+                "transaction": transaction_id,
+                "account": leg.account_id,
+                "currency": leg.currency,
+                "amount_minor": leg.amount_minor,
+                "balance_after_minor": balances[leg.account_id],
+                "created_at": now,
+            }
+            for leg in ordered
+        ),
+    )
     return balances
 
 
-def _single_balance(cursor: object, account_id: str) -> int:
-    rows = list(cursor)  # type: ignore[call-overload]
-    assert len(rows) == 1, f"account {account_id} missing"
-    return int(rows[0].balance_minor)
+def create_transaction(**values: object) -> LedgerTransaction:
+    """Inserts a journal transaction row; returns it as a model instance."""
+    sql.insert(LedgerTransaction, [values])
+    return LedgerTransaction(**values)
 
 
-__all__ = ["Leg", "assert_balanced", "database", "lock_accounts", "post", "post_legs"]
+__all__ = [
+    "Leg",
+    "assert_balanced",
+    "create_transaction",
+    "database",
+    "lock_accounts",
+    "post",
+    "post_legs",
+]

@@ -16,16 +16,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import peewee
-
 from server.domain import errors, limits, movements
 from server.domain.ids import new_id
 from server.domain.money import parse_amount, to_major
 from server.domain.passwords import verify_secret
 from server.domain.principal import Principal
-from server.store import clock, ledger, outbox, tx
+from server.store import clock, ledger, outbox, sql, tx
 from server.store.bootstrap import internal_account_id
 from server.store.db import database, is_postgres
+from server.store.limit_usage import limit_usage
 from server.store.models import (
     Account,
     AccountEntry,
@@ -33,7 +32,6 @@ from server.store.models import (
     Card,
     Hold,
     LedgerTransaction,
-    User,
 )
 
 DESCRIPTION_LENGTH_MAX = 255
@@ -66,6 +64,8 @@ class Result:
     accounts: dict[str, Account]
     balances_after: dict[str, int] = field(default_factory=dict)
     overdraft_fee_transaction_id: str | None = None
+    # account id -> holder name, where the movement already looked it up
+    holders: dict[str, str] = field(default_factory=dict)
 
 
 # --- validation helpers ----------------------------------------------------
@@ -90,7 +90,12 @@ def _account_id(value: str, field_name: str) -> str:
 
 def customer_account(account_id: str, principal: Principal, field_name: str) -> Account:
     """A customer account the caller may use, or TXN002 (also for others' accounts)."""
-    account = Account.get_or_none((Account.id == account_id) & (Account.kind == "CUSTOMER"))
+    found = sql.rows(
+        Account,
+        f'SELECT {sql.column_list(Account)} FROM "accounts" WHERE "id" = ? AND "kind" = ?',
+        (account_id, "CUSTOMER"),
+    )
+    account = found[0] if found else None
     if account is None or not principal.can_see(account.owner_id):
         raise errors.AccountNotFound(field=field_name, metadata={"account_id": account_id[:64]})
     return account
@@ -125,22 +130,6 @@ def _funds(account: Account) -> movements.Funds:
     )
 
 
-def _usage(account_id: str, classes: frozenset[str], since: datetime) -> int:
-    """Debits of these limit classes since `since` (failed/cancelled ones given back)."""
-    total = (
-        AccountEntry.select(peewee.fn.COALESCE(peewee.fn.SUM(AccountEntry.amount_minor), 0))
-        .where(
-            (AccountEntry.account_id == account_id)
-            & (AccountEntry.limit_class.in_(sorted(classes)))
-            & (AccountEntry.direction == "DEBIT")
-            & (AccountEntry.status.not_in(sorted(limits.USAGE_EXCLUDED_STATUSES)))
-            & (AccountEntry.created_at >= since)
-        )
-        .scalar()
-    )
-    return int(total or 0)
-
-
 @dataclass(frozen=True)
 class LimitUse:
     name: str
@@ -156,12 +145,11 @@ def _check_limits(
     now: datetime,
 ) -> list[LimitUse]:
     """Refuses (TXN004) a debit over a daily or monthly limit; returns what was used."""
-    periods = limits.period_bounds(now)
+    used_by_limit = limit_usage([account.id], limits.period_bounds(now))[account.id]
     uses: list[LimitUse] = []
     for name in names:
         daily = name in limits.DAILY_LIMITS
-        since = periods.day_start if daily else periods.month_start
-        used = _usage(account.id, limits.USAGE_CLASSES[name], since)
+        used = used_by_limit[name]
         maximum = effective.get(name)
         if used + amount_minor > maximum:
             raise errors.LimitExceeded(
@@ -233,6 +221,13 @@ def release_due_holds(now: datetime, account_id: str | None = None) -> int:
     return released
 
 
+def _holds_released(account: Account, now: datetime) -> Account:
+    """The locked account after releasing its due holds (re-read only if one was)."""
+    if account.held_minor and release_due_holds(now, account.id):
+        return ledger.lock_accounts([account.id])[account.id]
+    return account
+
+
 def _entry(
     result_txn: LedgerTransaction,
     account: Account,
@@ -244,39 +239,45 @@ def _entry(
     limit_class: str,
     counterparty: str,
     now: datetime,
-) -> None:
-    AccountEntry.create(
-        account_id=account.id,
-        transaction_id=result_txn.id,
-        direction=direction,
-        type=result_txn.type,
-        status=result_txn.status,
-        limit_class=limit_class,
-        currency=result_txn.currency,
-        amount_minor=amount_minor,
-        fee_minor=fee_minor,
-        balance_after_minor=balance_after,
-        counterparty=counterparty,
-        search_text=" ".join(
-            part
-            for part in (
-                result_txn.number,
-                result_txn.description,
-                result_txn.reference,
-                counterparty,
-            )
-            if part
-        ).lower(),
-        created_at=now,
-    )
+) -> dict[str, object]:
+    """One history row (account_entries) of `account` for the transaction."""
+    words = (result_txn.number, result_txn.description, result_txn.reference, counterparty)
+    return {
+        "account_id": account.id,
+        "transaction_id": result_txn.id,
+        "direction": direction,
+        "type": result_txn.type,
+        "status": result_txn.status,
+        "limit_class": limit_class,
+        "currency": result_txn.currency,
+        "amount_minor": amount_minor,
+        "fee_minor": fee_minor,
+        "balance_after_minor": balance_after,
+        "counterparty": counterparty,
+        "search_text": " ".join(part for part in words if part).lower(),
+        "created_at": now,
+    }
 
 
-def _holder(account: Account) -> str:
-    owner = account.owner_id
-    if owner is None:
-        return account.name
-    user = User.get_or_none(User.id == owner)
-    return user.name if user else ""
+def _write_entries(*records: dict[str, object]) -> None:
+    sql.insert(AccountEntry, records)
+
+
+def holder_names(accounts: list[Account]) -> dict[str, str]:
+    """Each account's holder: its owner's name, or its own name for the bank's accounts."""
+    names = {a.id: str(a.name) for a in accounts if a.owner_id is None}
+    owners = sorted({str(a.owner_id) for a in accounts if a.owner_id is not None})
+    if owners:
+        found = dict(
+            sql.execute(
+                f'SELECT "id", "name" FROM "users" WHERE "id" IN ({sql.marks(len(owners))})',
+                owners,
+            ).fetchall()
+        )
+        for account in accounts:
+            if account.owner_id is not None:
+                names[account.id] = str(found.get(account.owner_id, ""))
+    return names
 
 
 def _charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransaction) -> str:
@@ -302,19 +303,20 @@ def _charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransact
         details={"fee_kind": "OVERDRAFT"},
         columns={"from_account_id": account.id, "original_transaction_id": cause.id},
     )
-    _entry(
-        fee_txn,
-        account,
-        direction="DEBIT",
-        amount_minor=movements.OVERDRAFT_FEE_MINOR,
-        fee_minor=0,
-        balance_after=balances[account.id],
-        limit_class=limits.CLASS_NONE,
-        counterparty="Overdraft fee",
-        now=now,
+    _write_entries(
+        _entry(
+            fee_txn,
+            account,
+            direction="DEBIT",
+            amount_minor=movements.OVERDRAFT_FEE_MINOR,
+            fee_minor=0,
+            balance_after=balances[account.id],
+            limit_class=limits.CLASS_NONE,
+            counterparty="Overdraft fee",
+            now=now,
+        )
     )
-    outbox.emit("transaction.created", fee_id, _event_data(fee_txn, account.id), now)
-    outbox.emit("transaction.completed", fee_id, _event_data(fee_txn, account.id), now)
+    _emit_completed(fee_txn, account.id, now)
     return fee_id
 
 
@@ -331,8 +333,10 @@ def _event_data(row: LedgerTransaction, account_id: str) -> dict[str, object]:
 
 
 def _emit_completed(row: LedgerTransaction, account_id: str, now: datetime) -> None:
-    outbox.emit("transaction.created", row.id, _event_data(row, account_id), now)
-    outbox.emit("transaction.completed", row.id, _event_data(row, account_id), now)
+    data = _event_data(row, account_id)
+    outbox.emit_many(
+        [("transaction.created", row.id, data), ("transaction.completed", row.id, data)], now
+    )
 
 
 # --- transfer ----------------------------------------------------------------
@@ -433,7 +437,8 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
                     "columns": columns,
                 },
             )
-        row = LedgerTransaction.create(
+        # Written by _execute_transfer once every check has passed.
+        row = LedgerTransaction(
             id=new_id("txn"),
             number=next_number(now),
             type="TRANSFER",
@@ -447,8 +452,7 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
             created_at=now,
             **columns,
         )
-        outbox.emit("transaction.created", row.id, _event_data(row, from_id), now)
-        return _execute_transfer(row, locked, now, new_entries=True)
+        return _execute_transfer(row, locked, now, new=True)
 
     return tx.write(work)
 
@@ -471,7 +475,7 @@ def _schedule(
         source.currency,
     )
     day: date = fields["day"]
-    row = LedgerTransaction.create(
+    row = ledger.create_transaction(
         id=new_id("txn"),
         number=next_number(now),
         type="TRANSFER",
@@ -488,29 +492,39 @@ def _schedule(
         scheduled_for=datetime.combine(day, time(hour=SCHEDULED_HOUR_UTC)),
         **fields["columns"],
     )
-    for account, other, direction in (
-        (source, destination, "DEBIT"),
-        (destination, source, "CREDIT"),
-    ):
-        _entry(
-            row,
-            account,
-            direction=direction,
-            amount_minor=amount_minor,
-            fee_minor=0,
-            balance_after=None,
-            limit_class=limits.CLASS_NONE,
-            counterparty=_holder(other),
-            now=now,
+    holders = holder_names([source, destination])
+    _write_entries(
+        *(
+            _entry(
+                row,
+                account,
+                direction=direction,
+                amount_minor=amount_minor,
+                fee_minor=0,
+                balance_after=None,
+                limit_class=limits.CLASS_NONE,
+                counterparty=holders[other.id],
+                now=now,
+            )
+            for account, other, direction in (
+                (source, destination, "DEBIT"),
+                (destination, source, "CREDIT"),
+            )
         )
+    )
     outbox.emit("transaction.created", row.id, _event_data(row, source.id), now)
-    return Result(row, {source.id: source, destination.id: destination}, {})
+    return Result(row, {source.id: source, destination.id: destination}, {}, holders=holders)
 
 
 def _execute_transfer(
-    row: LedgerTransaction, locked: dict[str, Account], now: datetime, *, new_entries: bool
+    row: LedgerTransaction, locked: dict[str, Account], now: datetime, *, new: bool
 ) -> Result:
-    """Checks and posts a transfer whose row exists; the accounts are locked."""
+    """Checks and posts a transfer; the accounts are locked.
+
+    `new`: the row is not written yet (an immediate transfer: it is inserted
+    COMPLETED, with its history rows); otherwise it is a stored SCHEDULED
+    transfer whose row and history rows are completed in place.
+    """
     from_id, to_id = str(row.from_account_id), str(row.to_account_id)
     source, destination = locked[from_id], locked[to_id]
     _require_active(source, "fromAccountId")
@@ -525,9 +539,17 @@ def _execute_transfer(
     uses = _check_limits(
         source, (limits.DAILY_TRANSFER, limits.MONTHLY_TRANSFER), effective, row.amount_minor, now
     )
-    release_due_holds(now, from_id)
-    source = Account.get_by_id(from_id)
+    source = _holds_released(source, now)
     overdraft_fee = movements.debit_fees(_funds(source), source.type, row.amount_minor)
+    created = _event_data(row, from_id)
+    row.status, row.completed_at = "COMPLETED", now
+    if new:
+        sql.insert(LedgerTransaction, [row.__data__])
+    else:
+        sql.execute(
+            'UPDATE "ledger_transactions" SET "status" = ?, "completed_at" = ? WHERE "id" = ?',
+            (row.status, now, row.id),
+        )
     balances = ledger.post_legs(
         row.id,
         [
@@ -536,48 +558,48 @@ def _execute_transfer(
         ],
         now,
     )
-    LedgerTransaction.update(status="COMPLETED", completed_at=now).where(
-        LedgerTransaction.id == row.id
-    ).execute()
-    row.status, row.completed_at = "COMPLETED", now
-    if new_entries:
-        _entry(
-            row,
-            source,
-            direction="DEBIT",
-            amount_minor=row.amount_minor,
-            fee_minor=0,
-            balance_after=balances[from_id],
-            limit_class=limits.CLASS_TRANSFER,
-            counterparty=_holder(destination),
-            now=now,
-        )
-        _entry(
-            row,
-            destination,
-            direction="CREDIT",
-            amount_minor=row.amount_minor,
-            fee_minor=0,
-            balance_after=balances[to_id],
-            limit_class=limits.CLASS_NONE,
-            counterparty=_holder(source),
-            now=now,
+    holders = holder_names([source, destination])
+    if new:
+        _write_entries(
+            _entry(
+                row,
+                source,
+                direction="DEBIT",
+                amount_minor=row.amount_minor,
+                fee_minor=0,
+                balance_after=balances[from_id],
+                limit_class=limits.CLASS_TRANSFER,
+                counterparty=holders[to_id],
+                now=now,
+            ),
+            _entry(
+                row,
+                destination,
+                direction="CREDIT",
+                amount_minor=row.amount_minor,
+                fee_minor=0,
+                balance_after=balances[to_id],
+                limit_class=limits.CLASS_NONE,
+                counterparty=holders[from_id],
+                now=now,
+            ),
         )
     else:
         for account_id, limit_class in (
             (from_id, limits.CLASS_TRANSFER),
             (to_id, limits.CLASS_NONE),
         ):
-            AccountEntry.update(
-                status="COMPLETED",
-                balance_after_minor=balances[account_id],
-                limit_class=limit_class,
-            ).where(
-                (AccountEntry.transaction_id == row.id) & (AccountEntry.account_id == account_id)
-            ).execute()
-    outbox.emit("transaction.completed", row.id, _event_data(row, from_id), now)
+            sql.execute(
+                'UPDATE "account_entries" SET "status" = ?, "balance_after_minor" = ?,'
+                ' "limit_class" = ? WHERE "transaction_id" = ? AND "account_id" = ?',
+                ("COMPLETED", balances[account_id], limit_class, row.id, account_id),
+            )
+    events = [("transaction.completed", row.id, _event_data(row, from_id))]
+    if new:
+        events.insert(0, ("transaction.created", row.id, created))
+    outbox.emit_many(events, now)
     _warn_if_approaching(source, row.amount_minor, uses, now)
-    result = Result(row, {from_id: source, to_id: destination}, balances)
+    result = Result(row, {from_id: source, to_id: destination}, balances, holders=holders)
     if overdraft_fee:
         result.overdraft_fee_transaction_id = _charge_overdraft_fee(source, now, row)
         result.balances_after[from_id] -= overdraft_fee
@@ -595,7 +617,7 @@ def run_scheduled_transfer(transaction_id: str, now: datetime) -> str:
             return str(row.status)
         try:
             with database.atomic():  # a savepoint: a refusal undoes only this attempt
-                _execute_transfer(row, locked, now, new_entries=False)
+                _execute_transfer(row, locked, now, new=False)
         except errors.BankError as refusal:
             _fail(row, refusal, now)
             return "FAILED"
@@ -754,16 +776,18 @@ def deposit(request: DepositInput, context: RequestContext) -> Result:
             Account.update(held_minor=Account.held_minor + amount_minor).where(
                 Account.id == account_id
             ).execute()
-        _entry(
-            row,
-            locked,
-            direction="CREDIT",
-            amount_minor=amount_minor,
-            fee_minor=0,
-            balance_after=balances[account_id],
-            limit_class=limits.CLASS_NONE,
-            counterparty=location or request.method.replace("_", " ").title(),
-            now=now,
+        _write_entries(
+            _entry(
+                row,
+                locked,
+                direction="CREDIT",
+                amount_minor=amount_minor,
+                fee_minor=0,
+                balance_after=balances[account_id],
+                limit_class=limits.CLASS_NONE,
+                counterparty=location or request.method.replace("_", " ").title(),
+                now=now,
+            )
         )
         _emit_completed(row, account_id, now)
         return Result(row, {account_id: locked}, balances)
@@ -893,8 +917,7 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Result:
             uses = _check_limits(
                 locked, (limits.DAILY_ATM_WITHDRAWAL,), _effective(locked), amount_minor, now
             )
-        release_due_holds(now, account_id)
-        locked = Account.get_by_id(account_id)
+        locked = _holds_released(locked, now)
         overdraft_fee = movements.debit_fees(_funds(locked), locked.type, amount_minor + fee_minor)
         legs = [
             ledger.Leg(account_id, -(amount_minor + fee_minor), currency),
@@ -924,16 +947,18 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Result:
             },
             columns={"from_account_id": account_id, "client_id": context.principal.client_id},
         )
-        _entry(
-            row,
-            locked,
-            direction="DEBIT",
-            amount_minor=amount_minor,
-            fee_minor=fee_minor,
-            balance_after=balances[account_id],
-            limit_class=limits.CLASS_ATM if method == "ATM" else limits.CLASS_NONE,
-            counterparty=location or method.replace("_", " ").title(),
-            now=now,
+        _write_entries(
+            _entry(
+                row,
+                locked,
+                direction="DEBIT",
+                amount_minor=amount_minor,
+                fee_minor=fee_minor,
+                balance_after=balances[account_id],
+                limit_class=limits.CLASS_ATM if method == "ATM" else limits.CLASS_NONE,
+                counterparty=location or method.replace("_", " ").title(),
+                now=now,
+            )
         )
         _emit_completed(row, account_id, now)
         _warn_if_approaching(locked, amount_minor, uses, now)

@@ -45,7 +45,7 @@ from server.domain.ids import new_id
 from server.domain.passwords import verify_secret
 from server.domain.principal import ADMIN, OPERATIONS, Principal
 from server.keys import key_file
-from server.store import tx
+from server.store import sql, tx
 from server.store.models import (
     ApiKeyRecord,
     OAuthClient,
@@ -61,6 +61,7 @@ ACCESS_TOKEN_TTL = timedelta(hours=1)
 REFRESH_TOKEN_TTL = timedelta(days=30)
 KEY_CACHE_SECONDS = 60.0
 CLOCK_SKEW_SECONDS = 30
+VERIFIED_TOKENS_MAX = 10_000
 SCOPES = ("banking.read", "banking.write", "backoffice.admin")
 API_KEY_PREFIX = "bko_"
 API_KEY_RANDOM_LENGTH = 40
@@ -124,7 +125,11 @@ class TokenAuthority:
         self._lock = threading.Lock()
         self._keys: dict[str, Any] = {}
         self._active: tuple[str, Any] | None = None
+        self._public: dict[str, Any] = {}
         self._loaded_at = 0.0
+        # token -> (kid, claims) of access tokens whose signature has been
+        # checked; expiry and revocation are still checked on every use.
+        self._verified: dict[str, tuple[str, dict[str, Any]]] = {}
 
     # --- signing keys -------------------------------------------------------
 
@@ -150,6 +155,7 @@ class TokenAuthority:
                     active = (row.kid, private)
             assert active is not None, "no ACTIVE signing key"
             self._keys, self._active, self._loaded_at = keys, active, time.monotonic()
+            self._public = {kid: private.public_key() for kid, private in keys.items()}
 
     def _create_key(self, status: str) -> SigningKey:
         private = ec.generate_private_key(ec.SECP256R1())
@@ -376,13 +382,13 @@ class TokenAuthority:
         self._load_keys()
         if kid not in self._keys:
             self._load_keys(force=True)
-        private = self._keys.get(kid)
-        if private is None:
+        public = self._public.get(kid)
+        if public is None:
             return None
         try:
             return jwt.decode(
                 token,
-                private.public_key(),
+                public,
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 issuer=self.issuer,
@@ -395,16 +401,38 @@ class TokenAuthority:
         except jwt.PyJWTError:
             return None
 
-    def principal_from_token(self, token: str) -> Principal:
+    def _checked_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of a valid access token; the signature is checked once per token."""
+        known = self._verified.get(token)
+        if known is not None:
+            kid, known_claims = known
+            self._load_keys()
+            if kid in self._public and time.time() < known_claims["exp"] + CLOCK_SKEW_SECONDS:
+                return known_claims
+            self._verified.pop(token, None)
+            return None
         claims = self._decode(token)
+        if claims is not None:
+            if len(self._verified) >= VERIFIED_TOKENS_MAX:
+                self._verified.clear()
+            self._verified[token] = (str(jwt.get_unverified_header(token)["kid"]), claims)
+        return claims
+
+    def principal_from_token(self, token: str) -> Principal:
+        claims = self._checked_claims(token)
         if claims is None:
             raise errors.Unauthenticated("The access token is invalid or expired")
         keys = [f"jti:{claims['jti']}", f"sub:{claims['sub']}", f"cli:{claims['client_id']}"]
         if claims.get("fam"):
             keys.append(f"fam:{claims['fam']}")
-        for row in Revocation.select().where(Revocation.key.in_(keys)):
+        found = sql.execute(
+            'SELECT "key", "revoked_at" FROM "revocations"'
+            f' WHERE "key" IN ({sql.marks(len(keys))})',
+            keys,
+        ).fetchall()
+        for key, revoked_at in found:
             # sub: and cli: revoke what was issued until then; the others all.
-            if not row.key.startswith(("sub:", "cli:")) or row.revoked_at.replace(
+            if not key.startswith(("sub:", "cli:")) or _stored_time(revoked_at).replace(
                 tzinfo=UTC
             ).timestamp() >= float(claims["iat"]):
                 raise errors.Unauthenticated("The access token has been revoked")
@@ -433,6 +461,12 @@ class TokenAuthority:
             role=client_role(client.scopes),
             scopes=frozenset(client.scopes.split()),
         )
+
+
+def _stored_time(value: Any) -> datetime:
+    """A timestamp column as read by hand (SQLite gives text, PostgreSQL a datetime)."""
+    read: datetime = Revocation.revoked_at.python_value(value)
+    return read
 
 
 def client_role(scope: str) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from server.domain.ids import new_id
+from server.store import sql
 from server.store.models import OutboxEvent
 
 EVENT_TYPES = frozenset(
@@ -34,17 +35,29 @@ EVENT_TYPES = frozenset(
 
 def emit(event_type: str, aggregate_id: str, data: dict[str, Any], now: datetime) -> str:
     """Writes one event; call inside the transaction that made the change."""
-    assert event_type in EVENT_TYPES, event_type
-    event_id = new_id("evt")
-    OutboxEvent.create(
-        event_id=event_id,
-        type=event_type,
-        aggregate_id=aggregate_id,
-        payload=json.dumps(
-            {"id": event_id, "event": event_type, "timestamp": now.isoformat() + "Z", "data": data},
-            sort_keys=True,
-            default=str,
-        ),
-        created_at=now,
-    )
-    return event_id
+    return emit_many([(event_type, aggregate_id, data)], now)[0]
+
+
+def emit_many(events: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[str]:
+    """Writes (type, aggregate id, data) events in one statement; returns their ids."""
+    records = []
+    for event_type, aggregate_id, data in events:
+        assert event_type in EVENT_TYPES, event_type
+        event_id = new_id("evt")
+        payload = {
+            "id": event_id,
+            "event": event_type,
+            "timestamp": now.isoformat() + "Z",
+            "data": data,
+        }
+        records.append(
+            {
+                "event_id": event_id,
+                "type": event_type,
+                "aggregate_id": aggregate_id,
+                "payload": json.dumps(payload, sort_keys=True, default=str),
+                "created_at": now,
+            }
+        )
+    sql.insert(OutboxEvent, records)
+    return [str(record["event_id"]) for record in records]

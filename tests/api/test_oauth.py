@@ -542,6 +542,16 @@ def _wait_for_url(driver: Any, prefix: str, seconds: float = 30) -> str:
     raise AssertionError(f"the browser never reached {prefix}: {driver.current_url}")
 
 
+def _wait_for_element(driver: Any, element_id: str, seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = driver.find_elements("id", element_id)
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no element #{element_id} on {driver.current_url}")
+
+
 def test_authorization_code_flow_in_headless_chromium(stack: Stack, tmp_path: Path) -> None:
     verifier = generate_token(64)
     client = OAuth2Session(
@@ -562,7 +572,8 @@ def test_authorization_code_flow_in_headless_chromium(stack: Stack, tmp_path: Pa
         driver.find_element("id", "email").send_keys(oauth.ALICE[0])
         driver.find_element("id", "password").send_keys("not-her-password")
         driver.find_element("id", "approve").click()
-        assert "incorrect" in driver.find_element("id", "error").text
+        # The click submits the form; the answer is a new page, which may not be there yet.
+        assert "incorrect" in _wait_for_element(driver, "error").text
         email = driver.find_element("id", "email")
         assert email.get_attribute("value") == oauth.ALICE[0]
         driver.find_element("id", "password").send_keys(oauth.ALICE[1])
@@ -584,11 +595,17 @@ def test_authorization_code_flow_in_headless_chromium(stack: Stack, tmp_path: Pa
     assert payload["sub"] == sandbox.user_id("alice")
     assert payload["role"] == "CUSTOMER"
     assert payload["scope"] == "banking.read banking.write"
-    accounts = envelope.success(_accounts(stack, token["access_token"]))["accounts"]
-    ids = {account["id"] for account in accounts}
-    assert sandbox.account_id("alice", "CHECKING") in ids
-    assert sandbox.account_id("bob", "CHECKING") not in ids
-    assert {account["ownerId"] for account in accounts} == {sandbox.user_id("alice")}
+    # The token acts as Alice. Her account is looked up by id: other tests may
+    # have opened more accounts for her than one page holds.
+    own = sandbox.account_id("alice", "CHECKING")
+    mine = requests.get(
+        f"{stack.http_url}/v1/accounts/{own}",
+        headers=oauth.bearer(token["access_token"]),
+        timeout=TIMEOUT,
+    )
+    assert envelope.success(mine)["account"]["id"] == own
+    listed = envelope.success(_accounts(stack, token["access_token"]))["accounts"]
+    assert {account["ownerId"] for account in listed} == {sandbox.user_id("alice")}
     # Another customer's account is NOT_FOUND for alice.
     other = requests.get(
         f"{stack.http_url}/v1/accounts/{sandbox.account_id('bob', 'CHECKING')}",

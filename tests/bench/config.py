@@ -55,6 +55,7 @@ class BenchConfig:
     only: tuple[str, ...]  # scenarios to run (default: all)
     keep_database: bool  # leave bo_bench_* in place for a look afterwards
     seed: int
+    server_processes: int  # BANK_SERVER_PROCESSES of the measured server
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BenchConfig:
@@ -82,4 +83,5 @@ class BenchConfig:
             only=only or SCENARIOS,
             keep_database=env.get("BENCH_KEEP_DB", "") == "1",
             seed=_int(env, "BENCH_SEED", 20_251_109, 0, 2**31 - 1),
+            server_processes=_int(env, "BENCH_SERVER_PROCESSES", os.cpu_count() or 1, 1, 64),
         )

@@ -124,6 +124,26 @@ def closed_loop(
 # --- gRPC ----------------------------------------------------------------------
 
 
+class ChannelPool:
+    """A gRPC channel (its own TCP connection) per caller, handed out in turn.
+
+    The kernel spreads connections, not calls, over the server's processes
+    (SO_REUSEPORT), so callers sharing one channel would all reach one process.
+    """
+
+    def __init__(self, target: str, size: int) -> None:
+        options = [("grpc.use_local_subchannel_pool", 1)]
+        self._channels = [grpc.insecure_channel(target, options=options) for _ in range(size)]
+        self._turn = itertools.cycle(self._channels)
+
+    def __call__(self) -> grpc.Channel:
+        return next(self._turn)
+
+    def close(self) -> None:
+        for channel in self._channels:
+            channel.close()
+
+
 def _grpc_failure(exc: grpc.RpcError) -> str:
     code = exc.code()
     return f"grpc {code.name if code else '?'}: {exc.details()}"

@@ -32,7 +32,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import grpc
 import psycopg2
 
 import server  # noqa: F401  (puts gen/ on sys.path)
@@ -183,9 +182,9 @@ class Bench:
         only = set(config.only)
         rng = load.seeded(config.seed)
         timeout = config.timeout_seconds
-        channel = grpc.insecure_channel(stack.grpc_target)
-        host, port = stack.settings.host, stack.settings.http_port
         clients = config.clients
+        channels = load.ChannelPool(stack.grpc_target, clients)
+        host, port = stack.settings.host, stack.settings.http_port
 
         def grpc_row(outcome: load.Outcome, usage: probes.Usage) -> dict[str, Any]:
             return {"transport": "gRPC", "clients": clients, "outcome": outcome, "usage": usage}
@@ -198,7 +197,7 @@ class Bench:
                 outcome, usage = self.measure(
                     stack,
                     database,
-                    lambda: [load.health_check(channel, timeout) for _ in range(clients)],
+                    lambda: [load.health_check(channels(), timeout) for _ in range(clients)],
                 )
                 self.add(
                     Row.of("noop", "no-op RPC (gRPC Health/Check)", **grpc_row(outcome, usage))
@@ -207,7 +206,7 @@ class Bench:
                 outcome, usage = self.measure(
                     stack,
                     database,
-                    lambda: [load.get_clock(channel, token, timeout) for _ in range(clients)],
+                    lambda: [load.get_clock(channels(), token, timeout) for _ in range(clients)],
                 )
                 self.add(
                     Row.of(
@@ -221,7 +220,8 @@ class Bench:
                     stack,
                     database,
                     lambda: [
-                        load.grpc_transfer(channel, token, pairs(), timeout) for _ in range(clients)
+                        load.grpc_transfer(channels(), token, pairs(), timeout)
+                        for _ in range(clients)
                     ],
                 )
                 self.add(Row.of("grpc", "transfers, uniform (gRPC)", **grpc_row(outcome, usage)))
@@ -249,7 +249,7 @@ class Bench:
                     stack,
                     database,
                     lambda: [
-                        load.grpc_transfer(channel, token, pairs(data.hot_account_id), timeout)
+                        load.grpc_transfer(channels(), token, pairs(data.hot_account_id), timeout)
                         for _ in range(clients)
                     ],
                 )
@@ -259,7 +259,7 @@ class Bench:
                     )
                 )
             if "replay" in only:
-                self._replays(stack, database, channel, token, pairs)
+                self._replays(stack, database, channels, token, pairs)
             deep_starts = (
                 dataset.deep_page_starts(
                     stack.settings.database_url, data.deep_account_id, every=500
@@ -274,16 +274,16 @@ class Bench:
                         deep_share=deep_share,
                         deep_starts=deep_starts,
                         stack=stack,
-                        channel=channel,
+                        channels=channels,
                         token=token,
                         data=data,
                         pairs=pairs,
                     )
         finally:
-            channel.close()
+            channels.close()
 
     def _replays(
-        self, stack: Stack, database: str, channel: grpc.Channel, token: str, pairs: Any
+        self, stack: Stack, database: str, channels: load.ChannelPool, token: str, pairs: Any
     ) -> None:
         config, clients, timeout = self.config, self.config.clients, self.config.timeout_seconds
         keyed: list[list[tuple[str, Any]]] = [[] for _ in range(clients)]
@@ -291,7 +291,7 @@ class Bench:
             stack,
             database,
             lambda: [
-                load.grpc_transfer(channel, token, pairs(), timeout, keyed=keyed[i])
+                load.grpc_transfer(channels(), token, pairs(), timeout, keyed=keyed[i])
                 for i in range(clients)
             ],
             warmup=False,
@@ -310,7 +310,9 @@ class Bench:
         outcome, usage = self.measure(
             stack,
             database,
-            lambda: [load.grpc_replay(channel, token, keyed[i], timeout) for i in range(clients)],
+            lambda: [
+                load.grpc_replay(channels(), token, keyed[i], timeout) for i in range(clients)
+            ],
             warmup=False,
             max_ops=total,
             seconds=config.seconds * 5,
@@ -333,7 +335,7 @@ class Bench:
         deep_share: float,
         deep_starts: list[tuple[int, str]],
         stack: Stack,
-        channel: grpc.Channel,
+        channels: load.ChannelPool,
         token: str,
         data: dataset.Dataset,
         pairs: Any,
@@ -369,7 +371,7 @@ class Bench:
                     )
                 )
             ops: list[load.Operation] = [reader.operation for reader in readers]
-            ops += [load.grpc_transfer(channel, token, pairs(), timeout) for _ in range(writers)]
+            ops += [load.grpc_transfer(channels(), token, pairs(), timeout) for _ in range(writers)]
             return ops
 
         def label_of(index: int) -> Any:
@@ -501,7 +503,8 @@ def main() -> int:
     }
     log(
         f"make bench: {config.clients} clients, {config.seconds:g} s per scenario,"
-        f" {config.accounts:,} accounts, {config.history:,} history transactions"
+        f" {config.accounts:,} accounts, {config.history:,} history transactions,"
+        f" {config.server_processes} server process(es)"
     )
     log(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -523,8 +526,10 @@ def main() -> int:
                 database_url=url,
                 data_dir=tmp,
                 public_url="",
+                server_processes=config.server_processes,
             )
             document["server_settings"] = {
+                "server_processes": settings.server_processes,
                 "worker_threads": settings.worker_threads,
                 "log_level": settings.log_level,
             }

@@ -32,6 +32,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the server's supervisor and its workers)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                queue.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and its living descendants."""
+    return sum(cpu_seconds(member) for member in process_tree(pid))
+
+
+def tree_rss_mb(pid: int) -> float:
+    return sum(rss_mb(member) for member in process_tree(pid))
+
+
 def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -90,7 +113,7 @@ class Probe:
         for pid in self._backends():
             self._db_first[pid] = cpu_seconds(pid)
         self._before = {
-            "server": cpu_seconds(self.server_pid) if self.server_pid else 0.0,
+            "server": tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0,
             "envoy": cpu_seconds(self.envoy_pid) if self.envoy_pid else 0.0,
             "client": own_cpu_seconds(),
             "xacts": float(self._xacts()),
@@ -107,7 +130,7 @@ class Probe:
         self._thread.join()
         self._sample_once()
         usage = Usage(
-            server_cpu=(cpu_seconds(self.server_pid) if self.server_pid else 0.0)
+            server_cpu=(tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0)
             - self._before["server"],
             envoy_cpu=(cpu_seconds(self.envoy_pid) if self.envoy_pid else 0.0)
             - self._before["envoy"],
@@ -145,7 +168,7 @@ class Probe:
 
     def _sample_once(self) -> None:
         if self.server_pid:
-            self._rss_max = max(self._rss_max, rss_mb(self.server_pid))
+            self._rss_max = max(self._rss_max, tree_rss_mb(self.server_pid))
         for pid in self._backends():
             used = cpu_seconds(pid)
             if used:  # a backend that ended between the query and the read is lost

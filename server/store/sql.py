@@ -1,0 +1,94 @@
+"""Statements written out once, for the paths every call or every transfer takes.
+
+peewee rebuilds a statement's text from its expression tree on every call,
+which on the hot paths costs more CPU than the database spends running the
+statement. Here the text is made once per shape and cached; each call only
+binds its values. Statements use `?` placeholders (rewritten to `%s` for
+psycopg2) and plain SQL both databases speak, so one text serves both.
+Everything else in the store keeps using peewee queries.
+
+Rows read here become the same peewee model instances a query would give
+(values converted by the fields' `python_value`), and rows written here get
+each value through the field's `db_value`, so the two paths agree on what a
+column holds.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import peewee
+
+from server.store.db import database, is_postgres
+
+M = TypeVar("M", bound=peewee.Model)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dialect(text: str, postgres: bool) -> str:
+    assert "%" not in text, "a literal % would clash with psycopg2's placeholders"
+    return text.replace("?", "%s") if postgres else text
+
+
+def execute(text: str, params: Sequence[Any] = ()) -> Any:
+    """Runs one statement; returns the DB-API cursor."""
+    return database.execute_sql(_dialect(text, is_postgres()), tuple(params))
+
+
+def scalar(text: str, params: Sequence[Any] = ()) -> Any:
+    row = execute(text, params).fetchone()
+    return None if row is None else row[0]
+
+
+def marks(count: int) -> str:
+    """`?, ?, ?` for `count` values."""
+    return ", ".join("?" * count)
+
+
+@functools.lru_cache(maxsize=64)
+def _readers(model: type[peewee.Model]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    return tuple((f.name, f.python_value) for f in model._meta.sorted_fields)
+
+
+@functools.lru_cache(maxsize=64)
+def column_list(model: type[peewee.Model], alias: str = "") -> str:
+    """Every mapped column of `model`, in field order (what `rows` expects)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f'{prefix}"{f.column_name}"' for f in model._meta.sorted_fields)
+
+
+def rows(model: type[M], text: str, params: Sequence[Any] = ()) -> list[M]:
+    """Model instances from a statement that selects `column_list(model)` first."""
+    readers = _readers(model)
+    found = []
+    for values in execute(text, params).fetchall():
+        data = {name: read(value) for (name, read), value in zip(readers, values, strict=False)}
+        instance = model(__no_default__=1)
+        instance.__data__ = data
+        found.append(instance)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_text(model: type[peewee.Model], names: tuple[str, ...], count: int) -> str:
+    fields = model._meta.fields
+    columns = ", ".join(f'"{fields[name].column_name}"' for name in names)
+    one = f"({marks(len(names))})"
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([one] * count)
+
+
+def insert(model: type[peewee.Model], records: Iterable[dict[str, Any]]) -> None:
+    """One INSERT of every record (all with the same keys: field names)."""
+    batch = list(records)
+    if not batch:
+        return
+    names = tuple(batch[0])
+    fields = model._meta.fields
+    writers = [fields[name].db_value for name in names]
+    params: list[Any] = []
+    for record in batch:
+        assert tuple(record) == names, "records of one insert share their fields"
+        params.extend(write(record[name]) for write, name in zip(writers, names, strict=True))
+    execute(_insert_text(model, names, len(batch)), params)
