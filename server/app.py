@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha import reflection
 import backoffice.v1
 import server.api as server_api
 from server import logs, supervisor
-from server.api import idempotency
+from server.api import idempotency, paging
 from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
 from server.config import Settings
@@ -67,6 +67,7 @@ def build_server(
 ) -> tuple[grpc.Server, health.HealthServicer]:
     """The server; `share_port` lets the supervisor's other workers bind the same port."""
     idempotency.configure(key_file(settings.data_dir / "keys" / "idempotency.key"))
+    paging.configure(key_file(settings.data_dir / "keys" / "paging.key"))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="rpc"),
         interceptors=[AuditInterceptor(), CallInterceptor(settings)],

@@ -2,8 +2,12 @@
 
 Two ways to page, as the contract asks: `page`/`limit` (offset paging, with
 totals) and `page_token` (keyset paging, constant cost however deep). A page
-token is an opaque base64url JSON holding the last row's sort key and a hash
-of the filters, so a token only works with the filters that made it.
+token is opaque: base64url JSON holding the last row's sort key, a hash of
+the filters (so a token only works with the filters that made it) and, for
+transaction history, the totals of the whole query as its first page counted
+them (carried, so that a deep page does not count 100,000 rows again), then
+an HMAC of all that under a server key (`configure`), so that neither the
+position nor the carried totals can be made up.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +32,27 @@ PAGE_MAX = 100_000
 TOKEN_LENGTH_MAX = 512
 
 
+_KEY: list[bytes] = []
+SIGNATURE_BYTES = 16
+
+
+def configure(key: bytes) -> None:
+    """Sets the key page tokens are signed with (server start-up)."""
+    _KEY[:] = [key]
+
+
+def _sign(payload: bytes) -> str:
+    assert _KEY, "paging.configure() was not called"
+    digest = hmac.new(_KEY[0], payload, hashlib.sha256).digest()[:SIGNATURE_BYTES]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 @dataclass(frozen=True)
 class PageRequest:
     page: int
     limit: int
     after: list[Any] | None  # keyset: sort key of the last row already seen
+    carried: list[int] | None = None  # what the token's first page counted (history totals)
 
     @property
     def offset(self) -> int:
@@ -43,9 +64,27 @@ def _filters_hash(filters: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def encode_token(sort_key: list[Any], filters: dict[str, Any]) -> str:
-    payload = json.dumps({"k": sort_key, "f": _filters_hash(filters)}, default=str)
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+def encode_token(
+    sort_key: list[Any], filters: dict[str, Any], carried: list[int] | None = None
+) -> str:
+    body: dict[str, Any] = {"k": sort_key, "f": _filters_hash(filters)}
+    if carried is not None:
+        body["t"] = carried
+    payload = json.dumps(body, default=str, separators=(",", ":")).encode()
+    encoded = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    return f"{encoded}.{_sign(payload)}"
+
+
+def _carried(value: Any) -> list[int] | None:
+    if value is None:
+        return None
+    if not (
+        isinstance(value, list)
+        and len(value) == 3
+        and all(type(item) is int and item >= 0 for item in value)
+    ):
+        raise ValueError("carried totals")
+    return value
 
 
 def page_request(page: int, limit: int, token: str, filters: dict[str, Any]) -> PageRequest:
@@ -60,16 +99,20 @@ def page_request(page: int, limit: int, token: str, filters: dict[str, Any]) -> 
     if len(token) > TOKEN_LENGTH_MAX:
         raise errors.ValidationFailed("page_token is not valid", field="page_token")
     try:
-        padded = token + "=" * (-len(token) % 4)
-        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        encoded, _, signature = token.partition(".")
+        payload = base64.urlsafe_b64decode((encoded + "=" * (-len(encoded) % 4)).encode())
+        if not hmac.compare_digest(signature, _sign(payload)):
+            raise ValueError("signature")
+        decoded = json.loads(payload)
         sort_key, filter_hash = decoded["k"], decoded["f"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        carried = _carried(decoded.get("t"))
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         raise errors.ValidationFailed("page_token is not valid", field="page_token") from None
     if not isinstance(sort_key, list) or filter_hash != _filters_hash(filters):
         raise errors.ValidationFailed(
             "page_token belongs to a query with other filters", field="page_token"
         )
-    return PageRequest(page or 1, size, sort_key)
+    return PageRequest(page or 1, size, sort_key, carried)
 
 
 def pagination(

@@ -314,8 +314,12 @@ def _history(
     query: history.HistoryQuery, page: int, limit: int, token: str
 ) -> tuple[list[tpb.TransactionListItem], common_pb2.Pagination, tpb.TransactionTotals, str]:
     request = paging.page_request(page, limit, token, query.filters())
-    result = history.read(query, request.offset, request.limit, request.after)
-    next_token = paging.encode_token(result.next_key, query.filters()) if result.next_key else ""
+    known = history.Totals(*request.carried) if request.carried is not None else None
+    result = history.read(query, request.offset, request.limit, request.after, known)
+    carried = [result.total, result.debits_minor, result.credits_minor]
+    next_token = (
+        paging.encode_token(result.next_key, query.filters(), carried) if result.next_key else ""
+    )
     has_next = result.next_key is not None
     currency = result.rows[0][0].currency if result.rows else "USD"
     totals = tpb.TransactionTotals(

@@ -7,6 +7,12 @@ binds its values. Statements use `?` placeholders (rewritten to `%s` for
 psycopg2) and plain SQL both databases speak, so one text serves both.
 Everything else in the store keeps using peewee queries.
 
+On PostgreSQL each text is also a prepared statement of the connection
+(PREPARE once, then EXECUTE), so the database parses and plans it once per
+connection instead of once per call. Prepared statements belong to the
+session, survive a rolled-back transaction and go with the connection, so a
+connection the pool replaces starts with none.
+
 Rows read here become the same peewee model instances a query would give
 (values converted by the fields' `python_value`), and rows written here get
 each value through the field's `db_value`, so the two paths agree on what a
@@ -16,6 +22,8 @@ column holds.
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -26,15 +34,47 @@ from server.store.db import database, is_postgres
 M = TypeVar("M", bound=peewee.Model)
 
 
+# psycopg2 connection -> {statement text: prepared statement name}
+_prepared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1024)
-def _dialect(text: str, postgres: bool) -> str:
+def _numbered(text: str) -> tuple[str, int]:
+    """`?` placeholders as PostgreSQL's $1, $2, ...; and how many there are."""
     assert "%" not in text, "a literal % would clash with psycopg2's placeholders"
-    return text.replace("?", "%s") if postgres else text
+    pieces = text.split("?")
+    numbered = pieces[0] + "".join(f"${i}{piece}" for i, piece in enumerate(pieces[1:], 1))
+    return numbered, len(pieces) - 1
+
+
+def _prepared_name(connection: Any, text: str) -> str:
+    with _prepared_lock:
+        names = _prepared.setdefault(connection, {})
+    name = names.get(text)
+    if name is None:
+        name = f"bo_{len(names) + 1}"
+        numbered, _ = _numbered(text)
+        with connection.cursor() as cursor:
+            cursor.execute(f"PREPARE {name} AS {numbered}")
+        names[text] = name
+    return name
+
+
+@functools.lru_cache(maxsize=1024)
+def _execute_text(name: str, count: int) -> str:
+    return f"EXECUTE {name} ({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
 
 
 def execute(text: str, params: Sequence[Any] = ()) -> Any:
     """Runs one statement; returns the DB-API cursor."""
-    return database.execute_sql(_dialect(text, is_postgres()), tuple(params))
+    values = tuple(params)
+    if not is_postgres():
+        return database.execute_sql(text, values)
+    _, count = _numbered(text)
+    assert count == len(values), f"{count} placeholders, {len(values)} values"
+    name = _prepared_name(database.connection(), text)
+    return database.execute_sql(_execute_text(name, count), values)
 
 
 def scalar(text: str, params: Sequence[Any] = ()) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -402,6 +404,34 @@ def test_history_filters_sorting_paging_and_summary(rest: Rest) -> None:
     today = everything["transactions"][0]["timestamp"][:10]
     dated = envelope.success(rest.get(f"{base}&startDate={today}&endDate={today}"))
     assert dated["pagination"]["totalItems"] in (0, 6)  # the sandbox clock may have moved
+
+
+def test_continuation_pages_carry_the_first_pages_totals(rest: Rest) -> None:
+    """A page reached with a token answers the totals its query's first page
+    counted (not counted again); a token whose totals were changed is refused."""
+    source, target = open_account(rest, funded=1_000), open_account(rest)
+    for amount in (1, 2, 3):
+        envelope.success(transfer(rest, source, target, amount), 201)
+    base = f"/api/transactions?accountId={source}&limit=2"
+    first = envelope.success(rest.get(base))
+    assert first["pagination"]["totalItems"] == 4
+    assert first["summary"]["totalDebits"] == 6 and first["summary"]["totalCredits"] == 1_000
+    token = first["nextPageToken"]
+    envelope.success(transfer(rest, source, target, 4), 201)  # after the first page
+    second = envelope.success(rest.get(f"{base}&pageToken={token}"))
+    assert second["pagination"]["totalItems"] == 4
+    assert second["summary"] == first["summary"]
+    assert len(second["transactions"]) == 2 and second["nextPageToken"] == ""
+    # A fresh first page counts again.
+    again = envelope.success(rest.get(base))
+    assert again["pagination"]["totalItems"] == 5 and again["summary"]["totalDebits"] == 10
+    # Totals cannot be made up: the token is signed.
+    encoded, _, signature = token.partition(".")
+    body = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    body["t"] = [1, 0, 0]
+    forged = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+    for bad in (f"{forged}.{signature}", encoded, f"{encoded}.{signature[:-2]}"):
+        envelope.error(rest.get(f"{base}&pageToken={bad}"), 422, "VALIDATION_ERROR", "page_token")
 
 
 def test_history_input_errors(rest: Rest) -> None:

@@ -25,6 +25,7 @@ from backoffice.v1 import user_pb2
 from backoffice.v1 import user_service_pb2 as pb
 from server.api import paging
 from server.config import Settings
+from server.keys import key_file
 from server.run import Stack
 from tests.common import envelope, users
 from tests.common.auth import authenticated, create_client, token_over_grpc
@@ -495,7 +496,9 @@ def test_paging_by_token_grpc(grpc_channel: grpc.Channel) -> None:
     assert seen == list(reversed(made))
 
 
-def test_page_token_is_bound_to_its_filters(rest: Rest, grpc_channel: grpc.Channel) -> None:
+def test_page_token_is_bound_to_its_filters(
+    rest: Rest, grpc_channel: grpc.Channel, stack: Stack
+) -> None:
     word, _ = _seven(rest)
     token = _list(rest, search=word, limit=3)["pagination"]["nextPageToken"]
     for params in (
@@ -505,7 +508,9 @@ def test_page_token_is_bound_to_its_filters(rest: Rest, grpc_channel: grpc.Chann
         {"search": word, "page_token": token[:-4]},
     ):
         envelope.error(rest.get("/v1/users", params=params), 422, "VALIDATION_ERROR", "page_token")
-    # A well-formed token holding a nonsense position is refused, never a 500.
+    # A well-formed token holding a nonsense position is refused, never a 500
+    # (signed with the server's key, so that it gets past the signature check).
+    paging.configure(key_file(stack.settings.data_dir / "keys" / "paging.key"))
     filters = {"search": word, "role": None, "status": None, "sort": "created_at", "order": "desc"}
     for key in (["not-a-time", "usr_x"], [17, "usr_x"], ["2025-01-01 00:00:00"]):
         forged = paging.encode_token(key, filters)

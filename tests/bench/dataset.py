@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -46,6 +47,7 @@ from server.api import paging
 from server.domain import limits
 from server.domain.ids import stable_id
 from server.domain.passwords import hash_secret
+from server.keys import key_file
 from server.store import history
 from server.store.bootstrap import internal_account_id
 
@@ -474,10 +476,14 @@ UPDATE accounts a SET balance_minor = a.balance_minor + s.total
 """
 
 
-def deep_page_starts(url: str, account_id: str, every: int) -> list[tuple[int, str]]:
+def deep_page_starts(
+    url: str, account_id: str, every: int, data_dir: Path
+) -> list[tuple[int, str]]:
     """Page tokens that start a newest-first walk every `every` rows of an account's
-    history, as (rows above, token); made by the server's own token encoder for
-    `GET /api/transactions?accountId=...` without filters."""
+    history, as (rows above, token), for `GET /api/transactions?accountId=...`
+    without filters. Made as the server makes them (its encoder, signed with its
+    key from `data_dir`), carrying the totals the walk's first page would have
+    counted, as a client that paged down from the first page would hold."""
     connection = psycopg2.connect(url)
     try:
         with connection, connection.cursor() as cursor:
@@ -492,11 +498,26 @@ def deep_page_starts(url: str, account_id: str, every: int) -> list[tuple[int, s
                 (account_id, every),
             )
             rows = cursor.fetchall()
+            cursor.execute(
+                """
+                SELECT COUNT(*),
+                       COALESCE(SUM(CASE WHEN direction = 'DEBIT'
+                                          AND status NOT IN ('FAILED', 'CANCELLED')
+                                         THEN amount_minor + fee_minor ELSE 0 END), 0),
+                       COALESCE(SUM(CASE WHEN direction = 'CREDIT'
+                                          AND status NOT IN ('FAILED', 'CANCELLED')
+                                         THEN amount_minor ELSE 0 END), 0)
+                  FROM account_entries WHERE account_id = %s
+                """,
+                (account_id,),
+            )
+            carried = [int(value) for value in cursor.fetchone()]
     finally:
         connection.close()
+    paging.configure(key_file(data_dir / "keys" / "paging.key"))
     filters = history.HistoryQuery(account_id=account_id).filters()
     return [
-        (int(rn), paging.encode_token([created_at.isoformat(), int(entry_id)], filters))
+        (int(rn), paging.encode_token([created_at.isoformat(), int(entry_id)], filters, carried))
         for rn, created_at, entry_id in rows
     ]
 

@@ -262,7 +262,10 @@ class Bench:
                 self._replays(stack, database, channels, token, pairs)
             deep_starts = (
                 dataset.deep_page_starts(
-                    stack.settings.database_url, data.deep_account_id, every=500
+                    stack.settings.database_url,
+                    data.deep_account_id,
+                    every=500,
+                    data_dir=stack.settings.data_dir,
                 )
                 if "history" in only
                 else []
