@@ -14,14 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-import peewee
-
+from server.store import sql
 from server.store.models import AccountEntry, LedgerTransaction
 
-SORT_COLUMNS: dict[str, peewee.Field] = {
-    "date": AccountEntry.created_at,
-    "amount": AccountEntry.amount_minor,
-}
+# sort name -> account_entries column
+SORT_COLUMNS: dict[str, str] = {"date": "created_at", "amount": "amount_minor"}
 
 
 @dataclass(frozen=True)
@@ -80,28 +77,43 @@ class HistoryPage:
         return self.totals.credits_minor
 
 
-def _where(query: HistoryQuery) -> peewee.Expression:
-    condition = AccountEntry.account_id == query.account_id
+def _where(query: HistoryQuery) -> tuple[str, list[Any]]:
+    """The WHERE text (`?` placeholders) and its values; one text per filter shape."""
+    parts = ['e."account_id" = ?']
+    params: list[Any] = [query.account_id]
     if query.types:
-        condition &= AccountEntry.type.in_(query.types)
+        parts.append(f'e."type" IN ({sql.marks(len(query.types))})')
+        params.extend(query.types)
     if query.statuses:
-        condition &= AccountEntry.status.in_(query.statuses)
+        parts.append(f'e."status" IN ({sql.marks(len(query.statuses))})')
+        params.extend(query.statuses)
     if query.date_from:
-        condition &= AccountEntry.created_at >= datetime.combine(query.date_from, time.min)
+        parts.append('e."created_at" >= ?')
+        params.append(_stamp(datetime.combine(query.date_from, time.min)))
     if query.date_to:
-        end = datetime.combine(query.date_to + timedelta(days=1), time.min)
-        condition &= AccountEntry.created_at < end
+        parts.append('e."created_at" < ?')
+        params.append(_stamp(datetime.combine(query.date_to + timedelta(days=1), time.min)))
     if query.amount_min_minor is not None:
-        condition &= AccountEntry.amount_minor >= query.amount_min_minor
+        parts.append('e."amount_minor" >= ?')
+        params.append(query.amount_min_minor)
     if query.amount_max_minor is not None:
-        condition &= AccountEntry.amount_minor <= query.amount_max_minor
+        parts.append('e."amount_minor" <= ?')
+        params.append(query.amount_max_minor)
     if query.keywords:
-        matches = [AccountEntry.search_text.contains(word.lower()) for word in query.keywords]
-        any_match = matches[0]
-        for match in matches[1:]:
-            any_match |= match
-        condition &= any_match
-    return condition
+        # search_text is stored lower-cased; a keyword matches as a plain
+        # substring (LIKE's own wildcards in it are escaped).
+        matches = " OR ".join(["e.\"search_text\" LIKE ? ESCAPE '\\'"] * len(query.keywords))
+        parts.append(f"({matches})")
+        params.extend(f"%{_escape_like(word.lower())}%" for word in query.keywords)
+    return " AND ".join(parts), params
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _stamp(moment: datetime) -> Any:
+    return AccountEntry.created_at.db_value(moment)
 
 
 def totals(query: HistoryQuery) -> Totals:
@@ -109,23 +121,17 @@ def totals(query: HistoryQuery) -> Totals:
 
     FAILED and CANCELLED rows are counted but move no money.
     """
-    where = _where(query)
-    moved = AccountEntry.status.not_in(["FAILED", "CANCELLED"])
-    debit = (AccountEntry.direction == "DEBIT") & moved
-    credit = (AccountEntry.direction == "CREDIT") & moved
-    row = cast(
-        "tuple[int, int | None, int | None]",
-        AccountEntry.select(
-            peewee.fn.COUNT(peewee.SQL("*")),
-            peewee.fn.SUM(
-                peewee.Case(None, [(debit, AccountEntry.amount_minor + AccountEntry.fee_minor)], 0)
-            ),
-            peewee.fn.SUM(peewee.Case(None, [(credit, AccountEntry.amount_minor)], 0)),
-        )
-        .where(where)
-        .tuples()
-        .get(),
-    )
+    where, params = _where(query)
+    moved = """e."status" NOT IN ('FAILED', 'CANCELLED')"""
+    row = sql.execute(
+        "SELECT COUNT(*),"
+        f""" SUM(CASE WHEN e."direction" = 'DEBIT' AND {moved}"""
+        ' THEN e."amount_minor" + e."fee_minor" ELSE 0 END),'
+        f""" SUM(CASE WHEN e."direction" = 'CREDIT' AND {moved}"""
+        ' THEN e."amount_minor" ELSE 0 END)'
+        f' FROM "account_entries" e WHERE {where}',
+        params,
+    ).fetchone()
     return Totals(int(row[0]), int(row[1] or 0), int(row[2] or 0))
 
 
@@ -137,36 +143,33 @@ def read(
     known: Totals | None = None,
 ) -> HistoryPage:
     """One page; `known`: the totals the query's first page counted (not counted again)."""
-    where = _where(query)
+    where, params = _where(query)
     summary = known if known is not None else totals(query)
     column = SORT_COLUMNS[query.sort]
     descending = query.order == "desc"
-    page_where = where
     if after is not None:
-        key = peewee.Tuple(column, AccountEntry.id)
-        bound = peewee.Tuple(_decode_sort_value(query.sort, after[0]), int(after[1]))
-        page_where &= key < bound if descending else key > bound
-    ordering = [column.desc(), AccountEntry.id.desc()] if descending else [column, AccountEntry.id]
-    selected = (
-        AccountEntry.select(AccountEntry, LedgerTransaction)
-        .join(
-            LedgerTransaction, on=(AccountEntry.transaction_id == LedgerTransaction.id), attr="txn"
-        )
-        .where(page_where)
-        .order_by(*ordering)
-        .limit(limit + 1)
+        where += f' AND (e."{column}", e."id") {"<" if descending else ">"} (?, ?)'
+        params.extend([_decode_sort_value(query.sort, after[0]), int(after[1])])
+    direction = "DESC" if descending else "ASC"
+    text = (
+        f"SELECT {sql.column_list(AccountEntry, 'e')}, {sql.column_list(LedgerTransaction, 't')}"
+        ' FROM "account_entries" e'
+        ' JOIN "ledger_transactions" t ON t."id" = e."transaction_id"'
+        f' WHERE {where} ORDER BY e."{column}" {direction}, e."id" {direction} LIMIT ?'
     )
+    params.append(limit + 1)
     if after is None:
-        selected = selected.offset(offset)
-    entries: list[AccountEntry] = list(selected)
-    has_more = len(entries) > limit
-    entries = entries[:limit]
+        text += " OFFSET ?"
+        params.append(offset)
+    found = sql.joined_rows((AccountEntry, LedgerTransaction), text, params)
+    has_more = len(found) > limit
+    found = found[:limit]
     next_key = None
-    if has_more and entries:
-        last = entries[-1]
-        next_key = [_encode_sort_value(getattr(last, column.name)), last.id]
+    if has_more and found:
+        last = found[-1][0]
+        next_key = [_encode_sort_value(getattr(last, column)), last.id]
     return HistoryPage(
-        rows=[(entry, entry.txn) for entry in entries],  # type: ignore[attr-defined]
+        rows=[(cast(AccountEntry, entry), cast(LedgerTransaction, txn)) for entry, txn in found],
         totals=summary,
         next_key=next_key,
     )
@@ -177,4 +180,4 @@ def _encode_sort_value(value: Any) -> Any:
 
 
 def _decode_sort_value(sort: str, value: Any) -> Any:
-    return datetime.fromisoformat(value) if sort == "date" else int(value)
+    return _stamp(datetime.fromisoformat(value)) if sort == "date" else int(value)

@@ -48,11 +48,19 @@ def _numbered(text: str) -> tuple[str, int]:
     return numbered, len(pieces) - 1
 
 
-def _prepared_name(connection: Any, text: str) -> str:
+# Statements whose text depends on the request (history filters: which
+# filters, how many values each) have many shapes; past this many a connection
+# runs new shapes unprepared rather than holding a plan for each.
+PREPARED_MAX = 200
+
+
+def _prepared_name(connection: Any, text: str) -> str | None:
     with _prepared_lock:
         names = _prepared.setdefault(connection, {})
     name = names.get(text)
     if name is None:
+        if len(names) >= PREPARED_MAX:
+            return None
         name = f"bo_{len(names) + 1}"
         numbered, _ = _numbered(text)
         with connection.cursor() as cursor:
@@ -74,7 +82,14 @@ def execute(text: str, params: Sequence[Any] = ()) -> Any:
     _, count = _numbered(text)
     assert count == len(values), f"{count} placeholders, {len(values)} values"
     name = _prepared_name(database.connection(), text)
+    if name is None:
+        return database.execute_sql(_plain_text(text), values)
     return database.execute_sql(_execute_text(name, count), values)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_text(text: str) -> str:
+    return text.replace("?", "%s")
 
 
 def scalar(text: str, params: Sequence[Any] = ()) -> Any:
@@ -99,16 +114,38 @@ def column_list(model: type[peewee.Model], alias: str = "") -> str:
     return ", ".join(f'{prefix}"{f.column_name}"' for f in model._meta.sorted_fields)
 
 
+def _instance(model: type[peewee.Model], readers: Any, values: Sequence[Any]) -> Any:
+    instance = model(__no_default__=1)
+    instance.__data__ = {
+        name: read(value) for (name, read), value in zip(readers, values, strict=True)
+    }
+    return instance
+
+
+def joined_rows(
+    models: Sequence[type[peewee.Model]], text: str, params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """One instance of each of `models` per row, from a statement selecting
+    `column_list(model)` of each, in that order."""
+    spans = []
+    start = 0
+    for model in models:
+        readers = _readers(model)
+        spans.append((model, readers, start, start + len(readers)))
+        start += len(readers)
+    return [
+        tuple(_instance(model, readers, values[a:b]) for model, readers, a, b in spans)
+        for values in execute(text, params).fetchall()
+    ]
+
+
 def rows(model: type[M], text: str, params: Sequence[Any] = ()) -> list[M]:
     """Model instances from a statement that selects `column_list(model)` first."""
     readers = _readers(model)
-    found = []
-    for values in execute(text, params).fetchall():
-        data = {name: read(value) for (name, read), value in zip(readers, values, strict=False)}
-        instance = model(__no_default__=1)
-        instance.__data__ = data
-        found.append(instance)
-    return found
+    width = len(readers)
+    return [
+        _instance(model, readers, values[:width]) for values in execute(text, params).fetchall()
+    ]
 
 
 @functools.lru_cache(maxsize=256)

@@ -485,6 +485,28 @@ def test_search(rest: Rest) -> None:
     envelope.error(rest.post("/api/v1/transactions/search", json=body), 422, "VALIDATION_ERROR")
 
 
+def test_search_keywords_are_plain_substrings(rest: Rest) -> None:
+    """LIKE's wildcards in a keyword match themselves, nothing else; case does not matter."""
+    source = open_account(rest, funded=1_000)
+    target = open_account(rest, owner=BOB)
+    tag = uuid.uuid4().hex[:8]
+    envelope.success(transfer(rest, source, target, 10, description=f"{tag} 50% off"), 201)
+    envelope.success(transfer(rest, source, target, 20, description=f"{tag} 500 units"), 201)
+    envelope.success(transfer(rest, source, target, 30, description=f"{tag} a_b"), 201)
+    envelope.success(transfer(rest, source, target, 40, description=f"{tag} axb"), 201)
+
+    def amounts(*keywords: str) -> list[int]:
+        body = {"accountId": source, "filters": {"keywords": list(keywords)}}
+        found = envelope.success(rest.post("/api/transactions/search", json=body))
+        return sorted(t["amount"] for t in found["transactions"])
+
+    assert amounts("50%") == [10]
+    assert amounts("a_b") == [30]
+    assert amounts("A_B", "50%") == [10, 30]
+    assert amounts("%") == [10]
+    assert amounts(f"{tag.upper()} AXB") == [40]
+
+
 def test_get_unknown_transaction(rest: Rest) -> None:
     envelope.error(rest.get("/v1/transactions/txn_unknown0000000000"), 404, "NOT_FOUND")
 

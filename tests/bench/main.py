@@ -581,7 +581,7 @@ def main() -> int:
                 )
                 for plan in found:
                     log(
-                        f"  {plan.case:<52} {plan.statement:<6} {plan.execution_ms:8.2f} ms"
+                        f"  {plan.case:<52} {plan.statement:<20} {plan.execution_ms:8.2f} ms"
                         f"  {', '.join(plan.indexes)}"
                     )
                 document["explain"] = [asdict(plan) for plan in found]

@@ -2,8 +2,11 @@
 
 The statements are not copied here: the harness calls the server's
 `server.store.history.read` against the bench database and captures the SQL
-it issues (totals, count, page), then explains each one. A sequential scan
-anywhere fails the run.
+it issues (totals, page), then explains each one as the server runs it, a
+prepared statement, under both plans PostgreSQL may choose for it: the
+custom plan of these values (the first executions on a connection) and the
+generic plan (what it may settle on after five). A sequential scan anywhere
+fails the run.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 import psycopg2
 
 from server.store import db as store_db
-from server.store import history
+from server.store import history, sql
 from tests.bench.dataset import BenchFailure
 
 _INDEX_RE = re.compile(
@@ -37,10 +40,10 @@ class Plan:
 
 
 def _kind(sql: str) -> str:
-    if "COUNT(" in sql.upper():
-        return "count"
     if "SUM(" in sql.upper():
         return "totals"
+    if "COUNT(" in sql.upper():
+        return "count"
     return "page"
 
 
@@ -49,19 +52,40 @@ def _captured(url: str, query: history.HistoryQuery, after: list[Any] | None) ->
     database = store_db.open_database(url, Path("/nonexistent"), pool_size=1)
     store_db.bind(database)
     statements: list[Any] = []
-    original = database.execute_sql
+    original = sql.execute
 
-    def capture(sql: str, params: Any = None) -> Any:
-        statements.append((sql, params))
-        return original(sql, params)
+    def capture(text: str, params: Any = ()) -> Any:
+        statements.append((text, tuple(params)))
+        return original(text, params)
 
-    database.execute_sql = capture  # type: ignore[method-assign]
+    sql.execute = capture  # type: ignore[assignment]
     try:
         with database.connection_context():
             history.read(query, 0, 100, after)
     finally:
+        sql.execute = original  # type: ignore[assignment]
         database.close_all()
     return statements
+
+
+def _explain(connection: Any, statement: str, params: tuple[Any, ...], mode: str) -> str:
+    """EXPLAIN ANALYZE of `statement` run as a prepared statement under `mode`'s plan."""
+    numbered, _ = sql._numbered(statement)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET plan_cache_mode = force_{mode}_plan")
+        cursor.execute(f"PREPARE bench_explained AS {numbered}")
+        try:
+            marks = ", ".join(["%s"] * len(params))
+            cursor.execute(
+                f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_explained ({marks})"
+                if params
+                else "EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_explained",
+                params,
+            )
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE bench_explained")
+            cursor.execute("RESET plan_cache_mode")
 
 
 def explain_history(
@@ -108,21 +132,20 @@ def explain_history(
         ]
         plans = []
         for case, query, after in cases:
-            for sql, params in _captured(url, query, after):
-                with connection.cursor() as cursor:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-                    text = "\n".join(row[0] for row in cursor.fetchall())
-                match = _TIME_RE.search(text)
-                plans.append(
-                    Plan(
-                        case=case,
-                        statement=_kind(sql),
-                        indexes=sorted(set(_INDEX_RE.findall(text))),
-                        execution_ms=float(match.group(1)) if match else -1.0,
-                        seq_scan="Seq Scan" in text,
-                        text=text,
+            for statement, params in _captured(url, query, after):
+                for mode in ("custom", "generic"):
+                    text = _explain(connection, statement, params, mode)
+                    match = _TIME_RE.search(text)
+                    plans.append(
+                        Plan(
+                            case=case,
+                            statement=f"{_kind(statement)}, {mode} plan",
+                            indexes=sorted(set(_INDEX_RE.findall(text))),
+                            execution_ms=float(match.group(1)) if match else -1.0,
+                            seq_scan="Seq Scan" in text,
+                            text=text,
+                        )
                     )
-                )
     finally:
         connection.close()
     scans = [plan for plan in plans if plan.seq_scan]
