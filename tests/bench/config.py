@@ -18,6 +18,7 @@ SCENARIOS = (
     "replay",
     "history",
     "history_typical",
+    "history_paced",
 )
 
 
@@ -56,6 +57,8 @@ class BenchConfig:
     keep_database: bool  # leave bo_bench_* in place for a look afterwards
     seed: int
     server_processes: int  # BANK_SERVER_PROCESSES of the measured server
+    history_rate: float  # history reads/s of the paced history scenario
+    history_write_rate: float  # transfers/s beside them
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BenchConfig:
@@ -84,4 +87,6 @@ class BenchConfig:
             keep_database=env.get("BENCH_KEEP_DB", "") == "1",
             seed=_int(env, "BENCH_SEED", 20_251_109, 0, 2**31 - 1),
             server_processes=_int(env, "BENCH_SERVER_PROCESSES", os.cpu_count() or 1, 1, 64),
+            history_rate=_float(env, "BENCH_HISTORY_RATE", 50.0, 1.0, 10_000.0),
+            history_write_rate=_float(env, "BENCH_HISTORY_WRITE_RATE", 50.0, 0.0, 10_000.0),
         )

@@ -1,6 +1,13 @@
-"""Closed-loop load: N callers, each sending its next request when the last is answered.
+"""Load: closed loops (N callers, each sending its next request when the last
+is answered) and paced, open loops (requests sent at a given rate whatever
+the answers do).
 
-Every loop is bounded twice: by a deadline and by a shared request budget.
+A closed loop finds the throughput; its latency is mostly queueing once the
+callers outnumber the cores (N callers / throughput). A paced loop measures
+latency at a given load: each request's latency counts from the moment it
+was due, so a server that falls behind is charged for the wait too (no
+coordinated omission). Every loop is bounded twice: by a deadline and by a
+shared request budget.
 Each caller records the latency of each answered request; failures are
 counted by kind (and never enter the latency figures).
 """
@@ -116,6 +123,62 @@ def closed_loop(
     for thread in threads:
         thread.join()
     total = Outcome(elapsed=time.perf_counter() - started)
+    for result in results:
+        total.merge(result)
+    return total
+
+
+def paced_loop(  # noqa: PLR0917 (mirrors closed_loop, plus the rates and seed)
+    operations: list[Operation],
+    rates: list[float],
+    seconds: float,
+    max_ops: int,
+    seed: int,
+    labels: list[Callable[[], str]] | None = None,
+) -> Outcome:
+    """Operation i is sent at rates[i] per second, Poisson arrivals (seeded).
+
+    Each operation has its own thread and schedule; a request due while the
+    previous one is still out is sent when that one is answered, and its
+    latency still counts from when it was due.
+    """
+    budget = itertools.count()
+    results = [Outcome() for _ in operations]
+    start = time.perf_counter() + 0.05
+    end = start + seconds
+
+    def caller(index: int) -> None:
+        operation, result, rate = operations[index], results[index], rates[index]
+        arrivals = seeded(seed * 7_919 + index)
+        due = start + arrivals.expovariate(rate)
+        while due < end and next(budget) < max_ops:
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                failure = operation()
+            except Exhausted:
+                return
+            except Exception as exc:  # a failed request is data, not a crash of the bench
+                failure = type(exc).__name__
+            latency = time.perf_counter() - due
+            if failure is None:
+                result.latencies.append(latency)
+                if labels is not None:
+                    result.by_label.setdefault(labels[index](), []).append(latency)
+            else:
+                result.failures[failure[:120]] += 1
+            due += arrivals.expovariate(rate)
+
+    threads = [
+        threading.Thread(target=caller, args=(i,), name=f"paced-{i}", daemon=True)
+        for i in range(len(operations))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = Outcome(elapsed=max(time.perf_counter(), end) - start)
     for result in results:
         total.merge(result)
     return total
