@@ -8,14 +8,16 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from server.domain import errors
 
+_EPOCH = datetime(1970, 1, 1)
+
 
 def timestamp(value: datetime | None) -> Timestamp | None:
     """A Timestamp from a naive-UTC datetime (None stays None)."""
     if value is None:
         return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
-    return stamp
+    # Timestamp.FromDatetime does the same in several times the time.
+    since = (value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)) - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1_000)
 
 
 def parse_date(value: str, field: str) -> date | None:

@@ -20,7 +20,7 @@ from server.domain.masking import mask_account_number
 from server.domain.money import parse_amount, to_major
 from server.domain.principal import Principal
 from server.store import history, movements, transactions
-from server.store.models import Account, AccountEntry, LedgerTransaction
+from server.store.models import Account, LedgerTransaction
 
 TYPE = tpb.TransactionTypeEnum.TransactionType
 STATUS = tpb.TransactionStatusEnum.TransactionStatus
@@ -321,40 +321,46 @@ def _history(
         paging.encode_token(result.next_key, query.filters(), carried) if result.next_key else ""
     )
     has_next = result.next_key is not None
-    currency = result.rows[0][0].currency if result.rows else "USD"
+    currency = result.rows[0].currency if result.rows else "USD"
     totals = tpb.TransactionTotals(
         total_debits=to_major(result.debits_minor, currency),
         total_credits=to_major(result.credits_minor, currency),
         net_change=to_major(result.credits_minor - result.debits_minor, currency),
         currency=currency,
     )
-    items = [_list_item(entry, row) for entry, row in result.rows]
+    items = [_list_item(row) for row in result.rows]
     return items, paging.pagination(request, result.total, next_token, has_next), totals, next_token
 
 
 # --- domain -> messages ------------------------------------------------------
 
 
-def _list_item(entry: AccountEntry, row: LedgerTransaction) -> tpb.TransactionListItem:
+def _list_item(row: history.HistoryRow) -> tpb.TransactionListItem:
+    currency = row.currency
     item = tpb.TransactionListItem(
-        id=row.id,
+        id=row.transaction_id,
         transaction_number=row.number,
         type=row.type,
         status=row.status,
-        direction=entry.direction,
-        account_id=entry.account_id,
-        amount=to_major(entry.amount_minor, entry.currency),
-        currency=entry.currency,
-        fee=to_major(entry.fee_minor, entry.currency),
+        direction=row.direction,
+        account_id=row.account_id,
+        amount=to_major(row.amount_minor, currency),
+        currency=currency,
+        fee=to_major(row.fee_minor, currency),
         description=row.description,
         reference=row.reference,
-        counterparty=entry.counterparty,
-        scheduled_date=json.loads(row.details or "{}").get("scheduled_date", ""),
-        timestamp=timestamp(row.created_at),
+        counterparty=row.counterparty,
+        # Only scheduled transfers have one; most details need no parsing.
+        scheduled_date=(
+            json.loads(row.details).get("scheduled_date", "")
+            if "scheduled_date" in row.details
+            else ""
+        ),
+        timestamp=timestamp(row.transaction_created_at),
         completed_at=timestamp(row.completed_at),
     )
-    if entry.balance_after_minor is not None:
-        item.balance_after = to_major(entry.balance_after_minor, entry.currency)
+    if row.balance_after_minor is not None:
+        item.balance_after = to_major(row.balance_after_minor, currency)
     return item
 
 

@@ -10,12 +10,13 @@ query's first page counted (`known`) instead of counting again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple
 
 from server.store import sql
-from server.store.models import AccountEntry, LedgerTransaction
+from server.store.models import AccountEntry
 
 # sort name -> account_entries column
 SORT_COLUMNS: dict[str, str] = {"date": "created_at", "amount": "amount_minor"}
@@ -58,9 +59,44 @@ class Totals:
     credits_minor: int
 
 
+class HistoryRow(NamedTuple):
+    """One history line: the account's entry and its transaction's columns."""
+
+    entry_id: int
+    created_at: datetime  # the entry's (the sort key of the date order)
+    amount_minor: int
+    fee_minor: int
+    direction: str
+    account_id: str
+    currency: str
+    counterparty: str
+    balance_after_minor: int | None
+    transaction_id: str
+    number: str
+    type: str
+    status: str
+    description: str
+    reference: str
+    details: str
+    transaction_created_at: datetime
+    completed_at: datetime | None
+
+
+# Selected in HistoryRow's order.
+_ROW_COLUMNS = (
+    'e."id", e."created_at", e."amount_minor", e."fee_minor", e."direction", e."account_id",'
+    ' e."currency", e."counterparty", e."balance_after_minor", t."id", t."number", t."type",'
+    ' t."status", t."description", t."reference", t."details", t."created_at",'
+    ' t."completed_at"'
+)
+_ENTRY_CREATED = HistoryRow._fields.index("created_at")
+_TXN_CREATED = HistoryRow._fields.index("transaction_created_at")
+_COMPLETED = HistoryRow._fields.index("completed_at")
+
+
 @dataclass
 class HistoryPage:
-    rows: list[tuple[AccountEntry, LedgerTransaction]]
+    rows: list[HistoryRow]
     totals: Totals
     next_key: list[Any] | None = field(default=None)
 
@@ -152,7 +188,7 @@ def read(
         params.extend([_decode_sort_value(query.sort, after[0]), int(after[1])])
     direction = "DESC" if descending else "ASC"
     text = (
-        f"SELECT {sql.column_list(AccountEntry, 'e')}, {sql.column_list(LedgerTransaction, 't')}"
+        f"SELECT {_ROW_COLUMNS}"
         ' FROM "account_entries" e'
         ' JOIN "ledger_transactions" t ON t."id" = e."transaction_id"'
         f' WHERE {where} ORDER BY e."{column}" {direction}, e."id" {direction} LIMIT ?'
@@ -161,18 +197,28 @@ def read(
     if after is None:
         text += " OFFSET ?"
         params.append(offset)
-    found = sql.joined_rows((AccountEntry, LedgerTransaction), text, params)
+    found = [_row(values) for values in sql.execute(text, params).fetchall()]
     has_more = len(found) > limit
     found = found[:limit]
     next_key = None
     if has_more and found:
-        last = found[-1][0]
-        next_key = [_encode_sort_value(getattr(last, column)), last.id]
-    return HistoryPage(
-        rows=[(cast(AccountEntry, entry), cast(LedgerTransaction, txn)) for entry, txn in found],
-        totals=summary,
-        next_key=next_key,
-    )
+        last = found[-1]
+        sort_value = last.created_at if query.sort == "date" else last.amount_minor
+        next_key = [_encode_sort_value(sort_value), last.entry_id]
+    return HistoryPage(rows=found, totals=summary, next_key=next_key)
+
+
+_read_time: Callable[[Any], Any] = AccountEntry.created_at.python_value
+
+
+def _row(values: tuple[Any, ...]) -> HistoryRow:
+    """A HistoryRow from the driver's values (SQLite gives times as text)."""
+    if isinstance(values[_ENTRY_CREATED], str):
+        listed = list(values)
+        for index in (_ENTRY_CREATED, _TXN_CREATED, _COMPLETED):
+            listed[index] = _read_time(listed[index])
+        values = tuple(listed)
+    return HistoryRow._make(values)
 
 
 def _encode_sort_value(value: Any) -> Any:

@@ -628,6 +628,8 @@ def test_scheduled_transfers_execute_on_their_date(rest: Rest, stack: Stack) -> 
     assert balance(rest, source) == 100 and balance(rest, target) == 0
     listed = envelope.success(rest.get(f"/api/transactions?accountId={source}&status=SCHEDULED"))
     assert [t["id"] for t in listed["transactions"]] == [scheduled["id"]]
+    (line,) = listed["transactions"]
+    assert line["scheduledDate"] == tomorrow and line["timestamp"] == scheduled["timestamp"]
 
     envelope.success(rest.post("/v1/sandbox/clock:advance", json={"days": 2}))
     done = envelope.success(rest.get(f"/v1/transactions/{scheduled['id']}"))["transaction"]
