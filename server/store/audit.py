@@ -81,7 +81,9 @@ def now() -> datetime:
 def _lock_head() -> tuple[int, str]:
     """(sequence, hash) of the chain's head, with appends locked out until commit."""
     if is_postgres():
-        sql.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_ID,))
+        # Sent with the head's read, before it: each statement of the round
+        # trip reads its own snapshot, so the head is read under the lock.
+        sql.defer("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_ID,))
     last = sql.execute(
         'SELECT "sequence", "hash" FROM "audit_events" ORDER BY "sequence" DESC LIMIT 1'
     ).fetchone()
@@ -120,9 +122,11 @@ def _append(entries: list[rules.AuditEntry]) -> None:
             sequence, previous = event.sequence, event.hash
         # Rows in chain order; the database's trigger checks each extends the chain.
         for start in range(0, len(events), INSERT_ROWS_MAX):
-            sql.insert(AuditEventRow, events[start : start + INSERT_ROWS_MAX])
+            sql.insert(AuditEventRow, events[start : start + INSERT_ROWS_MAX], deferred=True)
         for start in range(0, len(resources), INSERT_ROWS_MAX):
-            sql.insert(AuditEventResource, resources[start : start + INSERT_ROWS_MAX])
+            sql.insert(
+                AuditEventResource, resources[start : start + INSERT_ROWS_MAX], deferred=True
+            )
 
     tx.write(work)
 

@@ -2,15 +2,23 @@
 
 Callers run inside `database.atomic()`. Accounts are locked in sorted id
 order (so two movements over the same accounts never deadlock) and balances
-move through SQL expressions, never read-modify-write in Python. Every
-transfer runs these statements, so they are written out once (server.store.sql).
+move through SQL expressions, never read-modify-write in Python: each
+posting's balance_after_minor is read back by the INSERT itself, after the
+UPDATE that moved it. Every transfer runs these statements, so they are
+written out once (server.store.sql) and deferred: on PostgreSQL a movement's
+writes travel together with its COMMIT (server.store.db).
+
+The callers' locked rows (`lock_accounts`) are kept current: posting to a
+locked account moves the row's balance_minor in memory as the UPDATE moves
+it in the database, so the balances a movement reports are the ones it wrote
+without reading them back.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,16 +46,45 @@ def assert_balanced(legs: Sequence[Leg]) -> None:
     assert all(total == 0 for total in totals.values()), f"unbalanced postings: {dict(totals)}"
 
 
+def _lock_text(count: int, numbered: bool) -> str:
+    number = ", (SELECT nextval('transaction_numbers'))" if numbered else ""
+    text = (
+        f'SELECT {sql.column_list(Account)}{number} FROM "accounts"'
+        f' WHERE "id" IN ({sql.marks(count)}) ORDER BY "id"'
+    )
+    return text + " FOR UPDATE" if is_postgres() else text
+
+
 def lock_accounts(account_ids: Iterable[str]) -> dict[str, Account]:
     """Locks the accounts (sorted order) for this DB transaction and returns them."""
     ordered = sorted(set(account_ids))
-    text = (
-        f'SELECT {sql.column_list(Account)} FROM "accounts"'
-        f' WHERE "id" IN ({sql.marks(len(ordered))}) ORDER BY "id"'
-    )
+    return {
+        account.id: account
+        for account in sql.rows(Account, _lock_text(len(ordered), False), ordered)
+    }
+
+
+def lock_accounts_numbered(account_ids: Iterable[str]) -> tuple[dict[str, Account], int]:
+    """`lock_accounts`, and a fresh value of the transaction-number sequence.
+
+    On PostgreSQL the number comes with the lock (one round trip); a value
+    taken by a transaction that then rolls back is skipped, as sequences are.
+    """
+    ordered = sorted(set(account_ids))
+    if not is_postgres():
+        return lock_accounts(ordered), next_sequence()
+    rows = sql.execute(_lock_text(len(ordered), True), ordered).fetchall()
+    accounts = sql.instances(Account, rows)
+    if not rows:
+        return {}, int(sql.scalar("SELECT nextval('transaction_numbers')"))
+    return {account.id: account for account in accounts}, int(rows[0][-1])
+
+
+def next_sequence() -> int:
+    """A fresh value of the transaction-number sequence; never serialises writers."""
     if is_postgres():
-        text += " FOR UPDATE"
-    return {account.id: account for account in sql.rows(Account, text, ordered)}
+        return int(sql.scalar("SELECT nextval('transaction_numbers')"))
+    return int(database.execute_sql("INSERT INTO transaction_numbers DEFAULT VALUES").lastrowid)
 
 
 def post(
@@ -66,12 +103,14 @@ def post(
     fee_minor: int = 0,
     details: dict[str, object] | None = None,
     columns: dict[str, object] | None = None,
+    locked: Mapping[str, Account] | None = None,
 ) -> LedgerTransaction:
     """Writes the transaction, its postings and the balance updates.
 
-    The callers lock the accounts first (`lock_accounts`). `balances_after`,
-    when given, receives each touched account's balance after its posting;
-    `columns` sets further columns of the transaction row.
+    The callers lock the accounts first (`lock_accounts`) and pass the
+    locked rows as `locked`. `balances_after`, when given, receives each
+    locked account's balance after its posting; `columns` sets further
+    columns of the transaction row.
     """
     assert_balanced(legs)
     row = create_transaction(
@@ -89,49 +128,60 @@ def post(
         completed_at=now if status == "COMPLETED" else None,
         **(columns or {}),
     )
-    balances = post_legs(transaction_id, legs, now)
+    balances = post_legs(transaction_id, legs, now, locked or {})
     if balances_after is not None:
         balances_after.update(balances)
     return row
 
 
-def post_legs(transaction_id: str, legs: Sequence[Leg], now: datetime) -> dict[str, int]:
+def _postings_text(count: int) -> str:
+    row = '(?, ?, ?, ?, (SELECT "balance_minor" FROM "accounts" WHERE "id" = ?), ?)'
+    return (
+        'INSERT INTO "postings" ("transaction_id", "account_id", "currency", "amount_minor",'
+        ' "balance_after_minor", "created_at") VALUES ' + ", ".join([row] * count)
+    )
+
+
+_MOVE_BALANCE = 'UPDATE "accounts" SET "balance_minor" = "balance_minor" + ? WHERE "id" = ?'
+
+
+def post_legs(
+    transaction_id: str, legs: Sequence[Leg], now: datetime, locked: Mapping[str, Account]
+) -> dict[str, int]:
     """Writes the postings of an existing transaction and moves the balances.
 
-    Returns each touched account's balance after its posting.
+    Returns the balance after its posting of each leg's account that is in
+    `locked` (the rows `lock_accounts` gave this transaction), and moves
+    those rows' balance_minor with it. Accounts not in `locked` (the bank's
+    own: clearing, fee income) are moved without being read.
     """
     assert_balanced(legs)
     balances: dict[str, int] = {}
     ordered = sorted(legs, key=lambda item: item.account_id)
     for leg in ordered:
-        # updated_at tracks changes to the account itself, not its balance.
-        found = sql.execute(
-            'UPDATE "accounts" SET "balance_minor" = "balance_minor" + ?'
-            ' WHERE "id" = ? RETURNING "balance_minor"',
-            (leg.amount_minor, leg.account_id),
-        ).fetchall()
-        assert len(found) == 1, f"account {leg.account_id} missing"
-        balances[leg.account_id] = int(found[0][0])
-    sql.insert(
-        Posting,
-        (
-            {
-                "transaction": transaction_id,
-                "account": leg.account_id,
-                "currency": leg.currency,
-                "amount_minor": leg.amount_minor,
-                "balance_after_minor": balances[leg.account_id],
-                "created_at": now,
-            }
-            for leg in ordered
-        ),
-    )
+        sql.defer(_MOVE_BALANCE, (leg.amount_minor, leg.account_id))
+        account = locked.get(leg.account_id)
+        if account is not None:
+            account.balance_minor += leg.amount_minor
+            balances[leg.account_id] = account.balance_minor
+    stamp = Posting.created_at.db_value(now)
+    params: list[object] = []
+    for leg in ordered:
+        params += [
+            transaction_id,
+            leg.account_id,
+            leg.currency,
+            leg.amount_minor,
+            leg.account_id,
+            stamp,
+        ]
+    sql.defer(_postings_text(len(ordered)), params)
     return balances
 
 
 def create_transaction(**values: object) -> LedgerTransaction:
     """Inserts a journal transaction row; returns it as a model instance."""
-    sql.insert(LedgerTransaction, [values])
+    sql.insert(LedgerTransaction, [values], deferred=True)
     return LedgerTransaction(**values)
 
 
@@ -141,6 +191,8 @@ __all__ = [
     "create_transaction",
     "database",
     "lock_accounts",
+    "lock_accounts_numbered",
+    "next_sequence",
     "post",
     "post_legs",
 ]

@@ -23,7 +23,7 @@ from server.domain.passwords import verify_secret
 from server.domain.principal import Principal
 from server.store import clock, ledger, outbox, sql, tx
 from server.store.bootstrap import internal_account_id
-from server.store.db import database, is_postgres
+from server.store.db import database
 from server.store.limit_usage import limit_usage
 from server.store.models import (
     Account,
@@ -86,6 +86,34 @@ def _account_id(value: str, field_name: str) -> str:
     if not value:
         raise errors.ValidationFailed(f"{field_name} is required", field=field_name)
     return value
+
+
+def _transfer_accounts(
+    from_id: str, to_id: str, principal: Principal
+) -> tuple[Account, Account, dict[str, str]]:
+    """Source and destination of a transfer and their holders' names, in one read.
+
+    The source must be one the caller may use and the destination any
+    customer account (paying another customer); either missing is TXN002.
+    """
+    rows = sql.execute(
+        f'SELECT {sql.column_list(Account, "a")}, u."name" FROM "accounts" a'
+        ' LEFT JOIN "users" u ON u."id" = a."owner_id"'
+        ' WHERE a."id" IN (?, ?) AND a."kind" = ?',
+        (from_id, to_id, "CUSTOMER"),
+    ).fetchall()
+    found = {
+        account.id: (account, str(row[-1] or "") if account.owner_id else str(account.name))
+        for account, row in zip(sql.instances(Account, rows), rows, strict=True)
+    }
+    for account_id, field_name, viewer in (
+        (from_id, "fromAccountId", principal),
+        (to_id, "toAccountId", _STAFF_VIEW),
+    ):
+        if account_id not in found or not viewer.can_see(found[account_id][0].owner_id):
+            raise errors.AccountNotFound(field=field_name, metadata={"account_id": account_id[:64]})
+    holders = {account_id: holder for account_id, (_, holder) in found.items()}
+    return found[from_id][0], found[to_id][0], holders
 
 
 def customer_account(account_id: str, principal: Principal, field_name: str) -> Account:
@@ -194,11 +222,13 @@ def _effective(account: Account) -> limits.Limits:
 
 def next_number(now: datetime) -> str:
     """A fresh transaction number; the sequence never serialises writers."""
-    if is_postgres():
-        sequence = database.execute_sql("SELECT nextval('transaction_numbers')").fetchone()[0]
-    else:
-        sequence = database.execute_sql("INSERT INTO transaction_numbers DEFAULT VALUES").lastrowid
-    return movements.transaction_number(now, int(sequence))
+    return movements.transaction_number(now, ledger.next_sequence())
+
+
+def lock_numbered(account_ids: list[str], now: datetime) -> tuple[dict[str, Account], str]:
+    """Locks the accounts and takes a transaction number (one round trip)."""
+    locked, sequence = ledger.lock_accounts_numbered(account_ids)
+    return locked, movements.transaction_number(now, sequence)
 
 
 def release_due_holds(now: datetime, account_id: str | None = None) -> int:
@@ -260,7 +290,7 @@ def _entry(
 
 
 def _write_entries(*records: dict[str, object]) -> None:
-    sql.insert(AccountEntry, records)
+    sql.insert(AccountEntry, records, deferred=True)
 
 
 def holder_names(accounts: list[Account]) -> dict[str, str]:
@@ -302,6 +332,7 @@ def _charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransact
         description=f"Overdraft fee ({cause.number})",
         details={"fee_kind": "OVERDRAFT"},
         columns={"from_account_id": account.id, "original_transaction_id": cause.id},
+        locked={account.id: account},
     )
     _write_entries(
         _entry(
@@ -400,10 +431,9 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
         raise errors.ValidationFailed(
             "Source and destination accounts must differ", field="toAccountId"
         )
-    source = customer_account(from_id, context.principal, "fromAccountId")
     # The destination may belong to anyone (paying another customer); only
     # its existence is checked, and its details stay hidden in the answer.
-    destination = customer_account(to_id, _STAFF_VIEW, "toAccountId")
+    source, destination, holders = _transfer_accounts(from_id, to_id, context.principal)
     currency = _currency(request.currency, source)
     amount_minor = parse_amount(request.amount, currency)
     if currency != destination.currency:
@@ -422,7 +452,7 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
 
     def work() -> Result:
         now = clock.now()
-        locked = ledger.lock_accounts([from_id, to_id])
+        locked, number = lock_numbered([from_id, to_id], now)
         if scheduled_day is not None:
             return _schedule(
                 locked[from_id],
@@ -430,17 +460,19 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
                 amount_minor,
                 now,
                 {
+                    "number": number,
                     "description": description,
                     "reference": reference,
                     "day": scheduled_day,
                     "metadata": context.metadata(),
                     "columns": columns,
+                    "holders": holders,
                 },
             )
         # Written by _execute_transfer once every check has passed.
         row = LedgerTransaction(
             id=new_id("txn"),
-            number=next_number(now),
+            number=number,
             type="TRANSFER",
             status="PROCESSING",
             currency=currency,
@@ -452,7 +484,7 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
             created_at=now,
             **columns,
         )
-        return _execute_transfer(row, locked, now, new=True)
+        return _execute_transfer(row, locked, now, new=True, holders=holders)
 
     return tx.write(work)
 
@@ -477,7 +509,7 @@ def _schedule(
     day: date = fields["day"]
     row = ledger.create_transaction(
         id=new_id("txn"),
-        number=next_number(now),
+        number=fields["number"],
         type="TRANSFER",
         status="SCHEDULED",
         currency=source.currency,
@@ -492,7 +524,7 @@ def _schedule(
         scheduled_for=datetime.combine(day, time(hour=SCHEDULED_HOUR_UTC)),
         **fields["columns"],
     )
-    holders = holder_names([source, destination])
+    holders = fields["holders"]
     _write_entries(
         *(
             _entry(
@@ -517,13 +549,19 @@ def _schedule(
 
 
 def _execute_transfer(
-    row: LedgerTransaction, locked: dict[str, Account], now: datetime, *, new: bool
+    row: LedgerTransaction,
+    locked: dict[str, Account],
+    now: datetime,
+    *,
+    new: bool,
+    holders: dict[str, str] | None = None,
 ) -> Result:
     """Checks and posts a transfer; the accounts are locked.
 
     `new`: the row is not written yet (an immediate transfer: it is inserted
     COMPLETED, with its history rows); otherwise it is a stored SCHEDULED
-    transfer whose row and history rows are completed in place.
+    transfer whose row and history rows are completed in place. `holders`:
+    the accounts' holder names, when the caller has them.
     """
     from_id, to_id = str(row.from_account_id), str(row.to_account_id)
     source, destination = locked[from_id], locked[to_id]
@@ -544,11 +582,11 @@ def _execute_transfer(
     created = _event_data(row, from_id)
     row.status, row.completed_at = "COMPLETED", now
     if new:
-        sql.insert(LedgerTransaction, [row.__data__])
+        sql.insert(LedgerTransaction, [row.__data__], deferred=True)
     else:
-        sql.execute(
+        sql.defer(
             'UPDATE "ledger_transactions" SET "status" = ?, "completed_at" = ? WHERE "id" = ?',
-            (row.status, now, row.id),
+            (row.status, LedgerTransaction.completed_at.db_value(now), row.id),
         )
     balances = ledger.post_legs(
         row.id,
@@ -557,8 +595,10 @@ def _execute_transfer(
             ledger.Leg(to_id, row.amount_minor, row.currency),
         ],
         now,
+        {from_id: source, to_id: destination},
     )
-    holders = holder_names([source, destination])
+    if holders is None:
+        holders = holder_names([source, destination])
     if new:
         _write_entries(
             _entry(
@@ -589,7 +629,7 @@ def _execute_transfer(
             (from_id, limits.CLASS_TRANSFER),
             (to_id, limits.CLASS_NONE),
         ):
-            sql.execute(
+            sql.defer(
                 'UPDATE "account_entries" SET "status" = ?, "balance_after_minor" = ?,'
                 ' "limit_class" = ? WHERE "transaction_id" = ? AND "account_id" = ?',
                 ("COMPLETED", balances[account_id], limit_class, row.id, account_id),
@@ -731,7 +771,8 @@ def deposit(request: DepositInput, context: RequestContext) -> Result:
 
     def work() -> Result:
         now = clock.now()
-        locked = ledger.lock_accounts([account_id])[account_id]
+        locks, number = lock_numbered([account_id], now)
+        locked = locks[account_id]
         _require_active(locked, "accountId")
         release_at = movements.deposit_release(request.method, now)
         hold_id = new_id("hold") if release_at > now else None
@@ -739,7 +780,7 @@ def deposit(request: DepositInput, context: RequestContext) -> Result:
         row = ledger.post(
             balances_after=balances,
             transaction_id=new_id("txn"),
-            number=next_number(now),
+            number=number,
             type_="DEPOSIT",
             status="COMPLETED",
             currency=currency,
@@ -759,6 +800,7 @@ def deposit(request: DepositInput, context: RequestContext) -> Result:
                 "metadata": context.metadata(),
             },
             columns={"to_account_id": account_id, "client_id": context.principal.client_id},
+            locked=locks,
         )
         if hold_id is not None:
             Hold.create(
@@ -910,7 +952,8 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Result:
 
     def work() -> Result:
         now = clock.now()
-        locked = ledger.lock_accounts([account_id])[account_id]
+        locks, number = lock_numbered([account_id], now)
+        locked = locks[account_id]
         _require_active(locked, "accountId")
         uses: list[LimitUse] = []
         if method == "ATM":
@@ -929,7 +972,7 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Result:
         row = ledger.post(
             balances_after=balances,
             transaction_id=new_id("txn"),
-            number=next_number(now),
+            number=number,
             type_="WITHDRAWAL",
             status="COMPLETED",
             currency=currency,
@@ -946,6 +989,7 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Result:
                 "metadata": context.metadata(),
             },
             columns={"from_account_id": account_id, "client_id": context.principal.client_id},
+            locked={account_id: locked},
         )
         _write_entries(
             _entry(

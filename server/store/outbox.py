@@ -59,5 +59,5 @@ def emit_many(events: list[tuple[str, str, dict[str, Any]]], now: datetime) -> l
                 "created_at": now,
             }
         )
-    sql.insert(OutboxEvent, records)
+    sql.insert(OutboxEvent, records, deferred=True)
     return [str(record["event_id"]) for record in records]

@@ -200,8 +200,9 @@ def _ensure_account(spec: SandboxAccount, stamp: object) -> int:
     )
     txn_id = stable_id("txn", f"sandbox:opening:{acc_id}")
     if LedgerTransaction.get_or_none(LedgerTransaction.id == txn_id) is None:
-        ledger.lock_accounts([acc_id, internal_account_id("OPENING_EQUITY")])
+        locked = ledger.lock_accounts([acc_id, internal_account_id("OPENING_EQUITY")])
         ledger.post(
+            locked=locked,
             transaction_id=txn_id,
             number=f"TXNSBX{_account_number(spec.owner_key, spec.type)}",
             type_="ADJUSTMENT",

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import peewee
 
+from server.store import db
 from server.store.db import database, is_postgres
 
 M = TypeVar("M", bound=peewee.Model)
@@ -87,6 +88,19 @@ def execute(text: str, params: Sequence[Any] = ()) -> Any:
     return database.execute_sql(_execute_text(name, count), values)
 
 
+def defer(text: str, params: Sequence[Any] = ()) -> None:
+    """Runs one write whose result nobody reads; on PostgreSQL it travels with
+    the transaction's next statement or its COMMIT (server.store.db)."""
+    values = tuple(params)
+    if not is_postgres():
+        database.execute_sql(text, values)
+        return
+    _, count = _numbered(text)
+    assert count == len(values), f"{count} placeholders, {len(values)} values"
+    name = _prepared_name(database.connection(), text)
+    db.defer(_plain_text(text) if name is None else _execute_text(name, count), values)
+
+
 @functools.lru_cache(maxsize=1024)
 def _plain_text(text: str) -> str:
     return text.replace("?", "%s")
@@ -141,11 +155,14 @@ def joined_rows(
 
 def rows(model: type[M], text: str, params: Sequence[Any] = ()) -> list[M]:
     """Model instances from a statement that selects `column_list(model)` first."""
+    return instances(model, execute(text, params).fetchall())
+
+
+def instances(model: type[M], fetched: Sequence[Sequence[Any]]) -> list[M]:
+    """Model instances from fetched rows that hold `column_list(model)` first."""
     readers = _readers(model)
     width = len(readers)
-    return [
-        _instance(model, readers, values[:width]) for values in execute(text, params).fetchall()
-    ]
+    return [_instance(model, readers, values[:width]) for values in fetched]
 
 
 @functools.lru_cache(maxsize=256)
@@ -156,8 +173,12 @@ def _insert_text(model: type[peewee.Model], names: tuple[str, ...], count: int) 
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([one] * count)
 
 
-def insert(model: type[peewee.Model], records: Iterable[dict[str, Any]]) -> None:
-    """One INSERT of every record (all with the same keys: field names)."""
+def insert(
+    model: type[peewee.Model], records: Iterable[dict[str, Any]], *, deferred: bool = False
+) -> None:
+    """One INSERT of every record (all with the same keys: field names).
+
+    `deferred`: nobody handles its failure on the spot (`defer`)."""
     batch = list(records)
     if not batch:
         return
@@ -168,4 +189,4 @@ def insert(model: type[peewee.Model], records: Iterable[dict[str, Any]]) -> None
     for record in batch:
         assert tuple(record) == names, "records of one insert share their fields"
         params.extend(write(record[name]) for write, name in zip(writers, names, strict=True))
-    execute(_insert_text(model, names, len(batch)), params)
+    (defer if deferred else execute)(_insert_text(model, names, len(batch)), params)
