@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import math
+import random
 from decimal import Decimal
 
 import pytest
 
 from server.domain import errors
-from server.domain.money import AMOUNT_MAX_MINOR, Money, parse_amount, parse_signed_amount, to_major
+from server.domain.money import (
+    AMOUNT_MAX_MINOR,
+    Money,
+    parse_amount,
+    parse_signed_amount,
+    to_major,
+    to_major_decimal,
+)
 
 
 @pytest.mark.parametrize(
@@ -86,3 +94,12 @@ def test_money_refuses_mixed_currencies() -> None:
     with pytest.raises(errors.CurrencyMismatch):
         _ = Money(100, "USD") + Money(100, "EUR")
     assert str(Money(123_456, "USD")) == "1234.56 USD"
+
+
+@pytest.mark.parametrize("currency", ["USD", "EUR", "JPY"])
+def test_to_major_is_the_decimal_conversion(currency: str) -> None:
+    rng = random.Random(20261201)  # noqa: S311 (samples, not secrets)
+    samples = [0, 1, -1, 5, 10, 99, AMOUNT_MAX_MINOR, -AMOUNT_MAX_MINOR, 2**53 + 1, 10**18 + 7]
+    samples += [rng.randrange(-(10**15), 10**15) for _ in range(20_000)]
+    for minor in samples:
+        assert to_major(minor, currency) == to_major_decimal(minor, currency), minor
