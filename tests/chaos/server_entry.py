@@ -48,12 +48,22 @@ def _read_without_lock(account_ids: Iterable[str]) -> dict[str, Any]:
     return {row.id: row for row in rows}
 
 
+def _install_locker(locker: Any) -> None:
+    """Every way the store locks accounts goes through `locker` (the plain
+    lock, and the one that takes a transaction number with it)."""
+    ledger.lock_accounts = locker
+    ledger.lock_accounts_numbered = lambda account_ids: (
+        locker(list(account_ids)),
+        ledger.next_sequence(),
+    )
+
+
 def apply_break(mode: str) -> None:
     """Installs the broken function named by `mode` (see the module docstring)."""
     if mode == "lock-order":
-        ledger.lock_accounts = _lock_in_callers_order
+        _install_locker(_lock_in_callers_order)
     elif mode == "no-lock":
-        ledger.lock_accounts = _read_without_lock
+        _install_locker(_read_without_lock)
     elif mode == "idempotency":
         claim = idempotency.claim
 

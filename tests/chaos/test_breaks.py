@@ -1,0 +1,42 @@
+"""The deliberate bugs of CHAOS_BREAK reach the paths that move money.
+
+A refactor that locks accounts some other way would leave `make chaos
+CHAOS_BREAK=...` running correct servers and "proving" nothing; this test
+fails first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from server.store import ledger, movements
+from tests.chaos import server_entry
+
+
+@pytest.mark.parametrize(
+    ("mode", "replaced"),
+    [("lock-order", "_lock_in_callers_order"), ("no-lock", "_read_without_lock")],
+)
+def test_a_broken_locker_is_what_transfers_lock_with(
+    mode: str, replaced: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("lock_accounts", "lock_accounts_numbered", "next_sequence"):
+        monkeypatch.setattr(ledger, name, getattr(ledger, name))  # restored afterwards
+    calls: list[list[str]] = []
+
+    def spy(account_ids: Any) -> dict[str, Any]:
+        calls.append(list(account_ids))
+        return {}
+
+    monkeypatch.setattr(server_entry, replaced, spy)
+    monkeypatch.setattr(ledger, "next_sequence", lambda: 7)
+    server_entry.apply_break(mode)
+    locked, number = movements.lock_numbered(["acc_b", "acc_a"], datetime(2026, 12, 1))
+    assert calls == [["acc_b", "acc_a"]]
+    assert locked == {}
+    assert number.startswith("TXN20261201")
+    assert ledger.lock_accounts(["acc_c"]) == {}
+    assert calls[-1] == ["acc_c"]
