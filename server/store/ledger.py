@@ -156,6 +156,9 @@ def post_legs(
     own: clearing, fee income) are moved without being read.
     """
     assert_balanced(legs)
+    # One leg per account: each posting reads its account's balance after the
+    # UPDATEs, which is its own balance-after only if no other leg moves it.
+    assert len({leg.account_id for leg in legs}) == len(legs), "one leg per account"
     balances: dict[str, int] = {}
     ordered = sorted(legs, key=lambda item: item.account_id)
     for leg in ordered:
