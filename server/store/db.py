@@ -40,15 +40,18 @@ class _Pending(threading.local):
         self.texts: list[tuple[str, Sequence[Any]]] = []
 
 
+_DEFERRED_PREFIXES = ("SAVEPOINT ", "RELEASE SAVEPOINT ")
+
+
 class BankPostgresqlDatabase(PooledPostgresqlDatabase):
     """The pool, with fewer round trips per transaction.
 
     - BEGIN is not sent on its own: it travels with the transaction's first
       statement ("BEGIN; SELECT ... FOR UPDATE", one simple-query message).
     - `defer` queues a write whose result nobody reads (history rows,
-      postings, outbox events); queued writes go out in front of the next
-      statement of the transaction, or with its COMMIT. A transfer's writes
-      and its COMMIT are one round trip.
+      postings, outbox events; SAVEPOINT and RELEASE too); queued writes go
+      out in front of the next statement of the transaction, or with its
+      COMMIT. A transfer's writes and its COMMIT are one round trip.
     - Checking a connection out of the pool costs no round trip: an idle
       connection whose socket has something to read was closed by the server
       (a restart, pg_terminate_backend), since an idle session is sent
@@ -107,6 +110,11 @@ class BankPostgresqlDatabase(PooledPostgresqlDatabase):
         return "; ".join(piece for piece, _ in pieces), values
 
     def execute_sql(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if not params and sql.startswith(_DEFERRED_PREFIXES) and self.in_transaction():
+            # peewee's savepoints: they answer nothing, so they travel with
+            # the next statement too (ROLLBACK TO is sent at once).
+            self.defer(sql.rstrip(";"))
+            return None
         sql, params = self._take_pending(sql, params)
         return super().execute_sql(sql, params, *args, **kwargs)
 

@@ -116,9 +116,36 @@ def marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-@functools.lru_cache(maxsize=64)
-def _readers(model: type[peewee.Model]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
-    return tuple((f.name, f.python_value) for f in model._meta.sorted_fields)
+# Field types whose python_value gives back what psycopg2 already returns
+# (str, int, bool, naive datetime): on PostgreSQL their columns are taken as
+# read. Everything else (and every column on SQLite, which stores datetimes
+# as text) goes through the field's python_value.
+_AS_READ_ON_POSTGRES = frozenset(
+    cls.python_value
+    for cls in (
+        peewee.TextField,
+        peewee.IntegerField,
+        peewee.BigIntegerField,
+        peewee.AutoField,
+        peewee.BigAutoField,
+        peewee.BooleanField,
+        peewee.DateTimeField,
+    )
+)
+
+
+@functools.lru_cache(maxsize=128)
+def _readers(
+    model: type[peewee.Model], postgres: bool
+) -> tuple[tuple[str, ...], tuple[tuple[str, Callable[[Any], Any]], ...]]:
+    """The model's field names, and (name, python_value) of those to convert."""
+    fields = model._meta.sorted_fields
+    convert = tuple(
+        (f.name, f.python_value)
+        for f in fields
+        if not (postgres and type(f).python_value in _AS_READ_ON_POSTGRES)
+    )
+    return tuple(f.name for f in fields), convert
 
 
 @functools.lru_cache(maxsize=64)
@@ -129,10 +156,12 @@ def column_list(model: type[peewee.Model], alias: str = "") -> str:
 
 
 def _instance(model: type[peewee.Model], readers: Any, values: Sequence[Any]) -> Any:
+    names, convert = readers
+    data = dict(zip(names, values, strict=True))
+    for name, read in convert:
+        data[name] = read(data[name])
     instance = model(__no_default__=1)
-    instance.__data__ = {
-        name: read(value) for (name, read), value in zip(readers, values, strict=True)
-    }
+    instance.__data__ = data
     return instance
 
 
@@ -144,9 +173,10 @@ def joined_rows(
     spans = []
     start = 0
     for model in models:
-        readers = _readers(model)
-        spans.append((model, readers, start, start + len(readers)))
-        start += len(readers)
+        readers = _readers(model, is_postgres())
+        width = len(readers[0])
+        spans.append((model, readers, start, start + width))
+        start += width
     return [
         tuple(_instance(model, readers, values[a:b]) for model, readers, a, b in spans)
         for values in execute(text, params).fetchall()
@@ -160,8 +190,8 @@ def rows(model: type[M], text: str, params: Sequence[Any] = ()) -> list[M]:
 
 def instances(model: type[M], fetched: Sequence[Sequence[Any]]) -> list[M]:
     """Model instances from fetched rows that hold `column_list(model)` first."""
-    readers = _readers(model)
-    width = len(readers)
+    readers = _readers(model, is_postgres())
+    width = len(readers[0])
     return [_instance(model, readers, values[:width]) for values in fetched]
 
 

@@ -170,3 +170,19 @@ def test_checkout_replaces_a_connection_the_server_terminated(
         new_pid = database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
     assert new_pid != pid
     database.connect(reuse_if_open=True)
+
+
+def test_a_savepoint_travels_with_the_statements_around_it(
+    database: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = _Counter(database, monkeypatch)
+
+    def work() -> None:
+        sql.defer("INSERT INTO rt_items (id, note) VALUES (?, ?)", ("outer", ""))
+        with database.atomic():
+            sql.defer("INSERT INTO rt_items (id, note) VALUES (?, ?)", ("inner", ""))
+
+    tx.write(work)
+    assert len(counter.texts) == 1
+    assert "SAVEPOINT" in counter.texts[0] and "RELEASE SAVEPOINT" in counter.texts[0]
+    assert _ids(database) == ["inner", "outer"]
