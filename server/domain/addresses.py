@@ -8,6 +8,7 @@ caller is the gRPC peer itself, whatever it sent.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -16,6 +17,10 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 ADDRESS_LENGTH_MAX = 64
 
 
+# Every call parses its peer (and Envoy's forwarded address): the same few
+# strings again and again, and ipaddress is slow, so answers are remembered
+# (addresses are immutable; the cache is bounded).
+@functools.lru_cache(maxsize=4096)
 def parse_ip(text: str) -> IpAddress | None:
     """An IP address from `1.2.3.4`, `::1` or `[::1]`; IPv4-mapped IPv6 becomes IPv4."""
     text = text.strip()
@@ -62,6 +67,13 @@ def contains(blocks: Iterable[IpNetwork], address: IpAddress | None) -> bool:
     """True when `address` is in one of `blocks` (an unknown address is in none)."""
     if address is None:
         return False
+    if isinstance(blocks, tuple):
+        return _contains(blocks, address)
+    return any(address.version == block.version and address in block for block in blocks)
+
+
+@functools.lru_cache(maxsize=4096)
+def _contains(blocks: tuple[IpNetwork, ...], address: IpAddress) -> bool:
     return any(address.version == block.version and address in block for block in blocks)
 
 
