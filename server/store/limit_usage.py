@@ -1,47 +1,92 @@
-"""How much of each periodic limit an account has used (account_entries sums)."""
+"""How much of each periodic limit an account has used: running counters (m0012).
+
+Every debit that counts toward a limit (a DEBIT history row with a limit
+class, in a status other than FAILED or CANCELLED) adds its amount to its
+account's counter rows of that limit class for the row's UTC day and UTC
+month, in the transaction that writes the row (`count`). A limit check reads
+the two rows of the current periods (`limit_usage`): constant work, where a
+sum over the period's debits grew with every debit of a busy account.
+
+Money movements call both inside their transaction, after locking the
+account: the lock serialises an account's debits, so a check sees every
+debit committed before it. A counted debit never changes status today
+(scheduled transfers count when they execute, and fail or are cancelled only
+before); reversals, when built, subtract through `count` with a negative
+amount.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
 
 from server.domain import limits
 from server.store import sql
 
+_ADD = (
+    'INSERT INTO "limit_usage" ("account_id", "limit_class", "period", "used_minor")'
+    " VALUES (?, ?, ?, ?), (?, ?, ?, ?)"
+    ' ON CONFLICT ("account_id", "limit_class", "period")'
+    ' DO UPDATE SET "used_minor" = "limit_usage"."used_minor" + excluded."used_minor"'
+)
+
+
+def day_key(moment: datetime) -> str:
+    return f"D{moment:%Y-%m-%d}"
+
+
+def month_key(moment: datetime) -> str:
+    return f"M{moment:%Y-%m}"
+
+
+def counts(direction: str, limit_class: str, status: str) -> bool:
+    """Whether a history row with these values uses a limit."""
+    return (
+        direction == "DEBIT"
+        and limit_class != limits.CLASS_NONE
+        and status not in limits.USAGE_EXCLUDED_STATUSES
+    )
+
+
+def count(account_id: str, limit_class: str, amount_minor: int, at: datetime) -> None:
+    """Adds a counted debit of `at` (its history row's created_at) to the counters."""
+    assert limit_class != limits.CLASS_NONE
+    sql.defer(
+        _ADD,
+        (
+            *(account_id, limit_class, day_key(at), amount_minor),
+            *(account_id, limit_class, month_key(at), amount_minor),
+        ),
+    )
+
+
+def count_entries(records: Iterable[dict[str, object]]) -> None:
+    """`count` for each history row about to be written that uses a limit."""
+    for record in records:
+        if counts(str(record["direction"]), str(record["limit_class"]), str(record["status"])):
+            created_at = record["created_at"]
+            assert isinstance(created_at, datetime)
+            count(
+                str(record["account_id"]),
+                str(record["limit_class"]),
+                int(str(record["amount_minor"])),
+                created_at,
+            )
+
 
 def limit_usage(account_ids: list[str], periods: limits.Periods) -> dict[str, dict[str, int]]:
-    """Used amount per periodic limit (limits.PERIODIC_LIMITS), per account.
-
-    Sums the DEBIT entries of each account by limit_class over the day and
-    the month of `periods`, leaving out FAILED and CANCELLED ones. Money
-    movements call it inside their transaction, after locking the account.
-    """
+    """Used amount per periodic limit (limits.PERIODIC_LIMITS), per account."""
     if not account_ids:
         return {}
-    excluded = sorted(limits.USAGE_EXCLUDED_STATUSES)
+    day, month = day_key(periods.day_start), month_key(periods.month_start)
     rows = sql.execute(
-        'SELECT "account_id", "limit_class",'
-        ' SUM(CASE WHEN "created_at" >= ? AND "created_at" < ? THEN "amount_minor" ELSE 0 END),'
-        ' SUM("amount_minor")'
-        ' FROM "account_entries"'
-        f' WHERE "account_id" IN ({sql.marks(len(account_ids))})'
-        ' AND "direction" = ? AND "limit_class" <> ?'
-        f' AND "status" NOT IN ({sql.marks(len(excluded))})'
-        ' AND "created_at" >= ? AND "created_at" < ?'
-        ' GROUP BY "account_id", "limit_class"',
-        [
-            periods.day_start,
-            periods.day_end,
-            *account_ids,
-            "DEBIT",
-            limits.CLASS_NONE,
-            *excluded,
-            periods.month_start,
-            periods.month_end,
-        ],
+        'SELECT "account_id", "limit_class", "period", "used_minor" FROM "limit_usage"'
+        f' WHERE "account_id" IN ({sql.marks(len(account_ids))}) AND "period" IN (?, ?)',
+        [*account_ids, day, month],
     ).fetchall()
     daily: dict[str, dict[str, int]] = defaultdict(dict)
     monthly: dict[str, dict[str, int]] = defaultdict(dict)
-    for account_id, limit_class, day_minor, month_minor in rows:
-        daily[account_id][limit_class] = int(day_minor or 0)
-        monthly[account_id][limit_class] = int(month_minor or 0)
+    for account_id, limit_class, period, used_minor in rows:
+        (daily if period == day else monthly)[account_id][limit_class] = int(used_minor)
     return {a: limits.usage_by_limit(daily[a], monthly[a]) for a in account_ids}

@@ -22,6 +22,7 @@ from server.domain.money import parse_amount, to_major
 from server.domain.passwords import verify_secret
 from server.domain.principal import Principal
 from server.store import clock, ledger, outbox, sql, tx
+from server.store import limit_usage as usage
 from server.store.bootstrap import internal_account_id
 from server.store.db import database
 from server.store.limit_usage import limit_usage
@@ -290,7 +291,9 @@ def _entry(
 
 
 def _write_entries(*records: dict[str, object]) -> None:
+    """History rows, and the limit usage of the debits among them."""
     sql.insert(AccountEntry, records, deferred=True)
+    usage.count_entries(records)
 
 
 def holder_names(accounts: list[Account]) -> dict[str, str]:
@@ -634,6 +637,10 @@ def _execute_transfer(
                 ' "limit_class" = ? WHERE "transaction_id" = ? AND "account_id" = ?',
                 ("COMPLETED", balances[account_id], limit_class, row.id, account_id),
             )
+        # Counted now that it executes, in the period of its history row (the
+        # day it was scheduled), as the row itself says.
+        assert row.created_at is not None
+        usage.count(from_id, limits.CLASS_TRANSFER, row.amount_minor, row.created_at)
     events = [("transaction.completed", row.id, _event_data(row, from_id))]
     if new:
         events.insert(0, ("transaction.created", row.id, created))

@@ -21,6 +21,7 @@ import requests
 
 from server.domain.ids import new_id
 from server.run import Stack
+from server.store import limit_usage
 from server.store.bootstrap import internal_account_id
 from tests.common import envelope
 
@@ -167,7 +168,8 @@ def add_entry(
     status: str = "COMPLETED",
     direction: str = "DEBIT",
 ) -> str:
-    """A history entry as the movements write it (its transaction has no postings)."""
+    """A history entry as the movements write it, with its limit usage (its
+    transaction has no postings)."""
     with db.transaction():
         txn_id = _ledger_transaction(db, status, amount_minor, at)
         db.execute(
@@ -176,6 +178,14 @@ def add_entry(
             " VALUES (?, ?, ?, 'WITHDRAWAL', ?, ?, 'USD', ?, ?)",
             (account_id, txn_id, direction, status, limit_class, amount_minor, at),
         )
+        if limit_usage.counts(direction, limit_class, status):
+            for period in (limit_usage.day_key(at), limit_usage.month_key(at)):
+                db.execute(
+                    "INSERT INTO limit_usage (account_id, limit_class, period, used_minor)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (account_id, limit_class, period)"
+                    " DO UPDATE SET used_minor = limit_usage.used_minor + excluded.used_minor",
+                    (account_id, limit_class, period, amount_minor),
+                )
     return txn_id
 
 

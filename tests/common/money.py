@@ -105,3 +105,33 @@ def assert_ledger_consistent(stack: Stack) -> None:
     assert drift == []
     total = query(stack, "SELECT COALESCE(SUM(balance_minor), 0) FROM accounts")[0][0]
     assert int(total) == 0, "money was created or destroyed"
+    assert_limit_usage_consistent(stack)
+
+
+def assert_limit_usage_consistent(stack: Stack) -> None:
+    """The running limit counters (m0012) equal the sums of the debits they count."""
+    if stack.settings.database_url:
+        periods = (
+            "'D' || to_char(created_at, 'YYYY-MM-DD')",
+            "'M' || to_char(created_at, 'YYYY-MM')",
+        )
+    else:
+        periods = ("'D' || substr(created_at, 1, 10)", "'M' || substr(created_at, 1, 7)")
+    expected: dict[tuple[str, str, str], int] = {}
+    for period in periods:
+        for account_id, limit_class, key, used in query(
+            stack,
+            f"SELECT account_id, limit_class, {period}, SUM(amount_minor) FROM account_entries"
+            " WHERE direction = 'DEBIT' AND limit_class <> ''"
+            " AND status NOT IN ('FAILED', 'CANCELLED')"
+            f" GROUP BY account_id, limit_class, {period}",
+        ):
+            expected[(account_id, limit_class, key)] = int(used)
+    counted = {
+        (account_id, limit_class, key): int(used)
+        for account_id, limit_class, key, used in query(
+            stack, "SELECT account_id, limit_class, period, used_minor FROM limit_usage"
+        )
+        if int(used) != 0
+    }
+    assert counted == expected
