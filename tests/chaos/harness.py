@@ -39,7 +39,8 @@ opening balance plus exactly the transfers answered with success (and
 their overdraft fees); every answered transaction exists once, with the
 answered id, and no transfer exists that no request was answered with;
 every key's definitive answers agree; every transaction's postings sum to
-zero and every balance is the sum of its postings; every committed
+zero and every balance is the sum of its postings; the running limit
+counters equal the sums of the debits they count; every committed
 transaction has its outbox events; PostgreSQL never detected a deadlock
 (the sorted lock order makes one impossible); every call answered
 definitively has its audit event (unless its server was SIGKILLed after the
@@ -909,6 +910,32 @@ class _Checker:
         if int(total) != 0:
             self.bad("drift", f"all accounts sum to {total}: money was created or destroyed")
 
+    def limit_usage(self) -> None:
+        """The running limit counters equal the sums of the debits they count."""
+        expected: dict[tuple[str, str, str], int] = {}
+        for period in (
+            "'D' || to_char(created_at, 'YYYY-MM-DD')",
+            "'M' || to_char(created_at, 'YYYY-MM')",
+        ):
+            for account_id, limit_class, key, used in self.rows(
+                f"SELECT account_id, limit_class, {period}, SUM(amount_minor)"
+                " FROM account_entries WHERE direction = 'DEBIT' AND limit_class <> ''"
+                " AND status NOT IN ('FAILED', 'CANCELLED')"
+                f" GROUP BY account_id, limit_class, {period}"
+            ):
+                expected[(account_id, limit_class, key)] = int(used)
+        counted = {
+            (account_id, limit_class, key): int(used)
+            for account_id, limit_class, key, used in self.rows(
+                "SELECT account_id, limit_class, period, used_minor FROM limit_usage"
+                " WHERE used_minor <> 0"
+            )
+        }
+        for key in sorted(set(expected) | set(counted)):
+            summed, used = expected.get(key, 0), counted.get(key, 0)
+            if summed != used:
+                self.bad("limit-usage", f"{key}: counted {used}, its debits sum to {summed}")
+
     def outbox(self, committed: list[str]) -> None:
         """Each committed transaction has its created and completed events, once each."""
         events = Counter(
@@ -1006,6 +1033,7 @@ def check(
     fees = checker.fees()
     checker.balances(final)
     checker.ledger()
+    checker.limit_usage()
     checker.outbox([*transfers, *fees, *sorted(bank.setup_transactions)])
     checker.reads(len(fees))
     checker.audit(kills)
