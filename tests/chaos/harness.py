@@ -93,6 +93,7 @@ from backoffice.v1 import user_service_pb2 as user_pb
 from backoffice.v1 import user_service_pb2_grpc as user_grpc
 from server.config import REPO_ROOT, Settings
 from server.run import settings_env, wait_for_health
+from server.store.migrations import m0012_limit_usage_counters as m0012
 from tests.chaos.postgres import PostgresUnavailable, PrivatePostgres
 from tests.chaos.server_entry import BREAK_ENV, BREAKS
 from tests.common.auth import authenticated, token_over_grpc
@@ -913,10 +914,7 @@ class _Checker:
     def limit_usage(self) -> None:
         """The running limit counters equal the sums of the debits they count."""
         expected: dict[tuple[str, str, str], int] = {}
-        for period in (
-            "'D' || to_char(created_at, 'YYYY-MM-DD')",
-            "'M' || to_char(created_at, 'YYYY-MM')",
-        ):
+        for period in m0012.period_keys("postgres"):
             for account_id, limit_class, key, used in self.rows(
                 f"SELECT account_id, limit_class, {period}, SUM(amount_minor)"
                 " FROM account_entries WHERE direction = 'DEBIT' AND limit_class <> ''"

@@ -12,6 +12,7 @@ import psycopg2
 
 from server.run import Stack
 from server.store import sandbox
+from server.store.migrations import m0012_limit_usage_counters as m0012
 from tests.common import envelope
 from tests.conftest import Rest
 
@@ -110,13 +111,7 @@ def assert_ledger_consistent(stack: Stack) -> None:
 
 def assert_limit_usage_consistent(stack: Stack) -> None:
     """The running limit counters (m0012) equal the sums of the debits they count."""
-    if stack.settings.database_url:
-        periods = (
-            "'D' || to_char(created_at, 'YYYY-MM-DD')",
-            "'M' || to_char(created_at, 'YYYY-MM')",
-        )
-    else:
-        periods = ("'D' || substr(created_at, 1, 10)", "'M' || substr(created_at, 1, 7)")
+    periods = m0012.period_keys("postgres" if stack.settings.database_url else "sqlite")
     expected: dict[tuple[str, str, str], int] = {}
     for period in periods:
         for account_id, limit_class, key, used in query(

@@ -22,13 +22,19 @@ _COUNTED = (
 )
 
 
-def statements(dialect: str) -> list[str]:
+def period_keys(dialect: str) -> tuple[str, str]:
+    """SQL for an account_entries row's day and month keys (`D2026-12-01`, `M2026-12`).
+
+    Also what the tests and the fault test recount the counters with.
+    """
     if dialect == "postgres":
-        day = "'D' || to_char(created_at, 'YYYY-MM-DD')"
-        month = "'M' || to_char(created_at, 'YYYY-MM')"
-    else:
-        day = "'D' || substr(created_at, 1, 10)"
-        month = "'M' || substr(created_at, 1, 7)"
+        return "'D' || to_char(created_at, 'YYYY-MM-DD')", "'M' || to_char(created_at, 'YYYY-MM')"
+    # SQLite keeps timestamps as text, `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+    return "'D' || substr(created_at, 1, 10)", "'M' || substr(created_at, 1, 7)"
+
+
+def statements(dialect: str) -> list[str]:
+    day, month = period_keys(dialect)
     return [
         """CREATE TABLE limit_usage (
             account_id TEXT NOT NULL REFERENCES accounts (id),
