@@ -39,6 +39,9 @@ class _Pending(threading.local):
         self.begin = False  # BEGIN not sent yet
         self.texts: list[tuple[str, Sequence[Any]]] = []
 
+    def clear(self) -> None:
+        self.begin, self.texts = False, []
+
 
 _DEFERRED_PREFIXES = ("SAVEPOINT ", "RELEASE SAVEPOINT ")
 
@@ -103,7 +106,7 @@ class BankPostgresqlDatabase(PooledPostgresqlDatabase):
             return text, params
         pieces: list[tuple[str, Sequence[Any]]] = [("BEGIN", ())] if pending.begin else []
         pieces += [*pending.texts, (text, tuple(params or ()))]
-        pending.begin, pending.texts = False, []
+        pending.clear()
         values: list[Any] = [value for _, piece_params in pieces for value in piece_params]
         # peewee hands psycopg2 every text for interpolation (`params or ()`),
         # so each piece already has its literal % signs doubled.
@@ -133,13 +136,12 @@ class BankPostgresqlDatabase(PooledPostgresqlDatabase):
     def rollback(self) -> None:
         pending = self._pending
         began = not pending.begin
-        pending.begin, pending.texts = False, []
+        pending.clear()
         if began:
             super().rollback()
 
     def _close(self, conn: Any, close_conn: bool = False) -> None:
-        pending = self._pending
-        pending.begin, pending.texts = False, []
+        self._pending.clear()
         super()._close(conn, close_conn)
 
 

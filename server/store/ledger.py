@@ -76,7 +76,7 @@ def lock_accounts_numbered(account_ids: Iterable[str]) -> tuple[dict[str, Accoun
     rows = sql.execute(_lock_text(len(ordered), True), ordered).fetchall()
     accounts = sql.instances(Account, rows)
     if not rows:
-        return {}, int(sql.scalar("SELECT nextval('transaction_numbers')"))
+        return {}, next_sequence()
     return {account.id: account for account in accounts}, int(rows[0][-1])
 
 

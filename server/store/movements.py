@@ -103,18 +103,23 @@ def _transfer_accounts(
         ' WHERE a."id" IN (?, ?) AND a."kind" = ?',
         (from_id, to_id, "CUSTOMER"),
     ).fetchall()
-    found = {
-        account.id: (account, str(row[-1] or "") if account.owner_id else str(account.name))
-        for account, row in zip(sql.instances(Account, rows), rows, strict=True)
+    accounts = sql.instances(Account, rows)
+    found = {account.id: account for account in accounts}
+    source = _usable(found.get(from_id), from_id, principal, "fromAccountId")
+    destination = _usable(found.get(to_id), to_id, _STAFF_VIEW, "toAccountId")
+    holders = {
+        account.id: _holder(account, row[-1]) for account, row in zip(accounts, rows, strict=True)
     }
-    for account_id, field_name, viewer in (
-        (from_id, "fromAccountId", principal),
-        (to_id, "toAccountId", _STAFF_VIEW),
-    ):
-        if account_id not in found or not viewer.can_see(found[account_id][0].owner_id):
-            raise errors.AccountNotFound(field=field_name, metadata={"account_id": account_id[:64]})
-    holders = {account_id: holder for account_id, (_, holder) in found.items()}
-    return found[from_id][0], found[to_id][0], holders
+    return source, destination, holders
+
+
+def _usable(
+    account: Account | None, account_id: str, principal: Principal, field_name: str
+) -> Account:
+    """`account` if the caller may use it, else TXN002 (also for others' accounts)."""
+    if account is None or not principal.can_see(account.owner_id):
+        raise errors.AccountNotFound(field=field_name, metadata={"account_id": account_id[:64]})
+    return account
 
 
 def customer_account(account_id: str, principal: Principal, field_name: str) -> Account:
@@ -124,10 +129,7 @@ def customer_account(account_id: str, principal: Principal, field_name: str) -> 
         f'SELECT {sql.column_list(Account)} FROM "accounts" WHERE "id" = ? AND "kind" = ?',
         (account_id, "CUSTOMER"),
     )
-    account = found[0] if found else None
-    if account is None or not principal.can_see(account.owner_id):
-        raise errors.AccountNotFound(field=field_name, metadata={"account_id": account_id[:64]})
-    return account
+    return _usable(found[0] if found else None, account_id, principal, field_name)
 
 
 def _require_active(account: Account, field_name: str) -> None:
@@ -296,10 +298,15 @@ def _write_entries(*records: dict[str, object]) -> None:
     usage.count_entries(records)
 
 
+def _holder(account: Account, owner_name: str | None) -> str:
+    """An account's holder: its owner's name, or its own name for the bank's accounts."""
+    return str(account.name) if account.owner_id is None else str(owner_name or "")
+
+
 def holder_names(accounts: list[Account]) -> dict[str, str]:
-    """Each account's holder: its owner's name, or its own name for the bank's accounts."""
-    names = {a.id: str(a.name) for a in accounts if a.owner_id is None}
+    """Each account's holder (`_holder`), its owners' names read in one query."""
     owners = sorted({str(a.owner_id) for a in accounts if a.owner_id is not None})
+    found: dict[str, str] = {}
     if owners:
         found = dict(
             sql.execute(
@@ -307,10 +314,7 @@ def holder_names(accounts: list[Account]) -> dict[str, str]:
                 owners,
             ).fetchall()
         )
-        for account in accounts:
-            if account.owner_id is not None:
-                names[account.id] = str(found.get(account.owner_id, ""))
-    return names
+    return {a.id: _holder(a, found.get(str(a.owner_id))) for a in accounts}
 
 
 def _charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransaction) -> str:

@@ -75,17 +75,21 @@ def _execute_text(name: str, count: int) -> str:
     return f"EXECUTE {name} ({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
 
 
+def _postgres_text(text: str, values: tuple[Any, ...]) -> str:
+    """What PostgreSQL is sent for `text`: EXECUTE of its prepared statement,
+    or the text itself once the connection holds PREPARED_MAX shapes."""
+    _, count = _numbered(text)
+    assert count == len(values), f"{count} placeholders, {len(values)} values"
+    name = _prepared_name(database.connection(), text)
+    return _plain_text(text) if name is None else _execute_text(name, count)
+
+
 def execute(text: str, params: Sequence[Any] = ()) -> Any:
     """Runs one statement; returns the DB-API cursor."""
     values = tuple(params)
     if not is_postgres():
         return database.execute_sql(text, values)
-    _, count = _numbered(text)
-    assert count == len(values), f"{count} placeholders, {len(values)} values"
-    name = _prepared_name(database.connection(), text)
-    if name is None:
-        return database.execute_sql(_plain_text(text), values)
-    return database.execute_sql(_execute_text(name, count), values)
+    return database.execute_sql(_postgres_text(text, values), values)
 
 
 def defer(text: str, params: Sequence[Any] = ()) -> None:
@@ -95,10 +99,7 @@ def defer(text: str, params: Sequence[Any] = ()) -> None:
     if not is_postgres():
         database.execute_sql(text, values)
         return
-    _, count = _numbered(text)
-    assert count == len(values), f"{count} placeholders, {len(values)} values"
-    name = _prepared_name(database.connection(), text)
-    db.defer(_plain_text(text) if name is None else _execute_text(name, count), values)
+    db.defer(_postgres_text(text, values), values)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -914,13 +914,8 @@ class _Checker:
     def limit_usage(self) -> None:
         """The running limit counters equal the sums of the debits they count."""
         expected: dict[tuple[str, str, str], int] = {}
-        for period in m0012.period_keys("postgres"):
-            for account_id, limit_class, key, used in self.rows(
-                f"SELECT account_id, limit_class, {period}, SUM(amount_minor)"
-                " FROM account_entries WHERE direction = 'DEBIT' AND limit_class <> ''"
-                " AND status NOT IN ('FAILED', 'CANCELLED')"
-                f" GROUP BY account_id, limit_class, {period}"
-            ):
+        for sums in m0012.counted_sums("postgres"):
+            for account_id, limit_class, key, used in self.rows(sums):
                 expected[(account_id, limit_class, key)] = int(used)
         counted = {
             (account_id, limit_class, key): int(used)

@@ -111,16 +111,10 @@ def assert_ledger_consistent(stack: Stack) -> None:
 
 def assert_limit_usage_consistent(stack: Stack) -> None:
     """The running limit counters (m0012) equal the sums of the debits they count."""
-    periods = m0012.period_keys("postgres" if stack.settings.database_url else "sqlite")
+    dialect = "postgres" if stack.settings.database_url else "sqlite"
     expected: dict[tuple[str, str, str], int] = {}
-    for period in periods:
-        for account_id, limit_class, key, used in query(
-            stack,
-            f"SELECT account_id, limit_class, {period}, SUM(amount_minor) FROM account_entries"
-            " WHERE direction = 'DEBIT' AND limit_class <> ''"
-            " AND status NOT IN ('FAILED', 'CANCELLED')"
-            f" GROUP BY account_id, limit_class, {period}",
-        ):
+    for sums in m0012.counted_sums(dialect):
+        for account_id, limit_class, key, used in query(stack, sums):
             expected[(account_id, limit_class, key)] = int(used)
     counted = {
         (account_id, limit_class, key): int(used)

@@ -23,18 +23,25 @@ _COUNTED = (
 
 
 def period_keys(dialect: str) -> tuple[str, str]:
-    """SQL for an account_entries row's day and month keys (`D2026-12-01`, `M2026-12`).
-
-    Also what the tests and the fault test recount the counters with.
-    """
+    """SQL for an account_entries row's day and month keys (`D2026-12-01`, `M2026-12`)."""
     if dialect == "postgres":
         return "'D' || to_char(created_at, 'YYYY-MM-DD')", "'M' || to_char(created_at, 'YYYY-MM')"
     # SQLite keeps timestamps as text, `YYYY-MM-DD HH:MM:SS[.ffffff]`.
     return "'D' || substr(created_at, 1, 10)", "'M' || substr(created_at, 1, 7)"
 
 
+def counted_sums(dialect: str) -> list[str]:
+    """SELECTs of (account_id, limit_class, period, used) summed from the history,
+    one per period kind: what the counters start from, and what the tests and
+    the fault test recount them with."""
+    return [
+        f"SELECT account_id, limit_class, {period}, SUM(amount_minor) {_COUNTED}"
+        f" GROUP BY account_id, limit_class, {period}"
+        for period in period_keys(dialect)
+    ]
+
+
 def statements(dialect: str) -> list[str]:
-    day, month = period_keys(dialect)
     return [
         """CREATE TABLE limit_usage (
             account_id TEXT NOT NULL REFERENCES accounts (id),
@@ -44,9 +51,7 @@ def statements(dialect: str) -> list[str]:
             PRIMARY KEY (account_id, limit_class, period)
         )""",
         *(
-            "INSERT INTO limit_usage (account_id, limit_class, period, used_minor)"
-            f" SELECT account_id, limit_class, {period}, SUM(amount_minor) {_COUNTED}"
-            f" GROUP BY account_id, limit_class, {period}"
-            for period in (day, month)
+            f"INSERT INTO limit_usage (account_id, limit_class, period, used_minor) {sums}"
+            for sums in counted_sums(dialect)
         ),
     ]
