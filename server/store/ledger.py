@@ -80,6 +80,32 @@ def lock_accounts_numbered(account_ids: Iterable[str]) -> tuple[dict[str, Accoun
     return {account.id: account for account in accounts}, int(rows[0][-1])
 
 
+def lock_accounts_with_owners(
+    account_ids: Iterable[str], kind: str
+) -> tuple[dict[str, Account], int, dict[str, str | None]]:
+    """`lock_accounts_numbered` for the accounts of one `kind`, with their owners' names.
+
+    One statement (on PostgreSQL one round trip): the rows of other kinds and
+    unknown ids are neither returned nor locked. The third value maps each
+    locked account to its owner's name (None for accounts without an owner).
+    """
+    ordered = sorted(set(account_ids))
+    number = ", (SELECT nextval('transaction_numbers'))" if is_postgres() else ""
+    lock = " FOR UPDATE OF a" if is_postgres() else ""
+    rows = sql.execute(
+        f'SELECT {sql.column_list(Account, "a")}, u."name"{number} FROM "accounts" a'
+        ' LEFT JOIN "users" u ON u."id" = a."owner_id"'
+        f' WHERE a."id" IN ({sql.marks(len(ordered))}) AND a."kind" = ?'
+        f' ORDER BY a."id"{lock}',
+        (*ordered, kind),
+    ).fetchall()
+    width = len(Account._meta.sorted_fields)
+    accounts = sql.instances(Account, rows)
+    owners = {account.id: row[width] for account, row in zip(accounts, rows, strict=True)}
+    sequence = int(rows[0][-1]) if rows and is_postgres() else next_sequence()
+    return {account.id: account for account in accounts}, sequence, owners
+
+
 def next_sequence() -> int:
     """A fresh value of the transaction-number sequence; never serialises writers."""
     if is_postgres():

@@ -90,27 +90,23 @@ def _account_id(value: str, field_name: str) -> str:
 
 
 def _transfer_accounts(
-    from_id: str, to_id: str, principal: Principal
-) -> tuple[Account, Account, dict[str, str]]:
-    """Source and destination of a transfer and their holders' names, in one read.
+    from_id: str, to_id: str, principal: Principal, now: datetime
+) -> tuple[Account, Account, dict[str, str], str]:
+    """Locks source and destination (sorted order) and takes a transaction number.
 
-    The source must be one the caller may use and the destination any
-    customer account (paying another customer); either missing is TXN002.
+    One statement, which also reads the holders' names. The source must be
+    one the caller may use and the destination any customer account (paying
+    another customer); either missing is TXN002. Unknown ids and accounts of
+    other kinds are not locked; a source the caller may not use is, for as
+    long as the refusal takes (the rollback releases it).
     """
-    rows = sql.execute(
-        f'SELECT {sql.column_list(Account, "a")}, u."name" FROM "accounts" a'
-        ' LEFT JOIN "users" u ON u."id" = a."owner_id"'
-        ' WHERE a."id" IN (?, ?) AND a."kind" = ?',
-        (from_id, to_id, "CUSTOMER"),
-    ).fetchall()
-    accounts = sql.instances(Account, rows)
-    found = {account.id: account for account in accounts}
-    source = _usable(found.get(from_id), from_id, principal, "fromAccountId")
-    destination = _usable(found.get(to_id), to_id, _STAFF_VIEW, "toAccountId")
+    locked, sequence, owners = ledger.lock_accounts_with_owners([from_id, to_id], "CUSTOMER")
+    source = _usable(locked.get(from_id), from_id, principal, "fromAccountId")
+    destination = _usable(locked.get(to_id), to_id, _STAFF_VIEW, "toAccountId")
     holders = {
-        account.id: _holder(account, row[-1]) for account, row in zip(accounts, rows, strict=True)
+        account_id: _holder(account, owners[account_id]) for account_id, account in locked.items()
     }
-    return source, destination, holders
+    return source, destination, holders, movements.transaction_number(now, sequence)
 
 
 def _usable(
@@ -438,19 +434,6 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
         raise errors.ValidationFailed(
             "Source and destination accounts must differ", field="toAccountId"
         )
-    # The destination may belong to anyone (paying another customer); only
-    # its existence is checked, and its details stay hidden in the answer.
-    source, destination, holders = _transfer_accounts(from_id, to_id, context.principal)
-    currency = _currency(request.currency, source)
-    amount_minor = parse_amount(request.amount, currency)
-    if currency != destination.currency:
-        raise errors.CurrencyMismatch(
-            f"Destination account holds {destination.currency}, not {currency}",
-            field="toAccountId",
-            metadata={"account_currency": destination.currency, "currency": currency},
-        )
-    scheduled_day = _scheduled_date(request, clock.now().date())
-    context.principal.require_write()
     columns = {
         "from_account_id": from_id,
         "to_account_id": to_id,
@@ -459,11 +442,27 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
 
     def work() -> Result:
         now = clock.now()
-        locked, number = lock_numbered([from_id, to_id], now)
+        # The destination may belong to anyone (paying another customer); only
+        # its existence is checked, and its details stay hidden in the answer.
+        # The checks run on the locked rows: what they see is what is written.
+        source, destination, holders, number = _transfer_accounts(
+            from_id, to_id, context.principal, now
+        )
+        currency = _currency(request.currency, source)
+        amount_minor = parse_amount(request.amount, currency)
+        if currency != destination.currency:
+            raise errors.CurrencyMismatch(
+                f"Destination account holds {destination.currency}, not {currency}",
+                field="toAccountId",
+                metadata={"account_currency": destination.currency, "currency": currency},
+            )
+        scheduled_day = _scheduled_date(request, now.date())
+        context.principal.require_write()
+        locked = {from_id: source, to_id: destination}
         if scheduled_day is not None:
             return _schedule(
-                locked[from_id],
-                locked[to_id],
+                source,
+                destination,
                 amount_minor,
                 now,
                 {

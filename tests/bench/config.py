@@ -10,6 +10,7 @@ from server.config import REPO_ROOT
 
 SCENARIOS = (
     "pgbench",
+    "transfer_sql",
     "noop",
     "auth_read",
     "grpc",

@@ -157,10 +157,30 @@ class Bench:
     # --- scenarios -------------------------------------------------------------
 
     def pgbench(self, url: str, label: str) -> None:
+        self._pgbench(url, f"pgbench_{label}", f"pgbench TPC-B-like ({label})")
+
+    def transfer_sql(self, url: str, accounts: int) -> None:
+        """The transfer's statements (transfer.pgbench) on the service's database."""
+        self._pgbench(
+            url,
+            "transfer_sql",
+            "a transfer's SQL alone (pgbench)",
+            script="transfer.pgbench",
+            variables={"accounts": accounts},
+        )
+
+    def _pgbench(
+        self,
+        url: str,
+        key: str,
+        title: str,
+        script: str | None = None,
+        variables: dict[str, int] | None = None,
+    ) -> None:
         config = self.config
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         probe = self._probe(None, dataset.database_name(url))
-        result = pgbench.run(url, config.clients, config.seconds)
+        result = pgbench.run(url, config.clients, config.seconds, script, variables)
         usage = probe.stop()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         pgbench_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
@@ -168,8 +188,8 @@ class Bench:
         usage.other_cores = max(0.0, usage.other_cores - pgbench_cpu / config.seconds)
         outcome = load.Outcome(latencies=result.latencies_s, elapsed=config.seconds)
         row = Row.of(
-            f"pgbench_{label}",
-            f"pgbench TPC-B-like ({label})",
+            key,
+            title,
             transport="libpq",
             clients=config.clients,
             outcome=outcome,
@@ -185,7 +205,8 @@ class Bench:
             "latency_average_ms": result.latency_average_ms,
             "scale": config.pgbench_scale,
         }
-        self.pgbench_tps.append(result.tps)
+        if script is None:
+            self.pgbench_tps.append(result.tps)
         self.add(row)
 
     def service(self, stack: Stack, token: str, data: dataset.Dataset) -> None:
@@ -607,6 +628,8 @@ def main() -> int:
                 )
                 log("measuring")
                 bench.pgbench(pgbench_url, "before")
+            if "transfer_sql" in config.only:
+                bench.transfer_sql(url, config.accounts)
             stack = Stack(settings, tmp / "logs")
             try:
                 stack.start()
@@ -640,7 +663,7 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     reference = sum(bench.pgbench_tps) / len(bench.pgbench_tps) if bench.pgbench_tps else 0.0
     for row in bench.rows:
-        if reference and not row.key.startswith("pgbench") and "." not in row.key:
+        if reference and not row.key.startswith("pgbench_") and "." not in row.key:
             row.ratio_to_pgbench = row.throughput / reference
     targets = _targets(bench)
     document.update(

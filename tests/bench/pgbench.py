@@ -1,5 +1,8 @@
 """The database's own limit: pgbench's TPC-B-like transaction on the same PostgreSQL.
 
+Also a transfer's own statements (transfer.pgbench) run by pgbench on the
+bench's database: what the database alone does per transfer.
+
 `pgbench -i -s <scale>` fills a database of its own; `pgbench -c <clients>
 -j 2 -T <seconds>` then runs the default script (a bank debit/credit: three
 UPDATEs, a SELECT and an INSERT in one transaction) with the server's
@@ -70,7 +73,23 @@ def initialize(url: str, scale: int) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def run(url: str, clients: int, seconds: float) -> PgbenchResult:
+SCRIPT_DIR = Path(__file__).resolve().parent
+
+
+def run(
+    url: str,
+    clients: int,
+    seconds: float,
+    script: str | None = None,
+    variables: dict[str, int] | None = None,
+) -> PgbenchResult:
+    """The default TPC-B-like script, or `script` (a file of this directory,
+    with prepared statements and `variables` as `-D name=value`)."""
+    custom: list[str] = []
+    if script is not None:
+        # -n: no VACUUM of pgbench's own tables (a custom script has none)
+        custom = ["-n", "-M", "prepared", "-f", str(SCRIPT_DIR / script)]
+        custom += [f"-D{name}={value}" for name, value in (variables or {}).items()]
     with tempfile.TemporaryDirectory(prefix="pgbench-") as tmp:
         prefix = Path(tmp) / "log"
         result = subprocess.run(
@@ -82,6 +101,7 @@ def run(url: str, clients: int, seconds: float) -> PgbenchResult:
                 "2",
                 "-T",
                 str(max(1, round(seconds))),
+                *custom,
                 "-l",
                 f"--log-prefix={prefix}",
                 *_connection_args(url),

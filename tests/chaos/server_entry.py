@@ -27,7 +27,7 @@ from typing import Any
 
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.__main__ import main as server_main
-from server.store import idempotency, ledger
+from server.store import idempotency, ledger, sql
 from server.store.models import Account
 
 BREAK_ENV = "CHAOS_BREAK"
@@ -50,12 +50,27 @@ def _read_without_lock(account_ids: Iterable[str]) -> dict[str, Any]:
 
 def _install_locker(locker: Any) -> None:
     """Every way the store locks accounts goes through `locker` (the plain
-    lock, and the one that takes a transaction number with it)."""
+    lock, the one that takes a transaction number with it, and the
+    transfer's, which also reads the owners' names)."""
     ledger.lock_accounts = locker
     ledger.lock_accounts_numbered = lambda account_ids: (
         locker(list(account_ids)),
         ledger.next_sequence(),
     )
+
+    def with_owners(account_ids: Iterable[str], kind: str) -> Any:
+        locked = {
+            account_id: row
+            for account_id, row in locker(list(account_ids)).items()
+            if row.kind == kind
+        }
+        owners = {
+            row.id: sql.scalar('SELECT "name" FROM "users" WHERE "id" = ?', (row.owner_id,))
+            for row in locked.values()
+        }
+        return locked, ledger.next_sequence(), owners
+
+    ledger.lock_accounts_with_owners = with_owners
 
 
 def apply_break(mode: str) -> None:

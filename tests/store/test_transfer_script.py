@@ -1,0 +1,114 @@
+"""The bench's pgbench script of a transfer sends what a transfer sends.
+
+`make bench` runs tests/bench/transfer.pgbench as the database's own figure
+for a transfer; it is only worth reading while its statements are the
+server's. Compared here: each statement's kind and table, in order, between
+the script's BEGIN and COMMIT, against the statements one real transfer
+makes through the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import peewee
+import pytest
+
+from server.domain.ids import new_id
+from server.domain.principal import ADMIN, Principal
+from server.store import clock, movements, sql
+from server.store.bootstrap import ensure_internal_accounts
+from server.store.db import is_postgres
+from server.store.models import Account, User
+from tests.bench.config import REPO_ROOT
+
+SCRIPT = REPO_ROOT / "tests" / "bench" / "transfer.pgbench"
+_TABLE = re.compile(r'^(?:(UPDATE)|(SELECT|INSERT)\b.*?\b(?:FROM|INTO))\s+"(\w+)"', re.S)
+
+
+def signature(text: str) -> tuple[str, str, bool]:
+    """(kind, first table, locks rows) of one statement."""
+    match = _TABLE.match(text.strip())
+    assert match, f"not a SELECT, INSERT or UPDATE: {text[:80]}"
+    return match.group(1) or match.group(2), match.group(3), " FOR UPDATE" in text
+
+
+def script_statements() -> list[str]:
+    """The script's SQL between its BEGIN and its COMMIT."""
+    statements = [
+        line.removesuffix(";").strip()
+        for line in SCRIPT.read_text().splitlines()
+        if line.strip() and not line.startswith(("--", "\\"))
+    ]
+    begin, commit = statements.index("BEGIN"), statements.index("COMMIT")
+    return statements[begin + 1 : commit]
+
+
+def _account(owner_id: str, balance_minor: int) -> str:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    account_id = new_id("acc")
+    Account.create(
+        id=account_id,
+        account_number=f"9{abs(hash(account_id)) % 10**9:09d}",
+        kind="CUSTOMER",
+        type="CHECKING",
+        currency="USD",
+        owner=owner_id,
+        name="Script check",
+        status="ACTIVE",
+        balance_minor=balance_minor,
+        held_minor=0,
+        overdraft_limit_minor=0,
+        created_at=now,
+        updated_at=now,
+        country="US",
+        limit_overrides="{}",
+        pending_debits_minor=0,
+    )
+    return account_id
+
+
+def test_the_script_sends_the_statements_of_a_transfer(
+    database: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_internal_accounts()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    owner = User.create(
+        id=new_id("usr"),
+        email=f"{new_id('usr')}@example.test",
+        name="Script Owner",
+        password_hash="x",
+        role="CUSTOMER",
+        status="ACTIVE",
+        created_at=now,
+        updated_at=now,
+    )
+    source, destination = _account(owner.id, 10_000), _account(owner.id, 0)
+    sent: list[str] = []
+    execute, defer = sql.execute, sql.defer
+
+    def recording(send: Any) -> Any:
+        def run(text: str, params: Sequence[Any] = ()) -> Any:
+            sent.append(text)
+            return send(text, params)
+
+        return run
+
+    monkeypatch.setattr(sql, "execute", recording(execute))
+    monkeypatch.setattr(sql, "defer", recording(defer))
+    context = movements.RequestContext(principal=Principal(client_id="sandbox-client", role=ADMIN))
+    with clock.call_scope():
+        clock.prime(None)  # as the token check of the call does (the script's first read)
+        movements.transfer(
+            movements.TransferInput(from_account_id=source, to_account_id=destination, amount=0.33),
+            context,
+        )
+    made = [signature(text) for text in sent]
+    scripted = [signature(text) for text in script_statements()]
+    if not is_postgres():  # SQLite locks by BEGIN IMMEDIATE, not FOR UPDATE
+        scripted = [(kind, table, False) for kind, table, _ in scripted]
+    assert made == scripted
+    assert made[0] == ("SELECT", "accounts", is_postgres())
