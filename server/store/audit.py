@@ -4,7 +4,9 @@ Appending. `record` appends one event after the call it describes has
 finished and before its answer leaves the server. A writer thread per
 process commits the events of concurrent calls together (group commit: one
 short transaction, one lock and one flush for all of them); each caller waits
-for its own. Appends are serialised so that the chain never forks: on
+for its own. While calls overlap (the last commit carried more than one
+call's events) the writer lets LINGER_SECONDS pass before it takes the next
+batch, so that more calls share it; a lone call is written at once. Appends are serialised so that the chain never forks: on
 PostgreSQL by a transaction-scoped advisory lock, held from reading the
 chain's head to the commit (no row is written but the events); on SQLite by
 the write lock every write transaction takes up front. The database checks
@@ -64,6 +66,7 @@ BACKLOG_MAX = 10_000
 APPEND_BATCH_MAX = 500
 INSERT_ROWS_MAX = 50  # rows per INSERT statement (bounded parameter count)
 APPEND_WAIT_SECONDS = 30.0
+LINGER_SECONDS = 0.002
 RETRY_SECONDS = 1.0
 VERIFY_BATCH = 5_000
 PRUNE_BATCH_DEFAULT = 10_000
@@ -220,6 +223,7 @@ class _Appender:
         self._queue: deque[_Pending] = deque()
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._shared = False  # the last commit carried several calls' events
 
     def submit(self, entry: rules.AuditEntry) -> _Pending:
         pending = _Pending(entry)
@@ -237,7 +241,16 @@ class _Appender:
         with self._ready:
             while not self._queue:
                 self._ready.wait()
+            if self._shared:
+                # Calls overlap: let the ones finishing now join this commit.
+                deadline = time.monotonic() + LINGER_SECONDS
+                while len(self._queue) < APPEND_BATCH_MAX:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._ready.wait(left)
             count = min(len(self._queue), APPEND_BATCH_MAX)
+            self._shared = count > 1
             return [self._queue.popleft() for _ in range(count)]
 
     def _run(self) -> None:
