@@ -6,11 +6,12 @@ process commits the events of concurrent calls together (group commit: one
 short transaction, one lock and one flush for all of them); each caller waits
 for its own. While calls overlap (the last commit carried more than one
 call's events) the writer lets LINGER_SECONDS pass before it takes the next
-batch, so that more calls share it; a lone call is written at once. Appends are serialised so that the chain never forks: on
-PostgreSQL by a transaction-scoped advisory lock, held from reading the
-chain's head to the commit (no row is written but the events); on SQLite by
-the write lock every write transaction takes up front. The database checks
-it too: an insert that does not extend the chain is refused.
+batch, so that more calls share it; a lone call is written at once.
+Appends are serialised so that the chain never forks: on PostgreSQL by a
+transaction-scoped advisory lock, held from reading the chain's head to the
+commit (no row is written but the events); on SQLite by the write lock every
+write transaction takes up front. The database checks it too: an insert that
+does not extend the chain is refused.
 
 When an append fails. The call's own work is committed by then, so failing
 the call cannot undo anything: it would tell a client that a transfer failed
