@@ -32,6 +32,8 @@ from server.store.models import Account
 
 BREAK_ENV = "CHAOS_BREAK"
 BREAKS = ("lock-order", "idempotency", "no-lock")
+# What a broken locker replaces in server.store.ledger (tests restore these).
+LOCKERS = ("lock_accounts", "lock_accounts_numbered", "lock_accounts_with_owners")
 
 
 def _lock_in_callers_order(account_ids: Iterable[str]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from tests.chaos import server_entry
 def test_a_broken_locker_is_what_transfers_lock_with(
     mode: str, replaced: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("lock_accounts", "lock_accounts_numbered", "next_sequence"):
+    for name in (*server_entry.LOCKERS, "next_sequence"):
         monkeypatch.setattr(ledger, name, getattr(ledger, name))  # restored afterwards
     calls: list[list[str]] = []
 
@@ -40,3 +40,5 @@ def test_a_broken_locker_is_what_transfers_lock_with(
     assert number.startswith("TXN20261201")
     assert ledger.lock_accounts(["acc_c"]) == {}
     assert calls[-1] == ["acc_c"]
+    assert ledger.lock_accounts_with_owners(["acc_e", "acc_d"], "CUSTOMER") == ({}, 7, {})
+    assert calls[-1] == ["acc_e", "acc_d"]
