@@ -21,7 +21,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
+from server.domain import limits
+from server.store import limit_usage as usage
 from server.store import sql
 from server.store.db import database, is_postgres
 from server.store.models import Account, LedgerTransaction, Posting
@@ -80,30 +83,60 @@ def lock_accounts_numbered(account_ids: Iterable[str]) -> tuple[dict[str, Accoun
     return {account.id: account for account in accounts}, int(rows[0][-1])
 
 
+class LockedAccounts(NamedTuple):
+    """What `lock_accounts_with_owners` gives a movement."""
+
+    accounts: dict[str, Account]  # the locked rows, by id
+    sequence: int  # a fresh value of the transaction-number sequence
+    owners: dict[str, str | None]  # each locked account's owner's name (None: no owner)
+    usage: dict[str, dict[str, int]] | None  # limit counters read after the lock (`periods`)
+
+
 def lock_accounts_with_owners(
-    account_ids: Iterable[str], kind: str
-) -> tuple[dict[str, Account], int, dict[str, str | None]]:
+    account_ids: Iterable[str], kind: str, periods: limits.Periods | None = None
+) -> LockedAccounts:
     """`lock_accounts_numbered` for the accounts of one `kind`, with their owners' names.
 
-    One statement (on PostgreSQL one round trip): the rows of other kinds and
-    unknown ids are neither returned nor locked. The third value maps each
-    locked account to its owner's name (None for accounts without an owner).
+    The rows of other kinds and unknown ids are neither returned nor locked.
+    With `periods`, also each locked account's limit counters of those
+    periods (`limit_usage`), read once the lock is held, so they count every
+    debit committed before it.
+
+    On PostgreSQL one round trip: the lock (FOR UPDATE) travels with BEGIN
+    and a second statement that reads the locked rows, the owners' names, a
+    transaction number and the counters. Two statements because one would
+    read the counters in the snapshot it took before waiting for the lock
+    (READ COMMITTED re-reads only the locked rows themselves); each statement
+    of a message takes its own snapshot.
     """
     ordered = sorted(set(account_ids))
-    number = ", (SELECT nextval('transaction_numbers'))" if is_postgres() else ""
-    lock = " FOR UPDATE OF a" if is_postgres() else ""
+    where = f' WHERE a."id" IN ({sql.marks(len(ordered))}) AND a."kind" = ?'
+    params: list[object] = [*ordered, kind]
+    postgres = is_postgres()
+    extra, extra_params = "", list[str]()
+    if postgres:
+        sql.defer(f'SELECT 1 FROM "accounts" a{where} ORDER BY a."id" FOR UPDATE', params)
+        extra = ", (SELECT nextval('transaction_numbers'))"
+    if periods is not None:
+        counters, extra_params = usage.counters_column('a."id"', periods)
+        extra += f", {counters}"
     rows = sql.execute(
-        f'SELECT {sql.column_list(Account, "a")}, u."name"{number} FROM "accounts" a'
-        ' LEFT JOIN "users" u ON u."id" = a."owner_id"'
-        f' WHERE a."id" IN ({sql.marks(len(ordered))}) AND a."kind" = ?'
-        f' ORDER BY a."id"{lock}',
-        (*ordered, kind),
+        f'SELECT {sql.column_list(Account, "a")}, u."name"{extra} FROM "accounts" a'
+        f' LEFT JOIN "users" u ON u."id" = a."owner_id"{where} ORDER BY a."id"',
+        (*extra_params, *params),
     ).fetchall()
     width = len(Account._meta.sorted_fields)
     accounts = sql.instances(Account, rows)
     owners = {account.id: row[width] for account, row in zip(accounts, rows, strict=True)}
-    sequence = int(rows[0][-1]) if rows and is_postgres() else next_sequence()
-    return {account.id: account for account in accounts}, sequence, owners
+    # On SQLite, BEGIN IMMEDIATE has locked the whole database already.
+    sequence = int(rows[0][width + 1]) if rows and postgres else next_sequence()
+    counted = None
+    if periods is not None:
+        counted = {
+            account.id: usage.counters_from(row[-1], periods)
+            for account, row in zip(accounts, rows, strict=True)
+        }
+    return LockedAccounts({account.id: account for account in accounts}, sequence, owners, counted)
 
 
 def next_sequence() -> int:
@@ -216,11 +249,13 @@ def create_transaction(**values: object) -> LedgerTransaction:
 
 __all__ = [
     "Leg",
+    "LockedAccounts",
     "assert_balanced",
     "create_transaction",
     "database",
     "lock_accounts",
     "lock_accounts_numbered",
+    "lock_accounts_with_owners",
     "next_sequence",
     "post",
     "post_legs",

@@ -17,12 +17,15 @@ amount.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from server.domain import limits
 from server.store import sql
+from server.store.db import is_postgres
 
 _ADD = (
     'INSERT INTO "limit_usage" ("account_id", "limit_class", "period", "used_minor")'
@@ -75,6 +78,17 @@ def count_entries(records: Iterable[dict[str, object]]) -> None:
             )
 
 
+def _by_limit(
+    rows: Iterable[Sequence[Any]], account_ids: list[str], day: str
+) -> dict[str, dict[str, int]]:
+    """limits.usage_by_limit per account, from (account, class, period, used) rows."""
+    daily: dict[str, dict[str, int]] = defaultdict(dict)
+    monthly: dict[str, dict[str, int]] = defaultdict(dict)
+    for account_id, limit_class, period, used_minor in rows:
+        (daily if period == day else monthly)[account_id][limit_class] = int(used_minor)
+    return {a: limits.usage_by_limit(daily[a], monthly[a]) for a in account_ids}
+
+
 def limit_usage(account_ids: list[str], periods: limits.Periods) -> dict[str, dict[str, int]]:
     """Used amount per periodic limit (limits.PERIODIC_LIMITS), per account."""
     if not account_ids:
@@ -85,8 +99,30 @@ def limit_usage(account_ids: list[str], periods: limits.Periods) -> dict[str, di
         f' WHERE "account_id" IN ({sql.marks(len(account_ids))}) AND "period" IN (?, ?)',
         [*account_ids, day, month],
     ).fetchall()
-    daily: dict[str, dict[str, int]] = defaultdict(dict)
-    monthly: dict[str, dict[str, int]] = defaultdict(dict)
-    for account_id, limit_class, period, used_minor in rows:
-        (daily if period == day else monthly)[account_id][limit_class] = int(used_minor)
-    return {a: limits.usage_by_limit(daily[a], monthly[a]) for a in account_ids}
+    return _by_limit(rows, account_ids, day)
+
+
+def counters_column(account_id_sql: str, periods: limits.Periods) -> tuple[str, list[str]]:
+    """A scalar subquery (and its values) giving the counters of the account
+    whose id is `account_id_sql` in `periods`, for a statement that reads
+    accounts; `counters_from` reads its value."""
+    aggregate, pair = (
+        ("json_agg", "json_build_array") if is_postgres() else ("json_group_array", "json_array")
+    )
+    column = (
+        f'(SELECT {aggregate}({pair}(l."limit_class", l."period", l."used_minor"))'
+        f' FROM "limit_usage" l WHERE l."account_id" = {account_id_sql}'
+        ' AND l."period" IN (?, ?))'
+    )
+    return column, [day_key(periods.day_start), month_key(periods.month_start)]
+
+
+def counters_from(value: Any, periods: limits.Periods) -> dict[str, int]:
+    """limits.usage_by_limit from a `counters_column` value (JSON: text on
+    SQLite, decoded by psycopg2 on PostgreSQL, NULL when there are none)."""
+    triples = json.loads(value) if isinstance(value, str) else value or []
+    return _by_limit(
+        (("", limit_class, period, used) for limit_class, period, used in triples),
+        [""],
+        day_key(periods.day_start),
+    )[""]

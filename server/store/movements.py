@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from server.domain import errors, limits, movements
 from server.domain.ids import new_id
@@ -89,24 +89,44 @@ def _account_id(value: str, field_name: str) -> str:
     return value
 
 
+class _TransferAccounts(NamedTuple):
+    source: Account
+    destination: Account
+    holders: dict[str, str]
+    number: str
+    source_usage: dict[str, int]  # the source's limit counters of `now`
+
+
 def _transfer_accounts(
     from_id: str, to_id: str, principal: Principal, now: datetime
-) -> tuple[Account, Account, dict[str, str], str]:
+) -> _TransferAccounts:
     """Locks source and destination (sorted order) and takes a transaction number.
 
-    One statement, which also reads the holders' names. The source must be
-    one the caller may use and the destination any customer account (paying
-    another customer); either missing is TXN002. Unknown ids and accounts of
-    other kinds are not locked; a source the caller may not use is, for as
-    long as the refusal takes (the rollback releases it).
+    One round trip, which also reads the holders' names and the source's
+    limit counters. The source must be one the caller may use and the
+    destination any customer account (paying another customer); either
+    missing is TXN002. Unknown ids and accounts of other kinds are not
+    locked; a source the caller may not use is, for as long as the refusal
+    takes (the rollback releases it).
     """
-    locked, sequence, owners = ledger.lock_accounts_with_owners([from_id, to_id], "CUSTOMER")
-    source = _usable(locked.get(from_id), from_id, principal, "fromAccountId")
-    destination = _usable(locked.get(to_id), to_id, _STAFF_VIEW, "toAccountId")
+    locked = ledger.lock_accounts_with_owners(
+        [from_id, to_id], "CUSTOMER", limits.period_bounds(now)
+    )
+    accounts = locked.accounts
+    source = _usable(accounts.get(from_id), from_id, principal, "fromAccountId")
+    destination = _usable(accounts.get(to_id), to_id, _STAFF_VIEW, "toAccountId")
     holders = {
-        account_id: _holder(account, owners[account_id]) for account_id, account in locked.items()
+        account_id: _holder(account, locked.owners[account_id])
+        for account_id, account in accounts.items()
     }
-    return source, destination, holders, movements.transaction_number(now, sequence)
+    assert locked.usage is not None
+    return _TransferAccounts(
+        source,
+        destination,
+        holders,
+        movements.transaction_number(now, locked.sequence),
+        locked.usage[from_id],
+    )
 
 
 def _usable(
@@ -170,9 +190,16 @@ def _check_limits(
     effective: limits.Limits,
     amount_minor: int,
     now: datetime,
+    *,
+    used_by_limit: dict[str, int] | None = None,
 ) -> list[LimitUse]:
-    """Refuses (TXN004) a debit over a daily or monthly limit; returns what was used."""
-    used_by_limit = limit_usage([account.id], limits.period_bounds(now))[account.id]
+    """Refuses (TXN004) a debit over a daily or monthly limit; returns what was used.
+
+    `used_by_limit`: the account's counters of `now`, when the caller read
+    them with its lock; otherwise they are read here.
+    """
+    if used_by_limit is None:
+        used_by_limit = limit_usage([account.id], limits.period_bounds(now))[account.id]
     uses: list[LimitUse] = []
     for name in names:
         daily = name in limits.DAILY_LIMITS
@@ -445,7 +472,7 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
         # The destination may belong to anyone (paying another customer); only
         # its existence is checked, and its details stay hidden in the answer.
         # The checks run on the locked rows: what they see is what is written.
-        source, destination, holders, number = _transfer_accounts(
+        source, destination, holders, number, source_usage = _transfer_accounts(
             from_id, to_id, context.principal, now
         )
         currency = _currency(request.currency, source)
@@ -490,7 +517,9 @@ def transfer(request: TransferInput, context: RequestContext) -> Result:
             created_at=now,
             **columns,
         )
-        return _execute_transfer(row, locked, now, new=True, holders=holders)
+        return _execute_transfer(
+            row, locked, now, new=True, holders=holders, source_usage=source_usage
+        )
 
     return tx.write(work)
 
@@ -561,13 +590,15 @@ def _execute_transfer(
     *,
     new: bool,
     holders: dict[str, str] | None = None,
+    source_usage: dict[str, int] | None = None,
 ) -> Result:
     """Checks and posts a transfer; the accounts are locked.
 
     `new`: the row is not written yet (an immediate transfer: it is inserted
     COMPLETED, with its history rows); otherwise it is a stored SCHEDULED
     transfer whose row and history rows are completed in place. `holders`:
-    the accounts' holder names, when the caller has them.
+    the accounts' holder names, when the caller has them; `source_usage`: the
+    source's limit counters of `now`, read under the lock, when it has them.
     """
     from_id, to_id = str(row.from_account_id), str(row.to_account_id)
     source, destination = locked[from_id], locked[to_id]
@@ -581,7 +612,12 @@ def _execute_transfer(
         row.currency,
     )
     uses = _check_limits(
-        source, (limits.DAILY_TRANSFER, limits.MONTHLY_TRANSFER), effective, row.amount_minor, now
+        source,
+        (limits.DAILY_TRANSFER, limits.MONTHLY_TRANSFER),
+        effective,
+        row.amount_minor,
+        now,
+        used_by_limit=source_usage,
     )
     source = _holds_released(source, now)
     overdraft_fee = movements.debit_fees(_funds(source), source.type, row.amount_minor)

@@ -28,6 +28,7 @@ from typing import Any
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.__main__ import main as server_main
 from server.store import idempotency, ledger, sql
+from server.store.limit_usage import limit_usage
 from server.store.models import Account
 
 BREAK_ENV = "CHAOS_BREAK"
@@ -60,7 +61,7 @@ def _install_locker(locker: Any) -> None:
         ledger.next_sequence(),
     )
 
-    def with_owners(account_ids: Iterable[str], kind: str) -> Any:
+    def with_owners(account_ids: Iterable[str], kind: str, periods: Any = None) -> Any:
         locked = {
             account_id: row
             for account_id, row in locker(list(account_ids)).items()
@@ -70,7 +71,8 @@ def _install_locker(locker: Any) -> None:
             row.id: sql.scalar('SELECT "name" FROM "users" WHERE "id" = ?', (row.owner_id,))
             for row in locked.values()
         }
-        return locked, ledger.next_sequence(), owners
+        counted = None if periods is None else limit_usage(list(locked), periods)
+        return ledger.LockedAccounts(locked, ledger.next_sequence(), owners, counted)
 
     ledger.lock_accounts_with_owners = with_owners
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from server.domain import limits
 from server.store import ledger, movements
 from tests.chaos import server_entry
 
@@ -40,5 +41,8 @@ def test_a_broken_locker_is_what_transfers_lock_with(
     assert number.startswith("TXN20261201")
     assert ledger.lock_accounts(["acc_c"]) == {}
     assert calls[-1] == ["acc_c"]
-    assert ledger.lock_accounts_with_owners(["acc_e", "acc_d"], "CUSTOMER") == ({}, 7, {})
+    assert ledger.lock_accounts_with_owners(["acc_e", "acc_d"], "CUSTOMER") == ({}, 7, {}, None)
     assert calls[-1] == ["acc_e", "acc_d"]
+    periods = limits.period_bounds(datetime(2026, 12, 1))
+    assert ledger.lock_accounts_with_owners(["acc_f"], "CUSTOMER", periods).usage == {}
+    assert calls[-1] == ["acc_f"]
