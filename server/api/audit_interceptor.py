@@ -40,12 +40,12 @@ from server.api import authn, call
 from server.api.interceptors import SERVICE_PREFIX, to_rpc_status
 from server.domain import audit as rules
 from server.domain import errors
+from server.domain.addresses import peer_ip
 from server.domain.ids import new_id
 from server.domain.principal import Principal
 from server.store import audit as store
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_IP_RE = re.compile(r"^[0-9A-Fa-f:.]{1,45}$")
 _UNAUTHENTICATED = "UNAUTHORIZED"
 
 
@@ -61,13 +61,11 @@ def _metadata(context: grpc.ServicerContext) -> dict[str, str]:
     return {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
 
 
-def client_ip(context: grpc.ServicerContext) -> str:
-    """The caller's address: Envoy's `x-bank-client-ip`, else the gRPC peer."""
-    forwarded = _metadata(context).get("x-bank-client-ip", "")
-    peer = context.peer() or ""
-    peer_ip = peer.split(":", 1)[1].rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else ""
-    address = (forwarded or peer_ip).strip().strip("[]")
-    return address if _IP_RE.match(address) else ""
+def client_ip(info: call.CallInfo | None, context: grpc.ServicerContext) -> str:
+    """The caller's address as the call worked it out (guards.caller_address);
+    the gRPC peer's for a call refused before that."""
+    address = info.client_address if info is not None else peer_ip(context.peer() or "")
+    return str(address) if address is not None else ""
 
 
 def _message_ids(message: Message, prefix: str = "") -> Iterable[tuple[str, str]]:
@@ -112,6 +110,7 @@ def _entry(
     *,
     request_id: str,
     principal: Principal | None,
+    ip_address: str,
     outcome: str,
 ) -> rules.AuditEntry:
     # A call refused for its credentials was made by nobody we know.
@@ -125,7 +124,7 @@ def _entry(
         resource_ids=resource_ids(request, response),
         outcome_code=outcome,
         request_id=request_id,
-        ip_address=client_ip(context),
+        ip_address=ip_address,
         created_at=store.now(),
     )
 
@@ -143,6 +142,7 @@ def _refuse(method: str, request: Any, context: grpc.ServicerContext) -> NoRetur
             context,
             request_id=request_id,
             principal=None,
+            ip_address=client_ip(None, context),
             outcome=error.reason,
         )
     )
@@ -191,6 +191,7 @@ def _audited(
                             if info is not None and not authn.is_public(method)
                             else None
                         ),
+                        ip_address=client_ip(info, context),
                         outcome=outcome,
                     )
                 )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from server.domain.addresses import IpAddress
 from server.domain.principal import INTERNAL, Principal
 
 
@@ -30,6 +31,10 @@ class CallInfo:
     pagination: dict[str, object] | None = None
     raw: bool = False
     principal: Principal = INTERNAL
+    # The caller's address, worked out once per call (guards.caller_address):
+    # Envoy's x-bank-client-ip when the peer is a trusted proxy, else the peer.
+    client_address: IpAddress | None = None
+    via_trusted_proxy: bool = False
 
     def created(self, message: str) -> None:
         self.http_status, self.message = 201, message

@@ -29,7 +29,7 @@ from google.protobuf.message import Message
 from server.api import call
 from server.config import Settings
 from server.domain import addresses, errors, signing
-from server.domain.addresses import IpNetwork
+from server.domain.addresses import IpAddress, IpNetwork
 from server.domain.principal import Principal
 from server.store import client_policy
 from server.store import ratelimit as shared
@@ -48,6 +48,31 @@ def _trusted_proxies(cidrs: tuple[str, ...]) -> tuple[IpNetwork, ...]:
     return addresses.networks(cidrs)
 
 
+def caller_address(
+    context: grpc.ServicerContext, settings: Settings
+) -> tuple[IpAddress | None, bool]:
+    """The caller's address, and whether the peer is a trusted proxy.
+
+    Envoy puts the REST client's address in x-bank-client-ip (replacing any
+    value the client sent); the header is believed only from a peer in
+    BANK_TRUSTED_PROXIES, so a direct gRPC caller is judged by its own
+    address. Every step of a call (guards, audit, transaction metadata)
+    uses this one answer (`call.CallInfo.client_address`).
+    """
+    peer = context.peer() or ""
+    forwarded = next(
+        (
+            value
+            for key, value in context.invocation_metadata() or ()
+            if key == CLIENT_IP_KEY and isinstance(value, str)
+        ),
+        None,
+    )
+    proxies = _trusted_proxies(settings.trusted_proxies)
+    trusted = addresses.contains(proxies, addresses.peer_ip(peer))
+    return addresses.client_ip(peer, forwarded, proxies), trusted
+
+
 def check(
     method: str,
     request: object,
@@ -59,14 +84,9 @@ def check(
     metadata = {
         key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)
     }
-    peer = context.peer() or ""
-    proxies = _trusted_proxies(settings.trusted_proxies)
-    trusted = addresses.contains(proxies, addresses.peer_ip(peer))
-    address = addresses.client_ip(peer, metadata.get(CLIENT_IP_KEY), proxies)
-    # Later steps (audit, transactions) read the caller's address from here.
-    call.current().principal = dataclasses.replace(
-        principal, ip_address=str(address) if address else ""
-    )
+    info = call.current()
+    address, trusted = info.client_address, info.via_trusted_proxy
+    info.principal = dataclasses.replace(principal, ip_address=str(address) if address else "")
     rules = client_policy.policy(principal.client_id, settings)
     if rules.allowlist_configured and not addresses.contains(rules.ip_allowlist, address):
         raise errors.Forbidden(

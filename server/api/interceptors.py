@@ -124,6 +124,8 @@ def _wrap(
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         request_id = _request_id(context.invocation_metadata())
         token = call.begin(method, request_id)
+        info = call.current()
+        info.client_address, info.via_trusted_proxy = guards.caller_address(context, settings)
         log_token = logs.request_id_var.set(request_id)
         started = time.perf_counter()
         outcome = "OK"

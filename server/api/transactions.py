@@ -40,13 +40,10 @@ def request_context(
     metadata = {
         key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)
     }
-    # Envoy puts the REST client's address in x-bank-client-ip (dropping any
-    # client-sent value); a direct gRPC caller is its peer address.
-    peer = context.peer() or ""
-    peer_ip = peer.split(":", 1)[1].rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else ""
+    info = call.current()
     return movements.RequestContext(
-        principal=call.current().principal,
-        ip_address=(metadata.get("x-bank-client-ip") or peer_ip).strip("[]")[:64],
+        principal=info.principal,
+        ip_address=str(info.client_address) if info.client_address else "",
         device=metadata.get("user-agent", "")[:200],
         location=metadata.get("x-client-location", "")[:100],
         sandbox=sandbox,

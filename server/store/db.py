@@ -172,9 +172,9 @@ def bind(db: peewee.Database) -> peewee.Database:
 
 
 def is_postgres(db: peewee.Database | peewee.DatabaseProxy | None = None) -> bool:
-    target = db if db is not None else database
-    if isinstance(target, peewee.DatabaseProxy):
-        target = target.obj
+    if db is None:
+        return isinstance(database.obj, peewee.PostgresqlDatabase)
+    target = db.obj if isinstance(db, peewee.DatabaseProxy) else db
     return isinstance(target, peewee.PostgresqlDatabase)
 
 

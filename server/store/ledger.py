@@ -89,18 +89,24 @@ class LockedAccounts(NamedTuple):
     accounts: dict[str, Account]  # the locked rows, by id
     sequence: int  # a fresh value of the transaction-number sequence
     owners: dict[str, str | None]  # each locked account's owner's name (None: no owner)
-    usage: dict[str, dict[str, int]] | None  # limit counters read after the lock (`periods`)
+    # The `usage_of` account's limit counters read after the lock (None: not
+    # asked for, or that account is not locked).
+    usage: dict[str, int] | None
 
 
 def lock_accounts_with_owners(
-    account_ids: Iterable[str], kind: str, periods: limits.Periods | None = None
+    account_ids: Iterable[str],
+    kind: str,
+    *,
+    usage_of: str | None = None,
+    periods: limits.Periods | None = None,
 ) -> LockedAccounts:
     """`lock_accounts_numbered` for the accounts of one `kind`, with their owners' names.
 
     The rows of other kinds and unknown ids are neither returned nor locked.
-    With `periods`, also each locked account's limit counters of those
-    periods (`limit_usage`), read once the lock is held, so they count every
-    debit committed before it.
+    With `usage_of` (one of the accounts) and `periods`, also that account's
+    limit counters of those periods (`limit_usage`), read once the lock is
+    held, so they count every debit committed before it.
 
     On PostgreSQL one round trip: the lock (FOR UPDATE) travels with BEGIN
     and a second statement that reads the locked rows, the owners' names, a
@@ -109,17 +115,19 @@ def lock_accounts_with_owners(
     (READ COMMITTED re-reads only the locked rows themselves); each statement
     of a message takes its own snapshot.
     """
+    assert (usage_of is None) == (periods is None), "usage_of and periods go together"
     ordered = sorted(set(account_ids))
     where = f' WHERE a."id" IN ({sql.marks(len(ordered))}) AND a."kind" = ?'
     params: list[object] = [*ordered, kind]
     postgres = is_postgres()
-    extra, extra_params = "", list[str]()
+    extra, extra_params = "", list[object]()
     if postgres:
         sql.defer(f'SELECT 1 FROM "accounts" a{where} ORDER BY a."id" FOR UPDATE', params)
         extra = ", (SELECT nextval('transaction_numbers'))"
     if periods is not None:
-        counters, extra_params = usage.counters_column('a."id"', periods)
-        extra += f", {counters}"
+        counters, counter_params = usage.counters_column('a."id"', periods)
+        extra += f', CASE WHEN a."id" = ? THEN {counters} END'
+        extra_params = [usage_of, *counter_params]
     rows = sql.execute(
         f'SELECT {sql.column_list(Account, "a")}, u."name"{extra} FROM "accounts" a'
         f' LEFT JOIN "users" u ON u."id" = a."owner_id"{where} ORDER BY a."id"',
@@ -132,10 +140,14 @@ def lock_accounts_with_owners(
     sequence = int(rows[0][width + 1]) if rows and postgres else next_sequence()
     counted = None
     if periods is not None:
-        counted = {
-            account.id: usage.counters_from(row[-1], periods)
-            for account, row in zip(accounts, rows, strict=True)
-        }
+        counted = next(
+            (
+                usage.counters_from(row[-1], periods)
+                for account, row in zip(accounts, rows, strict=True)
+                if account.id == usage_of
+            ),
+            None,
+        )
     return LockedAccounts({account.id: account for account in accounts}, sequence, owners, counted)
 
 

@@ -110,7 +110,7 @@ def _transfer_accounts(
     takes (the rollback releases it).
     """
     locked = ledger.lock_accounts_with_owners(
-        [from_id, to_id], "CUSTOMER", limits.period_bounds(now)
+        [from_id, to_id], "CUSTOMER", usage_of=from_id, periods=limits.period_bounds(now)
     )
     accounts = locked.accounts
     source = _usable(accounts.get(from_id), from_id, principal, "fromAccountId")
@@ -125,7 +125,7 @@ def _transfer_accounts(
         destination,
         holders,
         movements.transaction_number(now, locked.sequence),
-        locked.usage[from_id],
+        locked.usage,
     )
 
 

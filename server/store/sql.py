@@ -25,6 +25,7 @@ import functools
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import peewee
@@ -87,9 +88,10 @@ def _postgres_text(text: str, values: tuple[Any, ...]) -> str:
 def execute(text: str, params: Sequence[Any] = ()) -> Any:
     """Runs one statement; returns the DB-API cursor."""
     values = tuple(params)
-    if not is_postgres():
-        return database.execute_sql(text, values)
-    return database.execute_sql(_postgres_text(text, values), values)
+    target = database.obj  # the proxy's target, without its per-call lookup
+    if not isinstance(target, peewee.PostgresqlDatabase):
+        return target.execute_sql(text, values)
+    return target.execute_sql(_postgres_text(text, values), values)
 
 
 def defer(text: str, params: Sequence[Any] = ()) -> None:
@@ -204,6 +206,30 @@ def _insert_text(model: type[peewee.Model], names: tuple[str, ...], count: int) 
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([one] * count)
 
 
+# Field types (exactly these, not subclasses) whose db_value gives back None
+# and values of the paired type unchanged: such values are bound as they are.
+_WRITTEN_AS_IS: dict[type[peewee.Field], type] = {
+    peewee.TextField: str,
+    peewee.CharField: str,
+    peewee.IntegerField: int,
+    peewee.BigIntegerField: int,
+    peewee.AutoField: int,
+    peewee.BigAutoField: int,
+    peewee.DateTimeField: datetime,
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _writers(
+    model: type[peewee.Model], names: tuple[str, ...]
+) -> tuple[tuple[str, type | None, Callable[[Any], Any]], ...]:
+    """(name, the type bound as it is or None, db_value) of each field in `names`."""
+    fields = model._meta.fields
+    return tuple(
+        (name, _WRITTEN_AS_IS.get(type(fields[name])), fields[name].db_value) for name in names
+    )
+
+
 def insert(
     model: type[peewee.Model], records: Iterable[dict[str, Any]], *, deferred: bool = False
 ) -> None:
@@ -214,10 +240,13 @@ def insert(
     if not batch:
         return
     names = tuple(batch[0])
-    fields = model._meta.fields
-    writers = [fields[name].db_value for name in names]
+    writers = _writers(model, names)
     params: list[Any] = []
     for record in batch:
         assert tuple(record) == names, "records of one insert share their fields"
-        params.extend(write(record[name]) for write, name in zip(writers, names, strict=True))
+        for name, kept, write in writers:
+            value = record[name]
+            if kept is None or not (value is None or type(value) is kept):
+                value = write(value)
+            params.append(value)
     (defer if deferred else execute)(_insert_text(model, names, len(batch)), params)

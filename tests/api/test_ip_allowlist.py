@@ -12,9 +12,15 @@ import requests
 
 from backoffice.v1 import account_service_pb2 as pb
 from backoffice.v1 import account_service_pb2_grpc as pb_grpc
+from backoffice.v1 import transaction_service_pb2 as tx_pb
+from backoffice.v1 import transaction_service_pb2_grpc as tx_grpc
 from server.run import Stack
-from tests.common import envelope
+from tests.common import audit, envelope
 from tests.common.client_rules import Client, configured_client, extra_server, rate_headers
+from tests.common.money import BOB, open_account
+from tests.conftest import Rest
+
+CREATE_TRANSFER = "/backoffice.v1.TransactionService/CreateTransfer"
 
 SPOOFING_HEADERS = {
     "X-Bank-Client-IP": "10.1.2.3",
@@ -100,3 +106,30 @@ def test_the_forwarded_address_is_believed_only_from_trusted_proxies(stack: Stac
     with extra_server(stack, trusted_proxies=("192.0.2.10/32",)) as strict:
         _refused_grpc(_grpc(strict, client, forged))
         _refused_grpc(_grpc(strict, client))
+
+
+def test_one_address_per_call_reaches_the_audit_log_and_the_transaction(
+    stack: Stack, rest: Rest
+) -> None:
+    """What the guards judge is what the audit event and the transaction keep."""
+    client = configured_client(stack, ip_allowlist=[])
+    source, target = open_account(rest, funded=10), open_account(rest, owner=BOB)
+    forged = ("x-bank-client-ip", "10.1.2.3")
+    seen: dict[str, tuple[str, str]] = {}
+    for label, trusted_proxies in (("trusting", None), ("strict", ("192.0.2.10/32",))):
+        changes = {} if trusted_proxies is None else {"trusted_proxies": trusted_proxies}
+        with extra_server(stack, **changes) as target_address:
+            rid = audit.request_id(f"address-{label}")
+            with grpc.insecure_channel(target_address) as channel:
+                created = tx_grpc.TransactionServiceStub(channel).CreateTransfer(
+                    tx_pb.CreateTransferRequest(
+                        from_account_id=source, to_account_id=target, amount=1
+                    ),
+                    metadata=[*client.grpc_metadata, forged, ("x-request-id", rid)],
+                    timeout=30,
+                )
+            event = audit.find(rest, rid, method=CREATE_TRANSFER)
+            seen[label] = (event["ipAddress"], created.transaction.metadata.ip_address)
+    # Loopback is trusted by default, so a process on the host may name an
+    # address; a server that trusts only its real proxy keeps the peer's.
+    assert seen == {"trusting": ("10.1.2.3", "10.1.2.3"), "strict": ("127.0.0.1", "127.0.0.1")}

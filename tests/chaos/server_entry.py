@@ -61,7 +61,9 @@ def _install_locker(locker: Any) -> None:
         ledger.next_sequence(),
     )
 
-    def with_owners(account_ids: Iterable[str], kind: str, periods: Any = None) -> Any:
+    def with_owners(
+        account_ids: Iterable[str], kind: str, *, usage_of: Any = None, periods: Any = None
+    ) -> Any:
         locked = {
             account_id: row
             for account_id, row in locker(list(account_ids)).items()
@@ -71,7 +73,9 @@ def _install_locker(locker: Any) -> None:
             row.id: sql.scalar('SELECT "name" FROM "users" WHERE "id" = ?', (row.owner_id,))
             for row in locked.values()
         }
-        counted = None if periods is None else limit_usage(list(locked), periods)
+        counted = None
+        if usage_of in locked:
+            counted = limit_usage([usage_of], periods)[usage_of]
         return ledger.LockedAccounts(locked, ledger.next_sequence(), owners, counted)
 
     ledger.lock_accounts_with_owners = with_owners

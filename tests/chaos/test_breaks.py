@@ -44,5 +44,8 @@ def test_a_broken_locker_is_what_transfers_lock_with(
     assert ledger.lock_accounts_with_owners(["acc_e", "acc_d"], "CUSTOMER") == ({}, 7, {}, None)
     assert calls[-1] == ["acc_e", "acc_d"]
     periods = limits.period_bounds(datetime(2026, 12, 1))
-    assert ledger.lock_accounts_with_owners(["acc_f"], "CUSTOMER", periods).usage == {}
+    found = ledger.lock_accounts_with_owners(
+        ["acc_f"], "CUSTOMER", usage_of="acc_f", periods=periods
+    )
+    assert found.usage is None
     assert calls[-1] == ["acc_f"]

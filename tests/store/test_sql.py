@@ -85,3 +85,43 @@ def test_rows_become_models_and_joined_rows_split_per_model(database: peewee.Dat
     assert [(left.email, right.created_at) for left, right in twice] == [
         ("sqltest@example.com", datetime(2026, 1, 2, 3, 4, 5))
     ]
+
+
+class _Shouting(peewee.TextField):
+    """A field whose db_value changes str values: it must never be skipped."""
+
+    def db_value(self, value: object) -> object:
+        return None if value is None else str(value).upper()
+
+
+class _Note(peewee.Model):
+    id = peewee.TextField(primary_key=True)
+    count = peewee.IntegerField(null=True)
+    at = peewee.DateTimeField(null=True)
+    loud = _Shouting(null=True)
+
+    class Meta:
+        table_name = "sql_notes"
+
+
+def test_insert_binds_each_value_as_its_field_writes_it(database: peewee.Database) -> None:
+    with database.bind_ctx([_Note]):
+        _Note.create_table()
+        try:
+            sql.insert(
+                _Note,
+                [
+                    {"id": 7, "count": "12", "at": "2026-12-01 10:30:00", "loud": "quiet"},
+                    {"id": "b", "count": 3, "at": datetime(2026, 12, 2, 8, 0), "loud": None},
+                ],
+            )
+            rows = database.execute_sql(
+                "SELECT id, count, at, loud FROM sql_notes ORDER BY id"
+            ).fetchall()
+        finally:
+            _Note.drop_table()
+    at = [
+        row[2] if isinstance(row[2], datetime) else datetime.fromisoformat(row[2]) for row in rows
+    ]
+    assert [(row[0], row[1], row[3]) for row in rows] == [("7", 12, "QUIET"), ("b", 3, None)]
+    assert at == [datetime(2026, 12, 1, 10, 30), datetime(2026, 12, 2, 8, 0)]

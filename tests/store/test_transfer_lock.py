@@ -82,22 +82,30 @@ def test_the_lock_reads_owners_a_number_and_the_counters_of_the_periods(
     _use(source, limits.CLASS_TRANSFER, "D2026-11-30", 777)  # yesterday: not counted
     _use(source, limits.CLASS_TRANSFER, "M2026-11", 888)  # last month: not counted
 
-    first = tx.write(
-        lambda: ledger.lock_accounts_with_owners(
-            [destination, internal, source, "acc_unknown"], "CUSTOMER", PERIODS
+    _use(destination, limits.CLASS_TRANSFER, day_key(NOW), 5)
+
+    def lock(usage_of: str | None) -> ledger.LockedAccounts:
+        return tx.write(
+            lambda: ledger.lock_accounts_with_owners(
+                [destination, internal, source, "acc_unknown"],
+                "CUSTOMER",
+                usage_of=usage_of,
+                periods=None if usage_of is None else PERIODS,
+            )
         )
-    )
+
+    first = lock(source)
     assert sorted(first.accounts) == sorted([source, destination])
     assert first.owners == {source: "Ada Source", destination: "Bo Destination"}
     assert first.usage is not None
-    assert first.usage[source][limits.DAILY_TRANSFER] == 1_700
-    assert first.usage[source][limits.MONTHLY_TRANSFER] == 9_000
-    assert first.usage[source][limits.DAILY_ATM_WITHDRAWAL] == 40
-    assert set(first.usage[destination].values()) == {0}
-
-    second = tx.write(lambda: ledger.lock_accounts_with_owners([source], "CUSTOMER"))
-    assert second.usage is None
-    assert second.sequence > first.sequence
+    assert first.usage[limits.DAILY_TRANSFER] == 1_700
+    assert first.usage[limits.MONTHLY_TRANSFER] == 9_000
+    assert first.usage[limits.DAILY_ATM_WITHDRAWAL] == 40
+    assert lock(destination).usage == {**dict.fromkeys(first.usage, 0), "daily_transfer": 5}
+    assert lock(internal).usage is None  # not a customer account: not locked, not read
+    plain = lock(None)
+    assert plain.usage is None
+    assert plain.sequence > first.sequence
 
 
 def test_the_counters_are_read_once_the_lock_is_granted(database: peewee.Database) -> None:
@@ -119,7 +127,11 @@ def test_the_counters_are_read_once_the_lock_is_granted(database: peewee.Databas
         seen: list[ledger.LockedAccounts] = []
         waiter = threading.Thread(
             target=lambda: seen.append(
-                tx.write(lambda: ledger.lock_accounts_with_owners([source], "CUSTOMER", PERIODS))
+                tx.write(
+                    lambda: ledger.lock_accounts_with_owners(
+                        [source], "CUSTOMER", usage_of=source, periods=PERIODS
+                    )
+                )
             )
         )
         waiter.start()
@@ -130,4 +142,4 @@ def test_the_counters_are_read_once_the_lock_is_granted(database: peewee.Databas
     finally:
         holder.close()
     assert seen and seen[0].usage is not None
-    assert seen[0].usage[source][limits.DAILY_TRANSFER] == 2_500
+    assert seen[0].usage[limits.DAILY_TRANSFER] == 2_500
