@@ -30,15 +30,22 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = value
+        fields = vars(record)
+        for key in fields.keys() - _STANDARD_ATTRS:
+            if not key.startswith("_"):
+                entry[key] = fields[key]
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
 def configure(level: str = "INFO") -> None:
+    # A line holds none of the caller's file, line, thread or process (see
+    # JsonFormatter), so records do not look them up: every call logs one.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -57,8 +57,10 @@ PREPARED_MAX = 200
 
 
 def _prepared_name(connection: Any, text: str) -> str | None:
-    with _prepared_lock:
-        names = _prepared.setdefault(connection, {})
+    names = _prepared.get(connection)
+    if names is None:
+        with _prepared_lock:
+            names = _prepared.setdefault(connection, {})
     name = names.get(text)
     if name is None:
         if len(names) >= PREPARED_MAX:
