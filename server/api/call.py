@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ class CallInfo:
         pairs = [
             ("x-request-id", self.request_id),
             ("x-bank-http-status", str(self.http_status)),
-            ("x-bank-message", quote(self.message, safe="")),
+            ("x-bank-message", _quoted(self.message)),
         ]
         if self.pagination is not None:
             pairs.append(("x-bank-pagination", json.dumps(self.pagination, separators=(",", ":"))))
@@ -57,6 +58,13 @@ class CallInfo:
             pairs.append(("x-bank-raw", "1"))
         pairs.extend((k.lower(), v) for k, v in self.headers.items())
         return pairs
+
+
+@functools.lru_cache(maxsize=512)
+def _quoted(message: str) -> str:
+    """`message` percent-encoded for a metadata value (most calls send one of
+    a few fixed messages, so each is encoded once)."""
+    return quote(message, safe="")
 
 
 _current: contextvars.ContextVar[CallInfo] = contextvars.ContextVar("call_info")

@@ -17,6 +17,7 @@ How a movement is checked against these (for the money-movement code):
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -200,6 +201,17 @@ def parse_overrides(stored: str | None) -> dict[str, int]:
     decoded = json.loads(stored)
     assert isinstance(decoded, dict), "limit_overrides must hold a JSON object"
     return {str(name): int(value) for name, value in decoded.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def stored_limits(account_type: str, stored_overrides: str | None, currency: str) -> Limits:
+    """`effective_limits` of an account's stored `limit_overrides` text.
+
+    Every movement asks for these; the answer depends on nothing else, and
+    Limits is immutable, so each distinct (type, overrides, currency) is
+    worked out once.
+    """
+    return effective_limits(account_type, parse_overrides(stored_overrides), currency=currency)
 
 
 def dump_overrides(overrides: Mapping[str, int]) -> str:

@@ -241,9 +241,7 @@ def _warn_if_approaching(
 
 
 def _effective(account: Account) -> limits.Limits:
-    return limits.effective_limits(
-        account.type, limits.parse_overrides(account.limit_overrides), currency=account.currency
-    )
+    return limits.stored_limits(account.type, account.limit_overrides, account.currency)
 
 
 def next_number(now: datetime) -> str:

@@ -535,3 +535,16 @@ def test_parse_override_is_exact_and_names_the_wire_field() -> None:
     with pytest.raises(errors.InvalidAmount) as caught:
         limits.parse_override("per_transaction_internal_transfer_max", 1.001, "USD")
     assert caught.value.field == "per_transaction_internal_transfer_max"
+
+
+def test_stored_limits_are_the_effective_limits_of_the_stored_overrides() -> None:
+    stored = limits.dump_overrides({limits.DAILY_TRANSFER: 123_45})
+    got = limits.stored_limits("CHECKING", stored, "USD")
+    assert got == limits.effective_limits(
+        "CHECKING", {limits.DAILY_TRANSFER: 123_45}, currency="USD"
+    )
+    assert got.daily_transfer == 123_45 and got.overridden == {limits.DAILY_TRANSFER}
+    assert limits.stored_limits("CHECKING", stored, "USD") is got  # worked out once
+    assert limits.stored_limits("CHECKING", None, "JPY") == limits.default_limits(
+        "CHECKING", currency="JPY"
+    )
