@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 import grpc
+import peewee
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -24,8 +25,8 @@ from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
 from server.config import Settings
 from server.keys import key_file
+from server.store import audit, due_work
 from server.store import db as store_db
-from server.store import due_work
 
 log = logging.getLogger("server")
 
@@ -62,9 +63,54 @@ def _generated_services() -> dict[str, tuple[type, Callable[[Any, grpc.Server], 
     return found
 
 
-def build_server(
-    settings: Settings, share_port: bool = False
-) -> tuple[grpc.Server, health.HealthServicer]:
+class Health(health.HealthServicer):
+    """grpc.health.v1 for the whole server ("") and each backoffice service.
+
+    SERVING, except while the audit log cannot be written: then every call
+    would be refused with UNAVAILABLE (server.store.audit), so the process
+    says NOT_SERVING and a load balancer sends its calls elsewhere. `watch`
+    retries the unwritten events about once a second (as calls would) and
+    says SERVING again once they are written, with no call needed to notice.
+    After SIGTERM it says NOT_SERVING for good (graceful shutdown).
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self._names = names
+        self._serving = True
+        for name in names:
+            self.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    def watch_audit(self) -> None:
+        """One look at the audit log's state; called by `watch`."""
+        accepting = True
+        if audit.backlog_size():
+            try:
+                with store_db.database.connection_context():
+                    accepting = audit.accepting()
+            except (peewee.OperationalError, peewee.InterfaceError):
+                accepting = False  # the database itself is out of reach
+        if accepting != self._serving:
+            self._serving = accepting
+            status = health_pb2.HealthCheckResponse
+            for name in self._names:
+                self.set(name, status.SERVING if accepting else status.NOT_SERVING)
+            log.warning("health", extra={"serving": accepting})
+
+    def watch(self, stopping: threading.Event, interval_seconds: float = 0.5) -> None:
+        """Runs `watch_audit` every `interval_seconds` until `stopping` is set."""
+
+        def run() -> None:
+            while not stopping.wait(interval_seconds):
+                try:
+                    self.watch_audit()
+                except Exception:  # the next look tries again
+                    log.exception("health watch failed")
+
+        threading.Thread(target=run, name="health-watch", daemon=True).start()
+
+
+def build_server(settings: Settings, share_port: bool = False) -> tuple[grpc.Server, Health]:
     """The server; `share_port` lets the supervisor's other workers bind the same port."""
     idempotency.configure(key_file(settings.data_dir / "keys" / "idempotency.key"))
     paging.configure(key_file(settings.data_dir / "keys" / "paging.key"))
@@ -85,10 +131,8 @@ def build_server(
         factory = implemented.get(name)
         add(factory(settings) if factory else base(), server)
         full_names.append(full_name)
-    health_servicer = health.HealthServicer()
+    health_servicer = Health(["", *full_names])
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for full_name in ["", *full_names]:
-        health_servicer.set(full_name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         [*full_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
@@ -127,6 +171,7 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     server.start()
+    health_servicer.watch(stopping)
     if not worker:  # one sweeper is enough (it would be safe in every worker)
         due_work.start_sweeper(stopping, settings.sandbox)
     log.info(

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 import grpc
 import pytest
 import requests
+from grpc_health.v1 import health_pb2
+from grpc_health.v1 import health_pb2_grpc as health_grpc
 
 from backoffice.v1 import audit_service_pb2 as audit_pb
 from backoffice.v1 import audit_service_pb2_grpc as audit_grpc
@@ -379,9 +381,28 @@ _RECOVERY = {
 }
 
 
-def test_an_audit_outage_answers_done_work_then_refuses_new_work(rest: Rest, stack: Stack) -> None:
+def _health(channel: grpc.Channel, service: str = "") -> int:
+    return int(
+        health_grpc.HealthStub(channel)
+        .Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+        .status
+    )
+
+
+def _health_becomes(channel: grpc.Channel, status: int, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while _health(channel) != status:
+        assert time.monotonic() < deadline, f"health is not {status} after {seconds} s"
+        time.sleep(0.1)
+
+
+def test_an_audit_outage_answers_done_work_then_refuses_new_work(
+    rest: Rest, stack: Stack, grpc_channel: grpc.Channel
+) -> None:
     backend = "postgres" if stack.settings.database_url else "sqlite"
     done, refused, after = (audit.request_id(label) for label in ("done", "refused", "after"))
+    serving = health_pb2.HealthCheckResponse.SERVING
+    assert _health(grpc_channel) == serving
     for statement in _OUTAGE[backend]:
         users.db_execute(stack, statement)
     try:
@@ -391,10 +412,16 @@ def test_an_audit_outage_answers_done_work_then_refuses_new_work(rest: Rest, sta
         response = rest.get("/v1/sandbox/clock", headers={"X-Request-ID": refused})
         envelope.error(response, 503, "UNAVAILABLE")
         assert response.headers["X-Request-ID"] == refused
+        # ... and the server says so to load balancers, for every service.
+        _health_becomes(grpc_channel, health_pb2.HealthCheckResponse.NOT_SERVING)
+        assert _health(grpc_channel, "backoffice.v1.TransactionService") == (
+            health_pb2.HealthCheckResponse.NOT_SERVING
+        )
     finally:
         for statement in _RECOVERY[backend]:
             users.db_execute(stack, statement)
-    time.sleep(1.2)  # the backlog is retried at most once a second
+    # The backlog is written without any call (a balancer sends none meanwhile).
+    _health_becomes(grpc_channel, serving)
     envelope.success(rest.get("/v1/sandbox/clock", headers={"X-Request-ID": after}))
     events = [audit.find(rest, rid, method="GetClock") for rid in (done, refused, after)]
     assert [event["outcomeCode"] for event in events] == ["OK", "UNAVAILABLE", "OK"]
