@@ -996,14 +996,26 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Result:
 
     def work() -> Result:
         now = clock.now()
-        locks, number = lock_numbered([account_id], now)
-        locked = locks[account_id]
-        _require_active(locked, "accountId")
         uses: list[LimitUse] = []
-        if method == "ATM":
-            uses = _check_limits(
-                locked, (limits.DAILY_ATM_WITHDRAWAL,), _effective(locked), amount_minor, now
+        if method == "ATM":  # the lock brings the day's ATM counter with it
+            found = ledger.lock_accounts_with_owners(
+                [account_id], "CUSTOMER", usage_of=account_id, periods=limits.period_bounds(now)
             )
+            locked = found.accounts[account_id]
+            number = movements.transaction_number(now, found.sequence)
+            _require_active(locked, "accountId")
+            uses = _check_limits(
+                locked,
+                (limits.DAILY_ATM_WITHDRAWAL,),
+                _effective(locked),
+                amount_minor,
+                now,
+                used_by_limit=found.usage,
+            )
+        else:
+            locks, number = lock_numbered([account_id], now)
+            locked = locks[account_id]
+            _require_active(locked, "accountId")
         locked = _holds_released(locked, now)
         overdraft_fee = movements.debit_fees(_funds(locked), locked.type, amount_minor + fee_minor)
         legs = [

@@ -680,3 +680,31 @@ def test_closing_an_account_cancels_its_scheduled_transfers(rest: Rest, stack: S
         (pending["id"],),
     )
     assert [e[0] for e in events] == ["transaction.created", "transaction.cancelled"]
+
+
+def test_daily_atm_limit_counts_what_was_withdrawn_today(rest: Rest) -> None:
+    card, pin = ALICE_CARD
+    atm = {"method": "ATM", "cardNumber": card, "pin": pin, "location": "ATM-NYC-001"}
+    limits_path = f"/v1/accounts/{ALICE_CHECKING}/limits"
+
+    def daily() -> dict[str, float]:
+        data = envelope.success(rest.get(f"/v1/accounts/{ALICE_CHECKING}"))
+        return data["account"]["limits"]["dailyAtmWithdrawal"]  # type: ignore[no-any-return]
+
+    used = daily()["used"]
+    envelope.success(
+        rest.put(limits_path, json={"dailyAtmWithdrawalLimit": used + 30, "reason": "ATM test"})
+    )
+    try:
+        envelope.success(_withdraw(rest, ALICE_CHECKING, 20, **atm), 201)
+        error = envelope.error(_withdraw(rest, ALICE_CHECKING, 20, **atm), 422, "TXN004", "amount")
+        assert "Daily" in error["message"]
+        envelope.success(_withdraw(rest, ALICE_CHECKING, 10, **atm), 201)  # exactly the limit
+        assert daily()["used"] == pytest.approx(used + 30)
+    finally:
+        envelope.success(
+            rest.put(
+                limits_path,
+                json={"resetToDefault": ["DAILY_ATM_WITHDRAWAL"], "reason": "ATM test over"},
+            )
+        )
