@@ -116,7 +116,7 @@ def build_server(settings: Settings, share_port: bool = False) -> tuple[grpc.Ser
     paging.configure(key_file(settings.data_dir / "keys" / "paging.key"))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="rpc"),
-        interceptors=[AuditInterceptor(), CallInterceptor(settings)],
+        interceptors=[AuditInterceptor(settings), CallInterceptor(settings)],
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
             # Off for a single process: with SO_REUSEPORT a second server on the same

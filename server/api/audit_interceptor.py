@@ -3,7 +3,7 @@
 Placement: FIRST in the server's interceptor list, i.e. outside
 `CallInterceptor`:
 
-    interceptors=[AuditInterceptor(), CallInterceptor(settings)]
+    interceptors=[AuditInterceptor(settings), CallInterceptor(settings)]
 
 From outside it sees every call whole: authentication failures, rate
 limits, refused or replayed Idempotency-Keys and INTERNAL errors, which the
@@ -37,10 +37,11 @@ from google.protobuf import descriptor
 from google.protobuf.message import Message
 
 from server.api import authn, call
+from server.api.guards import caller_address
 from server.api.interceptors import SERVICE_PREFIX, to_rpc_status
+from server.config import Settings
 from server.domain import audit as rules
 from server.domain import errors
-from server.domain.addresses import peer_ip
 from server.domain.ids import new_id
 from server.domain.principal import Principal
 from server.store import audit as store
@@ -61,10 +62,10 @@ def _metadata(context: grpc.ServicerContext) -> dict[str, str]:
     return {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
 
 
-def client_ip(info: call.CallInfo | None, context: grpc.ServicerContext) -> str:
-    """The caller's address as the call worked it out (guards.caller_address);
-    the gRPC peer's for a call refused before that."""
-    address = info.client_address if info is not None else peer_ip(context.peer() or "")
+def client_ip(info: call.CallInfo | None, context: grpc.ServicerContext, settings: Settings) -> str:
+    """The caller's address as the call worked it out (guards.caller_address),
+    or works it out the same way for a call refused before that."""
+    address = info.client_address if info is not None else caller_address(context, settings)[0]
     return str(address) if address is not None else ""
 
 
@@ -129,7 +130,9 @@ def _entry(
     )
 
 
-def _refuse(method: str, request: Any, context: grpc.ServicerContext) -> NoReturn:
+def _refuse(
+    method: str, request: Any, context: grpc.ServicerContext, settings: Settings
+) -> NoReturn:
     """Answers UNAVAILABLE without running the call: it could not be audited."""
     error = errors.Unavailable("The audit log cannot be written; retry shortly")
     given = _metadata(context).get("x-request-id", "")
@@ -142,7 +145,7 @@ def _refuse(method: str, request: Any, context: grpc.ServicerContext) -> NoRetur
             context,
             request_id=request_id,
             principal=None,
-            ip_address=client_ip(None, context),
+            ip_address=client_ip(None, context, settings),
             outcome=error.reason,
         )
     )
@@ -163,11 +166,11 @@ def _refuse(method: str, request: Any, context: grpc.ServicerContext) -> NoRetur
 
 
 def _audited(
-    method: str, behavior: Callable[[Any, grpc.ServicerContext], Any]
+    method: str, behavior: Callable[[Any, grpc.ServicerContext], Any], settings: Settings
 ) -> Callable[[Any, grpc.ServicerContext], Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         if not store.accepting():
-            _refuse(method, request, context)
+            _refuse(method, request, context, settings)
         with call.observe() as seen:
             response = None
             outcome = rules.OUTCOME_OK
@@ -191,7 +194,7 @@ def _audited(
                             if info is not None and not authn.is_public(method)
                             else None
                         ),
-                        ip_address=client_ip(info, context),
+                        ip_address=client_ip(info, context, settings),
                         outcome=outcome,
                     )
                 )
@@ -203,6 +206,9 @@ def _audited(
 class AuditInterceptor(grpc.ServerInterceptor):
     """Appends one audit event per `backoffice.v1` call (see the module's doc)."""
 
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
     def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
@@ -213,7 +219,7 @@ class AuditInterceptor(grpc.ServerInterceptor):
         if handler is None or not method.startswith(SERVICE_PREFIX) or handler.unary_unary is None:
             return handler
         return grpc.unary_unary_rpc_method_handler(
-            _audited(method, handler.unary_unary),
+            _audited(method, handler.unary_unary, self._settings),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
