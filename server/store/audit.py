@@ -135,6 +135,24 @@ def _append(entries: list[rules.AuditEntry]) -> None:
     tx.write(work)
 
 
+def _unwritten(entries: list[rules.AuditEntry]) -> list[rules.AuditEntry]:
+    """`entries` without those already in the log.
+
+    An append whose COMMIT reached the database but whose answer did not (the
+    connection or the server died in between) is in the log although it
+    failed here; appending it again would be refused (its id is unique) and
+    would hold the backlog, and every call, back for good.
+    """
+    written: set[str] = set()
+    for start in range(0, len(entries), INSERT_ROWS_MAX):
+        ids = [entry.id for entry in entries[start : start + INSERT_ROWS_MAX]]
+        rows = sql.execute(
+            f'SELECT "id" FROM "audit_events" WHERE "id" IN ({sql.marks(len(ids))})', ids
+        ).fetchall()
+        written.update(str(row[0]) for row in rows)
+    return [entry for entry in entries if entry.id not in written]
+
+
 class _Backlog:
     """Events whose append failed, oldest first."""
 
@@ -165,7 +183,14 @@ class _Backlog:
             if moment < self._retry_at:
                 return False
             try:
-                _append(list(self._events))
+                pending = _unwritten(list(self._events))
+                if len(pending) < len(self._events):
+                    log.warning(
+                        "audit backlog: events already in the log are not appended again",
+                        extra={"events": len(self._events) - len(pending)},
+                    )
+                if pending:
+                    _append(pending)
             except Exception:
                 self._retry_at = moment + RETRY_SECONDS
                 log.exception("audit backlog still not writable", extra={"backlog": len(self)})

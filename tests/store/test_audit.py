@@ -394,3 +394,28 @@ def test_the_backlog_waits_for_its_retry_time(
     monkeypatch.setattr(audit._backlog, "_retry_at", 0.0)
     assert audit.accepting() and audit.backlog_size() == 0
     assert audit.verify(0, 0).ok
+
+
+def test_backlog_events_the_log_already_holds_are_not_appended_again(
+    database: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COMMIT that reached the database but whose answer was lost."""
+    real_append = audit._append
+
+    def committed_then_lost(entries: list[rules.AuditEntry]) -> None:
+        real_append(entries)
+        raise peewee.InterfaceError("connection already closed")
+
+    monkeypatch.setattr(audit, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(audit, "_append", committed_then_lost)
+    lost = _entry(request_id="req-committed-lost")
+    audit.record(lost)
+    assert audit.backlog_size() == 1
+    monkeypatch.setattr(audit, "_append", real_append)
+    later = _entry(request_id="req-after")
+    audit.record(later)
+    assert audit.accepting() and audit.backlog_size() == 0
+    rows = list(AuditEventRow.select().order_by(AuditEventRow.sequence.desc()).limit(2))
+    assert [row.id for row in reversed(rows)] == [lost.id, later.id]
+    assert AuditEventRow.select().where(AuditEventRow.id == lost.id).count() == 1
+    assert audit.verify(0, 0).ok
