@@ -5,61 +5,20 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import peewee
 import psycopg2
 import pytest
 
 from server.domain import limits
-from server.domain.ids import new_id
 from server.store import ledger, sql, tx
 from server.store.db import is_postgres
 from server.store.limit_usage import day_key, month_key
-from server.store.models import Account, User
+from tests.store import rows
 
 NOW = datetime(2026, 12, 1, 15, 30)
 PERIODS = limits.period_bounds(NOW)
-
-
-def _owner(name: str) -> str:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    user_id = new_id("usr")
-    User.create(
-        id=user_id,
-        email=f"{user_id}@example.test",
-        name=name,
-        password_hash="x",
-        role="CUSTOMER",
-        status="ACTIVE",
-        created_at=now,
-        updated_at=now,
-    )
-    return user_id
-
-
-def _account(owner_id: str | None, kind: str = "CUSTOMER") -> str:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    account_id = new_id("acc")
-    Account.create(
-        id=account_id,
-        account_number=f"8{abs(hash(account_id)) % 10**9:09d}",
-        kind=kind,
-        type="CHECKING",
-        currency="USD",
-        owner=owner_id,
-        name="Lock check",
-        status="ACTIVE",
-        balance_minor=10_000,
-        held_minor=0,
-        overdraft_limit_minor=0,
-        created_at=now,
-        updated_at=now,
-        country="US",
-        limit_overrides="{}",
-        pending_debits_minor=0,
-    )
-    return account_id
 
 
 def _use(account_id: str, limit_class: str, period: str, used_minor: int) -> None:
@@ -73,8 +32,11 @@ def _use(account_id: str, limit_class: str, period: str, used_minor: int) -> Non
 def test_the_lock_reads_owners_a_number_and_the_counters_of_the_periods(
     database: peewee.Database,
 ) -> None:
-    source, destination = _account(_owner("Ada Source")), _account(_owner("Bo Destination"))
-    internal = _account(None, kind="INTERNAL")
+    source, destination = (
+        rows.account(rows.customer("Ada Source")),
+        rows.account(rows.customer("Bo Destination")),
+    )
+    internal = rows.account(None, kind="INTERNAL")
     _use(source, limits.CLASS_TRANSFER, day_key(NOW), 1_500)
     _use(source, limits.CLASS_EXTERNAL_TRANSFER, day_key(NOW), 200)
     _use(source, limits.CLASS_TRANSFER, month_key(NOW), 9_000)
@@ -112,7 +74,7 @@ def test_the_counters_are_read_once_the_lock_is_granted(database: peewee.Databas
     """A debit committed while the transfer waited for the lock is counted."""
     if not is_postgres():
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: nobody waits on a row")
-    source = _account(_owner("Cy Waiting"))
+    source = rows.account(rows.customer("Cy Waiting"))
     _use(source, limits.CLASS_TRANSFER, day_key(NOW), 100)
     params = {"dbname": database.database, **database.connect_params}
     holder = psycopg2.connect(**params)

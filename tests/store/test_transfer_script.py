@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import peewee
 import pytest
 
-from server.domain.ids import new_id
 from server.domain.principal import ADMIN, Principal
 from server.store import clock, movements, sql
 from server.store.bootstrap import ensure_internal_accounts
 from server.store.db import is_postgres
-from server.store.models import Account, User
 from tests.bench.config import REPO_ROOT
+from tests.store import rows
 
 SCRIPT = REPO_ROOT / "tests" / "bench" / "transfer.pgbench"
 _TABLE = re.compile(r'^(?:(UPDATE)|(SELECT|INSERT)\b.*?\b(?:FROM|INTO))\s+"(\w+)"', re.S)
@@ -53,46 +51,12 @@ def script_statements() -> list[str]:
     return statements[begin + 1 : commit]
 
 
-def _account(owner_id: str, balance_minor: int) -> str:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    account_id = new_id("acc")
-    Account.create(
-        id=account_id,
-        account_number=f"9{abs(hash(account_id)) % 10**9:09d}",
-        kind="CUSTOMER",
-        type="CHECKING",
-        currency="USD",
-        owner=owner_id,
-        name="Script check",
-        status="ACTIVE",
-        balance_minor=balance_minor,
-        held_minor=0,
-        overdraft_limit_minor=0,
-        created_at=now,
-        updated_at=now,
-        country="US",
-        limit_overrides="{}",
-        pending_debits_minor=0,
-    )
-    return account_id
-
-
 def test_the_script_sends_the_statements_of_a_transfer(
     database: peewee.Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ensure_internal_accounts()
-    now = datetime.now(UTC).replace(tzinfo=None)
-    owner = User.create(
-        id=new_id("usr"),
-        email=f"{new_id('usr')}@example.test",
-        name="Script Owner",
-        password_hash="x",
-        role="CUSTOMER",
-        status="ACTIVE",
-        created_at=now,
-        updated_at=now,
-    )
-    source, destination = _account(owner.id, 10_000), _account(owner.id, 0)
+    owner = rows.customer("Script Owner")
+    source, destination = rows.account(owner, 10_000), rows.account(owner, 0)
     sent: list[str] = []
     waited = 0  # statements whose answer the transfer waits for
     execute, defer = sql.execute, sql.defer
