@@ -66,11 +66,13 @@ def _generated_services() -> dict[str, tuple[type, Callable[[Any, grpc.Server], 
 class Health(health.HealthServicer):
     """grpc.health.v1 for the whole server ("") and each backoffice service.
 
-    SERVING, except while the audit log cannot be written: then every call
-    would be refused with UNAVAILABLE (server.store.audit), so the process
-    says NOT_SERVING and a load balancer sends its calls elsewhere. `watch`
-    retries the unwritten events about once a second (as calls would) and
-    says SERVING again once they are written, with no call needed to notice.
+    SERVING, except while this process cannot do the work calls ask for:
+    - a call found the database out of reach: until a `SELECT 1` answers
+      again (probed by `watch`, so no call is needed to notice);
+    - the audit log cannot be written: every call would be refused with
+      UNAVAILABLE (server.store.audit) until the unwritten events are;
+      `watch` retries them about once a second, as calls would.
+    Meanwhile it says NOT_SERVING, so a load balancer sends calls elsewhere.
     After SIGTERM it says NOT_SERVING for good (graceful shutdown).
     """
 
@@ -81,29 +83,30 @@ class Health(health.HealthServicer):
         for name in names:
             self.set(name, health_pb2.HealthCheckResponse.SERVING)
 
-    def watch_audit(self) -> None:
-        """One look at the audit log's state; called by `watch`."""
-        accepting = True
-        if audit.backlog_size():
+    def look(self) -> bool:
+        """Works out the process's state once (see the class); True if serving."""
+        serving = store_db.probe() if store_db.seems_unreachable() else True
+        if serving and audit.backlog_size():
             try:
-                with store_db.database.connection_context():
-                    accepting = audit.accepting()
+                with store_db.per_use_connection():
+                    serving = audit.accepting()
             except (peewee.OperationalError, peewee.InterfaceError):
-                accepting = False  # the database itself is out of reach
-        if accepting != self._serving:
-            self._serving = accepting
+                serving = False  # the database went out of reach meanwhile
+        if serving != self._serving:
+            self._serving = serving
             status = health_pb2.HealthCheckResponse
             for name in self._names:
-                self.set(name, status.SERVING if accepting else status.NOT_SERVING)
-            log.warning("health", extra={"serving": accepting})
+                self.set(name, status.SERVING if serving else status.NOT_SERVING)
+            log.warning("health", extra={"serving": serving})
+        return serving
 
     def watch(self, stopping: threading.Event, interval_seconds: float = 0.5) -> None:
-        """Runs `watch_audit` every `interval_seconds` until `stopping` is set."""
+        """Runs `look` every `interval_seconds` until `stopping` is set."""
 
         def run() -> None:
             while not stopping.wait(interval_seconds):
                 try:
-                    self.watch_audit()
+                    self.look()
                 except Exception:  # the next look tries again
                     log.exception("health watch failed")
 

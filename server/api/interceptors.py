@@ -31,7 +31,7 @@ from server import logs
 from server.api import authn, authz, call, guards, idempotency, ratelimit
 from server.config import Settings
 from server.domain import errors
-from server.store import clock
+from server.store import clock, db
 from server.store.db import per_use_connection
 
 log = logging.getLogger("server.rpc")
@@ -158,6 +158,7 @@ def _wrap(
                     # The database went away or is locked: nothing is known to be
                     # committed beyond what idempotency keys make safe to retry.
                     log.exception("database unavailable", extra={"method": method})
+                    db.mark_unreachable()
                     raise errors.Unavailable(
                         "The database is unavailable; retry (with the same Idempotency-Key)"
                     ) from None

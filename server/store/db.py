@@ -188,6 +188,30 @@ def defer(text: str, params: Sequence[Any] = ()) -> None:
         database.execute_sql(text, params)
 
 
+# Set when a call found the database out of reach; cleared by `probe`.
+_unreachable = threading.Event()
+
+
+def mark_unreachable() -> None:
+    """A call failed for want of the database (the health check then probes it)."""
+    _unreachable.set()
+
+
+def seems_unreachable() -> bool:
+    return _unreachable.is_set()
+
+
+def probe() -> bool:
+    """Whether the database answers a `SELECT 1` now; clears the mark if it does."""
+    try:
+        with per_use_connection():
+            database.execute_sql("SELECT 1")
+    except (peewee.OperationalError, peewee.InterfaceError):
+        return False
+    _unreachable.clear()
+    return True
+
+
 def per_use_connection() -> contextlib.AbstractContextManager[object]:
     """A connection for one unit of work (an RPC, a sweep, a batch).
 

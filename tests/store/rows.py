@@ -1,10 +1,13 @@
-"""Users and accounts written straight to the store, for tests below the API."""
+"""Users, accounts and audit entries made straight in the store, for tests below the API."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from server.domain import audit as rules
 from server.domain.ids import new_id
+from server.store import audit
 from server.store.models import Account, User
 
 
@@ -50,3 +53,20 @@ def account(owner_id: str | None, balance_minor: int = 10_000, kind: str = "CUST
         pending_debits_minor=0,
     )
     return account_id
+
+
+def audit_entry(**overrides: Any) -> rules.AuditEntry:
+    """One audit event as a call would record it (`overrides` replace fields)."""
+    values: dict[str, Any] = {
+        "id": new_id("aud"),
+        "actor_id": "usr_alice",
+        "client_id": "sandbox-client",
+        "method": "/backoffice.v1.AccountService/GetAccount",
+        "resource_ids": ("acc_one",),
+        "outcome_code": "OK",
+        "request_id": new_id("ref"),
+        "ip_address": "127.0.0.1",
+        "created_at": audit.now(),
+    }
+    values.update(overrides)
+    return rules.AuditEntry(**values)

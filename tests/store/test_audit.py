@@ -19,6 +19,7 @@ from server.domain.ids import new_id
 from server.store import audit
 from server.store.db import is_postgres
 from server.store.models import AuditAnchor, AuditEventRow
+from tests.store.rows import audit_entry
 
 
 @pytest.fixture(autouse=True)
@@ -32,24 +33,8 @@ def _prune_all() -> None:
     audit.prune(audit.now() + timedelta(seconds=1))
 
 
-def _entry(**overrides: Any) -> rules.AuditEntry:
-    values: dict[str, Any] = {
-        "id": new_id("aud"),
-        "actor_id": "usr_alice",
-        "client_id": "sandbox-client",
-        "method": "/backoffice.v1.AccountService/GetAccount",
-        "resource_ids": ("acc_one",),
-        "outcome_code": "OK",
-        "request_id": new_id("ref"),
-        "ip_address": "127.0.0.1",
-        "created_at": audit.now(),
-    }
-    values.update(overrides)
-    return rules.AuditEntry(**values)
-
-
 def _append(count: int, **overrides: Any) -> list[rules.AuditEntry]:
-    entries = [_entry(**overrides) for _ in range(count)]
+    entries = [audit_entry(**overrides) for _ in range(count)]
     for item in entries:
         audit.record(item)
     return entries
@@ -156,7 +141,7 @@ def test_events_cannot_be_changed_or_deleted(database: peewee.Database) -> None:
 def test_only_events_that_extend_the_chain_are_inserted(database: peewee.Database) -> None:
     _append(1)
     head = _head()
-    valid = rules.chained(_entry(), head.sequence + 1, head.hash)
+    valid = rules.chained(audit_entry(), head.sequence + 1, head.hash)
     columns = (
         "sequence, id, actor_id, client_id, method, resource_ids, outcome_code, request_id,"
         " ip_address, created_at, previous_hash, hash"
@@ -355,12 +340,12 @@ def test_failed_appends_are_kept_and_written_first(
 
     monkeypatch.setattr(audit, "_append", flaky)
     monkeypatch.setattr(audit, "RETRY_SECONDS", 0.0)
-    lost = _entry(request_id="req-lost-1")
+    lost = audit_entry(request_id="req-lost-1")
     audit.record(lost)  # never raises
     assert audit.backlog_size() == 1 and not audit.accepting()
     line = next(r for r in caplog.records if r.getMessage().startswith("audit write failed"))
     assert line.levelname == "ERROR" and line.audit_event["request_id"] == "req-lost-1"  # type: ignore[attr-defined]
-    second = _entry(request_id="req-lost-2")
+    second = audit_entry(request_id="req-lost-2")
     audit.record(second)
     assert audit.backlog_size() == 2
     failing = False
@@ -383,9 +368,9 @@ def test_the_backlog_waits_for_its_retry_time(
 
     monkeypatch.setattr(audit, "_append", broken)
     monkeypatch.setattr(audit, "RETRY_SECONDS", 3600.0)
-    audit.record(_entry())
+    audit.record(audit_entry())
     for _ in range(5):
-        audit.record(_entry())
+        audit.record(audit_entry())
         assert not audit.accepting()
     # One attempt for the first event; the rest waited for the retry time.
     assert calls == [1]
@@ -408,11 +393,11 @@ def test_backlog_events_the_log_already_holds_are_not_appended_again(
 
     monkeypatch.setattr(audit, "RETRY_SECONDS", 0.0)
     monkeypatch.setattr(audit, "_append", committed_then_lost)
-    lost = _entry(request_id="req-committed-lost")
+    lost = audit_entry(request_id="req-committed-lost")
     audit.record(lost)
     assert audit.backlog_size() == 1
     monkeypatch.setattr(audit, "_append", real_append)
-    later = _entry(request_id="req-after")
+    later = audit_entry(request_id="req-after")
     audit.record(later)
     assert audit.accepting() and audit.backlog_size() == 0
     rows = list(AuditEventRow.select().order_by(AuditEventRow.sequence.desc()).limit(2))
