@@ -134,21 +134,15 @@ def lock_accounts_with_owners(
         (*extra_params, *params),
     ).fetchall()
     width = len(Account._meta.sorted_fields)
-    accounts = sql.instances(Account, rows)
-    owners = {account.id: row[width] for account, row in zip(accounts, rows, strict=True)}
+    locked = {account.id: account for account in sql.instances(Account, rows)}
+    row_of = dict(zip(locked, rows, strict=True))
+    owners = {account_id: row[width] for account_id, row in row_of.items()}
     # On SQLite, BEGIN IMMEDIATE has locked the whole database already.
     sequence = int(rows[0][width + 1]) if rows and postgres else next_sequence()
     counted = None
-    if periods is not None:
-        counted = next(
-            (
-                usage.counters_from(row[-1], periods)
-                for account, row in zip(accounts, rows, strict=True)
-                if account.id == usage_of
-            ),
-            None,
-        )
-    return LockedAccounts({account.id: account for account in accounts}, sequence, owners, counted)
+    if periods is not None and usage_of in row_of:
+        counted = usage.counters_from(row_of[usage_of][-1], periods)
+    return LockedAccounts(locked, sequence, owners, counted)
 
 
 def next_sequence() -> int:

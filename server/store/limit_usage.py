@@ -78,15 +78,14 @@ def count_entries(records: Iterable[dict[str, object]]) -> None:
             )
 
 
-def _by_limit(
-    rows: Iterable[Sequence[Any]], account_ids: list[str], day: str
-) -> dict[str, dict[str, int]]:
-    """limits.usage_by_limit per account, from (account, class, period, used) rows."""
-    daily: dict[str, dict[str, int]] = defaultdict(dict)
-    monthly: dict[str, dict[str, int]] = defaultdict(dict)
-    for account_id, limit_class, period, used_minor in rows:
-        (daily if period == day else monthly)[account_id][limit_class] = int(used_minor)
-    return {a: limits.usage_by_limit(daily[a], monthly[a]) for a in account_ids}
+def _usage(counters: Iterable[Sequence[Any]], day: str) -> dict[str, int]:
+    """limits.usage_by_limit from one account's (class, period, used) counters
+    of a day (`day`) and its month."""
+    daily: dict[str, int] = {}
+    monthly: dict[str, int] = {}
+    for limit_class, period, used_minor in counters:
+        (daily if period == day else monthly)[limit_class] = int(used_minor)
+    return limits.usage_by_limit(daily, monthly)
 
 
 def limit_usage(account_ids: list[str], periods: limits.Periods) -> dict[str, dict[str, int]]:
@@ -99,7 +98,10 @@ def limit_usage(account_ids: list[str], periods: limits.Periods) -> dict[str, di
         f' WHERE "account_id" IN ({sql.marks(len(account_ids))}) AND "period" IN (?, ?)',
         [*account_ids, day, month],
     ).fetchall()
-    return _by_limit(rows, account_ids, day)
+    by_account: dict[str, list[Sequence[Any]]] = defaultdict(list)
+    for account_id, *counter in rows:
+        by_account[account_id].append(counter)
+    return {a: _usage(by_account[a], day) for a in account_ids}
 
 
 def counters_column(account_id_sql: str, periods: limits.Periods) -> tuple[str, list[str]]:
@@ -120,9 +122,5 @@ def counters_column(account_id_sql: str, periods: limits.Periods) -> tuple[str, 
 def counters_from(value: Any, periods: limits.Periods) -> dict[str, int]:
     """limits.usage_by_limit from a `counters_column` value (JSON: text on
     SQLite, decoded by psycopg2 on PostgreSQL, NULL when there are none)."""
-    triples = json.loads(value) if isinstance(value, str) else value or []
-    return _by_limit(
-        (("", limit_class, period, used) for limit_class, period, used in triples),
-        [""],
-        day_key(periods.day_start),
-    )[""]
+    counters = json.loads(value) if isinstance(value, str) else value or []
+    return _usage(counters, day_key(periods.day_start))
