@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 import backoffice.v1
 import server.api as server_api
-from server import logs, supervisor
+from server import logs, supervisor, tls
 from server.api import idempotency, paging
 from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
@@ -139,7 +139,12 @@ def build_server(settings: Settings, share_port: bool = False) -> tuple[grpc.Ser
     reflection.enable_server_reflection(
         [*full_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    address = f"{settings.host}:{settings.grpc_port}"
+    if settings.grpc_tls == "off":
+        server.add_insecure_port(address)
+    else:
+        files = tls.ensure_files(settings.grpc_tls_files_dir, settings.host)
+        server.add_secure_port(address, tls.server_credentials(files, settings.grpc_tls))
     return server, health_servicer
 
 
@@ -159,6 +164,9 @@ def serve(settings: Settings) -> None:
     """
     logs.configure(settings.log_level)
     worker = supervisor.worker_index()
+    if worker is None and settings.grpc_tls != "off":
+        # Once, before any worker starts: workers then only read the files.
+        tls.ensure_files(settings.grpc_tls_files_dir, settings.host)
     if worker is None and settings.server_processes > 1:
         supervisor.Supervisor(settings, settings.server_processes).run()
         return

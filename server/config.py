@@ -16,6 +16,7 @@ MODES = ("sandbox", "production")
 # Peers whose x-bank-client-ip (set by Envoy's Lua filter) is believed: Envoy
 # runs beside the server, on loopback.
 TRUSTED_PROXIES_DEFAULT = ("127.0.0.0/8", "::1/128")
+GRPC_TLS_MODES = ("off", "tls", "mutual")  # server.tls
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,16 @@ def _cidrs(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[st
         )
     except ValueError as exc:
         raise ConfigError(f"{name} must be comma-separated CIDR blocks: {exc}") from exc
+
+
+def is_loopback(host: str) -> bool:
+    """True for a host name or address that only this machine can reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _redis_url(env: dict[str, str]) -> str:
@@ -81,10 +92,28 @@ class Settings:
     trusted_proxies: tuple[str, ...] = TRUSTED_PROXIES_DEFAULT
     # gRPC server processes sharing the port (server.supervisor); 1: one process.
     server_processes: int = 1
+    # TLS on the gRPC port (server.tls): off, tls or mutual; its files' directory
+    # (default <data_dir>/tls/grpc).
+    grpc_tls: str = "off"
+    grpc_tls_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.http_port}")
+        if self.grpc_tls not in GRPC_TLS_MODES:
+            raise ConfigError(
+                f"BANK_GRPC_TLS must be one of {', '.join(GRPC_TLS_MODES)}, got {self.grpc_tls!r}"
+            )
+        if self.mode == "production" and self.grpc_tls == "off" and not is_loopback(self.host):
+            # Bearer tokens and customer data would cross the network in the clear.
+            raise ConfigError(
+                f"BANK_HOST={self.host} serves gRPC beyond this machine: production then"
+                " needs BANK_GRPC_TLS=mutual (or tls)"
+            )
+
+    @property
+    def grpc_tls_files_dir(self) -> Path:
+        return self.grpc_tls_dir or self.data_dir / "tls" / "grpc"
 
     @property
     def sandbox(self) -> bool:
@@ -105,6 +134,7 @@ class Settings:
             ("postgresql://", "postgres://", "sqlite:///")
         ):
             raise ConfigError("DATABASE_URL must be postgresql://... or sqlite:///path (or unset)")
+        tls_dir = env.get("BANK_GRPC_TLS_DIR", "").strip()
         return cls(
             mode=mode,
             host=env.get("BANK_HOST", "127.0.0.1").strip() or "127.0.0.1",
@@ -121,4 +151,6 @@ class Settings:
             redis_url=_redis_url(env),
             trusted_proxies=_cidrs(env, "BANK_TRUSTED_PROXIES", TRUSTED_PROXIES_DEFAULT),
             server_processes=_int(env, "BANK_SERVER_PROCESSES", 1, 1, 64),
+            grpc_tls=env.get("BANK_GRPC_TLS", "off").strip().lower() or "off",
+            grpc_tls_dir=Path(tls_dir) if tls_dir else None,
         )

@@ -24,6 +24,7 @@ import string
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -44,6 +45,9 @@ CERTIFICATE_LIFETIME = datetime.timedelta(days=365)
 CERTIFICATE_RENEW_MARGIN = datetime.timedelta(days=1)
 VALIDATE_TIMEOUT_SECONDS = 60
 PORT_MAX = 65535
+UPSTREAM_TLS_CONTEXT = (
+    "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+)
 
 # A proto identifier (service or method name), as an RE2 pattern.
 _NAME = "[A-Za-z_][A-Za-z0-9_]*"
@@ -153,6 +157,7 @@ def render_envoy_config(
     lua_path: Path,
     services: list[str],
     host: str = "127.0.0.1",
+    upstream_tls: UpstreamTls | None = None,
 ) -> str:
     """Envoy's bootstrap YAML, from envoy/envoy.yaml.tmpl."""
     if not services:
@@ -175,6 +180,7 @@ def render_envoy_config(
         "https_port": int(https_port),
         "admin_port": int(admin_port),
         "grpc_port": int(grpc_port),
+        "grpc_address": _yaml_string(_upstream_address(host)),
         "descriptor_set": _yaml_string(_absolute(descriptor_set)),
         "cert": _yaml_string(_absolute(cert)),
         "key": _yaml_string(_absolute(key)),
@@ -182,9 +188,65 @@ def render_envoy_config(
         # A JSON list is a YAML flow sequence.
         "services": json.dumps(list(services)),
         "grpc_path_regex": _yaml_string(f"^/(?:{alternatives})\\.{_NAME}/{_NAME}$"),
+        "upstream_transport_socket": _upstream_transport_socket(upstream_tls),
     }
     template = string.Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
     return template.substitute(values)
+
+
+@dataclass(frozen=True)
+class UpstreamTls:
+    """How Envoy reaches a gRPC port that speaks TLS (server.tls)."""
+
+    ca: Path  # verifies the server's certificate
+    server_name: str  # the name it must carry (SNI and SAN)
+    certificate: Path | None = None  # Envoy's own, when the port is mutual
+    key: Path | None = None
+
+
+def _upstream_transport_socket(upstream: UpstreamTls | None) -> str:
+    """The cluster's TLS transport socket (YAML at the cluster's indentation), or nothing."""
+    if upstream is None:
+        return ""
+    lines = [
+        "    transport_socket:",
+        "      name: envoy.transport_sockets.tls",
+        "      typed_config:",
+        f'        "@type": {UPSTREAM_TLS_CONTEXT}',
+        f"        sni: {_yaml_string(upstream.server_name)}",
+        "        common_tls_context:",
+        '          alpn_protocols: ["h2"]',
+        "          tls_params:",
+        "            tls_minimum_protocol_version: TLSv1_3",
+        "            tls_maximum_protocol_version: TLSv1_3",
+    ]
+    if upstream.certificate is not None and upstream.key is not None:
+        lines += [
+            "          tls_certificates:",
+            f"          - certificate_chain: {{ filename: {_file(upstream.certificate)} }}",
+            f"            private_key: {{ filename: {_file(upstream.key)} }}",
+        ]
+    lines += [
+        "          validation_context:",
+        f"            trusted_ca: {{ filename: {_file(upstream.ca)} }}",
+        "            match_typed_subject_alt_names:",
+        "            - san_type: DNS",
+        f"              matcher: {{ exact: {_yaml_string(upstream.server_name)} }}",
+    ]
+    return "\n".join(lines)
+
+
+def _upstream_address(host: str) -> str:
+    """Where Envoy reaches the gRPC server, which binds `host` (BANK_HOST)."""
+    if host in ("", "0.0.0.0", "localhost"):  # noqa: S104 (a bind address, not a bind)
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
+def _file(path: Path) -> str:
+    return _yaml_string(_absolute(path))
 
 
 def _absolute(path: Path) -> str:

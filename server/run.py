@@ -18,7 +18,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from server import gateway
+from server import gateway, tls
 from server.config import REPO_ROOT, Settings
 
 DESCRIPTOR_SET = REPO_ROOT / "gen" / "backoffice.binpb"
@@ -44,6 +44,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         REDIS_URL=settings.redis_url,
         BANK_TRUSTED_PROXIES=",".join(settings.trusted_proxies),
         BANK_SERVER_PROCESSES=str(settings.server_processes),
+        BANK_GRPC_TLS=settings.grpc_tls,
+        BANK_GRPC_TLS_DIR=str(settings.grpc_tls_files_dir),
     )
     return env
 
@@ -59,8 +61,23 @@ def wait_for_port(host: str, port: int, deadline: float) -> None:
             time.sleep(0.05)
 
 
-def wait_for_health(target: str, deadline: float) -> None:
-    with grpc.insecure_channel(target) as channel:
+def grpc_channel(settings: Settings, target: str | None = None) -> grpc.Channel:
+    """A channel to the gRPC port as `settings` serve it (TLS: as the operator)."""
+    address = target or f"{settings.host}:{settings.grpc_port}"
+    if settings.grpc_tls == "off":
+        return grpc.insecure_channel(address)
+    files = tls.Files(settings.grpc_tls_files_dir)
+    return grpc.secure_channel(
+        address,
+        tls.channel_credentials(files, settings.grpc_tls),
+        options=[("grpc.ssl_target_name_override", tls.SERVER_NAME)],
+    )
+
+
+def wait_for_health(target: str, deadline: float, settings: Settings | None = None) -> None:
+    """Until the server at `target` answers SERVING (over TLS when `settings` say so)."""
+    channel_of = grpc_channel(settings, target) if settings else grpc.insecure_channel(target)
+    with channel_of as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
             try:
@@ -97,8 +114,10 @@ class Stack:
     def start(self) -> Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        if self.settings.grpc_tls != "off":
+            tls.ensure_files(self.settings.grpc_tls_files_dir, self.settings.host)
         self._spawn("server", [sys.executable, "-m", "server", "serve"])
-        wait_for_health(self.grpc_target, deadline)
+        wait_for_health(self.grpc_target, deadline, self.settings)
         config_path = self.write_envoy_config()
         self._spawn(
             "envoy",
@@ -123,8 +142,22 @@ class Stack:
             lua_path=LUA_FILTER,
             services=gateway.service_names(DESCRIPTOR_SET),
             host=self.settings.host,
+            upstream_tls=self._upstream_tls(),
         )
         return path
+
+    def _upstream_tls(self) -> gateway.UpstreamTls | None:
+        mode = self.settings.grpc_tls
+        if mode == "off":
+            return None
+        files = tls.Files(self.settings.grpc_tls_files_dir)
+        envoy = files.envoy if mode == "mutual" else None
+        return gateway.UpstreamTls(
+            ca=files.ca,
+            server_name=tls.SERVER_NAME,
+            certificate=envoy.certificate if envoy else None,
+            key=envoy.key if envoy else None,
+        )
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         # The child keeps its own descriptor of the log file; ours closes here.
@@ -156,16 +189,30 @@ class Stack:
         return all(process.poll() is None for process in self.processes)
 
 
+def grpcurl_arguments(settings: Settings) -> list[str]:
+    """grpcurl's options to reach the gRPC port as `settings` serve it, then the address."""
+    target = f"{settings.host}:{settings.grpc_port}"
+    if settings.grpc_tls == "off":
+        return ["-plaintext", target]
+    files = tls.Files(settings.grpc_tls_files_dir)
+    options = ["-cacert", str(files.ca), "-servername", tls.SERVER_NAME]
+    if settings.grpc_tls == "mutual":
+        options += ["-cert", str(files.operator.certificate), "-key", str(files.operator.key)]
+    return [*options, target]
+
+
 def banner(stack: Stack) -> str:
     s = stack.settings
     database = "PostgreSQL" if s.database_url else f"SQLite {s.sqlite_path}"
+    grpc_security = {"off": "", "tls": " (TLS)", "mutual": " (mutual TLS)"}[s.grpc_tls]
     return f"""
 Banking back office is running ({s.mode} mode, {database})
 
   REST (Envoy)     {stack.http_url}
   OAuth metadata   {stack.http_url}/.well-known/oauth-authorization-server
   REST over TLS    {stack.https_url}         (TLS 1.3 only, self-signed: curl -k)
-  gRPC             {stack.grpc_target}         grpcurl -plaintext {stack.grpc_target} list
+  gRPC             {stack.grpc_target}{grpc_security}
+                   grpcurl {" ".join(grpcurl_arguments(s))} list
   Envoy admin      http://127.0.0.1:{s.envoy_admin_port}
   Logs             {stack.log_dir}
 

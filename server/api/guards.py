@@ -3,8 +3,9 @@
 Run for every authenticated call, before its rate limit:
 1. IP allowlist (`oauth_clients.ip_allowlist`, CIDR blocks; empty = anywhere).
    The caller's address is Envoy's `x-bank-client-ip` when the gRPC peer is a
-   trusted proxy (BANK_TRUSTED_PROXIES, default loopback), else the gRPC
-   peer. Elsewhere: 403 FORBIDDEN.
+   trusted proxy (BANK_TRUSTED_PROXIES, default loopback; under
+   BANK_GRPC_TLS=mutual it must also present Envoy's certificate), else the
+   gRPC peer. Elsewhere: 403 FORBIDDEN.
 2. Request signing (`server.domain.signing`): required when the client has
    `require_signing`; a signature sent by any other client is checked too,
    so a client can try signing before it is enforced. REST requests are
@@ -26,6 +27,7 @@ from functools import cache
 import grpc
 from google.protobuf.message import Message
 
+from server import tls
 from server.api import call
 from server.config import Settings
 from server.domain import addresses, errors, signing
@@ -70,7 +72,11 @@ def caller_address(
     )
     proxies = _trusted_proxies(settings.trusted_proxies)
     trusted = addresses.contains(proxies, addresses.peer_ip(peer))
-    return addresses.client_ip(peer, forwarded, proxies), trusted
+    if trusted and settings.grpc_tls == "mutual":
+        # Under mutual TLS the proxy also proves who it is: an internal
+        # caller on the same host with a certificate of its own is not Envoy.
+        trusted = tls.peer_common_name(context) == tls.ENVOY_COMMON_NAME
+    return addresses.client_ip(peer, forwarded if trusted else None, proxies), trusted
 
 
 def check(

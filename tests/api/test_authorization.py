@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -32,7 +32,6 @@ from backoffice.v1 import user_pb2
 from backoffice.v1 import user_service_pb2 as user_pb
 from backoffice.v1 import user_service_pb2_grpc as user_grpc
 from server.api import authz
-from server.config import Settings
 from server.domain.ids import new_id
 from server.run import Stack
 from server.store import sandbox
@@ -54,7 +53,7 @@ from tests.common.principals import (
     user_caller,
     user_token,
 )
-from tests.common.stack import free_ports, run_setup
+from tests.common.stack import stack_settings, started
 from tests.conftest import Rest
 
 StatusCode = grpc.StatusCode
@@ -795,25 +794,8 @@ def test_a_staff_admin_administers(world: World) -> None:
 def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack in production mode (SQLite, no sandbox data), for this module only."""
     tmp = tmp_path_factory.mktemp("stack-production-authz")
-    grpc_port, http_port, https_port, admin_port = free_ports(4)
-    settings = replace(
-        Settings.from_env({}),
-        mode="production",
-        grpc_port=grpc_port,
-        http_port=http_port,
-        https_port=https_port,
-        envoy_admin_port=admin_port,
-        data_dir=tmp,
-        worker_threads=4,
-        log_level="WARNING",
-    )
-    run_setup(settings)
-    stack = Stack(settings, tmp / "logs")
-    try:
-        stack.start()
+    with started(stack_settings(tmp, mode="production")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def test_in_production_customers_deposit_only_mobile_checks(production_stack: Stack) -> None:

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from backoffice.v1 import account_service_pb2 as account_pb
 from backoffice.v1 import account_service_pb2_grpc as account_grpc
 from backoffice.v1 import auth_service_pb2 as auth_pb
 from backoffice.v1 import auth_service_pb2_grpc as auth_grpc
-from server.config import REPO_ROOT, Settings
+from server.config import REPO_ROOT
 from server.run import Stack, settings_env
 from server.store import sandbox
 from tests.common import envelope, oauth, users
@@ -50,7 +49,7 @@ from tests.common.auth import (
     token_over_rest,
 )
 from tests.common.browser import headless_chromium
-from tests.common.stack import free_ports, run_setup
+from tests.common.stack import stack_settings, started
 from tests.conftest import Rest
 
 TIMEOUT = 30
@@ -925,27 +924,8 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
     still be refused once the server runs in production mode.
     """
     tmp = tmp_path_factory.mktemp("stack-oauth-production")
-    grpc_port, http_port, https_port, admin_port = free_ports(4)
-    settings = replace(
-        Settings.from_env({}),
-        mode="sandbox",
-        grpc_port=grpc_port,
-        http_port=http_port,
-        https_port=https_port,
-        envoy_admin_port=admin_port,
-        data_dir=tmp,
-        worker_threads=4,
-        log_level="WARNING",
-        public_url="",
-    )
-    run_setup(settings)
-    production = replace(settings, mode="production")
-    stack = Stack(production, tmp / "logs")
-    try:
-        stack.start()
+    with started(stack_settings(tmp, mode="production"), set_up_as="sandbox") as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def test_sandbox_clients_are_refused_in_production(production_stack: Stack) -> None:

@@ -11,7 +11,6 @@ import base64
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,12 +23,11 @@ from google.protobuf import json_format
 from backoffice.v1 import user_pb2
 from backoffice.v1 import user_service_pb2 as pb
 from server.api import paging
-from server.config import Settings
 from server.keys import key_file
 from server.run import Stack
 from tests.common import envelope, users
 from tests.common.auth import authenticated, create_client, token_over_grpc
-from tests.common.stack import free_ports, run_setup
+from tests.common.stack import stack_settings, started
 from tests.conftest import Rest
 
 ROLE = user_pb2.UserRoleEnum
@@ -902,25 +900,8 @@ def test_inactive_users_cannot_reset(rest: Rest) -> None:
 def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack in production mode (SQLite, no sandbox data), for this module only."""
     tmp = tmp_path_factory.mktemp("stack-production")
-    grpc_port, http_port, https_port, admin_port = free_ports(4)
-    settings = replace(
-        Settings.from_env({}),
-        mode="production",
-        grpc_port=grpc_port,
-        http_port=http_port,
-        https_port=https_port,
-        envoy_admin_port=admin_port,
-        data_dir=tmp,
-        worker_threads=4,
-        log_level="WARNING",
-    )
-    run_setup(settings)
-    stack = Stack(settings, tmp / "logs")
-    try:
-        stack.start()
+    with started(stack_settings(tmp, mode="production")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def test_production_never_returns_the_reset_token(production_stack: Stack) -> None:

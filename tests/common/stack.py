@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from server.config import REPO_ROOT, Settings
 from server.run import Stack, settings_env
@@ -41,30 +42,42 @@ def run_setup(settings: Settings) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def stack_settings(tmp: Path, **changes: Any) -> Settings:
+    """Settings of a stack of a test's own: free ports, `tmp` for its data, then `changes`."""
+    grpc_port, http_port, https_port, admin_port = free_ports(4)
+    defaults: dict[str, Any] = {
+        "grpc_port": grpc_port,
+        "http_port": http_port,
+        "https_port": https_port,
+        "envoy_admin_port": admin_port,
+        "data_dir": tmp,
+        "worker_threads": 4,
+        "log_level": "WARNING",
+        "public_url": "",  # follows the test's own HTTP port
+    }
+    return replace(Settings.from_env({}), **{**defaults, **changes})
+
+
+@contextmanager
+def started(settings: Settings, *, set_up_as: str | None = None) -> Iterator[Stack]:
+    """The stack of `settings`, its database set up first (in mode `set_up_as` if given)."""
+    run_setup(replace(settings, mode=set_up_as) if set_up_as else settings)
+    stack = Stack(settings, settings.data_dir / "logs")
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
 @contextmanager
 def running_stack(backend: str, tmp: Path) -> Iterator[Stack]:
-    grpc_port, http_port, https_port, admin_port = free_ports(4)
-    base = Settings.from_env({})
-    settings = replace(
-        base,
-        grpc_port=grpc_port,
-        http_port=http_port,
-        https_port=https_port,
-        envoy_admin_port=admin_port,
-        data_dir=tmp,
-        worker_threads=8,
-        log_level="WARNING",
-        public_url="",  # follows the test's own HTTP port
-    )
-    with postgres_database() if backend == "postgres" else _sqlite() as url:
-        settings = replace(settings, database_url=url)
-        run_setup(settings)
-        stack = Stack(settings, tmp / "logs")
-        try:
-            stack.start()
-            yield stack
-        finally:
-            stack.stop()
+    """The session's stack on `backend` (sqlite or postgres)."""
+    with (
+        postgres_database() if backend == "postgres" else _sqlite() as url,
+        started(stack_settings(tmp, worker_threads=8, database_url=url)) as stack,
+    ):
+        yield stack
 
 
 @contextmanager

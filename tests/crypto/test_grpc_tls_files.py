@@ -1,0 +1,117 @@
+"""The gRPC port's TLS files (server.tls) and the settings that ask for them."""
+
+from __future__ import annotations
+
+import ipaddress
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from server import tls
+from server.config import ConfigError, Settings
+
+
+def _certificate(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def _common_name(certificate: x509.Certificate) -> str:
+    return str(certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+
+
+def test_a_local_ca_issues_every_file(tmp_path: Path) -> None:
+    files = tls.ensure_files(tmp_path / "pki", "10.0.0.5")
+    ca = _certificate(files.ca)
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    for pair, name, usage in (
+        (files.server, tls.SERVER_NAME, ExtendedKeyUsageOID.SERVER_AUTH),
+        (files.envoy, tls.ENVOY_COMMON_NAME, ExtendedKeyUsageOID.CLIENT_AUTH),
+        (files.operator, tls.OPERATOR_COMMON_NAME, ExtendedKeyUsageOID.CLIENT_AUTH),
+    ):
+        leaf = _certificate(pair.certificate)
+        assert _common_name(leaf) == name
+        assert leaf.issuer == ca.subject
+        leaf.verify_directly_issued_by(ca)
+        assert list(leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [usage]
+        # Keys are for their owner's eyes only.
+        assert stat.S_IMODE(pair.key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(files.ca_key.stat().st_mode) == 0o600
+    names = (
+        _certificate(files.server.certificate)
+        .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        .value
+    )
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert set(names.get_values_for_type(x509.IPAddress)) == {
+        ipaddress.ip_address("127.0.0.1"),
+        ipaddress.ip_address("::1"),
+        ipaddress.ip_address("10.0.0.5"),  # BANK_HOST
+    }
+
+
+def test_files_in_place_are_kept(tmp_path: Path) -> None:
+    files = tls.ensure_files(tmp_path, "127.0.0.1")
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    tls.ensure_files(tmp_path, "127.0.0.1")
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+    # A missing leaf is issued again by the same CA; the others stay.
+    files.operator.certificate.unlink()
+    tls.ensure_files(tmp_path, "127.0.0.1")
+    _certificate(files.operator.certificate).verify_directly_issued_by(_certificate(files.ca))
+    assert files.server.certificate.read_bytes() == before["server.pem"]
+
+
+def test_a_banks_own_pki_is_never_reissued(tmp_path: Path) -> None:
+    """Without the CA's key, a missing file is an error that names it, not a new CA."""
+    files = tls.ensure_files(tmp_path, "127.0.0.1")
+    files.ca_key.unlink()
+    tls.ensure_files(tmp_path, "127.0.0.1")  # complete: fine
+    files.envoy.key.unlink()
+    with pytest.raises(tls.TlsError, match=r"envoy\.pem or its key"):
+        tls.ensure_files(tmp_path, "127.0.0.1")
+
+
+def test_leaves_without_their_ca_are_an_error(tmp_path: Path) -> None:
+    files = tls.ensure_files(tmp_path, "127.0.0.1")
+    files.ca.unlink()
+    with pytest.raises(tls.TlsError, match=r"ca\.pem is missing"):
+        tls.ensure_files(tmp_path, "127.0.0.1")
+
+
+def test_settings_read_the_mode_and_the_directory() -> None:
+    assert Settings.from_env({}).grpc_tls == "off"
+    settings = Settings.from_env(
+        {"BANK_GRPC_TLS": "Mutual", "BANK_GRPC_TLS_DIR": "/etc/bank/grpc", "BANK_DATA_DIR": "/d"}
+    )
+    assert (settings.grpc_tls, settings.grpc_tls_files_dir) == ("mutual", Path("/etc/bank/grpc"))
+    assert Settings.from_env({"BANK_DATA_DIR": "/d"}).grpc_tls_files_dir == Path("/d/tls/grpc")
+    with pytest.raises(ConfigError, match="BANK_GRPC_TLS must be one of off, tls, mutual"):
+        Settings.from_env({"BANK_GRPC_TLS": "yes"})
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.5", "bank.internal", "::"])  # noqa: S104
+def test_production_refuses_plaintext_grpc_beyond_loopback(host: str) -> None:
+    with pytest.raises(ConfigError, match="needs BANK_GRPC_TLS=mutual"):
+        Settings.from_env({"BANK_MODE": "production", "BANK_HOST": host})
+    for mode in ("tls", "mutual"):
+        assert (
+            Settings.from_env(
+                {"BANK_MODE": "production", "BANK_HOST": host, "BANK_GRPC_TLS": mode}
+            ).host
+            == host
+        )
+    # The sandbox holds only made-up data; it may listen anywhere.
+    assert Settings.from_env({"BANK_HOST": host}).grpc_tls == "off"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_production_may_keep_loopback_plaintext(host: str) -> None:
+    settings = Settings.from_env({"BANK_MODE": "production", "BANK_HOST": host})
+    assert settings.grpc_tls == "off"
+    # The rule holds however the settings are made.
+    with pytest.raises(ConfigError):
+        replace(settings, host="192.0.2.1")
