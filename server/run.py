@@ -12,8 +12,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -61,16 +63,20 @@ def wait_for_port(host: str, port: int, deadline: float) -> None:
             time.sleep(0.05)
 
 
-def grpc_channel(settings: Settings, target: str | None = None) -> grpc.Channel:
+def grpc_channel(
+    settings: Settings,
+    target: str | None = None,
+    options: Sequence[tuple[str, Any]] = (),
+) -> grpc.Channel:
     """A channel to the gRPC port as `settings` serve it (TLS: as the operator)."""
     address = target or f"{settings.host}:{settings.grpc_port}"
     if settings.grpc_tls == "off":
-        return grpc.insecure_channel(address)
+        return grpc.insecure_channel(address, options=list(options))
     files = tls.Files(settings.grpc_tls_files_dir)
     return grpc.secure_channel(
         address,
         tls.channel_credentials(files, settings.grpc_tls),
-        options=[("grpc.ssl_target_name_override", tls.SERVER_NAME)],
+        options=[*options, ("grpc.ssl_target_name_override", tls.SERVER_NAME)],
     )
 
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.config import REPO_ROOT
+from server.config import GRPC_TLS_MODES, REPO_ROOT
 
 SCENARIOS = (
     "pgbench",
@@ -28,6 +28,13 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     value = int(raw) if raw else default
     if not low <= value <= high:
         raise SystemExit(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -60,6 +67,7 @@ class BenchConfig:
     server_processes: int  # BANK_SERVER_PROCESSES of the measured server
     history_rate: float  # history reads/s of the paced history scenario
     history_write_rate: float  # transfers/s beside them
+    grpc_tls: str  # BANK_GRPC_TLS of the measured server (off, tls, mutual)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BenchConfig:
@@ -90,4 +98,5 @@ class BenchConfig:
             server_processes=_int(env, "BENCH_SERVER_PROCESSES", os.cpu_count() or 1, 1, 64),
             history_rate=_float(env, "BENCH_HISTORY_RATE", 50.0, 1.0, 10_000.0),
             history_write_rate=_float(env, "BENCH_HISTORY_WRITE_RATE", 50.0, 0.0, 10_000.0),
+            grpc_tls=_choice(env, "BENCH_GRPC_TLS", "off", GRPC_TLS_MODES),
         )

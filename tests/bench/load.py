@@ -187,6 +187,10 @@ def paced_loop(  # noqa: PLR0917 (mirrors closed_loop, plus the rates and seed)
 # --- gRPC ----------------------------------------------------------------------
 
 
+# Each channel its own subchannel, so its own connection (see ChannelPool).
+CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
+
+
 class ChannelPool:
     """A gRPC channel (its own TCP connection) per caller, handed out in turn.
 
@@ -194,9 +198,8 @@ class ChannelPool:
     (SO_REUSEPORT), so callers sharing one channel would all reach one process.
     """
 
-    def __init__(self, target: str, size: int) -> None:
-        options = [("grpc.use_local_subchannel_pool", 1)]
-        self._channels = [grpc.insecure_channel(target, options=options) for _ in range(size)]
+    def __init__(self, open_channel: Callable[[], grpc.Channel], size: int) -> None:
+        self._channels = [open_channel() for _ in range(size)]
         self._turn = itertools.cycle(self._channels)
 
     def __call__(self) -> grpc.Channel:

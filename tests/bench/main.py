@@ -36,7 +36,7 @@ import psycopg2
 
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.config import REPO_ROOT, Settings
-from server.run import Stack
+from server.run import Stack, grpc_channel
 from tests.bench import dataset, load, pgbench, plans, probes
 from tests.bench.config import BenchConfig
 from tests.bench.report import Row, Target, row_dict, table, targets_table, write_json
@@ -216,7 +216,9 @@ class Bench:
         rng = load.seeded(config.seed)
         timeout = config.timeout_seconds
         clients = config.clients
-        channels = load.ChannelPool(stack.grpc_target, clients)
+        channels = load.ChannelPool(
+            lambda: grpc_channel(stack.settings, options=load.CHANNEL_OPTIONS), clients
+        )
         host, port = stack.settings.host, stack.settings.http_port
 
         def grpc_row(outcome: load.Outcome, usage: probes.Usage) -> dict[str, Any]:
@@ -570,7 +572,7 @@ def main() -> int:
     log(
         f"make bench: {config.clients} clients, {config.seconds:g} s per scenario,"
         f" {config.accounts:,} accounts, {config.history:,} history transactions,"
-        f" {config.server_processes} server process(es)"
+        f" {config.server_processes} server process(es), gRPC TLS {config.grpc_tls}"
     )
     log(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -593,9 +595,11 @@ def main() -> int:
                 data_dir=tmp,
                 public_url="",
                 server_processes=config.server_processes,
+                grpc_tls=config.grpc_tls,
             )
             document["server_settings"] = {
                 "server_processes": settings.server_processes,
+                "grpc_tls": settings.grpc_tls,
                 "worker_threads": settings.worker_threads,
                 "log_level": settings.log_level,
             }

@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from server import tls
+from server import gateway, tls
 from server.config import ConfigError, Settings
 
 
@@ -115,3 +115,50 @@ def test_production_may_keep_loopback_plaintext(host: str) -> None:
     # The rule holds however the settings are made.
     with pytest.raises(ConfigError):
         replace(settings, host="192.0.2.1")
+
+
+def _rendered(tmp_path: Path, host: str, upstream: gateway.UpstreamTls | None = None) -> Path:
+    cert, key = gateway.ensure_dev_certificate(tmp_path / "edge")
+    return gateway.write_envoy_config(
+        tmp_path / f"envoy-{host}.yaml",
+        http_port=0,
+        https_port=0,
+        admin_port=0,
+        grpc_port=50051,
+        descriptor_set=gateway.DESCRIPTOR_SET_PATH,
+        cert=cert,
+        key=key,
+        lua_path=gateway.LUA_PATH,
+        services=gateway.service_names(gateway.DESCRIPTOR_SET_PATH),
+        host=host,
+        upstream_tls=upstream,
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"), ("::", "::1"), ("10.0.0.5", "10.0.0.5")],  # noqa: S104
+)
+def test_envoy_reaches_the_server_where_it_binds(tmp_path: Path, host: str, address: str) -> None:
+    text = _rendered(tmp_path, host).read_text()
+    assert f'socket_address: {{ address: "{address}", port_value: 50051 }}' in text
+    assert "UpstreamTlsContext" not in text  # plaintext unless BANK_GRPC_TLS says otherwise
+
+
+@pytest.mark.parametrize("mutual", [False, True])
+def test_envoy_presents_its_certificate_only_to_a_mutual_port(tmp_path: Path, mutual: bool) -> None:
+    files = tls.ensure_files(tmp_path / "pki", "127.0.0.1")
+    upstream = gateway.UpstreamTls(
+        ca=files.ca,
+        server_name=tls.SERVER_NAME,
+        certificate=files.envoy.certificate if mutual else None,
+        key=files.envoy.key if mutual else None,
+    )
+    config = _rendered(tmp_path, "127.0.0.1", upstream)
+    text = config.read_text()
+    assert "UpstreamTlsContext" in text
+    assert f'trusted_ca: {{ filename: "{files.ca}" }}' in text
+    assert (str(files.envoy.key) in text) is mutual
+    # And Envoy itself accepts it.
+    result = gateway.validate_envoy_config(config)
+    assert result.returncode == 0, result.stdout + result.stderr
