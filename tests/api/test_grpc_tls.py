@@ -206,9 +206,19 @@ def test_new_files_are_served_without_a_restart(
     old_ca = files.ca.read_bytes()
     old_operator = files.operator.read()
     fresh = tls.ensure_files(tmp_path / "next-pki", "127.0.0.1")
-    for name in ("ca.pem", "server.pem", "server-key.pem", "operator.pem", "operator-key.pem"):
-        (files.directory / name).write_bytes((fresh.directory / name).read_bytes())
-    with _secure(mutual_stack, grpc.ssl_channel_credentials(old_ca, *old_operator)) as channel:
+
+    def copy(*names: str) -> None:
+        for name in names:
+            (files.directory / name).write_bytes((fresh.directory / name).read_bytes())
+
+    old_credentials = grpc.ssl_channel_credentials(old_ca, *old_operator)
+    # Half-way (a new certificate beside the old key): grpc refuses the pair
+    # and keeps serving what it had.
+    copy("ca.pem", "server.pem")
+    with _secure(mutual_stack, old_credentials) as channel:
+        assert _clock(channel, token) is None
+    copy("server-key.pem", "operator.pem", "operator-key.pem")
+    with _secure(mutual_stack, old_credentials) as channel:
         _refused_at_the_handshake(_clock(channel, token))
     with grpc_channel(mutual_stack.settings) as channel:
         assert _clock(channel, token) is None
