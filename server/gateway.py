@@ -7,15 +7,15 @@ use, and can check a rendered configuration with `envoy --mode validate`:
 
     python -m server.gateway --validate
 
-It imports nothing from gen/ or the rest of server/, so that start-up code,
-tests and the Makefile can all use it.
+It imports nothing from gen/ and, of server/, only server.tls (which imports
+nothing of it either), so that start-up code, tests and the Makefile can all
+use it.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import ipaddress
 import json
 import os
 import re
@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from google.protobuf import descriptor_pb2
+
+from server import tls
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPOSITORY_ROOT / "envoy" / "envoy.yaml.tmpl"
@@ -66,68 +68,22 @@ def ensure_dev_certificate(directory: Path) -> tuple[Path, Path]:
     if _certificate_is_usable(certificate_path, key_path):
         return certificate_path, key_path
 
-    directory.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
+    subject = tls.name("localhost")
     certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        # A minute of slack for clocks that are slightly behind.
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + CERTIFICATE_LIFETIME)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                    x509.IPAddress(ipaddress.ip_address("::1")),
-                ]
-            ),
-            critical=False,
-        )
+        tls.builder(subject, subject, key, tls.utc_now() + CERTIFICATE_LIFETIME)
+        .add_extension(x509.SubjectAlternativeName(tls.loopback_names()), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    # The key is written first and readable by its owner only; the certificate,
-    # written last, marks the pair as complete.
-    _write_file(key_path, key_pem, mode=0o600)
-    _write_file(certificate_path, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
+    tls.write_pair(tls.Pair(certificate_path, key_path), key, certificate)
     return certificate_path, key_path
 
 
 def _certificate_is_usable(certificate_path: Path, key_path: Path) -> bool:
-    if not (certificate_path.is_file() and key_path.is_file()):
-        return False
-    try:
-        certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
-    except ValueError:
-        return False
-    remaining = certificate.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
-    return remaining > CERTIFICATE_RENEW_MARGIN
-
-
-def _write_file(path: Path, content: bytes, *, mode: int) -> None:
-    """Write atomically, so a crash never leaves half a key behind."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    return key_path.is_file() and tls.is_valid(certificate_path, CERTIFICATE_RENEW_MARGIN)
 
 
 def service_names(descriptor_set: Path, package: str = "backoffice.v1") -> list[str]:

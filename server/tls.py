@@ -25,7 +25,8 @@ The server reads its certificate and the CA again on the next handshake
 after either file changes, so certificates rotate without a restart (Envoy
 reads its files at start).
 
-Imports nothing from gen/ or the rest of server/ (like server.gateway).
+Imports nothing from gen/ or the rest of server/; server.gateway makes the
+REST listener's certificate with the same pieces.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,46 +96,82 @@ class Files:
         return Pair(self.directory / f"{name}.pem", self.directory / f"{name}-key.pem")
 
 
-def _now() -> datetime.datetime:
+def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def _write(path: Path, content: bytes, mode: int) -> None:
+def write_pem(path: Path, content: bytes, *, mode: int) -> None:
+    """Write atomically with `mode`, so a crash never leaves half a key behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
-    temporary.replace(path)  # readers see the old file or the new one, never half
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(descriptor, mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def write_pair(pair: Pair, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate) -> None:
+    """The key first, readable by its owner only; the certificate, last, completes the pair."""
+    write_pem(pair.key, key_pem(key), mode=0o600)
+    write_pem(pair.certificate, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
+
+
+def name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def loopback_names() -> list[x509.GeneralName]:
+    """What a certificate for this machine's own callers names: localhost, 127.0.0.1, ::1."""
+    return [
+        x509.DNSName(SERVER_NAME),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        x509.IPAddress(ipaddress.ip_address("::1")),
+    ]
+
+
+def builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    not_after: datetime.datetime,
+) -> x509.CertificateBuilder:
+    """A certificate for `key`'s public half, valid from a minute ago until `not_after`."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        # A minute of slack for clocks that are slightly behind.
+        .not_valid_before(utc_now() - datetime.timedelta(minutes=1))
+        .not_valid_after(not_after)
+    )
+
+
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
 
-def _valid(path: Path, margin: datetime.timedelta = RENEW_MARGIN) -> bool:
+def is_valid(path: Path, margin: datetime.timedelta = RENEW_MARGIN) -> bool:
     """The certificate at `path` can be read and is valid for `margin` more at least."""
     try:
         certificate = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError):
         return False
-    return certificate.not_valid_after_utc - margin > _now()
+    return certificate.not_valid_after_utc - margin > utc_now()
 
 
 def _issue_ca(files: Files) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Back office local gRPC CA")])
-    now = _now()
+    subject = name("Back office local gRPC CA")
     certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + CA_LIFETIME)
+        builder(subject, subject, key, utc_now() + CA_LIFETIME)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -152,8 +190,7 @@ def _issue_ca(files: Files) -> None:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    _write(files.ca_key, _key_pem(key), 0o600)
-    _write(files.ca, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_pair(Pair(files.ca, files.ca_key), key, certificate)
 
 
 def _issue_leaf(files: Files, pair: Pair, common_name: str, *, server_host: str | None) -> None:
@@ -162,15 +199,9 @@ def _issue_leaf(files: Files, pair: Pair, common_name: str, *, server_host: str 
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
         raise TlsError(f"{files.ca_key} is not the EC key of a local CA")
     key = ec.generate_private_key(ec.SECP256R1())
-    now = _now()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-        .issuer_name(ca_certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(min(now + LEAF_LIFETIME, ca_certificate.not_valid_after_utc))
+    not_after = min(utc_now() + LEAF_LIFETIME, ca_certificate.not_valid_after_utc)
+    leaf = (
+        builder(name(common_name), ca_certificate.subject, key, not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
@@ -181,20 +212,15 @@ def _issue_leaf(files: Files, pair: Pair, common_name: str, *, server_host: str 
         usage = ExtendedKeyUsageOID.CLIENT_AUTH
     else:
         usage = ExtendedKeyUsageOID.SERVER_AUTH
-        names: list[x509.GeneralName] = [
-            x509.DNSName(SERVER_NAME),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address("::1")),
-        ]
+        names = loopback_names()
         extra = _host_name(server_host)
         if extra is not None and extra not in names:
             names.append(extra)
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    certificate = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False).sign(
+        leaf = leaf.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    certificate = leaf.add_extension(x509.ExtendedKeyUsage([usage]), critical=False).sign(
         ca_key, hashes.SHA256()
     )
-    _write(pair.key, _key_pem(key), 0o600)
-    _write(pair.certificate, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_pair(pair, key, certificate)
 
 
 def _host_name(host: str) -> x509.GeneralName | None:
@@ -219,10 +245,10 @@ def ensure_files(directory: Path, host: str) -> Files:
         if any(pair.certificate.exists() for pair, _, _ in leaves):
             raise TlsError(f"{files.ca} is missing: the CA that issued the files beside it")
         _issue_ca(files)
-    elif not _valid(files.ca, datetime.timedelta(0)):
+    elif not is_valid(files.ca, datetime.timedelta(0)):
         raise TlsError(f"{files.ca} has expired or cannot be read")
     for pair, common_name, server_host in leaves:
-        if pair.certificate.exists() and pair.key.exists() and _valid(pair.certificate):
+        if pair.certificate.exists() and pair.key.exists() and is_valid(pair.certificate):
             continue
         if not files.ca_key.exists():
             raise TlsError(

@@ -162,3 +162,17 @@ def test_envoy_presents_its_certificate_only_to_a_mutual_port(tmp_path: Path, mu
     # And Envoy itself accepts it.
     result = gateway.validate_envoy_config(config)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_rest_listeners_certificate_is_made_once_and_kept(tmp_path: Path) -> None:
+    cert, key = gateway.ensure_dev_certificate(tmp_path)
+    made = _certificate(cert)
+    made.verify_directly_issued_by(made)  # self-signed
+    names = made.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert list(names) == tls.loopback_names()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert gateway.ensure_dev_certificate(tmp_path) == (cert, key)
+    assert _certificate(cert) == made
+    key.unlink()  # half a pair is made again, whole
+    gateway.ensure_dev_certificate(tmp_path)
+    assert _certificate(cert) != made
