@@ -57,20 +57,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs.configure(settings.log_level)
 
-    if args.command == "serve":
-        from server.app import serve
-
-        serve(settings)
-        return 0
-    if args.command == "run":
-        from server.run import run
-
-        return run(settings)
+    if args.command in ("serve", "run"):
+        return _serve_command(settings, args.command)
     if args.command in ("create-client", "rotate-signing-key", "issue-signing-secret"):
         return _credentials_command(settings, args)
     if args.command in ("rotate-keys", "prune-audit"):
         return _data_command(settings, args)
     print(json.dumps(setup(settings, load_sandbox=args.command != "migrate")))
+    return 0
+
+
+def _serve_command(settings: Settings, command: str) -> int:
+    from server.app import serve
+    from server.run import run
+    from server.tls import TlsError
+
+    try:
+        if command == "run":
+            return run(settings)
+        serve(settings)
+    except TlsError as exc:  # BANK_GRPC_TLS files that cannot be used
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -143,7 +143,8 @@ def build_server(settings: Settings, share_port: bool = False) -> tuple[grpc.Ser
     if settings.grpc_tls == "off":
         server.add_insecure_port(address)
     else:
-        files = tls.ensure_files(settings.grpc_tls_files_dir, settings.host)
+        # serve() made any missing files before the workers started.
+        files = tls.Files(settings.grpc_tls_files_dir)
         server.add_secure_port(address, tls.server_credentials(files, settings.grpc_tls))
     return server, health_servicer
 
@@ -165,7 +166,7 @@ def serve(settings: Settings) -> None:
     logs.configure(settings.log_level)
     worker = supervisor.worker_index()
     if worker is None and settings.grpc_tls != "off":
-        # Once, before any worker starts: workers then only read the files.
+        # Once, before any worker starts: the workers only read the files.
         tls.ensure_files(settings.grpc_tls_files_dir, settings.host)
     if worker is None and settings.server_processes > 1:
         supervisor.Supervisor(settings, settings.server_processes).run()

@@ -230,6 +230,7 @@ def test_server_only_tls_needs_no_caller_certificate(tmp_path: Path) -> None:
     settings = replace(
         Settings.from_env({}), grpc_port=port, data_dir=tmp_path, grpc_tls="tls", worker_threads=2
     )
+    tls.ensure_files(settings.grpc_tls_files_dir, settings.host)  # as serve() does first
     server, _health = build_server(settings)
     server.start()
     try:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import stat
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +15,8 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from server import gateway, tls
-from server.config import ConfigError, Settings
+from server.config import REPO_ROOT, ConfigError, Settings
+from tests.common.stack import free_ports
 
 
 def _certificate(path: Path) -> x509.Certificate:
@@ -176,3 +180,30 @@ def test_the_rest_listeners_certificate_is_made_once_and_kept(tmp_path: Path) ->
     key.unlink()  # half a pair is made again, whole
     gateway.ensure_dev_certificate(tmp_path)
     assert _certificate(cert) != made
+
+
+def test_serve_refuses_files_it_cannot_use_with_a_clear_message(tmp_path: Path) -> None:
+    pki = tls.ensure_files(tmp_path / "bank-pki", "127.0.0.1")
+    pki.ca_key.unlink()  # the bank's own PKI: nothing is issued here
+    pki.server.key.unlink()
+    (port,) = free_ports(1)
+    env = {
+        **os.environ,
+        "BANK_GRPC_TLS": "mutual",
+        "BANK_GRPC_TLS_DIR": str(pki.directory),
+        "BANK_DATA_DIR": str(tmp_path / "data"),
+        "GRPC_PORT": str(port),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "configuration error:" in result.stderr
+    assert "server.pem or its key is missing" in result.stderr
+    assert "Traceback" not in result.stderr
