@@ -14,6 +14,7 @@ from server.config import Settings
 from server.crypto.fields import LiveKeyring
 from server.domain import errors
 from server.domain import users as rules
+from server.store import password_resets
 from server.store import users as store
 
 
@@ -107,7 +108,9 @@ class UserServicer(pb_grpc.UserServiceServicer):
     def RequestPasswordReset(
         self, request: pb.RequestPasswordResetRequest, context: grpc.ServicerContext
     ) -> pb.RequestPasswordResetResponse:
-        ticket = store.request_password_reset(request.email, reveal=self._settings.sandbox)
+        ticket = password_resets.request_password_reset(
+            call.current().principal, request.email, sandbox=self._settings.sandbox
+        )
         # The same answer whether or not the email belongs to anyone.
         call.current().accepted("If the email belongs to a user, a reset link has been sent")
         if ticket is None:
@@ -120,7 +123,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
     def ConfirmPasswordReset(
         self, request: pb.ConfirmPasswordResetRequest, context: grpc.ServicerContext
     ) -> pb.ConfirmPasswordResetResponse:
-        store.confirm_password_reset(request.token, request.new_password)
+        password_resets.confirm_password_reset(request.token, request.new_password)
         call.current().ok("Password has been reset")
         return pb.ConfirmPasswordResetResponse()
 
@@ -164,9 +167,9 @@ def _user(view: rules.UserView, fields: frozenset[str] | None) -> user_pb2.User:
         id=view.id,
         email=view.email,
         name=view.name,
-        phone=view.phone,
-        date_of_birth=view.date_of_birth,
-        tax_id=view.tax_id,
+        phone=view.phone or None,
+        date_of_birth=view.date_of_birth or None,
+        tax_id=view.tax_id or None,
         role=view.role,  # type: ignore[arg-type]
         status=view.status,  # type: ignore[arg-type]
         created_at=convert.timestamp(view.created_at),
@@ -174,7 +177,8 @@ def _user(view: rules.UserView, fields: frozenset[str] | None) -> user_pb2.User:
         last_login_at=convert.timestamp(view.last_login_at),
     )
     if view.address is not None:
-        message.address.CopyFrom(user_pb2.PostalAddress(**view.address.to_dict()))
+        parts = {name: value for name, value in view.address.to_dict().items() if value}
+        message.address.CopyFrom(user_pb2.PostalAddress(**parts))
     if fields is not None:
         for descriptor in message.DESCRIPTOR.fields:
             if descriptor.name not in fields:

@@ -19,9 +19,7 @@ response, which shows only its last four digits, kept readable in
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,13 +28,13 @@ from typing import Any
 import peewee
 
 from server.crypto.fields import FieldSealer, UnreadableField
-from server.domain import errors, passwords
+from server.domain import credentials, errors, passwords
 from server.domain import users as rules
 from server.domain.ids import new_id
 from server.domain.principal import ADMIN, CUSTOMER, Principal
 from server.store import clock, oauth, outbox, sealed, tx
 from server.store.db import is_postgres
-from server.store.models import PasswordResetToken, User, UserDeactivation
+from server.store.models import User, UserDeactivation
 
 # last_login_at sorts with never-signed-in users as the oldest; the same
 # sentinel on both databases keeps keyset comparisons total.
@@ -340,8 +338,9 @@ def update_user(
             record, changed.get("role", record.role), changed.get("status", record.status)
         )
         User.update(_columns(changed, row.id, sealer, now)).where(User.id == row.id).execute()
-        if changed.get("status", rules.ACTIVE) != rules.ACTIVE:
-            # A LOCKED or INACTIVE user's tokens stop working at once.
+        if credentials.ends_sessions(changed):
+            # A new role, or LOCKED: the user's tokens stop working at once
+            # (a token carries the role it was issued with).
             oauth.revoke_subject(row.id)
         email = changed.get("email", record.email)
         outbox.emit(
@@ -398,96 +397,3 @@ def deactivate_user(
         return User.get_by_id(row.id)
 
     return rules.present(_record(tx.write(work), sealer), principal)
-
-
-# -- Password resets ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class ResetTicket:
-    token: str
-    expires_at: datetime
-
-
-def _token_hash(token: str) -> str:
-    # The token holds 256 random bits: a fast hash is as safe as a slow one
-    # here, and lets the confirm step find the row by equality.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def request_password_reset(email: str, *, reveal: bool) -> ResetTicket | None:
-    """Issues a reset token when `email` belongs to an ACTIVE or LOCKED user.
-
-    The caller answers the same either way. `reveal` (sandbox mode only)
-    hands the token back so that the flow can finish without email; the
-    token then goes to the caller instead of a mailbox, which is what the
-    sandbox is for.
-    """
-    address = rules.normalize_email(email)
-    now = clock.now()
-    token = secrets.token_urlsafe(32)
-
-    def work() -> ResetTicket | None:
-        row = User.get_or_none(User.email == address)
-        if row is None or row.status == rules.INACTIVE:
-            return None
-        # One live token per user: a new request supersedes the older ones.
-        PasswordResetToken.update(used_at=now).where(
-            (PasswordResetToken.user_id == row.id) & PasswordResetToken.used_at.is_null()
-        ).execute()
-        expires_at = now + rules.RESET_TOKEN_LIFETIME
-        PasswordResetToken.create(
-            token_hash=_token_hash(token), user_id=row.id, created_at=now, expires_at=expires_at
-        )
-        return ResetTicket(token, expires_at)
-
-    ticket = tx.write(work)
-    return ticket if reveal else None
-
-
-def confirm_password_reset(token: str, new_password: str) -> None:
-    """Sets the new password, unlocks a LOCKED user; the token works once."""
-    digest = _token_hash(rules.check_reset_token(token))
-    now = clock.now()
-    found = PasswordResetToken.get_or_none(PasswordResetToken.token_hash == digest)
-    if found is None or not rules.reset_token_usable(found.expires_at, found.used_at, now):
-        raise rules.invalid_reset_token()
-    owner = User.get_or_none(User.id == found.user_id)
-    if owner is None or owner.status == rules.INACTIVE:
-        raise rules.invalid_reset_token()
-    rules.validate_password(new_password, owner.email, field="new_password")
-    password_hash = passwords.hash_secret(new_password)
-
-    def work() -> None:
-        # Claim and check in one statement: of two concurrent confirmations
-        # with the same token, exactly one updates the row.
-        claimed = (
-            PasswordResetToken.update(used_at=now)
-            .where(
-                (PasswordResetToken.token_hash == digest)
-                & PasswordResetToken.used_at.is_null()
-                & (PasswordResetToken.expires_at > now)
-            )
-            .execute()
-        )
-        row = User.get_or_none(User.id == found.user_id)
-        if claimed != 1 or row is None or row.status == rules.INACTIVE:
-            raise rules.invalid_reset_token()
-        changed = ["password"]
-        columns: dict[str, Any] = {"password_hash": password_hash, "updated_at": now}
-        if row.status == rules.LOCKED:
-            columns["status"] = rules.ACTIVE
-            changed.append("status")
-        User.update(columns).where(User.id == row.id).execute()
-        # The old password's sessions end: the user's tokens stop working.
-        oauth.revoke_subject(row.id)
-        # Every other outstanding token of the user dies with this reset.
-        PasswordResetToken.update(used_at=now).where(
-            (PasswordResetToken.user_id == row.id) & PasswordResetToken.used_at.is_null()
-        ).execute()
-        outbox.emit(
-            "user.updated",
-            row.id,
-            {"user_id": row.id, "email": row.email, "changed_fields": sorted(changed)},
-            now,
-        )
-
-    tx.write(work)
