@@ -914,10 +914,15 @@ def _card(card_number: str, account: Account) -> Card:
 
 
 def _verify_pin(card: Card, pin: str) -> None:
-    """Checks the PIN; a wrong one counts, and the third locks the card."""
+    """Checks the PIN; a wrong one counts, and the third locks the card.
+
+    Both outcomes last even when the request fails after all (tx.write_lasting).
+    """
     if verify_secret(card.pin_hash, pin):
         if card.failed_pin_attempts:
-            tx.write(lambda: Card.update(failed_pin_attempts=0).where(Card.id == card.id).execute())
+            tx.write_lasting(
+                lambda: Card.update(failed_pin_attempts=0).where(Card.id == card.id).execute()
+            )
         return
 
     def count_failure() -> int:
@@ -930,7 +935,7 @@ def _verify_pin(card: Card, pin: str) -> None:
             Card.update(status="LOCKED", locked_at=now).where(Card.id == card.id).execute()
         return attempts
 
-    attempts = tx.write(count_failure)
+    attempts = tx.write_lasting(count_failure)
     if attempts >= movements.PIN_ATTEMPTS_MAX:
         raise errors.CardLocked(
             "Incorrect PIN; the card is now locked",

@@ -5,12 +5,22 @@ serialization failure is retried a bounded number of times with jittered
 backoff; on SQLite the transaction takes the write lock up front
 (BEGIN IMMEDIATE), so two writers queue on busy_timeout instead of failing
 on a lock upgrade.
+
+Some writes must outlast the request that makes them: a wrong PIN counts
+even though its request fails, and even when the failure rolls back the
+transaction (or savepoint) around it, as a request with an Idempotency-Key
+does. `write_lasting` keeps them: when a block around one rolls back, the
+write runs again right after the rollback, in the enclosing transaction if
+there is one, else in a transaction of its own. (A transaction on a second
+connection would not do: on SQLite the request's transaction already holds
+the single write lock, and it would wait for it.)
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -35,6 +45,16 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, peewee.OperationalError) and "locked" in str(exc).lower()
 
 
+class _Lasting(threading.local):
+    """Per thread: the lasting writes made inside each open `write` block, innermost last."""
+
+    def __init__(self) -> None:
+        self.blocks: list[list[Callable[[], object]]] = []
+
+
+_lasting = _Lasting()
+
+
 def write(work: Callable[[], T]) -> T:
     """Runs `work` in one write transaction, retrying transient conflicts.
 
@@ -42,9 +62,10 @@ def write(work: Callable[[], T]) -> T:
     the outermost `write` owns the retry, since a conflict aborts it whole.
     """
     if database.in_transaction():
-        with database.atomic():
-            return work()
+        return _savepoint(work)
     for attempt in range(1, RETRIES_MAX + 1):
+        block: list[Callable[[], object]] = []
+        _lasting.blocks = [block]
         try:
             if is_postgres():
                 with database.atomic():
@@ -53,11 +74,67 @@ def write(work: Callable[[], T]) -> T:
                 return work()
         except (peewee.OperationalError, peewee.DatabaseError) as exc:
             if not _retryable(exc) or attempt == RETRIES_MAX:
+                _redo_alone(block)
                 if _retryable(exc):
                     raise errors.Unavailable("The database is busy; retry shortly") from exc
                 raise
+            # The retry runs `work` again, lasting writes included.
             log.warning(
                 "retrying transaction", extra={"attempt": attempt, "error": type(exc).__name__}
             )
             time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 (jitter, not crypto)
+        except BaseException:
+            _redo_alone(block)
+            raise
+        finally:
+            _lasting.blocks = []
     raise AssertionError("unreachable")
+
+
+def _savepoint(work: Callable[[], T]) -> T:
+    block: list[Callable[[], object]] = []
+    _lasting.blocks.append(block)
+    try:
+        with database.atomic():
+            result = work()
+    except BaseException:
+        _pop(block)
+        # Rolled back to the savepoint: the lasting writes made in it again,
+        # now as lasting writes of the enclosing block.
+        for lasting in block:
+            write_lasting(lasting)
+        raise
+    _pop(block)
+    if _lasting.blocks:
+        # Kept by the savepoint; now they share the enclosing block's fate.
+        _lasting.blocks[-1].extend(block)
+    return result
+
+
+def _pop(block: list[Callable[[], object]]) -> None:
+    if _lasting.blocks and _lasting.blocks[-1] is block:
+        _lasting.blocks.pop()
+
+
+def _redo_alone(block: list[Callable[[], object]]) -> None:
+    """After the outermost transaction rolled back: each lasting write in its own."""
+    for lasting in block:
+        try:
+            write(lasting)
+        except Exception:
+            # The request's own failure is the answer; this one goes to the log.
+            log.exception("a lasting write failed after its transaction rolled back")
+
+
+def write_lasting(work: Callable[[], T]) -> T:
+    """Like `write`, and the writes stay even when a block around them rolls back.
+
+    `work` then runs again after the rollback (see the module comment), so it
+    must make its whole change again from what the database holds: an
+    increment is fine (the rolled-back one is gone), a read-then-write of a
+    value computed before the rollback is not.
+    """
+    result = write(work)
+    if _lasting.blocks:
+        _lasting.blocks[-1].append(work)
+    return result
