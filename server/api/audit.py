@@ -58,12 +58,12 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         return pb.VerifyAuditLogResponse(
             ok=result.ok,
             checked_count=result.checked_count,
-            first_broken_id=result.first_broken_id,
-            first_broken_sequence=result.first_broken_sequence,
-            failure=result.failure,
+            first_broken_id=result.first_broken_id or None,
+            first_broken_sequence=result.first_broken_sequence or None,
+            failure=result.failure or None,
             from_sequence=result.from_sequence,
             to_sequence=result.to_sequence,
-            last_hash=result.last_hash,
+            last_hash=result.last_hash or None,
         )
 
 
@@ -95,13 +95,13 @@ def _event(event: rules.AuditEvent) -> audit_pb2.AuditEvent:
     return audit_pb2.AuditEvent(
         id=event.id,
         sequence=event.sequence,
-        actor_id=event.actor_id,
-        client_id=event.client_id,
+        actor_id=event.actor_id or None,
+        client_id=event.client_id or None,
         method=event.method,
         resource_ids=list(event.resource_ids),
-        outcome_code=event.outcome_code,
-        request_id=event.request_id,
-        ip_address=event.ip_address,
+        outcome_code=event.outcome_code or None,
+        request_id=event.request_id or None,
+        ip_address=event.ip_address or None,
         created_at=convert.timestamp(event.created_at),
         hash=event.hash,
         previous_hash=event.previous_hash,

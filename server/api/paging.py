@@ -129,7 +129,7 @@ def pagination(
         total_items=total,
         has_next=has_next,
         has_previous=request.page > 1 and request.after is None,
-        next_page_token=next_token,
+        next_page_token=next_token or None,
     )
     call.current().pagination = json_format.MessageToDict(
         result, always_print_fields_with_no_presence=True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
 
 import grpc
@@ -13,14 +11,12 @@ from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
 from server.api import call, paging
-from server.api.convert import alias, parse_date, timestamp
+from server.api import transaction_views as views
+from server.api.convert import alias, parse_date
 from server.config import Settings
 from server.domain import errors
-from server.domain.masking import mask_account_number
 from server.domain.money import parse_amount, to_major
-from server.domain.principal import Principal
 from server.store import history, movements, transactions
-from server.store.models import Account, LedgerTransaction
 
 TYPE = tpb.TransactionTypeEnum.TransactionType
 STATUS = tpb.TransactionStatusEnum.TransactionStatus
@@ -62,7 +58,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
     ) -> pb.CreateTransferResponse:
         result = movements.transfer(_transfer_input(request), self._context(context))
         call.current().created(_transfer_message(result))
-        return pb.CreateTransferResponse(transaction=created_message(result))
+        return pb.CreateTransferResponse(transaction=views.created_message(result))
 
     def CreateDeposit(
         self, request: pb.CreateDepositRequest, context: grpc.ServicerContext
@@ -73,7 +69,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
             self._context(context),
         )
         call.current().created("Deposit completed successfully")
-        return pb.CreateDepositResponse(transaction=created_message(result))
+        return pb.CreateDepositResponse(transaction=views.created_message(result))
 
     def CreateWithdrawal(
         self, request: pb.CreateWithdrawalRequest, context: grpc.ServicerContext
@@ -84,14 +80,14 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
             self._context(context),
         )
         call.current().created("Withdrawal completed successfully")
-        return pb.CreateWithdrawalResponse(transaction=created_message(result))
+        return pb.CreateWithdrawalResponse(transaction=views.created_message(result))
 
     def CreateTransaction(
         self, request: pb.CreateTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransactionResponse:
         result, message = _dispatch(request, self._context(context))
         call.current().created(message)
-        return pb.CreateTransactionResponse(transaction=created_message(result))
+        return pb.CreateTransactionResponse(transaction=views.created_message(result))
 
     def GetTransaction(
         self, request: pb.GetTransactionRequest, context: grpc.ServicerContext
@@ -99,7 +95,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
         principal = call.current().principal
         view = transactions.get(request.transaction_id, principal)
         call.current().ok("Transaction retrieved successfully")
-        return pb.GetTransactionResponse(transaction=view_message(view, principal))
+        return pb.GetTransactionResponse(transaction=views.view_message(view, principal))
 
     def ListTransactions(
         self, request: pb.ListTransactionsRequest, context: grpc.ServicerContext
@@ -110,7 +106,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
         )
         call.current().ok("Transactions retrieved successfully")
         return pb.ListTransactionsResponse(
-            transactions=items, pagination=page, summary=totals, next_page_token=token
+            transactions=items, pagination=page, summary=totals, next_page_token=token or None
         )
 
     def SearchTransactions(
@@ -122,7 +118,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
         )
         call.current().ok("Transactions retrieved successfully")
         return pb.SearchTransactionsResponse(
-            transactions=items, pagination=page, summary=totals, next_page_token=token
+            transactions=items, pagination=page, summary=totals, next_page_token=token or None
         )
 
 
@@ -325,130 +321,8 @@ def _history(
         net_change=to_major(result.credits_minor - result.debits_minor, currency),
         currency=currency,
     )
-    items = [_list_item(row) for row in result.rows]
+    items = [views.list_item(row) for row in result.rows]
     return items, paging.pagination(request, result.total, next_token, has_next), totals, next_token
-
-
-# --- domain -> messages ------------------------------------------------------
-
-
-def _list_item(row: history.HistoryRow) -> tpb.TransactionListItem:
-    currency = row.currency
-    item = tpb.TransactionListItem(
-        id=row.transaction_id,
-        transaction_number=row.number,
-        type=row.type,
-        status=row.status,
-        direction=row.direction,
-        account_id=row.account_id,
-        amount=to_major(row.amount_minor, currency),
-        currency=currency,
-        fee=to_major(row.fee_minor, currency),
-        description=row.description,
-        reference=row.reference,
-        counterparty=row.counterparty,
-        # Only scheduled transfers have one; most details need no parsing.
-        scheduled_date=(
-            json.loads(row.details).get("scheduled_date", "")
-            if "scheduled_date" in row.details
-            else ""
-        ),
-        timestamp=timestamp(row.transaction_created_at),
-        completed_at=timestamp(row.completed_at),
-    )
-    if row.balance_after_minor is not None:
-        item.balance_after = to_major(row.balance_after_minor, currency)
-    return item
-
-
-def _account_ref(
-    account: Account | None, holder: str, balance_minor: int | None
-) -> tpb.AccountRef | None:
-    if account is None:
-        return None
-    ref = tpb.AccountRef(
-        id=account.id, account_number=mask_account_number(account.account_number), holder=holder
-    )
-    if balance_minor is not None:
-        ref.balance = to_major(balance_minor, account.currency)
-    return ref
-
-
-def _base_message(row: LedgerTransaction) -> tpb.Transaction:
-    details = json.loads(row.details or "{}")
-    message = tpb.Transaction(
-        id=row.id,
-        transaction_number=row.number,
-        type=row.type,
-        status=row.status,
-        amount=to_major(row.amount_minor, row.currency),
-        currency=row.currency,
-        description=row.description,
-        reference=row.reference,
-        fee=to_major(row.fee_minor, row.currency),
-        location=details.get("location", ""),
-        timestamp=timestamp(row.created_at),
-        completed_at=timestamp(row.completed_at),
-        cancelled_at=timestamp(row.cancelled_at),
-        failure_reason=row.failure_reason or "",
-        original_transaction_id=row.original_transaction_id or "",
-        hold_id=details.get("hold_id") or "",
-        metadata=tpb.TransactionMetadata(**details.get("metadata", {})),
-    )
-    if details.get("scheduled_date"):
-        message.scheduled_date = details["scheduled_date"]
-    if details.get("failure_code"):
-        message.failure_code = details["failure_code"]
-    if details.get("method"):
-        message.method = details["method"]
-    if details.get("atm_network"):
-        message.atm_network = details["atm_network"]
-    if details.get("card_last4"):
-        message.card_number = f"****{details['card_last4']}"
-    if details.get("available_at"):
-        message.available_date.CopyFrom(
-            timestamp(datetime.fromisoformat(details["available_at"]))  # type: ignore[arg-type]
-        )
-    if row.type in ("DEPOSIT", "WITHDRAWAL"):
-        message.account_id = row.to_account_id or row.from_account_id or ""
-    return message
-
-
-def created_message(result: movements.Result) -> tpb.Transaction:
-    """The transaction as its creator sees it: with the balances after it."""
-    row = result.transaction
-    message = _base_message(row)
-    principal = call.current().principal
-    for side, account_id in (
-        ("from_account", row.from_account_id),
-        ("to_account", row.to_account_id),
-    ):
-        account = result.accounts.get(account_id) if account_id else None
-        if account is None:
-            continue
-        visible = principal.can_see(account.owner_id)
-        balance = result.balances_after.get(account.id) if visible else None
-        holder = result.holders.get(account.id)
-        if holder is None:
-            holder = transactions.holder_name(account)
-        getattr(message, side).CopyFrom(_account_ref(account, holder, balance))
-    own_side = row.from_account_id or row.to_account_id
-    if own_side and own_side in result.balances_after:
-        account = result.accounts[own_side]
-        if principal.can_see(account.owner_id):
-            message.balance_after = to_major(result.balances_after[own_side], row.currency)
-    return message
-
-
-def view_message(view: transactions.TransactionView, principal: Principal) -> tpb.Transaction:
-    message = _base_message(view.row)
-    for side, ref in (("from_account", view.from_account), ("to_account", view.to_account)):
-        if ref is not None:
-            getattr(message, side).CopyFrom(_account_ref(ref.account, ref.holder, None))
-    if view.balance_after_minor is not None:
-        message.balance_after = to_major(view.balance_after_minor, view.row.currency)
-    message.counterparty = view.counterparty
-    return message
 
 
 SERVICES = {"TransactionService": TransactionServicer}

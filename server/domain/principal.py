@@ -46,6 +46,19 @@ class Principal:
         """True when the caller may read a resource owned by `owner_id`."""
         return self.is_staff or (owner_id is not None and owner_id == self.user_id)
 
+    def initiated(self, user_id: str | None, client_id: str | None) -> bool:
+        """True when this caller is who created a record made by `user_id` through
+        `client_id`: that user, or (for a record made without a user) that client
+        calling without a user."""
+        if user_id:
+            return self.user_id == user_id
+        return self.user_id is None and client_id is not None and self.client_id == client_id
+
+    def can_see_request_metadata(self, user_id: str | None, client_id: str | None) -> bool:
+        """Where a request came from (address, device) is shown to staff and to its
+        initiator only: never to the other party of a transfer."""
+        return self.is_staff or self.initiated(user_id, client_id)
+
     def require_staff(self, *, write: bool = False) -> None:
         allowed = WRITING_STAFF_ROLES if write else STAFF_ROLES
         if self.role not in allowed:

@@ -54,7 +54,14 @@ class RequestContext:
     sandbox: bool = False
 
     def metadata(self) -> dict[str, str]:
-        return {"ip_address": self.ip_address, "device": self.device, "location": self.location}
+        # user_id (with the row's client_id) names the initiator, who alone
+        # (with staff) is shown the rest.
+        return {
+            "ip_address": self.ip_address,
+            "device": self.device,
+            "location": self.location,
+            "user_id": self.principal.user_id or "",
+        }
 
 
 @dataclass

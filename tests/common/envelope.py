@@ -24,8 +24,25 @@ def _assert_meta(body: dict[str, Any], response: requests.Response) -> None:
     assert meta["requestId"] == response.headers["X-Request-ID"]
 
 
+def unclean(value: Any, path: str = "") -> list[str]:
+    """Where `value` prints a field that does not apply: an empty string or an
+    enum `*_UNSPECIFIED` (common.proto "Presence"); [] when none does."""
+    if isinstance(value, dict):
+        return [
+            found
+            for key, item in value.items()
+            for found in unclean(item, f"{path}.{key}" if path else key)
+        ]
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in unclean(item, f"{path}[{i}]")]
+    if isinstance(value, str) and (value == "" or value.endswith("_UNSPECIFIED")):
+        return [path]
+    return []
+
+
 def success(response: requests.Response, status: int = 200) -> dict[str, Any]:
-    """The `data` of a success envelope, after checking the envelope itself."""
+    """The `data` of a success envelope, after checking the envelope itself and
+    that no field that does not apply is printed (see `unclean`)."""
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].startswith("application/json")
     body = response.json()
@@ -34,6 +51,8 @@ def success(response: requests.Response, status: int = 200) -> dict[str, Any]:
     assert isinstance(body["message"], str) and body["message"]
     _assert_meta(body, response)
     assert_no_internal_headers(response)
+    printed = unclean(body)
+    assert not printed, f"fields that do not apply were printed: {printed}"
     return body["data"]  # type: ignore[no-any-return]
 
 

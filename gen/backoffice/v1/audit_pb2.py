@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62\x61\x63koffice/v1/audit.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x02\n\nAuditEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x14\n\x0cresource_ids\x18\x06 \x03(\t\x12\x14\n\x0coutcome_code\x18\x07 \x01(\t\x12\x12\n\nrequest_id\x18\x08 \x01(\t\x12\x12\n\nip_address\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04hash\x18\x0b \x01(\t\x12\x15\n\rprevious_hash\x18\x0c \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62\x61\x63koffice/v1/audit.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x02\n\nAuditEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x15\n\x08\x61\x63tor_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x16\n\tclient_id\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x14\n\x0cresource_ids\x18\x06 \x03(\t\x12\x19\n\x0coutcome_code\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x17\n\nrequest_id\x18\x08 \x01(\tH\x03\x88\x01\x01\x12\x17\n\nip_address\x18\t \x01(\tH\x04\x88\x01\x01\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04hash\x18\x0b \x01(\t\x12\x15\n\rprevious_hash\x18\x0c \x01(\tB\x0b\n\t_actor_idB\x0c\n\n_client_idB\x0f\n\r_outcome_codeB\r\n\x0b_request_idB\r\n\x0b_ip_addressb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.audit_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUDITEVENT']._serialized_start=78
-  _globals['_AUDITEVENT']._serialized_end=342
+  _globals['_AUDITEVENT']._serialized_end=441
 # @@protoc_insertion_point(module_scope)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62\x61\x63koffice/v1/auth.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x04\n\tApiClient\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12=\n\x0b\x63lient_type\x18\x04 \x01(\x0e\x32(.backoffice.v1.ClientTypeEnum.ClientType\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12;\n\x0bgrant_types\x18\x06 \x03(\x0e\x32&.backoffice.v1.GrantTypeEnum.GrantType\x12\x15\n\rredirect_uris\x18\x07 \x03(\t\x12.\n\x0brate_limits\x18\x08 \x01(\x0b\x32\x19.backoffice.v1.RateLimits\x12\x14\n\x0cip_allowlist\x18\t \x03(\t\x12\x1f\n\x17require_request_signing\x18\n \x01(\x08\x12<\n\x06status\x18\x0b \x01(\x0e\x32,.backoffice.v1.ClientStatusEnum.ClientStatus\x12\x15\n\rclient_secret\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x01\n\nRateLimits\x12\x15\n\rread_per_hour\x18\x01 \x01(\x05\x12\x16\n\x0ewrite_per_hour\x18\x02 \x01(\x05\x12!\n\x19\x61\x63\x63ount_create_per_minute\x18\x03 \x01(\x05\x12!\n\x19password_reset_per_minute\x18\x04 \x01(\x05\"\xf0\x02\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x36\n\x04slot\x18\x03 \x01(\x0e\x32(.backoffice.v1.ApiKeySlotEnum.ApiKeySlot\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12\r\n\x05last4\x18\x05 \x01(\t\x12\x0b\n\x03key\x18\x06 \x01(\t\x12<\n\x06status\x18\x07 \x01(\x0e\x32,.backoffice.v1.ApiKeyStatusEnum.ApiKeyStatus\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb1\x01\n\x10TokenRequestForm\x12\x12\n\ngrant_type\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x15\n\rclient_secret\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\x0c\n\x04\x63ode\x18\x05 \x01(\t\x12\x14\n\x0credirect_uri\x18\x06 \x01(\t\x12\x15\n\rcode_verifier\x18\x07 \x01(\t\x12\x15\n\rrefresh_token\x18\x08 \x01(\t\"w\n\x11TokenResponseBody\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x12\n\ntoken_type\x18\x02 \x01(\t\x12\x12\n\nexpires_in\x18\x03 \x01(\x05\x12\x15\n\rrefresh_token\x18\x04 \x01(\t\x12\r\n\x05scope\x18\x05 \x01(\t\":\n\x0eOAuthErrorBody\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x19\n\x11\x65rror_description\x18\x02 \x01(\t\"i\n\x15RevocationRequestForm\x12\r\n\x05token\x18\x01 \x01(\t\x12\x17\n\x0ftoken_type_hint\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x15\n\rclient_secret\x18\x04 \x01(\t\"\xef\x01\n\x11\x41uthorizationForm\x12\x15\n\rresponse_type\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x14\n\x0credirect_uri\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x16\n\x0e\x63ode_challenge\x18\x06 \x01(\t\x12\x1d\n\x15\x63ode_challenge_method\x18\x07 \x01(\t\x12\x12\n\ncsrf_token\x18\x08 \x01(\t\x12\r\n\x05\x65mail\x18\t \x01(\t\x12\x10\n\x08password\x18\n \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x0b \x01(\t\"\xfc\x02\n\x1b\x41uthorizationServerMetadata\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x1e\n\x16\x61uthorization_endpoint\x18\x02 \x01(\t\x12\x16\n\x0etoken_endpoint\x18\x03 \x01(\t\x12\x10\n\x08jwks_uri\x18\x04 \x01(\t\x12\x1b\n\x13revocation_endpoint\x18\x05 \x01(\t\x12\x18\n\x10scopes_supported\x18\x06 \x03(\t\x12 \n\x18response_types_supported\x18\x07 \x03(\t\x12\x1d\n\x15grant_types_supported\x18\x08 \x03(\t\x12-\n%token_endpoint_auth_methods_supported\x18\t \x03(\t\x12\x32\n*revocation_endpoint_auth_methods_supported\x18\n \x03(\t\x12(\n code_challenge_methods_supported\x18\x0b \x03(\t\"8\n\rJsonWebKeySet\x12\'\n\x04keys\x18\x01 \x03(\x0b\x32\x19.backoffice.v1.JsonWebKey\"V\n\nJsonWebKey\x12\x0b\n\x03kty\x18\x01 \x01(\t\x12\x0b\n\x03use\x18\x02 \x01(\t\x12\x0b\n\x03kid\x18\x03 \x01(\t\x12\x0b\n\x03\x61lg\x18\x04 \x01(\t\x12\t\n\x01n\x18\x05 \x01(\t\x12\t\n\x01\x65\x18\x06 \x01(\t\"Y\n\x0e\x43lientTypeEnum\"G\n\nClientType\x12\x1b\n\x17\x43LIENT_TYPE_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x43ONFIDENTIAL\x10\x01\x12\n\n\x06PUBLIC\x10\x02\"{\n\rGrantTypeEnum\"j\n\tGrantType\x12\x1a\n\x16GRANT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41UTHORIZATION_CODE\x10\x01\x12\x16\n\x12\x43LIENT_CREDENTIALS\x10\x02\x12\x11\n\rREFRESH_TOKEN\x10\x03\"[\n\x10\x43lientStatusEnum\"G\n\x0c\x43lientStatus\x12\x1d\n\x19\x43LIENT_STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06\x41\x43TIVE\x10\x01\x12\x0c\n\x08\x44ISABLED\x10\x02\"X\n\x0e\x41piKeySlotEnum\"F\n\nApiKeySlot\x12\x1c\n\x18\x41PI_KEY_SLOT_UNSPECIFIED\x10\x00\x12\x0b\n\x07PRIMARY\x10\x01\x12\r\n\tSECONDARY\x10\x02\"[\n\x10\x41piKeyStatusEnum\"G\n\x0c\x41piKeyStatus\x12\x1e\n\x1a\x41PI_KEY_STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06\x41\x43TIVE\x10\x01\x12\x0b\n\x07REVOKED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62\x61\x63koffice/v1/auth.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x04\n\tApiClient\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x00\x88\x01\x01\x12=\n\x0b\x63lient_type\x18\x04 \x01(\x0e\x32(.backoffice.v1.ClientTypeEnum.ClientType\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12;\n\x0bgrant_types\x18\x06 \x03(\x0e\x32&.backoffice.v1.GrantTypeEnum.GrantType\x12\x15\n\rredirect_uris\x18\x07 \x03(\t\x12.\n\x0brate_limits\x18\x08 \x01(\x0b\x32\x19.backoffice.v1.RateLimits\x12\x14\n\x0cip_allowlist\x18\t \x03(\t\x12\x1f\n\x17require_request_signing\x18\n \x01(\x08\x12<\n\x06status\x18\x0b \x01(\x0e\x32,.backoffice.v1.ClientStatusEnum.ClientStatus\x12\x1a\n\rclient_secret\x18\x0c \x01(\tH\x01\x88\x01\x01\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0e\n\x0c_descriptionB\x10\n\x0e_client_secret\"\x81\x01\n\nRateLimits\x12\x15\n\rread_per_hour\x18\x01 \x01(\x05\x12\x16\n\x0ewrite_per_hour\x18\x02 \x01(\x05\x12!\n\x19\x61\x63\x63ount_create_per_minute\x18\x03 \x01(\x05\x12!\n\x19password_reset_per_minute\x18\x04 \x01(\x05\"\xa0\x03\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12;\n\x04slot\x18\x03 \x01(\x0e\x32(.backoffice.v1.ApiKeySlotEnum.ApiKeySlotH\x00\x88\x01\x01\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12\r\n\x05last4\x18\x05 \x01(\t\x12\x10\n\x03key\x18\x06 \x01(\tH\x01\x88\x01\x01\x12<\n\x06status\x18\x07 \x01(\x0e\x32,.backoffice.v1.ApiKeyStatusEnum.ApiKeyStatus\x12\x18\n\x0b\x64\x65scription\x18\x08 \x01(\tH\x02\x88\x01\x01\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x07\n\x05_slotB\x06\n\x04_keyB\x0e\n\x0c_description\"\xb1\x01\n\x10TokenRequestForm\x12\x12\n\ngrant_type\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x15\n\rclient_secret\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\x0c\n\x04\x63ode\x18\x05 \x01(\t\x12\x14\n\x0credirect_uri\x18\x06 \x01(\t\x12\x15\n\rcode_verifier\x18\x07 \x01(\t\x12\x15\n\rrefresh_token\x18\x08 \x01(\t\"w\n\x11TokenResponseBody\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x12\n\ntoken_type\x18\x02 \x01(\t\x12\x12\n\nexpires_in\x18\x03 \x01(\x05\x12\x15\n\rrefresh_token\x18\x04 \x01(\t\x12\r\n\x05scope\x18\x05 \x01(\t\":\n\x0eOAuthErrorBody\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x19\n\x11\x65rror_description\x18\x02 \x01(\t\"i\n\x15RevocationRequestForm\x12\r\n\x05token\x18\x01 \x01(\t\x12\x17\n\x0ftoken_type_hint\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x15\n\rclient_secret\x18\x04 \x01(\t\"\xef\x01\n\x11\x41uthorizationForm\x12\x15\n\rresponse_type\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x14\n\x0credirect_uri\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x16\n\x0e\x63ode_challenge\x18\x06 \x01(\t\x12\x1d\n\x15\x63ode_challenge_method\x18\x07 \x01(\t\x12\x12\n\ncsrf_token\x18\x08 \x01(\t\x12\r\n\x05\x65mail\x18\t \x01(\t\x12\x10\n\x08password\x18\n \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x0b \x01(\t\"\xfc\x02\n\x1b\x41uthorizationServerMetadata\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x1e\n\x16\x61uthorization_endpoint\x18\x02 \x01(\t\x12\x16\n\x0etoken_endpoint\x18\x03 \x01(\t\x12\x10\n\x08jwks_uri\x18\x04 \x01(\t\x12\x1b\n\x13revocation_endpoint\x18\x05 \x01(\t\x12\x18\n\x10scopes_supported\x18\x06 \x03(\t\x12 \n\x18response_types_supported\x18\x07 \x03(\t\x12\x1d\n\x15grant_types_supported\x18\x08 \x03(\t\x12-\n%token_endpoint_auth_methods_supported\x18\t \x03(\t\x12\x32\n*revocation_endpoint_auth_methods_supported\x18\n \x03(\t\x12(\n code_challenge_methods_supported\x18\x0b \x03(\t\"8\n\rJsonWebKeySet\x12\'\n\x04keys\x18\x01 \x03(\x0b\x32\x19.backoffice.v1.JsonWebKey\"V\n\nJsonWebKey\x12\x0b\n\x03kty\x18\x01 \x01(\t\x12\x0b\n\x03use\x18\x02 \x01(\t\x12\x0b\n\x03kid\x18\x03 \x01(\t\x12\x0b\n\x03\x61lg\x18\x04 \x01(\t\x12\t\n\x01n\x18\x05 \x01(\t\x12\t\n\x01\x65\x18\x06 \x01(\t\"Y\n\x0e\x43lientTypeEnum\"G\n\nClientType\x12\x1b\n\x17\x43LIENT_TYPE_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x43ONFIDENTIAL\x10\x01\x12\n\n\x06PUBLIC\x10\x02\"{\n\rGrantTypeEnum\"j\n\tGrantType\x12\x1a\n\x16GRANT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41UTHORIZATION_CODE\x10\x01\x12\x16\n\x12\x43LIENT_CREDENTIALS\x10\x02\x12\x11\n\rREFRESH_TOKEN\x10\x03\"[\n\x10\x43lientStatusEnum\"G\n\x0c\x43lientStatus\x12\x1d\n\x19\x43LIENT_STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06\x41\x43TIVE\x10\x01\x12\x0c\n\x08\x44ISABLED\x10\x02\"X\n\x0e\x41piKeySlotEnum\"F\n\nApiKeySlot\x12\x1c\n\x18\x41PI_KEY_SLOT_UNSPECIFIED\x10\x00\x12\x0b\n\x07PRIMARY\x10\x01\x12\r\n\tSECONDARY\x10\x02\"[\n\x10\x41piKeyStatusEnum\"G\n\x0c\x41piKeyStatus\x12\x1e\n\x1a\x41PI_KEY_STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06\x41\x43TIVE\x10\x01\x12\x0b\n\x07REVOKED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,45 +33,45 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.auth_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_APICLIENT']._serialized_start=77
-  _globals['_APICLIENT']._serialized_end=639
-  _globals['_RATELIMITS']._serialized_start=642
-  _globals['_RATELIMITS']._serialized_end=771
-  _globals['_APIKEY']._serialized_start=774
-  _globals['_APIKEY']._serialized_end=1142
-  _globals['_TOKENREQUESTFORM']._serialized_start=1145
-  _globals['_TOKENREQUESTFORM']._serialized_end=1322
-  _globals['_TOKENRESPONSEBODY']._serialized_start=1324
-  _globals['_TOKENRESPONSEBODY']._serialized_end=1443
-  _globals['_OAUTHERRORBODY']._serialized_start=1445
-  _globals['_OAUTHERRORBODY']._serialized_end=1503
-  _globals['_REVOCATIONREQUESTFORM']._serialized_start=1505
-  _globals['_REVOCATIONREQUESTFORM']._serialized_end=1610
-  _globals['_AUTHORIZATIONFORM']._serialized_start=1613
-  _globals['_AUTHORIZATIONFORM']._serialized_end=1852
-  _globals['_AUTHORIZATIONSERVERMETADATA']._serialized_start=1855
-  _globals['_AUTHORIZATIONSERVERMETADATA']._serialized_end=2235
-  _globals['_JSONWEBKEYSET']._serialized_start=2237
-  _globals['_JSONWEBKEYSET']._serialized_end=2293
-  _globals['_JSONWEBKEY']._serialized_start=2295
-  _globals['_JSONWEBKEY']._serialized_end=2381
-  _globals['_CLIENTTYPEENUM']._serialized_start=2383
-  _globals['_CLIENTTYPEENUM']._serialized_end=2472
-  _globals['_CLIENTTYPEENUM_CLIENTTYPE']._serialized_start=2401
-  _globals['_CLIENTTYPEENUM_CLIENTTYPE']._serialized_end=2472
-  _globals['_GRANTTYPEENUM']._serialized_start=2474
-  _globals['_GRANTTYPEENUM']._serialized_end=2597
-  _globals['_GRANTTYPEENUM_GRANTTYPE']._serialized_start=2491
-  _globals['_GRANTTYPEENUM_GRANTTYPE']._serialized_end=2597
-  _globals['_CLIENTSTATUSENUM']._serialized_start=2599
-  _globals['_CLIENTSTATUSENUM']._serialized_end=2690
-  _globals['_CLIENTSTATUSENUM_CLIENTSTATUS']._serialized_start=2619
-  _globals['_CLIENTSTATUSENUM_CLIENTSTATUS']._serialized_end=2690
-  _globals['_APIKEYSLOTENUM']._serialized_start=2692
-  _globals['_APIKEYSLOTENUM']._serialized_end=2780
-  _globals['_APIKEYSLOTENUM_APIKEYSLOT']._serialized_start=2710
-  _globals['_APIKEYSLOTENUM_APIKEYSLOT']._serialized_end=2780
-  _globals['_APIKEYSTATUSENUM']._serialized_start=2782
-  _globals['_APIKEYSTATUSENUM']._serialized_end=2873
-  _globals['_APIKEYSTATUSENUM_APIKEYSTATUS']._serialized_start=2802
-  _globals['_APIKEYSTATUSENUM_APIKEYSTATUS']._serialized_end=2873
+  _globals['_APICLIENT']._serialized_end=683
+  _globals['_RATELIMITS']._serialized_start=686
+  _globals['_RATELIMITS']._serialized_end=815
+  _globals['_APIKEY']._serialized_start=818
+  _globals['_APIKEY']._serialized_end=1234
+  _globals['_TOKENREQUESTFORM']._serialized_start=1237
+  _globals['_TOKENREQUESTFORM']._serialized_end=1414
+  _globals['_TOKENRESPONSEBODY']._serialized_start=1416
+  _globals['_TOKENRESPONSEBODY']._serialized_end=1535
+  _globals['_OAUTHERRORBODY']._serialized_start=1537
+  _globals['_OAUTHERRORBODY']._serialized_end=1595
+  _globals['_REVOCATIONREQUESTFORM']._serialized_start=1597
+  _globals['_REVOCATIONREQUESTFORM']._serialized_end=1702
+  _globals['_AUTHORIZATIONFORM']._serialized_start=1705
+  _globals['_AUTHORIZATIONFORM']._serialized_end=1944
+  _globals['_AUTHORIZATIONSERVERMETADATA']._serialized_start=1947
+  _globals['_AUTHORIZATIONSERVERMETADATA']._serialized_end=2327
+  _globals['_JSONWEBKEYSET']._serialized_start=2329
+  _globals['_JSONWEBKEYSET']._serialized_end=2385
+  _globals['_JSONWEBKEY']._serialized_start=2387
+  _globals['_JSONWEBKEY']._serialized_end=2473
+  _globals['_CLIENTTYPEENUM']._serialized_start=2475
+  _globals['_CLIENTTYPEENUM']._serialized_end=2564
+  _globals['_CLIENTTYPEENUM_CLIENTTYPE']._serialized_start=2493
+  _globals['_CLIENTTYPEENUM_CLIENTTYPE']._serialized_end=2564
+  _globals['_GRANTTYPEENUM']._serialized_start=2566
+  _globals['_GRANTTYPEENUM']._serialized_end=2689
+  _globals['_GRANTTYPEENUM_GRANTTYPE']._serialized_start=2583
+  _globals['_GRANTTYPEENUM_GRANTTYPE']._serialized_end=2689
+  _globals['_CLIENTSTATUSENUM']._serialized_start=2691
+  _globals['_CLIENTSTATUSENUM']._serialized_end=2782
+  _globals['_CLIENTSTATUSENUM_CLIENTSTATUS']._serialized_start=2711
+  _globals['_CLIENTSTATUSENUM_CLIENTSTATUS']._serialized_end=2782
+  _globals['_APIKEYSLOTENUM']._serialized_start=2784
+  _globals['_APIKEYSLOTENUM']._serialized_end=2872
+  _globals['_APIKEYSLOTENUM_APIKEYSLOT']._serialized_start=2802
+  _globals['_APIKEYSLOTENUM_APIKEYSLOT']._serialized_end=2872
+  _globals['_APIKEYSTATUSENUM']._serialized_start=2874
+  _globals['_APIKEYSTATUSENUM']._serialized_end=2965
+  _globals['_APIKEYSTATUSENUM_APIKEYSTATUS']._serialized_start=2894
+  _globals['_APIKEYSTATUSENUM_APIKEYSTATUS']._serialized_end=2965
 # @@protoc_insertion_point(module_scope)

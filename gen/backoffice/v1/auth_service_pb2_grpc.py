@@ -566,7 +566,7 @@ class ClientServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetClient(self, request, context):
-        """Reads one API client (client_secret empty).
+        """Reads one API client (client_secret absent).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

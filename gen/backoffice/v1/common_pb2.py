@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62\x61\x63koffice/v1/common.proto\x12\rbackoffice.v1\"\xcc\x01\n\nPagination\x12\x14\n\x0c\x63urrent_page\x18\x01 \x01(\x05\x12\x10\n\x08per_page\x18\x02 \x01(\x05\x12\x16\n\x0eitems_per_page\x18\x03 \x01(\x05\x12\x13\n\x0btotal_pages\x18\x04 \x01(\x05\x12\x13\n\x0btotal_count\x18\x05 \x01(\x05\x12\x13\n\x0btotal_items\x18\x06 \x01(\x05\x12\x10\n\x08has_next\x18\x07 \x01(\x08\x12\x14\n\x0chas_previous\x18\x08 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\t \x01(\t\"%\n\tDateRange\x12\x0c\n\x04\x66rom\x18\x01 \x01(\t\x12\n\n\x02to\x18\x02 \x01(\t\"A\n\x0b\x41mountRange\x12\x10\n\x03min\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x02 \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_maxb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62\x61\x63koffice/v1/common.proto\x12\rbackoffice.v1\"\xe5\x01\n\nPagination\x12\x14\n\x0c\x63urrent_page\x18\x01 \x01(\x05\x12\x10\n\x08per_page\x18\x02 \x01(\x05\x12\x16\n\x0eitems_per_page\x18\x03 \x01(\x05\x12\x13\n\x0btotal_pages\x18\x04 \x01(\x05\x12\x13\n\x0btotal_count\x18\x05 \x01(\x05\x12\x13\n\x0btotal_items\x18\x06 \x01(\x05\x12\x10\n\x08has_next\x18\x07 \x01(\x08\x12\x14\n\x0chas_previous\x18\x08 \x01(\x08\x12\x1c\n\x0fnext_page_token\x18\t \x01(\tH\x00\x88\x01\x01\x42\x12\n\x10_next_page_token\"%\n\tDateRange\x12\x0c\n\x04\x66rom\x18\x01 \x01(\t\x12\n\n\x02to\x18\x02 \x01(\t\"A\n\x0b\x41mountRange\x12\x10\n\x03min\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x02 \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_maxb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,9 +32,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.common_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PAGINATION']._serialized_start=46
-  _globals['_PAGINATION']._serialized_end=250
-  _globals['_DATERANGE']._serialized_start=252
-  _globals['_DATERANGE']._serialized_end=289
-  _globals['_AMOUNTRANGE']._serialized_start=291
-  _globals['_AMOUNTRANGE']._serialized_end=356
+  _globals['_PAGINATION']._serialized_end=275
+  _globals['_DATERANGE']._serialized_start=277
+  _globals['_DATERANGE']._serialized_end=314
+  _globals['_AMOUNTRANGE']._serialized_start=316
+  _globals['_AMOUNTRANGE']._serialized_end=381
 # @@protoc_insertion_point(module_scope)

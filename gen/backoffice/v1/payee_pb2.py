@@ -26,7 +26,7 @@ from backoffice.v1 import user_pb2 as backoffice_dot_v1_dot_user__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62\x61\x63koffice/v1/payee.proto\x12\rbackoffice.v1\x1a\x18\x62\x61\x63koffice/v1/user.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x02\n\x05Payee\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x34\n\x04type\x18\x04 \x01(\x0e\x32&.backoffice.v1.PayeeTypeEnum.PayeeType\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\x12-\n\x07\x61\x64\x64ress\x18\x06 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x10\n\x08\x63\x61tegory\x18\x07 \x01(\t\x12\x10\n\x08nickname\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\rPayeeTypeEnum\"~\n\tPayeeType\x12\x1a\n\x16PAYEE_TYPE_UNSPECIFIED\x10\x00\x12\x0b\n\x07UTILITY\x10\x01\x12\x0f\n\x0b\x43REDIT_CARD\x10\x02\x12\x0c\n\x08MERCHANT\x10\x03\x12\x0e\n\nINDIVIDUAL\x10\x04\x12\x0e\n\nGOVERNMENT\x10\x05\x12\t\n\x05OTHER\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62\x61\x63koffice/v1/payee.proto\x12\rbackoffice.v1\x1a\x18\x62\x61\x63koffice/v1/user.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x02\n\x05Payee\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\x08owner_id\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x34\n\x04type\x18\x04 \x01(\x0e\x32&.backoffice.v1.PayeeTypeEnum.PayeeType\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\x12-\n\x07\x61\x64\x64ress\x18\x06 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x15\n\x08\x63\x61tegory\x18\x07 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08nickname\x18\x08 \x01(\tH\x02\x88\x01\x01\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0b\n\t_owner_idB\x0b\n\t_categoryB\x0b\n\t_nickname\"\x8f\x01\n\rPayeeTypeEnum\"~\n\tPayeeType\x12\x1a\n\x16PAYEE_TYPE_UNSPECIFIED\x10\x00\x12\x0b\n\x07UTILITY\x10\x01\x12\x0f\n\x0b\x43REDIT_CARD\x10\x02\x12\x0c\n\x08MERCHANT\x10\x03\x12\x0e\n\nINDIVIDUAL\x10\x04\x12\x0e\n\nGOVERNMENT\x10\x05\x12\t\n\x05OTHER\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.payee_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PAYEE']._serialized_start=104
-  _globals['_PAYEE']._serialized_end=364
-  _globals['_PAYEETYPEENUM']._serialized_start=367
-  _globals['_PAYEETYPEENUM']._serialized_end=510
-  _globals['_PAYEETYPEENUM_PAYEETYPE']._serialized_start=384
-  _globals['_PAYEETYPEENUM_PAYEETYPE']._serialized_end=510
+  _globals['_PAYEE']._serialized_end=418
+  _globals['_PAYEETYPEENUM']._serialized_start=421
+  _globals['_PAYEETYPEENUM']._serialized_end=564
+  _globals['_PAYEETYPEENUM_PAYEETYPE']._serialized_start=438
+  _globals['_PAYEETYPEENUM_PAYEETYPE']._serialized_end=564
 # @@protoc_insertion_point(module_scope)

@@ -29,7 +29,7 @@ from backoffice.v1 import transaction_pb2 as backoffice_dot_v1_dot_transaction__
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"backoffice/v1/refund_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1a\x62\x61\x63koffice/v1/refund.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1cgoogle/api/annotations.proto\"\xd8\x01\n\x19ListRefundRequestsRequest\x12J\n\x06status\x18\x01 \x01(\x0e\x32:.backoffice.v1.RefundRequestStatusEnum.RefundRequestStatus\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\x12\x12\n\nsort_order\x18\x04 \x01(\t\x12\x0c\n\x04page\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"\x9b\x01\n\x1aListRefundRequestsResponse\x12\x35\n\x0frefund_requests\x18\x01 \x03(\x0b\x32\x1c.backoffice.v1.RefundRequest\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"4\n\x17GetRefundRequestRequest\x12\x19\n\x11refund_request_id\x18\x01 \x01(\t\"P\n\x18GetRefundRequestResponse\x12\x34\n\x0erefund_request\x18\x01 \x01(\x0b\x32\x1c.backoffice.v1.RefundRequest\"G\n\x1b\x41pproveRefundRequestRequest\x12\x19\n\x11refund_request_id\x18\x01 \x01(\t\x12\r\n\x05notes\x18\x02 \x01(\t\"\x85\x01\n\x1c\x41pproveRefundRequestResponse\x12\x34\n\x0erefund_request\x18\x01 \x01(\x0b\x32\x1c.backoffice.v1.RefundRequest\x12/\n\x0btransaction\x18\x02 \x01(\x0b\x32\x1a.backoffice.v1.Transaction\"G\n\x1aRejectRefundRequestRequest\x12\x19\n\x11refund_request_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"S\n\x1bRejectRefundRequestResponse\x12\x34\n\x0erefund_request\x18\x01 \x01(\x0b\x32\x1c.backoffice.v1.RefundRequest2\xf1\x05\n\rRefundService\x12\x96\x01\n\x12ListRefundRequests\x12(.backoffice.v1.ListRefundRequestsRequest\x1a).backoffice.v1.ListRefundRequestsResponse\"+\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/refund-requests\x12\xa4\x01\n\x10GetRefundRequest\x12&.backoffice.v1.GetRefundRequestRequest\x1a\'.backoffice.v1.GetRefundRequestResponse\"?\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02)\x12\'/v1/refund-requests/{refund_request_id}\x12\xd0\x01\n\x14\x41pproveRefundRequest\x12*.backoffice.v1.ApproveRefundRequestRequest\x1a+.backoffice.v1.ApproveRefundRequestResponse\"_\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x34\"//v1/refund-requests/{refund_request_id}/approve:\x01*\x12\xcc\x01\n\x13RejectRefundRequest\x12).backoffice.v1.RejectRefundRequestRequest\x1a*.backoffice.v1.RejectRefundRequestResponse\"^\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x33\"./v1/refund-requests/{refund_request_id}/reject:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"backoffice/v1/refund_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1a\x62\x61\x63koffice/v1/refund.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1cgoogle/api/annotations.proto\"\xd8\x01\n\x19ListRefundRequestsRequest\x12J\n\x06status\x18\x01 \x01(\x0e\x32:.backoffice.v1.RefundRequestStatusEnum.RefundRequestStatus\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\x12\x12\n\nsort_order\x18\x04 \x01(\t\x12\x0c\n\x04page\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"\xb4\x01\n\x1aListRefundRequestsResponse\x12\x35\n\x0frefund_requests\x18\x01 \x03(\x0b\x32\x1c.backoffice.v1.RefundRequest\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\x12\x1c\n\x0fnext_page_token\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x12\n\x10_next_page_token\"4\n\x17GetRefundRequestRequest\x12\x19\n\x11refund_request_id\x18\x01 \x01(\t\"P\n\x18GetRefundRequestResponse\x12\x34\n\x0erefund_request\x18\x01 \x01(\x0b\x32\x1c.backoffice.v1.RefundRequest\"G\n\x1b\x41pproveRefundRequestRequest\x12\x19\n\x11refund_request_id\x18\x01 \x01(\t\x12\r\n\x05notes\x18\x02 \x01(\t\"\x85\x01\n\x1c\x41pproveRefundRequestResponse\x12\x34\n\x0erefund_request\x18\x01 \x01(\x0b\x32\x1c.backoffice.v1.RefundRequest\x12/\n\x0btransaction\x18\x02 \x01(\x0b\x32\x1a.backoffice.v1.Transaction\"G\n\x1aRejectRefundRequestRequest\x12\x19\n\x11refund_request_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"S\n\x1bRejectRefundRequestResponse\x12\x34\n\x0erefund_request\x18\x01 \x01(\x0b\x32\x1c.backoffice.v1.RefundRequest2\xf1\x05\n\rRefundService\x12\x96\x01\n\x12ListRefundRequests\x12(.backoffice.v1.ListRefundRequestsRequest\x1a).backoffice.v1.ListRefundRequestsResponse\"+\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/refund-requests\x12\xa4\x01\n\x10GetRefundRequest\x12&.backoffice.v1.GetRefundRequestRequest\x1a\'.backoffice.v1.GetRefundRequestResponse\"?\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02)\x12\'/v1/refund-requests/{refund_request_id}\x12\xd0\x01\n\x14\x41pproveRefundRequest\x12*.backoffice.v1.ApproveRefundRequestRequest\x1a+.backoffice.v1.ApproveRefundRequestResponse\"_\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x34\"//v1/refund-requests/{refund_request_id}/approve:\x01*\x12\xcc\x01\n\x13RejectRefundRequest\x12).backoffice.v1.RejectRefundRequestRequest\x1a*.backoffice.v1.RejectRefundRequestResponse\"^\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x33\"./v1/refund-requests/{refund_request_id}/reject:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,19 +47,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTREFUNDREQUESTSREQUEST']._serialized_start=206
   _globals['_LISTREFUNDREQUESTSREQUEST']._serialized_end=422
   _globals['_LISTREFUNDREQUESTSRESPONSE']._serialized_start=425
-  _globals['_LISTREFUNDREQUESTSRESPONSE']._serialized_end=580
-  _globals['_GETREFUNDREQUESTREQUEST']._serialized_start=582
-  _globals['_GETREFUNDREQUESTREQUEST']._serialized_end=634
-  _globals['_GETREFUNDREQUESTRESPONSE']._serialized_start=636
-  _globals['_GETREFUNDREQUESTRESPONSE']._serialized_end=716
-  _globals['_APPROVEREFUNDREQUESTREQUEST']._serialized_start=718
-  _globals['_APPROVEREFUNDREQUESTREQUEST']._serialized_end=789
-  _globals['_APPROVEREFUNDREQUESTRESPONSE']._serialized_start=792
-  _globals['_APPROVEREFUNDREQUESTRESPONSE']._serialized_end=925
-  _globals['_REJECTREFUNDREQUESTREQUEST']._serialized_start=927
-  _globals['_REJECTREFUNDREQUESTREQUEST']._serialized_end=998
-  _globals['_REJECTREFUNDREQUESTRESPONSE']._serialized_start=1000
-  _globals['_REJECTREFUNDREQUESTRESPONSE']._serialized_end=1083
-  _globals['_REFUNDSERVICE']._serialized_start=1086
-  _globals['_REFUNDSERVICE']._serialized_end=1839
+  _globals['_LISTREFUNDREQUESTSRESPONSE']._serialized_end=605
+  _globals['_GETREFUNDREQUESTREQUEST']._serialized_start=607
+  _globals['_GETREFUNDREQUESTREQUEST']._serialized_end=659
+  _globals['_GETREFUNDREQUESTRESPONSE']._serialized_start=661
+  _globals['_GETREFUNDREQUESTRESPONSE']._serialized_end=741
+  _globals['_APPROVEREFUNDREQUESTREQUEST']._serialized_start=743
+  _globals['_APPROVEREFUNDREQUESTREQUEST']._serialized_end=814
+  _globals['_APPROVEREFUNDREQUESTRESPONSE']._serialized_start=817
+  _globals['_APPROVEREFUNDREQUESTRESPONSE']._serialized_end=950
+  _globals['_REJECTREFUNDREQUESTREQUEST']._serialized_start=952
+  _globals['_REJECTREFUNDREQUESTREQUEST']._serialized_end=1023
+  _globals['_REJECTREFUNDREQUESTRESPONSE']._serialized_start=1025
+  _globals['_REJECTREFUNDREQUESTRESPONSE']._serialized_end=1108
+  _globals['_REFUNDSERVICE']._serialized_start=1111
+  _globals['_REFUNDSERVICE']._serialized_end=1864
 # @@protoc_insertion_point(module_scope)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62\x61\x63koffice/v1/user.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x04\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\x05\x65mail\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05phone\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rdate_of_birth\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06tax_id\x18\x06 \x01(\tH\x04\x88\x01\x01\x12-\n\x07\x61\x64\x64ress\x18\x07 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x37\n\x04role\x18\x08 \x01(\x0e\x32$.backoffice.v1.UserRoleEnum.UserRoleH\x05\x88\x01\x01\x12=\n\x06status\x18\t \x01(\x0e\x32(.backoffice.v1.UserStatusEnum.UserStatusH\x06\x88\x01\x01\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x08\n\x06_emailB\x07\n\x05_nameB\x08\n\x06_phoneB\x10\n\x0e_date_of_birthB\t\n\x07_tax_idB\x07\n\x05_roleB\t\n\x07_status\"p\n\rPostalAddress\x12\r\n\x05line1\x18\x01 \x01(\t\x12\r\n\x05line2\x18\x02 \x01(\t\x12\x0c\n\x04\x63ity\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x13\n\x0bpostal_code\x18\x05 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x06 \x01(\t\"w\n\x0cUserRoleEnum\"g\n\x08UserRole\x12\x19\n\x15USER_ROLE_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x43USTOMER\x10\x01\x12\n\n\x06TELLER\x10\x02\x12\x0e\n\nOPERATIONS\x10\x03\x12\t\n\x05\x41\x44MIN\x10\x04\x12\x0b\n\x07\x41UDITOR\x10\x05\"a\n\x0eUserStatusEnum\"O\n\nUserStatus\x12\x1b\n\x17USER_STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06\x41\x43TIVE\x10\x01\x12\x0c\n\x08INACTIVE\x10\x02\x12\n\n\x06LOCKED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62\x61\x63koffice/v1/user.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x04\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\x05\x65mail\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05phone\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rdate_of_birth\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06tax_id\x18\x06 \x01(\tH\x04\x88\x01\x01\x12-\n\x07\x61\x64\x64ress\x18\x07 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x37\n\x04role\x18\x08 \x01(\x0e\x32$.backoffice.v1.UserRoleEnum.UserRoleH\x05\x88\x01\x01\x12=\n\x06status\x18\t \x01(\x0e\x32(.backoffice.v1.UserStatusEnum.UserStatusH\x06\x88\x01\x01\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x08\n\x06_emailB\x07\n\x05_nameB\x08\n\x06_phoneB\x10\n\x0e_date_of_birthB\t\n\x07_tax_idB\x07\n\x05_roleB\t\n\x07_status\"\xa3\x01\n\rPostalAddress\x12\r\n\x05line1\x18\x01 \x01(\t\x12\x12\n\x05line2\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x0c\n\x04\x63ity\x18\x03 \x01(\t\x12\x12\n\x05state\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0bpostal_code\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x0f\n\x07\x63ountry\x18\x06 \x01(\tB\x08\n\x06_line2B\x08\n\x06_stateB\x0e\n\x0c_postal_code\"w\n\x0cUserRoleEnum\"g\n\x08UserRole\x12\x19\n\x15USER_ROLE_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x43USTOMER\x10\x01\x12\n\n\x06TELLER\x10\x02\x12\x0e\n\nOPERATIONS\x10\x03\x12\t\n\x05\x41\x44MIN\x10\x04\x12\x0b\n\x07\x41UDITOR\x10\x05\"a\n\x0eUserStatusEnum\"O\n\nUserStatus\x12\x1b\n\x17USER_STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06\x41\x43TIVE\x10\x01\x12\x0c\n\x08INACTIVE\x10\x02\x12\n\n\x06LOCKED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,14 +34,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_USER']._serialized_start=77
   _globals['_USER']._serialized_end=595
-  _globals['_POSTALADDRESS']._serialized_start=597
-  _globals['_POSTALADDRESS']._serialized_end=709
-  _globals['_USERROLEENUM']._serialized_start=711
-  _globals['_USERROLEENUM']._serialized_end=830
-  _globals['_USERROLEENUM_USERROLE']._serialized_start=727
-  _globals['_USERROLEENUM_USERROLE']._serialized_end=830
-  _globals['_USERSTATUSENUM']._serialized_start=832
-  _globals['_USERSTATUSENUM']._serialized_end=929
-  _globals['_USERSTATUSENUM_USERSTATUS']._serialized_start=850
-  _globals['_USERSTATUSENUM_USERSTATUS']._serialized_end=929
+  _globals['_POSTALADDRESS']._serialized_start=598
+  _globals['_POSTALADDRESS']._serialized_end=761
+  _globals['_USERROLEENUM']._serialized_start=763
+  _globals['_USERROLEENUM']._serialized_end=882
+  _globals['_USERROLEENUM_USERROLE']._serialized_start=779
+  _globals['_USERROLEENUM_USERROLE']._serialized_end=882
+  _globals['_USERSTATUSENUM']._serialized_start=884
+  _globals['_USERSTATUSENUM']._serialized_end=981
+  _globals['_USERSTATUSENUM_USERSTATUS']._serialized_start=902
+  _globals['_USERSTATUSENUM_USERSTATUS']._serialized_end=981
 # @@protoc_insertion_point(module_scope)

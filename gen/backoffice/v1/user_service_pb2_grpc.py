@@ -105,6 +105,10 @@ class UserServiceServicer:
     def UpdateUser(self, request, context):
         """Changes some fields of a user. PUT and PATCH both mean a partial update:
         a field absent from the request is left unchanged (seed 000 prints PUT).
+        A change of role, or a status of LOCKED, revokes the user's tokens at
+        once (access and refresh): a token keeps the role it was issued with, so
+        the user signs in again and gets one with the new role. A revoked token
+        answers UNAUTHENTICATED (REST 401, code UNAUTHORIZED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -121,10 +125,17 @@ class UserServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RequestPasswordReset(self, request, context):
-        """Starts a password reset. The answer is the same (REST 202) whether or not
-        the email belongs to a user, so that the endpoint cannot be used to find
-        out who banks here. When it does, a single-use token valid for 30 minutes
-        is emailed. Needs a client token of any scope, no user. Counted in the
+        """Starts a password reset. The answer is the same (REST 202, the same
+        message, no token) whether or not the email belongs to a user, and takes
+        at least 100 ms either way, so that the endpoint cannot be used to find
+        out who banks here. A single-use token valid for 30 minutes is emailed to
+        an ACTIVE or LOCKED user when the caller is a client acting for itself
+        (client credentials or API key: the "forgot password" page of the bank's
+        own applications), or when a person's token asks for its own email. A
+        person's token never starts a reset for anybody else: asked for another
+        email, nothing is issued. The sandbox also hands the token back, only
+        where it cannot serve a takeover: never for a staff user, and to a
+        customer's token only for that customer's own password. Counted in the
         password-reset rate-limit class (5 a minute by default).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

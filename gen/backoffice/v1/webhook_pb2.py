@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62\x61\x63koffice/v1/webhook.proto\x12\rbackoffice.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x01\n\x13WebhookSubscription\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x0e\n\x06secret\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x11\n\tclient_id\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x7f\n\x0cWebhookEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12%\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf5\x03\n\x0fWebhookDelivery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x12\n\nevent_type\x18\x03 \x01(\t\x12\x12\n\nwebhook_id\x18\x04 \x01(\t\x12N\n\x06status\x18\x05 \x01(\x0e\x32>.backoffice.v1.WebhookDeliveryStatusEnum.WebhookDeliveryStatus\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x15\n\rresponse_code\x18\x07 \x01(\x05\x12\x1d\n\x15response_body_excerpt\x18\x08 \x01(\t\x12\r\n\x05\x65rror\x18\t \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\n \x01(\x05\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_attempt_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65livered_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rredelivery_of\x18\x0f \x01(\t\"\x8f\x01\n\x19WebhookDeliveryStatusEnum\"r\n\x15WebhookDeliveryStatus\x12\'\n#WEBHOOK_DELIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\r\n\tSUCCEEDED\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\x12\x08\n\x04\x44\x45\x41\x44\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62\x61\x63koffice/v1/webhook.proto\x12\rbackoffice.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x02\n\x13WebhookSubscription\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x06secret\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12\x18\n\x0b\x64\x65scription\x18\x06 \x01(\tH\x01\x88\x01\x01\x12\x11\n\tclient_id\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\t\n\x07_secretB\x0e\n\x0c_description\"\x7f\n\x0cWebhookEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12%\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xba\x04\n\x0fWebhookDelivery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x12\n\nevent_type\x18\x03 \x01(\t\x12\x12\n\nwebhook_id\x18\x04 \x01(\t\x12N\n\x06status\x18\x05 \x01(\x0e\x32>.backoffice.v1.WebhookDeliveryStatusEnum.WebhookDeliveryStatus\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x15\n\rresponse_code\x18\x07 \x01(\x05\x12\"\n\x15response_body_excerpt\x18\x08 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x65rror\x18\t \x01(\tH\x01\x88\x01\x01\x12\x13\n\x0b\x64uration_ms\x18\n \x01(\x05\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_attempt_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65livered_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\rredelivery_of\x18\x0f \x01(\tH\x02\x88\x01\x01\x42\x18\n\x16_response_body_excerptB\x08\n\x06_errorB\x10\n\x0e_redelivery_of\"\x8f\x01\n\x19WebhookDeliveryStatusEnum\"r\n\x15WebhookDeliveryStatus\x12\'\n#WEBHOOK_DELIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\r\n\tSUCCEEDED\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\x12\x08\n\x04\x44\x45\x41\x44\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,13 +34,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.webhook_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_WEBHOOKSUBSCRIPTION']._serialized_start=110
-  _globals['_WEBHOOKSUBSCRIPTION']._serialized_end=340
-  _globals['_WEBHOOKEVENT']._serialized_start=342
-  _globals['_WEBHOOKEVENT']._serialized_end=469
-  _globals['_WEBHOOKDELIVERY']._serialized_start=472
-  _globals['_WEBHOOKDELIVERY']._serialized_end=973
-  _globals['_WEBHOOKDELIVERYSTATUSENUM']._serialized_start=976
-  _globals['_WEBHOOKDELIVERYSTATUSENUM']._serialized_end=1119
-  _globals['_WEBHOOKDELIVERYSTATUSENUM_WEBHOOKDELIVERYSTATUS']._serialized_start=1005
-  _globals['_WEBHOOKDELIVERYSTATUSENUM_WEBHOOKDELIVERYSTATUS']._serialized_end=1119
+  _globals['_WEBHOOKSUBSCRIPTION']._serialized_end=377
+  _globals['_WEBHOOKEVENT']._serialized_start=379
+  _globals['_WEBHOOKEVENT']._serialized_end=506
+  _globals['_WEBHOOKDELIVERY']._serialized_start=509
+  _globals['_WEBHOOKDELIVERY']._serialized_end=1079
+  _globals['_WEBHOOKDELIVERYSTATUSENUM']._serialized_start=1082
+  _globals['_WEBHOOKDELIVERYSTATUSENUM']._serialized_end=1225
+  _globals['_WEBHOOKDELIVERYSTATUSENUM_WEBHOOKDELIVERYSTATUS']._serialized_start=1111
+  _globals['_WEBHOOKDELIVERYSTATUSENUM_WEBHOOKDELIVERYSTATUS']._serialized_end=1225
 # @@protoc_insertion_point(module_scope)
