@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.config import Settings
+from server.crypto import jws
 from server.domain import clients as client_rules
 from server.domain import errors
 from server.domain.ids import new_id
@@ -309,7 +310,8 @@ class TokenAuthority:
             "jti": secrets.token_urlsafe(16),
             "fam": family,
         }
-        return jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": kid})
+        # Only the low-S twin of a signature is accepted (server.crypto.jws).
+        return jws.low_s(jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": kid}))
 
     def refresh(self, client: OAuthClient, token: str, scope: str) -> Grant:
         """Rotates a refresh token; reuse of a rotated one revokes its family."""
@@ -377,7 +379,7 @@ class TokenAuthority:
         except jwt.PyJWTError:
             return None
         kid = header.get("kid")
-        if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+        if header.get("alg") != ALGORITHM or not isinstance(kid, str) or not jws.is_low_s(token):
             return None
         self._load_keys()
         if kid not in self._keys:
