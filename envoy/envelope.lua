@@ -223,6 +223,8 @@ function envoy_on_request(request_handle)
   headers:remove("x-bank-client-ip")
   local remote = request_handle:streamInfo():downstreamDirectRemoteAddress() or ""
   headers:add("x-bank-client-ip", (remote:gsub(":%d+$", ""):gsub("^%[(.*)%]$", "%1")))
+  -- The scheme the client used (the OAuth metadata's URLs); a client's own value is replaced.
+  headers:replace("x-forwarded-proto", request_handle:connection():ssl() ~= nil and "https" or "http")
   local metadata = request_handle:streamInfo():dynamicMetadata()
   metadata:set(NAMESPACE, "path", headers:get(":path") or "")
   metadata:set(NAMESPACE, "request_id", request_id)

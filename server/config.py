@@ -96,6 +96,17 @@ class Settings:
     # (default <data_dir>/tls/grpc).
     grpc_tls: str = "off"
     grpc_tls_dir: Path | None = None
+    # Argon2 checks run on a pool of their own (server.hashing): its threads,
+    # and how many checks may wait before the next one is refused (503).
+    hash_threads: int = 2
+    hash_queue: int = 8
+    # Public endpoints (server.domain.public_limits): /oauth/token, /refresh,
+    # /revoke and sign-in posts per source address per minute; Argon2 client
+    # secret checks per client id per minute; failed sign-ins per address per
+    # minute before the address waits (longer tiers follow from it).
+    oauth_requests_per_minute: int = 60
+    oauth_client_checks_per_minute: int = 300
+    sign_in_failures_per_minute: int = 5
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -110,6 +121,16 @@ class Settings:
                 f"BANK_HOST={self.host} serves gRPC beyond this machine: production then"
                 " needs BANK_GRPC_TLS=mutual (or tls)"
             )
+
+    def endpoints_url(self, scheme: str) -> str:
+        """Where a client that came in over `scheme` reaches the REST API.
+
+        `public_url` unless the client came over https and `public_url` is
+        not https (the local default): then Envoy's https listener.
+        """
+        if scheme == "https" and not self.public_url.startswith("https://"):
+            return f"https://{self.host}:{self.https_port}"
+        return self.public_url
 
     @property
     def grpc_tls_files_dir(self) -> Path:
@@ -153,4 +174,15 @@ class Settings:
             server_processes=_int(env, "BANK_SERVER_PROCESSES", 1, 1, 64),
             grpc_tls=env.get("BANK_GRPC_TLS", "off").strip().lower() or "off",
             grpc_tls_dir=Path(tls_dir) if tls_dir else None,
+            hash_threads=_int(env, "BANK_HASH_THREADS", 2, 1, 64),
+            hash_queue=_int(env, "BANK_HASH_QUEUE", 8, 0, 10_000),
+            oauth_requests_per_minute=_int(
+                env, "BANK_OAUTH_REQUESTS_PER_MINUTE", 60, 1, 10_000_000
+            ),
+            oauth_client_checks_per_minute=_int(
+                env, "BANK_OAUTH_CLIENT_CHECKS_PER_MINUTE", 300, 1, 10_000_000
+            ),
+            sign_in_failures_per_minute=_int(
+                env, "BANK_SIGN_IN_FAILURES_PER_MINUTE", 5, 1, 1_000_000
+            ),
         )

@@ -48,6 +48,11 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_SERVER_PROCESSES=str(settings.server_processes),
         BANK_GRPC_TLS=settings.grpc_tls,
         BANK_GRPC_TLS_DIR=str(settings.grpc_tls_files_dir),
+        BANK_HASH_THREADS=str(settings.hash_threads),
+        BANK_HASH_QUEUE=str(settings.hash_queue),
+        BANK_OAUTH_REQUESTS_PER_MINUTE=str(settings.oauth_requests_per_minute),
+        BANK_OAUTH_CLIENT_CHECKS_PER_MINUTE=str(settings.oauth_client_checks_per_minute),
+        BANK_SIGN_IN_FAILURES_PER_MINUTE=str(settings.sign_in_failures_per_minute),
     )
     return env
 

@@ -20,11 +20,13 @@ from google.api import httpbody_pb2
 
 from backoffice.v1 import auth_service_pb2 as pb
 from backoffice.v1 import auth_service_pb2_grpc as pb_grpc
-from server.api import call, pages
+from server.api import call, pages, public_limits
 from server.config import Settings
 from server.domain import authorization as authorization_rules
+from server.domain import errors
+from server.domain import public_limits as limit_rules
 from server.keys import key_file
-from server.store import authorization, oauth
+from server.store import authorization, client_auth, oauth
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 # `none`: PUBLIC clients, which send their client_id alone.
@@ -58,6 +60,31 @@ def error_answer(error: oauth.OAuthError) -> httpbody_pb2.HttpBody:
     return json_answer(
         {"error": error.error, "error_description": error.message}, error.http_status
     )
+
+
+def refusal_answer(refusal: errors.BankError) -> httpbody_pb2.HttpBody:
+    """429 (a limit of server.domain.public_limits) or 503 (hashing pool full,
+    counter store down) as an RFC error body, with Retry-After when known."""
+    call.current().headers.update(limit_rules.retry_headers(refusal))
+    return json_answer(
+        {"error": limit_rules.OAUTH_ERROR, "error_description": refusal.message},
+        refusal.http_status,
+    )
+
+
+def forwarded_scheme(context: grpc.ServicerContext) -> str:
+    """`https` when Envoy (a trusted proxy) says the client came over TLS, else `http`.
+
+    Envoy's Lua filter (envelope.lua) replaces x-forwarded-proto with the
+    scheme of the client's connection, whatever the client sent; from a peer
+    that is not a trusted proxy the header is ignored.
+    """
+    if not call.current().via_trusted_proxy:
+        return "http"
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-forwarded-proto" and value == "https":
+            return "https"
+    return "http"
 
 
 def parse_form(body: httpbody_pb2.HttpBody) -> dict[str, str]:
@@ -111,13 +138,17 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
 
     def Token(self, request: pb.TokenRequest, context: grpc.ServicerContext) -> Any:
         try:
+            public_limits.spend_address(self._settings)
             form = parse_form(request.http_body)
             return json_answer(self._token(form, context))
         except oauth.OAuthError as error:
             return error_answer(error)
+        except (errors.RateLimited, errors.Unavailable) as refusal:
+            return refusal_answer(refusal)
 
     def Refresh(self, request: pb.RefreshRequest, context: grpc.ServicerContext) -> Any:
         try:
+            public_limits.spend_address(self._settings)
             form = parse_form(request.http_body)
             form.setdefault("grant_type", "refresh_token")
             if form["grant_type"] != "refresh_token":
@@ -125,12 +156,24 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
             return json_answer(self._token(form, context))
         except oauth.OAuthError as error:
             return error_answer(error)
+        except (errors.RateLimited, errors.Unavailable) as refusal:
+            return refusal_answer(refusal)
+
+    def _authenticate(self, form: dict[str, str], context: grpc.ServicerContext) -> Any:
+        """The client; an Argon2 check first spends the client id's budget."""
+        client_id, secret = client_credentials(form, context)
+        return client_auth.authenticate(
+            self._settings,
+            client_id,
+            secret,
+            lambda: public_limits.spend_client_check(self._settings, client_id),
+        )
 
     def _token(self, form: dict[str, str], context: grpc.ServicerContext) -> dict[str, Any]:
         grant_type = form.get("grant_type", "")
         if grant_type not in GRANT_TYPES:
             raise oauth.OAuthError("unsupported_grant_type", "Unsupported grant_type")
-        client = self._authority.authenticate_client(*client_credentials(form, context))
+        client = self._authenticate(form, context)
         authorization.check_grant_allowed(client, grant_type)
         if grant_type == "client_credentials":
             scope = self._authority.granted_scopes(client, form.get("scope", ""))
@@ -164,6 +207,10 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
         self, request: pb.SubmitAuthorizationRequest, context: grpc.ServicerContext
     ) -> Any:
         try:
+            public_limits.spend_address(self._settings)
+        except errors.RateLimited as refusal:
+            return pages.error_page(refusal.message, 429, limit_rules.retry_headers(refusal))
+        try:
             form = parse_form(request.http_body)
         except oauth.OAuthError:
             return pages.error_page("The form could not be read.")
@@ -171,7 +218,9 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
             **{name: form.get(name, "") for name in AUTHORIZATION_PARAMS}
         )
         return self._page(
-            authorization.submit(params, form, self._csrf_key, self._settings.sandbox)
+            authorization.submit(
+                params, form, self._csrf_key, self._settings, public_limits.address()
+            )
         )
 
     def _page(self, outcome: authorization_rules.Outcome) -> Any:
@@ -186,8 +235,9 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
 
     def Revoke(self, request: pb.RevokeRequest, context: grpc.ServicerContext) -> Any:
         try:
+            public_limits.spend_address(self._settings)
             form = parse_form(request.http_body)
-            client = self._authority.authenticate_client(*client_credentials(form, context))
+            client = self._authenticate(form, context)
             token = form.get("token", "")
             if not token:
                 raise oauth.OAuthError("invalid_request", "token is required")
@@ -196,6 +246,8 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
             return json_answer({})
         except oauth.OAuthError as error:
             return error_answer(error)
+        except (errors.RateLimited, errors.Unavailable) as refusal:
+            return refusal_answer(refusal)
 
     def GetJwks(self, request: pb.GetJwksRequest, context: grpc.ServicerContext) -> Any:
         answer = json_answer(self._authority.jwks())
@@ -205,7 +257,9 @@ class OAuthServicer(pb_grpc.OAuthServiceServicer):
     def GetAuthorizationServerMetadata(
         self, request: pb.GetAuthorizationServerMetadataRequest, context: grpc.ServicerContext
     ) -> Any:
-        base = self._settings.public_url
+        # The issuer stays the configured identifier (BANK_PUBLIC_URL, the
+        # tokens' `iss`); the endpoints are where this client can reach them.
+        base = self._settings.endpoints_url(forwarded_scheme(context))
         answer = json_answer(
             {
                 "issuer": self._authority.issuer,

@@ -61,9 +61,11 @@ def _answer(status: int, text: str, headers: dict[str, str]) -> httpbody_pb2.Htt
     return httpbody_pb2.HttpBody(content_type=HTML_TYPE, data=text.encode("utf-8"))
 
 
-def error_page(message: str) -> httpbody_pb2.HttpBody:
+def error_page(
+    message: str, status: int = 400, headers: dict[str, str] | None = None
+) -> httpbody_pb2.HttpBody:
     text = _template("authorize_error.html").substitute(message=html.escape(message))
-    return _answer(400, text, _security_headers())
+    return _answer(status, text, {**_security_headers(), **(headers or {})})
 
 
 def consent_page(page: rules.ShowConsent, csrf_token: str) -> httpbody_pb2.HttpBody:
@@ -94,7 +96,10 @@ def consent_page(page: rules.ShowConsent, csrf_token: str) -> httpbody_pb2.HttpB
         scope_items=items,
         error_block=error_block,
     )
-    return _answer(200, text, _security_headers(accepted.redirect_uri))
+    headers = _security_headers(accepted.redirect_uri)
+    if page.retry_after:
+        headers["retry-after"] = str(page.retry_after)
+    return _answer(page.status, text, headers)
 
 
 def redirect(location: str) -> httpbody_pb2.HttpBody:

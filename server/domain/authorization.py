@@ -31,8 +31,6 @@ _CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _VERIFIER_RE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 CSRF_TTL_SECONDS = 600
 _CSRF_RE = re.compile(r"^([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$")
-SIGN_IN_FAILURES_MAX = 5
-SIGN_IN_WINDOW_SECONDS = 15 * 60
 EMAIL_LENGTH_MAX = 254
 PASSWORD_LENGTH_MAX = 1024
 
@@ -231,6 +229,9 @@ class ShowConsent:
     params: Params
     error: str = ""
     email: str = ""
+    # 429 (the address must wait) or 503 (hashing busy) with Retry-After seconds.
+    status: int = 200
+    retry_after: int = 0
 
 
 @dataclass(frozen=True)

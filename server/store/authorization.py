@@ -7,9 +7,13 @@
   the first one issued (RFC 6749 section 4.1.2).
 - A failed redemption (wrong redirect URI or PKCE verifier) spends the code
   as well: a code gets one try.
-- Sign-in checks the password with Argon2; unknown emails cost the same
-  time as known ones. Five wrong passwords within 15 minutes lock the user
-  (UserStatus LOCKED) and end their sessions.
+- Sign-in checks the password with Argon2 on the hashing pool
+  (`server.hashing`); unknown emails cost the same time as known ones.
+  Failed sign-ins never lock the account or end its sessions (a stranger's
+  failures would lock the owner out): they make the failing address wait
+  (`server.domain.public_limits`, `server.store.sign_in_throttle`), checked
+  before the password is hashed, and alert staff when an account comes
+  under attack.
 """
 
 from __future__ import annotations
@@ -17,22 +21,24 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import peewee
 
+from server import hashing
+from server.config import Settings
 from server.domain import authorization as rules
 from server.domain import clients as client_rules
 from server.domain.ids import new_id
-from server.domain.passwords import hash_secret, verify_secret
+from server.domain.passwords import hash_secret
 from server.domain.principal import STAFF_ROLES
-from server.store import clock, outbox, tx
+from server.store import clock, sign_in_throttle, tx
 from server.store.models import (
     AuthorizationCode,
     OAuthClient,
-    SignInFailure,
     UsedCsrfToken,
     User,
 )
@@ -41,13 +47,12 @@ from server.store.oauth import (
     OAuthError,
     TokenAuthority,
     revoke_family,
-    revoke_subject,
     wall_now,
 )
 
 # The contract (TokenRequestForm.code): valid 5 minutes.
 CODE_TTL = timedelta(minutes=5)
-ACTIVE, LOCKED = "ACTIVE", "LOCKED"
+ACTIVE = "ACTIVE"
 # Verified against when the email is unknown, so that both cost one Argon2 run.
 _DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
 
@@ -92,15 +97,26 @@ def spend_csrf(claim: rules.CsrfClaim) -> bool:
 
 # -- Sign-in ---------------------------------------------------------------------------
 class SignInRefused(Exception):
-    """The page is shown again with `message`."""
+    """The page is shown again with `message` (and `status`, `retry_after`)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, status: int = 200, retry_after: int = 0) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status
+        self.retry_after = retry_after
 
 
 WRONG_CREDENTIALS = "The email or password is incorrect."
 CANNOT_SIGN_IN = "This account cannot sign in. Contact your bank."
+BUSY = "Too many sign-ins are being checked right now. Try again in a moment."
+
+
+def _throttled(seconds: int) -> SignInRefused:
+    return SignInRefused(
+        f"Too many failed sign-ins from your network. Try again in {seconds} seconds.",
+        status=429,
+        retry_after=seconds,
+    )
 
 
 @dataclass(frozen=True)
@@ -109,68 +125,35 @@ class SignedIn:
     is_staff: bool
 
 
-def sign_in(email: str, password: str) -> SignedIn:
-    """The user, when the password is right and the user ACTIVE; else SignInRefused."""
-    address = email.strip().lower()
-    if not address or len(address) > rules.EMAIL_LENGTH_MAX:
+def sign_in(email: str, password: str, settings: Settings, address: str | None) -> SignedIn:
+    """The user, when the password is right and the user ACTIVE; else SignInRefused.
+
+    An address over its failure budget is refused before anything is hashed
+    (429); a full hashing pool refuses too (503), counting no failure.
+    """
+    normalized = email.strip().lower()
+    if not normalized or len(normalized) > rules.EMAIL_LENGTH_MAX:
         raise SignInRefused(WRONG_CREDENTIALS)
     if len(password) > rules.PASSWORD_LENGTH_MAX:
         raise SignInRefused(WRONG_CREDENTIALS)
-    user = User.get_or_none(User.email == address)
-    if user is None:
-        verify_secret(_DUMMY_HASH, password)
-        raise SignInRefused(WRONG_CREDENTIALS)
-    if not verify_secret(user.password_hash, password):
-        if user.status == ACTIVE:
-            _count_failure(user.id)
+    attempt = sign_in_throttle.throttle(settings, address, normalized)
+    now = time.time()
+    wait = sign_in_throttle.wait_seconds(settings, attempt, now)
+    if wait:
+        raise _throttled(wait)
+    user = User.get_or_none(User.email == normalized)
+    try:
+        right = hashing.verify(settings, user.password_hash if user else _DUMMY_HASH, password)
+    except hashing.HashingBusy:
+        raise SignInRefused(BUSY, 503, hashing.RETRY_AFTER_SECONDS) from None
+    if user is None or not right:
+        sign_in_throttle.record_failure(settings, attempt, user.id if user else None, now)
         raise SignInRefused(WRONG_CREDENTIALS)
     # Only someone who knows the password learns that the account is blocked.
     if user.status != ACTIVE:
         raise SignInRefused(CANNOT_SIGN_IN)
-
-    def work() -> None:
-        SignInFailure.delete().where(SignInFailure.user_id == user.id).execute()
-        User.update(last_login_at=clock.now()).where(User.id == user.id).execute()
-
-    tx.write(work)
+    tx.write(lambda: User.update(last_login_at=clock.now()).where(User.id == user.id).execute())
     return SignedIn(user.id, user.role in STAFF_ROLES)
-
-
-def _count_failure(user_id: str) -> None:
-    now = wall_now()
-    window_start = now - timedelta(seconds=rules.SIGN_IN_WINDOW_SECONDS)
-
-    def work() -> None:
-        SignInFailure.delete().where(
-            (SignInFailure.user_id == user_id) & (SignInFailure.created_at < window_start)
-        ).execute()
-        SignInFailure.create(user_id=user_id, created_at=now)
-        failures = SignInFailure.select().where(SignInFailure.user_id == user_id).count()
-        if failures < rules.SIGN_IN_FAILURES_MAX:
-            return
-        stamp = clock.now()
-        locked = (
-            User.update(status=LOCKED, updated_at=stamp)
-            .where((User.id == user_id) & (User.status == ACTIVE))
-            .execute()
-        )
-        if locked:
-            SignInFailure.delete().where(SignInFailure.user_id == user_id).execute()
-            revoke_subject(user_id)
-            row = User.get_by_id(user_id)
-            outbox.emit(
-                "user.updated",
-                user_id,
-                {
-                    "user_id": user_id,
-                    "email": row.email,
-                    "changed_fields": ["status"],
-                    "status": LOCKED,
-                },
-                stamp,
-            )
-
-    tx.write(work)
 
 
 # -- The page's two steps --------------------------------------------------------------
@@ -189,7 +172,8 @@ def submit(
     params: rules.Params,
     fields: Mapping[str, str],
     csrf_key: bytes,
-    sandbox_mode: bool,
+    settings: Settings,
+    address: str | None,
 ) -> rules.Outcome:
     """POST /oauth/authorize: the code (approval), access_denied, or the page again."""
     try:
@@ -200,7 +184,7 @@ def submit(
         )
         if claim is None or not spend_csrf(claim):
             raise rules.PageError(rules.FORGED_FORM)
-        accepted = rules.check_request(params, client_facts(params.client_id, sandbox_mode))
+        accepted = rules.check_request(params, client_facts(params.client_id, settings.sandbox))
         decision = fields.get("decision", "")
         if decision == "deny":
             raise rules.RedirectError(
@@ -210,9 +194,11 @@ def submit(
             raise rules.PageError("The form must say approve or deny.")
         email = fields.get("email", "")
         try:
-            user = sign_in(email, fields.get("password", ""))
+            user = sign_in(email, fields.get("password", ""), settings, address)
         except SignInRefused as refusal:
-            return rules.ShowConsent(accepted, params, refusal.message, email[:254])
+            return rules.ShowConsent(
+                accepted, params, refusal.message, email[:254], refusal.status, refusal.retry_after
+            )
         scopes = rules.granted_scopes(accepted.scopes, user.is_staff)
         if not scopes:
             raise rules.RedirectError(

@@ -1,8 +1,10 @@
 """API clients and their API keys: the use-cases behind ClientService.
 
-- Secrets (43 URL-safe characters) and API keys (`bko_` + 40 letters and
-  digits) are returned once; only an Argon2 hash of a secret and a SHA-256
-  of a key are stored.
+- Secrets (43 URL-safe characters, 256 random bits) and API keys (`bko_` +
+  40 letters and digits) are returned once; only a SHA-256 of each is
+  stored (`sha256:<hex>` for secrets; why a fast hash is right for them:
+  `server.domain.passwords`). Secrets stored under Argon2 by earlier
+  versions keep verifying and are re-hashed on their first good use.
 - Disabling a client, or taking a scope or grant type away from it, revokes
   its tokens in the same transaction (`oauth.revoke_client`).
 - A client holds at most one ACTIVE key per slot: checked under the client's
@@ -25,7 +27,7 @@ import peewee
 from server.domain import clients as rules
 from server.domain import errors
 from server.domain.ids import new_id
-from server.domain.passwords import hash_secret
+from server.domain.passwords import fast_hash
 from server.domain.principal import Principal
 from server.store import client_policy, clock, oauth, tx
 from server.store.db import is_postgres
@@ -90,8 +92,7 @@ def _columns(spec: rules.ClientSpec) -> dict[str, Any]:
 def _store(spec: rules.ClientSpec) -> tuple[OAuthClient, str]:
     client_id = _new_client_id()
     secret = secrets.token_urlsafe(32) if spec.client_type == rules.CONFIDENTIAL else ""
-    # Argon2 runs before the transaction, so no lock is held while it works.
-    secret_hash = hash_secret(secret) if secret else ""
+    secret_hash = fast_hash(secret) if secret else ""
     now = clock.now()
 
     def write() -> OAuthClient:

@@ -43,7 +43,6 @@ from server.crypto import jws
 from server.domain import clients as client_rules
 from server.domain import errors
 from server.domain.ids import new_id
-from server.domain.passwords import verify_secret
 from server.domain.principal import ADMIN, OPERATIONS, Principal
 from server.keys import key_file
 from server.store import clock, sql, tx
@@ -210,28 +209,7 @@ class TokenAuthority:
         )
         return {"keys": [json.loads(row.public_jwk) for row in rows]}
 
-    # --- clients ------------------------------------------------------------
-
-    def authenticate_client(self, client_id: str, secret: str) -> OAuthClient:
-        """The client, if the secret is right (RFC 6749 section 2.3.1).
-
-        A PUBLIC client has no secret: it identifies itself by client_id
-        alone, and sending a secret is an error (it cannot have one).
-        """
-        client = OAuthClient.get_or_none(OAuthClient.id == client_id) if client_id else None
-        if client is not None and client.client_type == client_rules.PUBLIC:
-            authenticated = not secret
-        else:
-            authenticated = client is not None and verify_secret(client.secret_hash, secret)
-        if (
-            client is None
-            or not authenticated
-            or not client.active
-            # Sandbox credentials never work in production mode.
-            or (client.sandbox and not self.settings.sandbox)
-        ):
-            raise OAuthError("invalid_client", "Client authentication failed", 401)
-        return client
+    # --- clients (authentication: server.store.client_auth) -----------------
 
     def granted_scopes(self, client: OAuthClient, asked: str) -> str:
         allowed = client.scopes.split()

@@ -29,6 +29,9 @@ EVENT_TYPES = frozenset(
         "recurring.executed",
         "recurring.failed",
         "limit.approaching",
+        # server.domain.public_limits.SignInAlert: an account's failed sign-ins
+        # reached the alert threshold (staff only; not a customer event).
+        "security.sign_in_failures",
     }
 )
 

@@ -67,6 +67,10 @@ class SharedCounters(Protocol):
         """True the first time `nonce` is claimed for the client (remembered until expires_at)."""
         ...
 
+    def peek(self, keys: list[str]) -> list[int]:
+        """The units granted so far of each key (0 for an unknown or expired key)."""
+        ...
+
 
 def _utc(unix_seconds: float) -> datetime:
     return datetime.fromtimestamp(unix_seconds, UTC).replace(tzinfo=None)
@@ -108,6 +112,16 @@ class DatabaseCounters:
         result = tx.write(work)
         self._maybe_prune()
         return result
+
+    def peek(self, keys: list[str]) -> list[int]:
+        p = "%s" if is_postgres() else "?"
+        statement = (
+            "SELECT key, count FROM rate_limit_counters"
+            f" WHERE key IN ({', '.join([p] * len(keys))}) AND expires_at >= {p}"
+        )
+        rows = database.execute_sql(statement, (*keys, _utc(time.time()))).fetchall()
+        found = {str(key): int(count) for key, count in rows}
+        return [found.get(key, 0) for key in keys]
 
     def claim_nonce(self, client_id: str, nonce: str, expires_at: int) -> bool:
         p = "%s" if is_postgres() else "?"
@@ -172,6 +186,11 @@ class RedisCounters:
             lambda: self._take(keys=[f"{REDIS_PREFIX}rl:{key}"], args=[want, limit, expires_at])
         )
         return int(reply[0]), int(reply[1])
+
+    def peek(self, keys: list[str]) -> list[int]:
+        names = [f"{REDIS_PREFIX}rl:{key}" for key in keys]
+        values: Any = self._call(lambda: self._redis.mget(names))
+        return [int(value) if value is not None else 0 for value in values]
 
     def claim_nonce(self, client_id: str, nonce: str, expires_at: int) -> bool:
         name = f"{REDIS_PREFIX}nonce:{client_id}:{nonce}"

@@ -75,7 +75,21 @@ def running_stack(backend: str, tmp: Path) -> Iterator[Stack]:
     """The session's stack on `backend` (sqlite or postgres)."""
     with (
         postgres_database() if backend == "postgres" else _sqlite() as url,
-        started(stack_settings(tmp, worker_threads=8, database_url=url)) as stack,
+        started(
+            stack_settings(
+                tmp,
+                worker_threads=8,
+                database_url=url,
+                # The session's tests all come from 127.0.0.1 and get tokens
+                # and sign in as often as they like: the public endpoints'
+                # limits are tested on stacks of their own
+                # (tests/api/test_public_limits.py).
+                oauth_requests_per_minute=10_000_000,
+                oauth_client_checks_per_minute=10_000_000,
+                sign_in_failures_per_minute=1_000_000,
+                hash_queue=256,
+            )
+        ) as stack,
     ):
         yield stack
 
