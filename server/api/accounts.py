@@ -177,7 +177,11 @@ def _page(page: int, limit: int, token: str, filters: dict[str, Any]) -> paging.
 def _pagination(
     page: paging.PageRequest, result: rules.Page, filters: dict[str, Any]
 ) -> common_pb2.Pagination:
-    token = paging.encode_token(result.next_key, filters) if result.has_next else ""
+    token = (
+        paging.encode_token(result.next_key, filters, page=page.next_page)
+        if result.has_next
+        else ""
+    )
     return paging.pagination(page, result.total, token, result.has_next)
 
 

@@ -42,7 +42,11 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         result = store.list_events(
             query, limit=page.limit, offset=page.offset, after=rules.keyset_after(page.after)
         )
-        token = paging.encode_token(result.next_key, query.filters()) if result.next_key else ""
+        token = (
+            paging.encode_token(result.next_key, query.filters(), page=page.next_page)
+            if result.next_key
+            else ""
+        )
         call.current().ok("Audit events retrieved successfully")
         return pb.ListAuditEventsResponse(
             events=[_event(event) for event in result.events],

@@ -42,7 +42,11 @@ class ClientServicer(pb_grpc.ClientServiceServicer):
             offset=page.offset,
             after=page.after,
         )
-        token = paging.encode_token(result.next_key, filters) if result.next_key else ""
+        token = (
+            paging.encode_token(result.next_key, filters, page=page.next_page)
+            if result.next_key
+            else ""
+        )
         call.current().ok("Clients retrieved successfully")
         return pb.ListClientsResponse(
             clients=[_client(row) for row in result.rows],
@@ -121,7 +125,11 @@ class ClientServicer(pb_grpc.ClientServiceServicer):
             offset=page.offset,
             after=page.after,
         )
-        token = paging.encode_token(result.next_key, filters) if result.next_key else ""
+        token = (
+            paging.encode_token(result.next_key, filters, page=page.next_page)
+            if result.next_key
+            else ""
+        )
         call.current().ok("API keys retrieved successfully")
         return pb.ListApiKeysResponse(
             api_keys=[_api_key(row) for row in result.rows],

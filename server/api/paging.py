@@ -3,7 +3,9 @@
 Two ways to page, as the contract asks: `page`/`limit` (offset paging, with
 totals) and `page_token` (keyset paging, constant cost however deep). A page
 token is opaque: base64url JSON holding the last row's sort key, a hash of
-the filters (so a token only works with the filters that made it) and, for
+the filters (so a token only works with the filters that made it), the
+number of the page it leads to (so that `currentPage` stays right while a
+client follows tokens) and, for
 transaction history, the totals of the whole query as its first page counted
 them (carried, so that a deep page does not count 100,000 rows again), then
 an HMAC of all that under a server key (`configure`), so that neither the
@@ -56,7 +58,11 @@ class PageRequest:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.limit
+        return 0 if self.after is not None else (self.page - 1) * self.limit
+
+    @property
+    def next_page(self) -> int:
+        return self.page + 1
 
 
 def _filters_hash(filters: dict[str, Any]) -> str:
@@ -65,11 +71,18 @@ def _filters_hash(filters: dict[str, Any]) -> str:
 
 
 def encode_token(
-    sort_key: list[Any], filters: dict[str, Any], carried: list[int] | None = None
+    sort_key: list[Any],
+    filters: dict[str, Any],
+    carried: list[int] | None = None,
+    *,
+    page: int | None = None,
 ) -> str:
+    """The token of the page after `sort_key`; `page` is that page's number."""
     body: dict[str, Any] = {"k": sort_key, "f": _filters_hash(filters)}
     if carried is not None:
         body["t"] = carried
+    if page is not None:
+        body["p"] = page
     payload = json.dumps(body, default=str, separators=(",", ":")).encode()
     encoded = base64.urlsafe_b64encode(payload).decode().rstrip("=")
     return f"{encoded}.{_sign(payload)}"
@@ -106,13 +119,23 @@ def page_request(page: int, limit: int, token: str, filters: dict[str, Any]) -> 
         decoded = json.loads(payload)
         sort_key, filter_hash = decoded["k"], decoded["f"]
         carried = _carried(decoded.get("t"))
+        number = _page_number(decoded.get("p"), page)
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         raise errors.ValidationFailed("page_token is not valid", field="page_token") from None
     if not isinstance(sort_key, list) or filter_hash != _filters_hash(filters):
         raise errors.ValidationFailed(
             "page_token belongs to a query with other filters", field="page_token"
         )
-    return PageRequest(page or 1, size, sort_key, carried)
+    return PageRequest(number, size, sort_key, carried)
+
+
+def _page_number(value: Any, asked: int) -> int:
+    """The page a token leads to (tokens made before it was kept: the page asked, or 1)."""
+    if value is None:
+        return asked or 1
+    if type(value) is not int or not 1 < value <= PAGE_MAX + 1:
+        raise ValueError("page")
+    return value
 
 
 def pagination(
@@ -128,7 +151,7 @@ def pagination(
         total_count=total,
         total_items=total,
         has_next=has_next,
-        has_previous=request.page > 1 and request.after is None,
+        has_previous=request.page > 1,
         next_page_token=next_token or None,
     )
     call.current().pagination = json_format.MessageToDict(

@@ -311,7 +311,9 @@ def _history(
     result = history.read(query, request.offset, request.limit, request.after, known)
     carried = [result.total, result.debits_minor, result.credits_minor]
     next_token = (
-        paging.encode_token(result.next_key, query.filters(), carried) if result.next_key else ""
+        paging.encode_token(result.next_key, query.filters(), carried, page=request.next_page)
+        if result.next_key
+        else ""
     )
     has_next = result.next_key is not None
     currency = result.rows[0].currency if result.rows else "USD"

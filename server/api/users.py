@@ -44,7 +44,11 @@ class UserServicer(pb_grpc.UserServiceServicer):
             offset=page.offset,
             after=rules.keyset_after(query.sort, page.after),
         )
-        token = paging.encode_token(result.next_key, query.filters()) if result.next_key else ""
+        token = (
+            paging.encode_token(result.next_key, query.filters(), page=page.next_page)
+            if result.next_key
+            else ""
+        )
         call.current().ok("Users retrieved successfully")
         return pb.ListUsersResponse(
             users=[_user(view, fields) for view in result.users],
