@@ -3,7 +3,11 @@
 Contract: same key and same request -> the first response again, byte for
 byte (gRPC: the same serialized message; REST: the same `data`, status and
 message, with `Idempotent-Replayed: true`); same key and another request ->
-409 IDEMPOTENCY_KEY_REUSED. Keys are per client and kept 24 hours.
+409 IDEMPOTENCY_KEY_REUSED. Keys belong to the caller (the client, and the
+person when the token is a person's) and are kept 24 hours: one caller's key
+never replays or blocks another's, so that a customer cannot read another's
+stored answer (balances, name, address) by sending their key and body, nor
+make their payment fail by using their key first.
 
 Which RPCs: every RPC bound to an HTTP POST, except reads and protocol
 endpoints listed in `NOT_IDEMPOTENT` (searches, OAuth, verification, the
@@ -120,9 +124,9 @@ def run(
     behavior: Callable[[], Any],
     serialize: Callable[[Any], bytes],
 ) -> Any:
-    """Runs `behavior` at most once per (client, key); returns the response or its stored bytes."""
+    """Runs `behavior` at most once per (caller, key); returns the response or its stored bytes."""
     info = call.current()
-    client_id = info.principal.client_id
+    owner = store.Owner(info.principal.client_id, info.principal.user_id or "")
     # Keyed, so that a stored hash cannot be used to guess what a request held
     # (a CreateUser request carries a password).
     request_hash = hmac.new(
@@ -130,13 +134,13 @@ def run(
         method.encode() + b"\0" + request.SerializeToString(deterministic=True),
         hashlib.sha256,
     ).hexdigest()
-    stored = store.lookup(client_id, key, clock.now())
+    stored = store.lookup(owner, key, clock.now())
     if stored is not None:
         return _replay(stored, request_hash)
 
     def work() -> Any:
         now = clock.now()
-        if not store.claim(client_id, key, method, request_hash, now):
+        if not store.claim(owner, key, method, request_hash, now):
             raise _KeyHeld
         try:
             response = tx.write(behavior)  # a savepoint: a failure undoes it, not the claim
@@ -148,15 +152,15 @@ def run(
             # Stored while this transaction still holds the key: a duplicate
             # waiting on the claim replays this failure. Stored after a
             # rollback, the duplicate could claim the key first and execute.
-            store.fail(client_id, key, exc)
+            store.fail(owner, key, exc)
             return _Failed(exc)
-        store.complete(client_id, key, serialize(response), info.http_status, info.message)
+        store.complete(owner, key, serialize(response), info.http_status, info.message)
         return response
 
     try:
         result = tx.write(work)
     except _KeyHeld:
-        stored = store.lookup(client_id, key, clock.now())
+        stored = store.lookup(owner, key, clock.now())
         if stored is None or (stored.response is None and stored.error is None):
             raise errors.IdempotencyRequestInProgress() from None
         return _replay(stored, request_hash)

@@ -2,8 +2,15 @@
 
 The outcome is written in the same database transaction as the work, so a
 crash either loses both (the retry executes) or keeps both (the retry is
-answered from here): never one without the other. Keys are per client and
-kept for `RETENTION`.
+answered from here): never one without the other. Keys are kept for
+`RETENTION`.
+
+A key belongs to its owner: the client and, when the token is a person's,
+that person (`user_id`, empty for a client acting for itself), so one
+caller's key never replays or blocks another's. A key stored before owners
+were recorded (m0013) reads `LEGACY_OWNER` there and still answers any
+caller of its client, as it did, until it expires (24 h at most): running a
+retry again instead would move the money twice.
 """
 
 from __future__ import annotations
@@ -17,6 +24,15 @@ from server.store import sql
 from server.store.models import IdempotencyKey
 
 RETENTION = timedelta(hours=24)
+LEGACY_OWNER = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Whose key: the client, and the person when the token is a person's."""
+
+    client_id: str
+    user_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,12 +46,14 @@ class Outcome:
     error: errors.BankError | None
 
 
-def lookup(client_id: str, key: str, now: datetime) -> Outcome | None:
-    """The stored outcome of a live key; None when there is none (or it expired)."""
+def lookup(owner: Owner, key: str, now: datetime) -> Outcome | None:
+    """The stored outcome of `owner`'s live key; None when there is none (or it expired)."""
+    # The owner's row first; a legacy row (m0013) only when the owner has none.
     row = sql.execute(
         'SELECT "request_hash", "response", "http_status", "message", "error", "expires_at"'
-        ' FROM "idempotency_keys" WHERE "client_id" = ? AND "key" = ?',
-        (client_id, key),
+        ' FROM "idempotency_keys" WHERE "client_id" = ? AND "key" = ? AND "user_id" IN (?, ?)'
+        ' ORDER BY "user_id" = ? LIMIT 1',
+        (owner.client_id, key, owner.user_id, LEGACY_OWNER, LEGACY_OWNER),
     ).fetchone()
     if row is None or IdempotencyKey.expires_at.python_value(row[5]) <= now:
         return None
@@ -49,42 +67,56 @@ def lookup(client_id: str, key: str, now: datetime) -> Outcome | None:
     )
 
 
-def claim(client_id: str, key: str, method: str, request_hash: str, now: datetime) -> bool:
+def claim(owner: Owner, key: str, method: str, request_hash: str, now: datetime) -> bool:
     """Inserts the key inside the caller's transaction; False if another request holds it.
 
     On PostgreSQL a concurrent claim of the same key waits here until the
     holder commits or rolls back, so two requests with one key never both run.
-    An expired row of the same key is removed first.
+    An expired row of the same key is removed first (a legacy one too).
     """
     # Sent with the INSERT (one round trip on PostgreSQL), before it.
     sql.defer(
-        'DELETE FROM "idempotency_keys" WHERE "client_id" = ? AND "key" = ? AND "expires_at" <= ?',
-        (client_id, key, IdempotencyKey.expires_at.db_value(now)),
+        'DELETE FROM "idempotency_keys" WHERE "client_id" = ? AND "key" = ?'
+        ' AND "user_id" IN (?, ?) AND "expires_at" <= ?',
+        (
+            owner.client_id,
+            key,
+            owner.user_id,
+            LEGACY_OWNER,
+            IdempotencyKey.expires_at.db_value(now),
+        ),
     )
     cursor = sql.execute(
-        'INSERT INTO "idempotency_keys" ("client_id", "key", "method", "request_hash",'
+        'INSERT INTO "idempotency_keys" ("client_id", "user_id", "key", "method", "request_hash",'
         ' "http_status", "message", "created_at", "expires_at")'
-        f' VALUES ({sql.marks(8)}) ON CONFLICT ("client_id", "key") DO NOTHING',
-        (client_id, key, method, request_hash, 0, "", now, now + RETENTION),
+        f' VALUES ({sql.marks(9)}) ON CONFLICT ("client_id", "key", "user_id") DO NOTHING',
+        (owner.client_id, owner.user_id, key, method, request_hash, 0, "", now, now + RETENTION),
     )
     return bool(cursor.rowcount == 1)
 
 
-def complete(client_id: str, key: str, response: bytes, http_status: int, message: str) -> None:
+def complete(owner: Owner, key: str, response: bytes, http_status: int, message: str) -> None:
     """Stores the answer; it travels with the transaction's COMMIT."""
     sql.defer(
         'UPDATE "idempotency_keys" SET "response" = ?, "http_status" = ?, "message" = ?'
-        ' WHERE "client_id" = ? AND "key" = ?',
-        (IdempotencyKey.response.db_value(response), http_status, message, client_id, key),
+        ' WHERE "client_id" = ? AND "key" = ? AND "user_id" = ?',
+        (
+            IdempotencyKey.response.db_value(response),
+            http_status,
+            message,
+            owner.client_id,
+            key,
+            owner.user_id,
+        ),
     )
 
 
-def fail(client_id: str, key: str, error: errors.BankError) -> None:
+def fail(owner: Owner, key: str, error: errors.BankError) -> None:
     """Stores a failure met while executing as the outcome of the key this transaction claimed."""
     sql.defer(
         'UPDATE "idempotency_keys" SET "http_status" = ?, "error" = ?'
-        ' WHERE "client_id" = ? AND "key" = ?',
-        (error.http_status, _dump_error(error), client_id, key),
+        ' WHERE "client_id" = ? AND "key" = ? AND "user_id" = ?',
+        (error.http_status, _dump_error(error), owner.client_id, key, owner.user_id),
     )
 
 

@@ -210,6 +210,7 @@ class Hold(BaseModel):
 
 class IdempotencyKey(BaseModel):
     client_id = peewee.TextField()
+    user_id = peewee.TextField()  # "" for a client acting for itself (m0013)
     key = peewee.TextField()
     method = peewee.TextField()
     request_hash = peewee.TextField()
@@ -222,7 +223,7 @@ class IdempotencyKey(BaseModel):
 
     class Meta:
         table_name = "idempotency_keys"
-        primary_key = peewee.CompositeKey("client_id", "key")
+        primary_key = peewee.CompositeKey("client_id", "key", "user_id")
 
 
 class Card(BaseModel):
