@@ -113,6 +113,9 @@ class Health(health.HealthServicer):
         threading.Thread(target=run, name="health-watch", daemon=True).start()
 
 
+METADATA_BYTES_MAX = 32 * 1024
+
+
 def build_server(settings: Settings, share_port: bool = False) -> tuple[grpc.Server, Health]:
     """The server; `share_port` lets the supervisor's other workers bind the same port."""
     idempotency.configure(key_file(settings.data_dir / "keys" / "idempotency.key"))
@@ -122,6 +125,11 @@ def build_server(settings: Settings, share_port: bool = False) -> tuple[grpc.Ser
         interceptors=[AuditInterceptor(settings), CallInterceptor(settings)],
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+            # Envoy caps a REST request's line and headers at 8 KiB (431) and adds
+            # its own (the original path, x-bank-*): metadata up to 32 KiB fits,
+            # so an oversized request is refused at the edge, never here.
+            ("grpc.max_metadata_size", METADATA_BYTES_MAX),
+            ("grpc.absolute_max_metadata_size", METADATA_BYTES_MAX),
             # Off for a single process: with SO_REUSEPORT a second server on the same
             # port would silently share its traffic instead of failing to start. The
             # supervisor's workers share it on purpose (server.supervisor).

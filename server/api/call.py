@@ -36,6 +36,9 @@ class CallInfo:
     # Envoy's x-bank-client-ip when the peer is a trusted proxy, else the peer.
     client_address: IpAddress | None = None
     via_trusted_proxy: bool = False
+    # REST: {proto field path: the JSON name the client sent}, for error fields
+    # (server.api.validation); None when the names are the proto's.
+    field_names: dict[str, str] | None = None
 
     def created(self, message: str) -> None:
         self.http_status, self.message = 201, message

@@ -28,9 +28,9 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from server import logs
-from server.api import authn, authz, call, guards, idempotency, ratelimit
+from server.api import authn, authz, call, guards, idempotency, ratelimit, validation
 from server.config import Settings
-from server.domain import errors
+from server.domain import errors, requests
 from server.store import clock, db
 from server.store.db import per_use_connection
 
@@ -57,8 +57,13 @@ def _request_id(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
 
 def to_rpc_status(error: errors.BankError) -> status_pb2.Status:
     """The `google.rpc.Status` clients read an error from."""
+    metadata = error.metadata
+    if error.field:
+        # gRPC callers read proto field names (`page_token`), REST clients JSON names.
+        field = requests.snake(error.field)
+        metadata = {**metadata, "field": field}
     info = error_details_pb2.ErrorInfo(
-        reason=error.reason, domain=errors.ERROR_DOMAIN, metadata=error.metadata
+        reason=error.reason, domain=errors.ERROR_DOMAIN, metadata=metadata
     )
     details = [info]
     if error.field:
@@ -66,7 +71,7 @@ def to_rpc_status(error: errors.BankError) -> status_pb2.Status:
             error_details_pb2.BadRequest(
                 field_violations=[
                     error_details_pb2.BadRequest.FieldViolation(
-                        field=error.field, description=error.message
+                        field=field, description=error.message
                     )
                 ]
             )
@@ -93,9 +98,15 @@ def _abort_status(error: errors.BankError, info: call.CallInfo) -> _AbortStatus:
     if error.details:
         trailing.append(("x-bank-error-details", quote(error.details, safe="")))
     if error.field:
-        trailing.append(("x-bank-error-field", quote(error.field, safe="")))
+        trailing.append(("x-bank-error-field", quote(_json_name(error.field, info), safe="")))
     trailing.extend((k.lower(), v) for k, v in info.headers.items())
     return _AbortStatus(grpc.StatusCode[error.grpc_status], error.message, tuple(trailing))
+
+
+def _json_name(field: str, info: call.CallInfo) -> str:
+    """A field as REST names it: the key the client sent, else lowerCamelCase."""
+    sent = info.field_names.get(requests.snake(field)) if info.field_names else None
+    return sent or requests.camel(field)
 
 
 def _invoke(
@@ -144,6 +155,7 @@ def _wrap(
                         guards.check(method, request, principal, context, settings)
                         ratelimit.check(method, principal, settings)
                         authz.authorize(method, principal)
+                    validation.check(method, request, context.invocation_metadata() or ())
                     response = _invoke(method, behavior, serialize, request, context)
                 except errors.BankError as exc:
                     raise exc

@@ -160,16 +160,16 @@ def test_account_numbers_are_unique_and_never_internal(rest: Rest, owner: str) -
     assert all(re.fullmatch(r"[1-8]\d{9}", n) for n in numbers)
 
 
-_OVERDRAFT = "overdraft_limit"
+_OVERDRAFT = "overdraftLimit"  # REST error fields are JSON names
 _CREATE_FAILURES = [
     # (body without ownerId, owner kind, status, code, field)
     ({}, "active", 422, "VALIDATION_ERROR", "type"),
     ({"type": "CHECKING", "currency": "XYZ"}, "active", 422, "VALIDATION_ERROR", "currency"),
     ({"type": "CHECKING", "currency": "US"}, "active", 422, "VALIDATION_ERROR", "currency"),
-    ({"type": "CHECKING"}, "none", 422, "VALIDATION_ERROR", "owner_id"),
-    ({"type": "CHECKING"}, "unknown", 404, "NOT_FOUND", "owner_id"),
-    ({"type": "CHECKING"}, "inactive", 422, "VALIDATION_ERROR", "owner_id"),
-    ({"type": "CHECKING"}, "locked", 422, "VALIDATION_ERROR", "owner_id"),
+    ({"type": "CHECKING"}, "none", 422, "VALIDATION_ERROR", "ownerId"),
+    ({"type": "CHECKING"}, "unknown", 404, "NOT_FOUND", "ownerId"),
+    ({"type": "CHECKING"}, "inactive", 422, "VALIDATION_ERROR", "ownerId"),
+    ({"type": "CHECKING"}, "locked", 422, "VALIDATION_ERROR", "ownerId"),
     ({"type": "CHECKING", "nickname": "n" * 51}, "active", 422, "VALIDATION_ERROR", "nickname"),
     ({"type": "SAVINGS", "overdraftLimit": 100}, "active", 422, "VALIDATION_ERROR", _OVERDRAFT),
     ({"type": "CHECKING", "overdraftLimit": 100000.01}, "active", 422, "TXN005", _OVERDRAFT),
@@ -455,16 +455,16 @@ def test_list_sorts_by_balance_both_ways_and_pages_through_ties(
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ("sort=balance&sortBy=created_at", "sort_by"),
-        ("sort=name", "sort_by"),
-        ("order=up", "sort_order"),
-        ("order=asc&sortOrder=desc", "sort_order"),
+        ("sort=balance&sortBy=created_at", "sortBy"),
+        ("sort=name", "sortBy"),
+        ("order=up", "sortOrder"),
+        ("order=asc&sortOrder=desc", "sortOrder"),
         ("status=OPEN", None),
         ("currency=DOLLARS", "currency"),
         ("page=101&limit=100", "page"),
         ("page=-1", "page"),
         ("limit=-5", "limit"),
-        ("pageToken=not-a-token", "page_token"),
+        ("pageToken=not-a-token", "pageToken"),
     ],
 )
 def test_list_refuses_bad_parameters(rest: Rest, query: str, field: str | None) -> None:
@@ -482,9 +482,9 @@ def test_list_page_token_is_bound_to_its_query(rest: Rest, owner: str) -> None:
     token = data["pagination"].get("nextPageToken", "")
     assert token
     response = rest.get(f"/v1/accounts?ownerId={owner}&limit=1&sort=balance&pageToken={token}")
-    envelope.error(response, 422, "VALIDATION_ERROR", "page_token")
+    envelope.error(response, 422, "VALIDATION_ERROR", "pageToken")
     response = rest.get(f"/v1/accounts?ownerId={owner}&type=SAVINGS&pageToken={token}")
-    envelope.error(response, 422, "VALIDATION_ERROR", "page_token")
+    envelope.error(response, 422, "VALIDATION_ERROR", "pageToken")
 
 
 def test_list_page_size_defaults_and_maximum(rest: Rest, owner: str) -> None:
@@ -549,10 +549,10 @@ def test_overdraft_may_drop_below_what_is_overdrawn(rest: Rest, db: Db, owner: s
     ("type_", "body", "code", "field"),
     [
         ("CHECKING", {"nickname": "x" * 51}, "VALIDATION_ERROR", "nickname"),
-        ("SAVINGS", {"overdraftLimit": 10}, "VALIDATION_ERROR", "overdraft_limit"),
-        ("CHECKING", {"overdraftLimit": 100_000.01}, "TXN005", "overdraft_limit"),
-        ("CHECKING", {"overdraftLimit": 0.005}, "TXN005", "overdraft_limit"),
-        ("CHECKING", {"overdraftLimit": -1}, "TXN005", "overdraft_limit"),
+        ("SAVINGS", {"overdraftLimit": 10}, "VALIDATION_ERROR", "overdraftLimit"),
+        ("CHECKING", {"overdraftLimit": 100_000.01}, "TXN005", "overdraftLimit"),
+        ("CHECKING", {"overdraftLimit": 0.005}, "TXN005", "overdraftLimit"),
+        ("CHECKING", {"overdraftLimit": -1}, "TXN005", "overdraftLimit"),
     ],
 )
 def test_update_refuses_bad_values_and_changes_nothing(
@@ -823,7 +823,7 @@ def test_holds_newest_first_with_filter_and_paging(
         timeout=10,
     )
     assert [h.id for h in reply.holds] == [second]
-    envelope.error(rest.get(f"{base}?pageToken=garbage"), 422, "VALIDATION_ERROR", "page_token")
+    envelope.error(rest.get(f"{base}?pageToken=garbage"), 422, "VALIDATION_ERROR", "pageToken")
 
 
 # --- Limits ------------------------------------------------------------------
@@ -935,21 +935,21 @@ def test_limit_overrides_and_reset(
             {"dailyAtmWithdrawalLimit": -1, "reason": "x"},
             422,
             "TXN005",
-            "daily_atm_withdrawal_limit",
+            "dailyAtmWithdrawalLimit",
         ),
-        ({"dailyTransferLimit": 10.001, "reason": "x"}, 422, "TXN005", "daily_transfer_limit"),
+        ({"dailyTransferLimit": 10.001, "reason": "x"}, 422, "TXN005", "dailyTransferLimit"),
         ({"monthlyTransferLimit": 10_000_000.01, "reason": "x"}, 422, "TXN005", None),
         (
             {"monthlyExternalTransferLimit": 20_000.01, "reason": "x"},
             422,
             "VALIDATION_ERROR",
-            "monthly_external_transfer_limit",
+            "monthlyExternalTransferLimit",
         ),
         (
             {"perTransactionInternalTransferMax": 6000, "reason": "x"},
             422,
             "VALIDATION_ERROR",
-            "per_transaction_internal_transfer_max",
+            "perTransactionInternalTransferMax",
         ),
         (
             {
@@ -959,19 +959,19 @@ def test_limit_overrides_and_reset(
             },
             422,
             "VALIDATION_ERROR",
-            "daily_atm_withdrawal_limit",
+            "dailyAtmWithdrawalLimit",
         ),
         (
             {"resetToDefault": ["DAILY_TRANSFER", "DAILY_TRANSFER"], "reason": "x"},
             422,
             "VALIDATION_ERROR",
-            "reset_to_default",
+            "resetToDefault",
         ),
         (
             {"resetToDefault": ["ACCOUNT_LIMIT_KIND_UNSPECIFIED"], "reason": "x"},
             422,
             "VALIDATION_ERROR",
-            "reset_to_default",
+            "resetToDefault",
         ),
         ({"resetToDefault": ["WEEKLY"], "reason": "x"}, 400, "INVALID_REQUEST", None),
     ],

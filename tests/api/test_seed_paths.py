@@ -137,5 +137,7 @@ def test_literal_segments_beat_variables(rest: Rest) -> None:
 def test_unknown_path_is_a_404_envelope(rest: Rest) -> None:
     error = envelope.error(rest.get("/v1/no-such-thing"), 404, "NOT_FOUND")
     assert error["message"] == ROUTE_MISS
-    envelope.error(rest.delete("/v1/sandbox/clock"), 404, "NOT_FOUND")
+    response = rest.delete("/v1/sandbox/clock")  # a known path: 405 (test_strict_http.py)
+    envelope.error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["Allow"] == "GET"
     envelope.error(rest.get("/"), 404, "NOT_FOUND")

@@ -431,7 +431,7 @@ def test_continuation_pages_carry_the_first_pages_totals(rest: Rest) -> None:
     body["t"] = [1, 0, 0]
     forged = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
     for bad in (f"{forged}.{signature}", encoded, f"{encoded}.{signature[:-2]}"):
-        envelope.error(rest.get(f"{base}&pageToken={bad}"), 422, "VALIDATION_ERROR", "page_token")
+        envelope.error(rest.get(f"{base}&pageToken={bad}"), 422, "VALIDATION_ERROR", "pageToken")
 
 
 def test_history_input_errors(rest: Rest) -> None:
@@ -451,8 +451,8 @@ def test_history_input_errors(rest: Rest) -> None:
         "VALIDATION_ERROR",
         "endDate",
     )
-    envelope.error(rest.get(f"{base}&sortBy=colour"), 422, "VALIDATION_ERROR", "sort_by")
-    envelope.error(rest.get(f"{base}&pageToken=garbage"), 422, "VALIDATION_ERROR", "page_token")
+    envelope.error(rest.get(f"{base}&sortBy=colour"), 422, "VALIDATION_ERROR", "sortBy")
+    envelope.error(rest.get(f"{base}&pageToken=garbage"), 422, "VALIDATION_ERROR", "pageToken")
     envelope.error(rest.get(f"{base}&minAmount=50&maxAmount=10"), 422, "VALIDATION_ERROR")
     envelope.error(rest.get("/api/transactions?accountId=acc_nope00000000000000"), 404, "TXN002")
     other = open_account(rest)

@@ -23,6 +23,7 @@ from google.protobuf import json_format
 from backoffice.v1 import user_pb2
 from backoffice.v1 import user_service_pb2 as pb
 from server.api import paging
+from server.domain.requests import camel
 from server.keys import key_file
 from server.run import Stack
 from tests.common import envelope, users
@@ -245,7 +246,7 @@ def test_create_validation_rest(
 ) -> None:
     body = users.user_body(**override)
     response = rest.post("/v1/users", json=body)
-    envelope.error(response, 422, "VALIDATION_ERROR", field)
+    envelope.error(response, 422, "VALIDATION_ERROR", camel(field))  # the key sent
     assert users.PASSWORD not in response.text
     # Nothing half-written.
     rows = users.db_rows(
@@ -560,7 +561,9 @@ def test_sort_orders_and_aliases(rest: Rest) -> None:
 def test_list_parameter_errors(
     rest: Rest, grpc_channel: grpc.Channel, params: dict[str, Any], field: str
 ) -> None:
-    envelope.error(rest.get("/v1/users", params=params), 422, "VALIDATION_ERROR", field)
+    # REST names the parameter as sent, else in lowerCamelCase; gRPC the proto field.
+    sent = field if field in params else camel(field)
+    envelope.error(rest.get("/v1/users", params=params), 422, "VALIDATION_ERROR", sent)
     with pytest.raises(grpc.RpcError) as caught:
         users.stub(grpc_channel).ListUsers(pb.ListUsersRequest(**params), timeout=30)
     info = envelope.grpc_error(caught.value, grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_ERROR")
@@ -693,7 +696,7 @@ def test_update_validation(
 ) -> None:
     created = users.create_rest(rest)
     response = rest.put(f"/v1/users/{created['id']}", json=body)
-    envelope.error(response, 422, "VALIDATION_ERROR", field)
+    envelope.error(response, 422, "VALIDATION_ERROR", camel(field))  # the key sent
     request = json_format.ParseDict({"userId": created["id"], **body}, pb.UpdateUserRequest())
     with pytest.raises(grpc.RpcError) as caught:
         users.stub(grpc_channel).UpdateUser(request, timeout=30)
@@ -846,7 +849,7 @@ def test_weak_new_password_keeps_the_token(rest: Rest) -> None:
     token = _request_reset(rest, created["email"])["resetToken"]
     for weak in ("short", "password1234", created["email"].partition("@")[0] + "-and-more"):
         response = _confirm(rest, token, weak)
-        envelope.error(response, 422, "VALIDATION_ERROR", "new_password")
+        envelope.error(response, 422, "VALIDATION_ERROR", "newPassword")
         assert weak not in response.text
     envelope.success(_confirm(rest, token, users.OTHER_PASSWORD))
 
