@@ -27,7 +27,10 @@ local GRPC_FALLBACK = {
   ["5"] = {404, "NOT_FOUND", "Resource not found"},
   ["6"] = {409, "CONFLICT", "Resource already exists"},
   ["7"] = {403, "FORBIDDEN", "Forbidden"},
-  ["8"] = {429, "RATE_LIMITED", "Too many requests"},
+  -- The server's rate limits always send x-bank-error-code (429 RATE_LIMITED), so a
+  -- bare RESOURCE_EXHAUSTED is gRPC's own limit on what Envoy forwarded: the
+  -- metadata (the request's headers) too large. Never a rate limit.
+  ["8"] = {431, "REQUEST_HEADERS_TOO_LARGE", "Request headers too large"},
   ["9"] = {422, "VALIDATION_ERROR", "Validation failed"},
   ["10"] = {409, "CONFLICT", "Conflict"},
   ["12"] = {501, "NOT_IMPLEMENTED", "Not implemented"},

@@ -14,7 +14,8 @@
 --     keys of a path joined by dots, each key percent-encoded beyond [A-Za-z0-9_];
 --     an array's elements are entries of the array's own path. Kinds: n number,
 --     d plain decimal string (`"12.50"`), s other string, t boolean, z null,
---     o object, a array. At most FIELDS_MAX entries (else 400). The server
+--     o object, a array. At most FIELDS_MAX entries and FIELDS_BYTES_MAX bytes
+--     (else 400). The server
 --     (server/api/validation.py) refuses unknown and output-only fields and
 --     numbers sent as strings that are not plain decimals.
 -- Refusals are Envoy local replies: local_reply_config makes the envelope, with
@@ -23,6 +24,9 @@
 
 local URL_BYTES_MAX = 4096
 local FIELDS_MAX = 128
+-- x-bank-json-fields at most this long (the server's metadata limit is 32 KiB,
+-- and the headers the client sent may take 8 KiB of it).
+local FIELDS_BYTES_MAX = 4096
 local DEPTH_MAX = 32
 
 local byte, find, sub, format = string.byte, string.find, string.sub, string.format
@@ -74,7 +78,7 @@ end
 
 -- The JSON text `text` walked once; `entries` collects "path=kind".
 local function checker(text)
-  local pos, entries, list = 1, {}, {}
+  local pos, entries, list, bytes = 1, {}, {}, 0
 
   local function skip()
     pos = find(text, "[^ \t\n\r]", pos) or #text + 1
@@ -86,7 +90,9 @@ local function checker(text)
     if not entries[entry] then
       entries[entry] = true
       list[#list + 1] = entry
+      bytes = bytes + #entry + 1
       if #list > FIELDS_MAX then fail("The JSON body has too many fields") end
+      if bytes > FIELDS_BYTES_MAX then fail("The JSON body's keys are too long") end
     end
   end
 

@@ -191,10 +191,15 @@ def test_bodyless_requests_need_no_content_type(rest: Rest) -> None:
     envelope.success(response)
 
 
-def test_too_many_keys_are_400(rest: Rest) -> None:
+def test_too_many_or_too_long_keys_are_400(rest: Rest) -> None:
     keys = ", ".join(f'"k{i}": {i}' for i in range(300))
     response = _post(rest, "/v1/sandbox/clock:advance", "{" + keys + "}")
     envelope.error(response, 400, "INVALID_REQUEST")
+    # The keys travel to the server in one header: a 40 KB key must be refused at
+    # the edge, before it exceeds the server's metadata limit.
+    for size in (5_000, 40_000):
+        response = _post(rest, "/v1/sandbox/clock:advance", f'{{"{"k" * size}": 1}}')
+        envelope.error(response, 400, "INVALID_REQUEST")
 
 
 # --- 12: unknown and output-only fields -------------------------------------------------
