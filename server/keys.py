@@ -1,4 +1,5 @@
-"""Local secret keys: 32 random bytes in a file, made on first use (mode 0600).
+"""Local secret keys: 32 random bytes in a file, made on first use (mode 0600),
+in directories only their owner may enter (0700, see `private_directory`).
 
 Every server process sharing a database must be given the same files (they
 live in `$BANK_DATA_DIR/keys/`). A key manager (KMS/HSM) is the production
@@ -18,12 +19,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KEY_BYTES = 32
+PRIVATE_DIRECTORY_MODE = 0o700
+
+
+def private_directory(path: Path) -> Path:
+    """`path` as a directory only its owner may enter (0700): made so, with any
+    missing parent (mkdir(parents=True) would make those 0755), and tightened
+    when it exists wider (made by an earlier version). A directory of another
+    owner (a bank's read-only PKI mount) is left as it is."""
+    missing = []
+    level = path
+    while not level.exists():
+        missing.append(level)
+        level = level.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=PRIVATE_DIRECTORY_MODE)
+        directory.chmod(PRIVATE_DIRECTORY_MODE)  # mkdir's mode passes through the umask
+    status = path.stat()
+    if status.st_uid == os.getuid() and status.st_mode & 0o777 != PRIVATE_DIRECTORY_MODE:
+        path.chmod(PRIVATE_DIRECTORY_MODE)
+    return path
 
 
 def key_file(path: Path) -> bytes:
     """The key stored at `path`, created atomically if missing."""
+    private_directory(path.parent)
     if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         staging = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -117,7 +139,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_directory(directory)
     fd = os.open(directory / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -129,6 +151,7 @@ def _locked(directory: Path) -> Iterator[None]:
 def keyring_state(directory: Path) -> KeyringState:
     """The keyring in `directory`, made with one key (`k1`) on first use."""
     path = directory / KEYRING_FILE
+    private_directory(directory)
     if not path.exists():
         with _locked(directory):
             if not path.exists():

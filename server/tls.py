@@ -44,6 +44,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from server import keys
+
 MODES = ("off", "tls", "mutual")
 ENVOY_COMMON_NAME = "backoffice-envoy"
 OPERATOR_COMMON_NAME = "backoffice-operator"
@@ -102,7 +104,7 @@ def utc_now() -> datetime.datetime:
 
 def write_pem(path: Path, content: bytes, *, mode: int) -> None:
     """Write atomically with `mode`, so a crash never leaves half a key behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    keys.private_directory(path.parent)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(descriptor, mode)
@@ -235,7 +237,7 @@ def _host_name(host: str) -> x509.GeneralName | None:
 
 def ensure_files(directory: Path, host: str) -> Files:
     """The TLS files in `directory`, made by a local CA where missing (see the module doc)."""
-    files = Files(Path(directory))
+    files = Files(keys.private_directory(Path(directory)))
     leaves = (
         (files.server, SERVER_NAME, host),
         (files.envoy, ENVOY_COMMON_NAME, None),
