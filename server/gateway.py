@@ -34,7 +34,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
-from server import tls
+from server import keys, tls
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPOSITORY_ROOT / "envoy" / "envoy.yaml.tmpl"
@@ -64,7 +64,7 @@ def ensure_dev_certificate(directory: Path) -> tuple[Path, Path]:
     The certificate is self-signed, for localhost and 127.0.0.1 (and ::1), with an
     EC P-256 key, valid one year. Existing files are reused until they near expiry.
     """
-    directory = Path(directory)
+    directory = keys.private_directory(Path(directory))  # 0700: it holds the key
     certificate_path = directory / CERTIFICATE_FILENAME
     key_path = directory / KEY_FILENAME
     if _certificate_is_usable(certificate_path, key_path):
