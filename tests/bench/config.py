@@ -13,6 +13,7 @@ SCENARIOS = (
     "transfer_sql",
     "noop",
     "auth_read",
+    "auth_read_flood",
     "grpc",
     "rest",
     "hot",

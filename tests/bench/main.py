@@ -37,7 +37,7 @@ import psycopg2
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.config import REPO_ROOT, Settings
 from server.run import Stack, grpc_channel
-from tests.bench import dataset, load, pgbench, plans, probes
+from tests.bench import dataset, flood, load, pgbench, plans, probes
 from tests.bench.config import BenchConfig
 from tests.bench.report import Row, Target, row_dict, table, targets_table, write_json
 from tests.common.auth import token_over_rest
@@ -250,6 +250,8 @@ class Bench:
                         **grpc_row(outcome, usage),
                     )
                 )
+            if "auth_read_flood" in only:
+                flood.run(self, stack, database, channels, token)
             if "grpc" in only:
                 outcome, usage = self.measure(
                     stack,

@@ -89,6 +89,17 @@ def test_a_nonce_is_claimed_once_per_client(counters: ratelimit.SharedCounters) 
     assert counters.claim_nonce(f"{client}x", nonce, LATER) is True
 
 
+def test_peek_reads_counts_without_spending(counters: ratelimit.SharedCounters) -> None:
+    """Failed sign-ins are read before a password is checked (server.store.sign_in_throttle)."""
+    counted, unknown = _key(), _key()
+    counters.take(counted, 3, ratelimits.LIMIT_MAX, LATER)
+    assert counters.peek([counted, unknown]) == [3, 0]
+    assert counters.peek([counted]) == [3]  # reading spends nothing
+    past = _key()
+    counters.take(past, 2, 10, int(time.time()) - 10)
+    assert counters.peek([past]) == [0]  # an expired window counts nothing
+
+
 def test_the_database_prunes_what_expired(database: peewee.Database) -> None:
     del database
     counters = ratelimit.DatabaseCounters()
