@@ -10,6 +10,7 @@ which passes the address on as x-bank-client-ip.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -25,8 +26,9 @@ from server.domain import passwords
 from server.run import Stack
 from tests.common import envelope, oauth, users
 from tests.common.auth import SANDBOX_CLIENT, create_client, token_over_rest
+from tests.common.databases import postgres_database
 from tests.common.stack import stack_settings, started
-from tests.conftest import Rest
+from tests.conftest import BACKENDS, Rest
 
 TIMEOUT = 30
 READ_SECONDS_MAX = 2.0
@@ -53,12 +55,16 @@ def from_address(source: str) -> requests.Session:
     return session
 
 
-@pytest.fixture(scope="module")
-def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp: Path = tmp_path_factory.mktemp("public-limits")
-    # 16 worker threads: the server's default, as under the reported attack.
-    with started(stack_settings(tmp, worker_threads=16)) as stack:
-        yield stack
+@pytest.fixture(scope="module", params=BACKENDS)
+def own_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    tmp: Path = tmp_path_factory.mktemp(f"public-limits-{request.param}")
+    with contextlib.ExitStack() as resources:
+        url = resources.enter_context(postgres_database()) if request.param == "postgres" else ""
+        # 16 worker threads: the server's default, as under the reported attack.
+        settings = stack_settings(tmp, worker_threads=16, database_url=url)
+        yield resources.enter_context(started(settings))
 
 
 @pytest.fixture(scope="module")
