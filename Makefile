@@ -11,27 +11,44 @@ BUF_VERSION := 1.75.0
 BUF := $(VENV)/node/node_modules/.bin/buf
 GOOGLE_PROTOS := $(VENV)/protos
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# buf (npm) is needed by lint and fmt only: `make run` works without npm.
+BUF_STAMP := $(VENV)/node/.installed-buf-$(BUF_VERSION)
 PROTOS := $(sort $(wildcard protos/backoffice/v1/*.proto))
 PROTOC := $(PY) -m grpc_tools.protoc -Iprotos -I$(GOOGLE_PROTOS)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help
 help: ## Show this help
-	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# Each step says what it does; pip's whole output goes to $(VENV)/install.log
+# (kept), with a running count of the packages it has collected.
 $(STAMP): pyproject.toml
-	@echo "Installing into $(VENV) (pinned versions)..."
+	@echo "Installing into $(VENV) (pinned versions; about a minute the first time)"
+	@echo "  creating the virtual environment"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
-	@npm install --silent --prefix $(VENV)/node --no-audit --no-fund --no-save @bufbuild/buf@$(BUF_VERSION) >/dev/null
+	@echo "  installing Python packages (~1 min; log: $(VENV)/install.log)"
+	@$(PY) -m pip install --disable-pip-version-check -e '.[dev]' 2>&1 | tee $(VENV)/install.log \
+	  | awk '/^Collecting / {n++; printf "\r    %d packages collected", n; fflush()} END {if (n) print ""}' \
+	  || { tail -n 30 $(VENV)/install.log; echo "pip failed: see $(VENV)/install.log"; exit 1; }
+	@echo "  copying the Google API protos into $(GOOGLE_PROTOS)"
 	@site=$$($(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]).parent)'); \
 	  mkdir -p $(GOOGLE_PROTOS)/google/api $(GOOGLE_PROTOS)/google/rpc; \
 	  cp $$site/api/{annotations,http,httpbody,field_behavior}.proto $(GOOGLE_PROTOS)/google/api/; \
 	  cp $$site/rpc/{status,error_details,code}.proto $(GOOGLE_PROTOS)/google/rpc/
 	@rm -f $(VENV)/.installed-*; touch $@
+	@echo "  done"
+
+$(BUF_STAMP): | $(STAMP)
+	@if ! { test -x $(BUF) && test "$$($(BUF) --version)" = $(BUF_VERSION); }; then \
+	  command -v npm >/dev/null || { echo "npm is needed for buf (make lint, fmt, test): install Node.js"; exit 1; }; \
+	  echo "Installing buf $(BUF_VERSION) with npm into $(VENV)/node (for lint and fmt)"; \
+	  npm install --silent --prefix $(VENV)/node --no-audit --no-fund --no-save @bufbuild/buf@$(BUF_VERSION) >/dev/null; \
+	fi
+	@touch $@
 
 .PHONY: install
-install: $(STAMP) ## Create .venv and install pinned dependencies (Python, buf)
+install: $(STAMP) ## Create .venv and install pinned Python dependencies (buf comes with lint/fmt)
 
 # Generation writes into a directory given as OUT, so `gen-check` can
 # regenerate elsewhere and compare.
@@ -66,7 +83,7 @@ test: $(STAMP) gen-check lint ## Check gen/ and lint, then run the test suite (S
 PYTEST_ARGS ?=
 
 .PHONY: lint
-lint: $(STAMP) ## ruff, mypy on server/, buf lint and buf format check
+lint: $(STAMP) $(BUF_STAMP) ## ruff, mypy on server/, buf lint and buf format check (buf needs npm)
 	@$(PY) -m ruff check server tests
 	@$(PY) -m ruff format --check server tests
 	@$(PY) -m mypy
@@ -74,7 +91,7 @@ lint: $(STAMP) ## ruff, mypy on server/, buf lint and buf format check
 	@$(BUF) format -d --exit-code
 
 .PHONY: fmt
-fmt: $(STAMP) ## Format Python and protos in place
+fmt: $(STAMP) $(BUF_STAMP) ## Format Python and protos in place (buf needs npm)
 	@$(PY) -m ruff check --fix server tests
 	@$(PY) -m ruff format server tests
 	@$(BUF) format -w
@@ -92,6 +109,10 @@ chaos: $(STAMP) ## Fault test: transfers while servers and PostgreSQL crash, ~4 
 CHAOS_SEED ?=
 CHAOS_SECONDS ?= 180
 CHAOS_BREAK ?=
+
+.PHONY: reset-sandbox
+reset-sandbox: $(STAMP) ## Drop the sandbox database (SQLite) and load it again: clock back to now (stop make run first)
+	@$(PY) -m server reset-sandbox
 
 .PHONY: clean
 clean: ## Remove the venv, runtime data and caches

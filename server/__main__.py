@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
         "setup", help="migrate, create internal accounts, load sandbox data in sandbox mode"
     )
     sub.add_parser("run", help="setup, then run the gRPC server and Envoy until Ctrl-C")
+    sub.add_parser(
+        "reset-sandbox",
+        help="drop the sandbox database (SQLite) and load it again: the clock back to now,"
+        " the sandbox data as documented (stop the server first)",
+    )
     create = sub.add_parser(
         "create-client", help="create an API client (how production gets its first admin client)"
     )
@@ -63,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         return _credentials_command(settings, args)
     if args.command in ("rotate-keys", "prune-audit"):
         return _data_command(settings, args)
+    if args.command == "reset-sandbox":
+        return reset_sandbox(settings)
     print(json.dumps(setup(settings, load_sandbox=args.command != "migrate")))
     return 0
 
@@ -139,6 +146,19 @@ def setup(settings: Settings, *, load_sandbox: bool = True) -> dict[str, object]
         if load_sandbox and settings.sandbox:
             result["sandbox_created"] = sandbox.load()
     return result
+
+
+def reset_sandbox(settings: Settings) -> int:
+    """`reset-sandbox`: 0 and what was done (JSON), or 2 and why it was refused."""
+    from server import sandbox_reset
+
+    try:
+        removed = sandbox_reset.drop(settings)
+        print(json.dumps({"removed": removed, **setup(settings)}))
+    except sandbox_reset.ResetRefused as exc:
+        print(f"reset-sandbox refused: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _data_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -212,6 +212,17 @@ def grpcurl_arguments(settings: Settings) -> list[str]:
     return [*options, target]
 
 
+def grpcurl_command() -> str:
+    """grpcurl as a user can type it: the venv's own (`.venv/bin/grpcurl`, relative to
+    the current directory when it is inside it, as under `make run`), not a bare
+    `grpcurl` that is on nobody's PATH."""
+    path = Path(sys.executable).with_name("grpcurl")
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def banner(stack: Stack) -> str:
     s = stack.settings
     database = "PostgreSQL" if s.database_url else f"SQLite {s.sqlite_path}"
@@ -223,7 +234,7 @@ Banking back office is running ({s.mode} mode, {database})
   OAuth metadata   {stack.http_url}/.well-known/oauth-authorization-server
   REST over TLS    {stack.https_url}         (TLS 1.3 only, self-signed: curl -k)
   gRPC             {stack.grpc_target}{grpc_security}
-                   grpcurl {" ".join(grpcurl_arguments(s))} list
+                   {grpcurl_command()} {" ".join(grpcurl_arguments(s))} list
   Envoy admin      http://127.0.0.1:{s.envoy_admin_port}
   Logs             {stack.log_dir}
 
