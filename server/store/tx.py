@@ -100,9 +100,13 @@ def _savepoint(work: Callable[[], T]) -> T:
     except BaseException:
         _pop(block)
         # Rolled back to the savepoint: the lasting writes made in it again,
-        # now as lasting writes of the enclosing block.
+        # now as lasting writes of the enclosing block (registered first, so
+        # that they are made alone should this fail and the enclosing block
+        # roll back too).
         for lasting in block:
-            write_lasting(lasting)
+            if _lasting.blocks:
+                _lasting.blocks[-1].append(lasting)
+            write(lasting)
         raise
     _pop(block)
     if _lasting.blocks:
