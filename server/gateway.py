@@ -137,8 +137,9 @@ def _covers(general: str, specific: str) -> bool:
     general_parts, specific_parts = general.split("/"), specific.split("/")
     if len(general_parts) != len(specific_parts):
         return False
+    # A variable segment takes any segment but one with a custom verb (`{id}:poke`).
     return all(
-        g == s or (_TEMPLATE_VARIABLE_RE.fullmatch(g) is not None)
+        g == s or (_TEMPLATE_VARIABLE_RE.fullmatch(g) is not None and ":" not in s)
         for g, s in zip(general_parts, specific_parts, strict=True)
     )
 

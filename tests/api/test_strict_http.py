@@ -9,6 +9,7 @@ import requests
 
 from backoffice.v1 import user_service_pb2 as user_pb
 from backoffice.v1 import user_service_pb2_grpc as user_grpc
+from server import gateway
 from tests.common import envelope
 from tests.common.money import ALICE_CHECKING, BOB_CHECKING, balance, open_account
 from tests.conftest import Rest
@@ -130,3 +131,23 @@ def test_grpc_error_fields_are_proto_field_names(grpc_channel: grpc.Channel) -> 
         stub.ListUsers(user_pb.ListUsersRequest(page_token="garbage"), timeout=10)
     info = envelope.grpc_error(caught.value, grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_ERROR")
     assert info.metadata["field"] == "page_token"
+
+
+def test_405_routes_list_every_method_a_path_answers() -> None:
+    templates = {
+        "/v1/things": {"GET", "POST"},
+        "/v1/things/{thing_id}": {"GET", "DELETE"},
+        "/v1/things/search": {"POST"},
+        "/v1/things/{thing_id}:poke": {"POST"},
+    }
+    routes = gateway.method_not_allowed_routes(templates).splitlines()
+    regexes = [line.split('regex: "')[1].split('"')[0] for line in routes if "regex" in line]
+    allows = [line.split('value: "')[1].split('"')[0] for line in routes if "allow" in line]
+    # Most literal first: the literal `search` before the variable it also matches.
+    assert regexes.index("^/v1/things/search$") < regexes.index("^/v1/things/[^/]+$")
+    assert dict(zip(regexes, allows, strict=True)) == {
+        "^/v1/things$": "GET, POST",
+        "^/v1/things/search$": "DELETE, GET, POST",
+        "^/v1/things/[^/]+$": "DELETE, GET",
+        "^/v1/things/[^/]+:poke$": "POST",
+    }
