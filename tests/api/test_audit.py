@@ -273,13 +273,13 @@ def test_verify_over_rest_and_grpc(rest: Rest, grpc_channel: grpc.Channel) -> No
         rest.post("/v1/audit-events:verify", json={"fromSequence": 5, "toSequence": 2}),
         422,
         "VALIDATION_ERROR",
-        "from_sequence",
+        "fromSequence",
     )
     envelope.error(
         rest.post("/v1/audit-events:verify", json={"fromSequence": -1}),
         422,
         "VALIDATION_ERROR",
-        "from_sequence",
+        "fromSequence",
     )
 
 

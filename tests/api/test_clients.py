@@ -17,6 +17,7 @@ import requests
 from backoffice.v1 import auth_pb2
 from backoffice.v1 import auth_service_pb2 as pb
 from backoffice.v1 import auth_service_pb2_grpc as pb_grpc
+from server.domain.requests import camel
 from server.run import Stack
 from tests.common import envelope, oauth
 from tests.common.auth import LIMITED_CLIENT, SANDBOX_CLIENT, token_over_rest
@@ -217,14 +218,15 @@ def test_create_client_validation(
     name = f"Invalid {_tag()}"
     body = _body(name=name)
     body.update(overrides)
-    envelope.error(rest.post("/v1/clients", json=body), 422, "VALIDATION_ERROR", field)
+    # REST names the JSON key (lowerCamelCase here); gRPC the proto field.
+    envelope.error(rest.post("/v1/clients", json=body), 422, "VALIDATION_ERROR", camel(field))
     # Nothing was written.
     listed = envelope.success(rest.get("/v1/clients", params={"search": name}))
     assert listed["clients"] == []
 
 
 def test_unknown_client_is_404(rest: Rest, grpc_channel: grpc.Channel) -> None:
-    envelope.error(rest.get("/v1/clients/cli_nosuchclient0000000"), 404, "NOT_FOUND", "client_id")
+    envelope.error(rest.get("/v1/clients/cli_nosuchclient0000000"), 404, "NOT_FOUND", "clientId")
     with pytest.raises(grpc.RpcError) as caught:
         _stub(grpc_channel).GetClient(pb.GetClientRequest(client_id="cli_x"), timeout=TIMEOUT)
     envelope.grpc_error(caught.value, grpc.StatusCode.NOT_FOUND, "NOT_FOUND")
@@ -288,7 +290,7 @@ def test_update_client_fields(rest: Rest) -> None:
         rest.patch(path, json={"clearIpAllowlist": True, "ipAllowlist": ["10.0.0.0/8"]}),
         422,
         "VALIDATION_ERROR",
-        "clear_ip_allowlist",
+        "clearIpAllowlist",
     )
     envelope.error(rest.patch(path, json={"ipAllowlist": ["300.1.1.1"]}), 422, "VALIDATION_ERROR")
     envelope.error(rest.patch(path, json={"scopes": ["nope"]}), 422, "VALIDATION_ERROR", "scopes")
@@ -483,7 +485,7 @@ def test_revoke_api_key(stack: Stack, rest: Rest) -> None:
     # The slot is free again.
     assert _key(rest, cid, slot="PRIMARY")["slot"] == "PRIMARY"
     envelope.error(
-        rest.delete(f"/v1/clients/{cid}/api-keys/key_nosuchkey"), 404, "NOT_FOUND", "api_key_id"
+        rest.delete(f"/v1/clients/{cid}/api-keys/key_nosuchkey"), 404, "NOT_FOUND", "apiKeyId"
     )
     other = _create(rest)["clientId"]
     envelope.error(rest.delete(f"/v1/clients/{other}/api-keys/{key['id']}"), 404, "NOT_FOUND")
