@@ -76,7 +76,7 @@ local function fail(details, field)
   error({details = details, field = field}, 0)
 end
 
--- The JSON text `text` walked once; `entries` collects "path=kind".
+-- The JSON text `text` walked once; `list` collects the "path=kind" entries.
 local function checker(text)
   local pos, entries, list, bytes = 1, {}, {}, 0
 
@@ -86,9 +86,14 @@ local function checker(text)
 
   local function note(path, kind)
     if path == nil then return end  -- the top-level value itself
-    local entry = path .. "=" .. kind
-    if not entries[entry] then
-      entries[entry] = true
+    local kinds = entries[path]
+    if kinds == nil then
+      kinds = {}
+      entries[path] = kinds
+    end
+    if not kinds[kind] then
+      kinds[kind] = true
+      local entry = path .. "=" .. kind
       list[#list + 1] = entry
       bytes = bytes + #entry + 1
       if #list > FIELDS_MAX then fail("The JSON body has too many fields") end
