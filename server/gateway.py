@@ -7,9 +7,9 @@ use, and can check a rendered configuration with `envoy --mode validate`:
 
     python -m server.gateway --validate
 
-It imports nothing from gen/ and, of server/, only server.tls (which imports
-nothing of it either), so that start-up code, tests and the Makefile can all
-use it.
+It imports nothing from gen/ and, of server/, only server.tls, server.keys and
+server.edge_routes (which import nothing of it either), so that start-up code,
+tests and the Makefile can all use it.
 """
 
 from __future__ import annotations
@@ -31,10 +31,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
-from server import keys, tls
+from server import edge_routes, keys, tls
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPOSITORY_ROOT / "envoy" / "envoy.yaml.tmpl"
@@ -103,69 +102,6 @@ def service_names(descriptor_set: Path, package: str = "backoffice.v1") -> list[
     return names
 
 
-# The HTTP methods of google.api.HttpRule patterns.
-_HTTP_METHODS = ("get", "put", "post", "delete", "patch")
-_TEMPLATE_VARIABLE_RE = re.compile(r"\{[^}]*\}")
-
-
-def http_rules(descriptor_set: Path, services: list[str]) -> dict[str, set[str]]:
-    """{path template: HTTP methods} of every google.api.http binding of `services`."""
-    file_set = descriptor_pb2.FileDescriptorSet()
-    file_set.ParseFromString(Path(descriptor_set).read_bytes())
-    templates: dict[str, set[str]] = {}
-    for file in file_set.file:
-        for service in file.service:
-            if f"{file.package}.{service.name}" not in services:
-                continue
-            for method in service.method:
-                rule = method.options.Extensions[annotations_pb2.http]
-                for binding in (rule, *rule.additional_bindings):
-                    verb = binding.WhichOneof("pattern")
-                    if verb in _HTTP_METHODS:
-                        templates.setdefault(getattr(binding, verb), set()).add(verb.upper())
-    return templates
-
-
-def _template_regex(template: str) -> str:
-    """An RE2 pattern of the request paths a template matches (a variable is one segment)."""
-    parts = _TEMPLATE_VARIABLE_RE.split(template)
-    return "^" + "[^/]+".join(re.escape(part) for part in parts) + "$"
-
-
-def _covers(general: str, specific: str) -> bool:
-    """True when every path `specific` matches is matched by `general` too."""
-    general_parts, specific_parts = general.split("/"), specific.split("/")
-    if len(general_parts) != len(specific_parts):
-        return False
-    # A variable segment takes any segment but one with a custom verb (`{id}:poke`).
-    return all(
-        g == s or (_TEMPLATE_VARIABLE_RE.fullmatch(g) is not None and ":" not in s)
-        for g, s in zip(general_parts, specific_parts, strict=True)
-    )
-
-
-def method_not_allowed_routes(templates: dict[str, set[str]]) -> str:
-    """Envoy routes (YAML at the route list's indentation): 405 and Allow per template.
-
-    A path's Allow lists the methods of every template that matches it (a literal
-    `/v1/transactions/transfer` also answers GET as `/v1/transactions/{id}`), and
-    the routes go most literal first, so that a path meets its most specific one.
-    """
-    order = sorted(templates, key=lambda t: (len(_TEMPLATE_VARIABLE_RE.findall(t)), -len(t), t))
-    lines = []
-    for template in order:
-        allowed = set().union(*(m for t, m in templates.items() if _covers(t, template)))
-        regex, allow = _yaml_string(_template_regex(template)), ", ".join(sorted(allowed))
-        lines += [
-            f"              - match: {{ safe_regex: {{ regex: {regex} }} }}",
-            "                direct_response: { status: 405 }",
-            "                response_headers_to_add:",
-            f"                - header: {{ key: allow, value: {_yaml_string(allow)} }}",
-            "                  append_action: OVERWRITE_IF_EXISTS_OR_ADD",
-        ]
-    return "\n".join(lines)
-
-
 def render_envoy_config(
     *,
     http_port: int,
@@ -208,8 +144,8 @@ def render_envoy_config(
         "key": _yaml_string(_absolute(key)),
         "lua_path": _yaml_string(_absolute(lua_path)),
         "json_check_path": _yaml_string(_absolute(json_check_path)),
-        "method_not_allowed_routes": method_not_allowed_routes(
-            http_rules(descriptor_set, list(services))
+        "method_not_allowed_routes": edge_routes.method_not_allowed_routes(
+            edge_routes.http_rules(descriptor_set, list(services))
         ),
         # A JSON list is a YAML flow sequence.
         "services": json.dumps(list(services)),

@@ -9,7 +9,7 @@ import requests
 
 from backoffice.v1 import user_service_pb2 as user_pb
 from backoffice.v1 import user_service_pb2_grpc as user_grpc
-from server import gateway
+from server import edge_routes
 from tests.common import envelope
 from tests.common.money import ALICE_CHECKING, BOB_CHECKING, balance, open_account
 from tests.conftest import Rest
@@ -140,7 +140,7 @@ def test_405_routes_list_every_method_a_path_answers() -> None:
         "/v1/things/search": {"POST"},
         "/v1/things/{thing_id}:poke": {"POST"},
     }
-    routes = gateway.method_not_allowed_routes(templates).splitlines()
+    routes = edge_routes.method_not_allowed_routes(templates).splitlines()
     regexes = [line.split('regex: "')[1].split('"')[0] for line in routes if "regex" in line]
     allows = [line.split('value: "')[1].split('"')[0] for line in routes if "allow" in line]
     # Most literal first: the literal `search` before the variable it also matches.
