@@ -23,6 +23,7 @@ import psycopg2
 import requests
 from cryptography.hazmat.primitives import serialization
 
+from server.crypto import jws
 from server.run import Stack
 from tests.common.auth import SANDBOX_CLIENT
 
@@ -172,9 +173,10 @@ def signing_key(stack: Stack, kid: str) -> Any:
 
 
 def mint(stack: Stack, payload: dict[str, Any], kid: str, key: Any = None) -> str:
-    """A token signed with the stack's key `kid` (or with `key` under that kid)."""
+    """A token signed with the stack's key `kid` (or with `key` under that kid), its
+    signature in the low-S form the server accepts (as its own tokens are)."""
     private = key if key is not None else signing_key(stack, kid)
-    return jwt.encode(payload, private, algorithm="ES256", headers={"kid": kid})
+    return jws.low_s(jwt.encode(payload, private, algorithm="ES256", headers={"kid": kid}))
 
 
 def b64url_json(value: dict[str, Any]) -> str:
