@@ -32,6 +32,7 @@ PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 PAGE_MAX = 100_000
 TOKEN_LENGTH_MAX = 512
+INT32_MAX = 2**31 - 1
 
 
 _KEY: list[bytes] = []
@@ -133,7 +134,8 @@ def _page_number(value: Any, asked: int) -> int:
     """The page a token leads to (tokens made before it was kept: the page asked, or 1)."""
     if value is None:
         return asked or 1
-    if type(value) is not int or not 1 < value <= PAGE_MAX + 1:
+    # Keyset pages go deeper than PAGE_MAX; the number only has to fit Pagination's int32.
+    if type(value) is not int or not 1 < value <= INT32_MAX:
         raise ValueError("page")
     return value
 

@@ -14,6 +14,7 @@ import pytest
 
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
+from server.api import paging
 from tests.common import envelope
 from tests.common.money import deposit, open_account
 from tests.conftest import Rest
@@ -65,3 +66,18 @@ def test_history_token_pages_report_their_number(rest: Rest, grpc_channel: grpc.
     body["pageToken"] = first_search["nextPageToken"]
     searched = envelope.success(rest.post("/v1/transactions/search", json=body))
     assert searched["pagination"]["currentPage"] == 2
+
+
+def test_keyset_page_numbers_go_past_the_offset_limit() -> None:
+    """Offset pages stop at PAGE_MAX; a token's walk does not."""
+    saved = list(paging._KEY)
+    paging.configure(b"k" * 32)
+    try:
+        deep = paging.PAGE_MAX + 5
+        token = paging.encode_token(["2025-01-01", 7], {"a": 1}, page=deep)
+        request = paging.page_request(0, 10, token, {"a": 1})
+        assert request.page == deep and request.offset == 0 and request.next_page == deep + 1
+        old = paging.encode_token(["2025-01-01", 7], {"a": 1})  # made before pages were kept
+        assert paging.page_request(3, 10, old, {"a": 1}).page == 3
+    finally:
+        paging._KEY[:] = saved
