@@ -103,7 +103,7 @@ def test_unknown_enum_number_and_nul_are_invalid_argument_over_grpc(
 # --- 8: lenient parsing ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("amount", ["0x10", "+5", ".5", "5.", "1e1", "-0x1p4"])
+@pytest.mark.parametrize("amount", ["0x10", "+5", ".5", "5.", "1e1", "0x1p4"])
 def test_amounts_that_are_not_plain_decimals_are_txn005(
     rest: Rest, stack: Stack, pair: tuple[str, str], amount: str
 ) -> None:
