@@ -10,10 +10,13 @@ import json
 import grpc
 import pytest
 
+from backoffice.v1 import sandbox_service_pb2 as sandbox_pb
+from backoffice.v1 import sandbox_service_pb2_grpc as sandbox_grpc
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
 from server.run import Stack
 from tests.common import envelope
+from tests.common.client_rules import extra_server
 from tests.common.money import ALICE_CHECKING, BOB, balance, open_account, query
 from tests.conftest import Rest
 
@@ -241,3 +244,29 @@ def test_json_error_bodies_name_the_field_in_camel_case(rest: Rest) -> None:
     raw = json.dumps({"accountId": ALICE_CHECKING, "amount": "0x1", "method": "CASH"})
     response = _post(rest, "/v1/transactions/deposit", raw)
     envelope.error(response, 422, "TXN005", field="amount")
+
+
+def test_the_edge_description_is_believed_only_from_trusted_proxies(
+    stack: Stack, admin_token: str
+) -> None:
+    """x-bank-json-fields and x-envoy-original-path come from Envoy, or are ignored."""
+    claimed = [
+        ("authorization", f"Bearer {admin_token}"),
+        ("x-envoy-original-path", "/v1/sandbox/clock:advance"),
+        ("x-bank-json-fields", "seconds=n,bogus=s"),
+    ]
+    request = sandbox_pb.AdvanceClockRequest(seconds=1)
+    # Loopback is a trusted proxy by default: the description is believed.
+    with (
+        grpc.insecure_channel(stack.grpc_target) as channel,
+        pytest.raises(grpc.RpcError) as caught,
+    ):
+        sandbox_grpc.SandboxServiceStub(channel).AdvanceClock(request, metadata=claimed, timeout=10)
+    info = envelope.grpc_error(caught.value, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST")
+    assert info.metadata["field"] == "bogus"
+    # A server that trusts only its real proxy ignores it.
+    with (
+        extra_server(stack, trusted_proxies=("192.0.2.10/32",)) as strict,
+        grpc.insecure_channel(strict) as channel,
+    ):
+        sandbox_grpc.SandboxServiceStub(channel).AdvanceClock(request, metadata=claimed, timeout=10)
