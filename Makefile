@@ -29,7 +29,8 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "  installing Python packages (~1 min; log: $(VENV)/install.log)"
 	@$(PY) -m pip install --disable-pip-version-check -e '.[dev]' 2>&1 | tee $(VENV)/install.log \
-	  | awk '/^Collecting / {n++; printf "\r    %d packages collected", n; fflush()} END {if (n) print ""}' \
+	  | awk '/^Collecting / {n++; printf "\r    %d packages collected", n; fflush()} \
+	    /^Installing collected/ {printf ", installing them"; fflush()} END {if (n) print ""}' \
 	  || { tail -n 30 $(VENV)/install.log; echo "pip failed: see $(VENV)/install.log"; exit 1; }
 	@echo "  copying the Google API protos into $(GOOGLE_PROTOS)"
 	@site=$$($(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]).parent)'); \
