@@ -57,7 +57,8 @@ _OPAQUE_PACKAGES = ("google.protobuf.", "google.api.")
 
 
 def check(method: str, request: Message, metadata: Iterable[tuple[str, Any]]) -> None:
-    """Raises InvalidRequest (or InvalidAmount) when the request is not strict."""
+    """Raises InvalidRequest, ValidationFailed or InvalidAmount when the request is
+    not strict; on REST, notes the names the client sent (`CallInfo.field_names`)."""
     _check_values(request, "")
     info = call.current()
     if not info.via_trusted_proxy:
