@@ -49,6 +49,10 @@ class OAuthServiceStub:
     `invalid_client`; 302 for redirects) travels to the edge as response
     metadata, the same way 201 and 202 do; so do `Location`,
     `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 section 5.1).
+    Limits of these public endpoints are checked before any secret is hashed:
+    over them, or when the hashing pool is busy, the answer is 429 (limits)
+    or 503 (hashing busy) with `Retry-After` and
+    `{"error": "temporarily_unavailable"}`.
     The edge must not wrap these answers in the envelope (`/oauth/*` and
     `/.well-known/*`). Client credentials come in the form or as HTTP Basic
     (the `authorization` request metadata).
@@ -122,6 +126,10 @@ class OAuthServiceServicer:
     `invalid_client`; 302 for redirects) travels to the edge as response
     metadata, the same way 201 and 202 do; so do `Location`,
     `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 section 5.1).
+    Limits of these public endpoints are checked before any secret is hashed:
+    over them, or when the hashing pool is busy, the answer is 429 (limits)
+    or 503 (hashing busy) with `Retry-After` and
+    `{"error": "temporarily_unavailable"}`.
     The edge must not wrap these answers in the envelope (`/oauth/*` and
     `/.well-known/*`). Client credentials come in the form or as HTTP Basic
     (the `authorization` request metadata).
@@ -187,8 +195,12 @@ class OAuthServiceServicer:
         """Receives the sign-in and consent form. On approval with a good
         password: 302 to `redirect_uri?code=...&state=...`; on denial: 302 with
         `error=access_denied&state=...`. A wrong email or password answers the
-        page again (200) with a generic message; 5 failures in 15 minutes lock
-        the user (UserStatus LOCKED). A bad or reused csrf_token answers a 400
+        page again (200) with a generic message. Failures never lock the user
+        or end their sessions: the failing address waits (429 with
+        Retry-After: after 5 failures in a minute, 15 in 15 minutes, 30 in an
+        hour), and from 10 failures on one account in 15 minutes only the
+        addresses that failed on it wait, while staff get the outbox event
+        `security.sign_in_failures`. A bad or reused csrf_token answers a 400
         HTML error page.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -289,6 +301,10 @@ class OAuthService:
     `invalid_client`; 302 for redirects) travels to the edge as response
     metadata, the same way 201 and 202 do; so do `Location`,
     `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 section 5.1).
+    Limits of these public endpoints are checked before any secret is hashed:
+    over them, or when the hashing pool is busy, the answer is 429 (limits)
+    or 503 (hashing busy) with `Retry-After` and
+    `{"error": "temporarily_unavailable"}`.
     The edge must not wrap these answers in the envelope (`/oauth/*` and
     `/.well-known/*`). Client credentials come in the form or as HTTP Basic
     (the `authorization` request metadata).
