@@ -1,7 +1,10 @@
 """Business days: Monday to Friday, less the Federal Reserve's holidays.
 
-The Fed observes the US federal holidays (with weekend observance), which is
-what the `holidays` package's US calendar gives.
+The Fed observes the US federal holidays, which the `holidays` package's US
+calendar lists. A holiday on a Sunday is observed the next Monday; one on a
+Saturday is not moved: the Fed stays open the Friday before, which the
+federal government's calendar closes (2026-07-03, 2027-12-24), so the
+package's observed dates are not used as they are.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import holidays
 
 
 @cache
-def _us_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("US", years=year)
+def _us_holidays(year: int) -> frozenset[date]:
+    actual = holidays.country_holidays("US", years=year, observed=False)
+    sundays_moved = {day + timedelta(days=1) for day in actual if day.weekday() == 6}
+    return frozenset(actual) | frozenset(sundays_moved)
 
 
 def is_business_day(day: date) -> bool:
