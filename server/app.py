@@ -25,8 +25,9 @@ from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
 from server.config import Settings
 from server.keys import key_file
-from server.store import audit, due_work
+from server.store import audit
 from server.store import db as store_db
+from server.workers import due_work
 
 log = logging.getLogger("server")
 

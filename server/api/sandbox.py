@@ -10,7 +10,8 @@ from backoffice.v1 import sandbox_service_pb2_grpc as pb_grpc
 from server.api import call
 from server.config import Settings
 from server.domain import errors
-from server.store import clock, due_work
+from server.store import clock
+from server.workers import due_work
 
 _DAY_SECONDS = 24 * 3600
 

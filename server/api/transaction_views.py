@@ -9,8 +9,6 @@ REST (the transcoder prints every field without presence) nor gRPC
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any
 
 from backoffice.v1 import transaction_pb2 as tpb
 from server.api import call
@@ -18,8 +16,9 @@ from server.api.convert import timestamp
 from server.domain.masking import mask_account_number
 from server.domain.money import to_major
 from server.domain.principal import Principal
-from server.store import history, movements, transactions
-from server.store.models import Account, LedgerTransaction
+from server.services.context import Movement, Side
+from server.store import history, transactions
+from server.store.transactions import AccountRecord, TransactionRecord
 
 # Types on which a fee is reported even when it is 0 (transaction.proto, `fee`).
 FEE_TYPES = frozenset({"TRANSFER", "EXTERNAL_TRANSFER", "WITHDRAWAL", "PAYMENT"})
@@ -57,37 +56,41 @@ def list_item(row: history.HistoryRow) -> tpb.TransactionListItem:
     return item
 
 
-def _account_ref(
-    account: Account | None, holder: str, balance_minor: int | None
-) -> tpb.AccountRef | None:
+def _account_ref(account: AccountRecord | None, balance_minor: int | None) -> tpb.AccountRef | None:
     if account is None:
         return None
     ref = tpb.AccountRef(
         id=account.id,
         account_number=mask_account_number(account.account_number),
-        holder=holder or None,
+        holder=account.holder or None,
     )
     if balance_minor is not None:
         ref.balance = to_major(balance_minor, account.currency)
     return ref
 
 
-def _request_facts(
-    message: tpb.Transaction, row: LedgerTransaction, facts: dict[str, Any], reader: Principal
-) -> None:
+def _request_facts(message: tpb.Transaction, row: TransactionRecord, reader: Principal) -> None:
     """Where the request came from, for staff and the initiator only."""
-    initiator = facts.get("user_id") or None
+    facts = row.request
+    initiator = facts.user_id or None
     if not reader.can_see_request_metadata(initiator, row.client_id):
         return
     if initiator:
         message.initiated_by = initiator
-    shown = {name: facts[name] for name in ("ip_address", "device", "location") if facts.get(name)}
+    shown = {
+        name: value
+        for name, value in (
+            ("ip_address", facts.ip_address),
+            ("device", facts.device),
+            ("location", facts.location),
+        )
+        if value
+    }
     if shown:
         message.metadata.CopyFrom(tpb.TransactionMetadata(**shown))
 
 
-def _base_message(row: LedgerTransaction, reader: Principal) -> tpb.Transaction:
-    details = json.loads(row.details or "{}")
+def _base_message(row: TransactionRecord, reader: Principal) -> tpb.Transaction:
     message = tpb.Transaction(
         id=row.id,
         transaction_number=row.number,
@@ -97,67 +100,65 @@ def _base_message(row: LedgerTransaction, reader: Principal) -> tpb.Transaction:
         currency=row.currency,
         description=row.description or None,
         reference=row.reference or None,
-        location=details.get("location") or None,
+        location=row.location,
         timestamp=timestamp(row.created_at),
         completed_at=timestamp(row.completed_at),
         cancelled_at=timestamp(row.cancelled_at),
         failure_reason=row.failure_reason or None,
-        failure_code=details.get("failure_code") or None,
+        failure_code=row.failure_code,
         original_transaction_id=row.original_transaction_id or None,
-        hold_id=details.get("hold_id") or None,
-        scheduled_date=details.get("scheduled_date") or None,
-        method=details.get("method") or None,
-        atm_network=details.get("atm_network") or None,
+        hold_id=row.hold_id,
+        scheduled_date=row.scheduled_date,
+        method=row.method,
+        atm_network=row.atm_network,  # type: ignore[arg-type]
     )
     if row.fee_minor or row.type in FEE_TYPES:
         message.fee = to_major(row.fee_minor, row.currency)
-    if details.get("card_last4"):
-        message.card_number = f"****{details['card_last4']}"
-    if details.get("available_at"):
-        message.available_date.CopyFrom(
-            timestamp(datetime.fromisoformat(details["available_at"]))  # type: ignore[arg-type]
-        )
+    if row.card_last4:
+        message.card_number = f"****{row.card_last4}"
+    if row.available_at is not None:
+        message.available_date.CopyFrom(timestamp(row.available_at))  # type: ignore[arg-type]
     if row.type in SINGLE_ACCOUNT_TYPES:
         account_id = row.to_account_id or row.from_account_id
         if account_id:
             message.account_id = account_id
-    _request_facts(message, row, details.get("metadata") or {}, reader)
+    _request_facts(message, row, reader)
     return message
 
 
-def created_message(result: movements.Result) -> tpb.Transaction:
+def created_message(movement: Movement) -> tpb.Transaction:
     """The transaction as its creator sees it: with the balances after it."""
-    row = result.transaction
+    row = movement.transaction
     principal = call.current().principal
     message = _base_message(row, principal)
-    for side, account_id in (
-        ("from_account", row.from_account_id),
-        ("to_account", row.to_account_id),
+    own: Side | None = None
+    for name, side in (
+        ("from_account", movement.from_account),
+        ("to_account", movement.to_account),
     ):
-        account = result.accounts.get(account_id) if account_id else None
-        if account is None:
+        if side is None:
             continue
-        visible = principal.can_see(account.owner_id)
-        balance = result.balances_after.get(account.id) if visible else None
-        holder = result.holders.get(account.id)
-        if holder is None:
-            holder = transactions.holder_name(account)
-        getattr(message, side).CopyFrom(_account_ref(account, holder, balance))
-    own_side = row.from_account_id or row.to_account_id
-    if own_side and own_side in result.balances_after:
-        account = result.accounts[own_side]
-        if principal.can_see(account.owner_id):
-            message.balance_after = to_major(result.balances_after[own_side], row.currency)
+        visible = principal.can_see(side.account.owner_id)
+        balance = side.balance_after_minor if visible else None
+        getattr(message, name).CopyFrom(_account_ref(side.account, balance))
+        if own is None:
+            own = side
+    if (
+        own is not None
+        and own.balance_after_minor is not None
+        and principal.can_see(own.account.owner_id)
+    ):
+        message.balance_after = to_major(own.balance_after_minor, row.currency)
     return message
 
 
 def view_message(view: transactions.TransactionView, principal: Principal) -> tpb.Transaction:
-    message = _base_message(view.row, principal)
-    for side, ref in (("from_account", view.from_account), ("to_account", view.to_account)):
+    message = _base_message(view.transaction, principal)
+    for name, ref in (("from_account", view.from_account), ("to_account", view.to_account)):
         if ref is not None:
-            getattr(message, side).CopyFrom(_account_ref(ref.account, ref.holder, None))
+            getattr(message, name).CopyFrom(_account_ref(ref, None))
     if view.balance_after_minor is not None:
-        message.balance_after = to_major(view.balance_after_minor, view.row.currency)
+        message.balance_after = to_major(view.balance_after_minor, view.transaction.currency)
     if view.counterparty:
         message.counterparty = view.counterparty
     return message

@@ -16,7 +16,9 @@ from server.api.convert import alias, parse_date
 from server.config import Settings
 from server.domain import errors
 from server.domain.money import parse_amount, to_major
-from server.store import history, movements, transactions
+from server.services import deposits, steps, transfers, withdrawals
+from server.services.context import Movement, RequestContext
+from server.store import history, transactions
 
 TYPE = tpb.TransactionTypeEnum.TransactionType
 STATUS = tpb.TransactionStatusEnum.TransactionStatus
@@ -29,15 +31,13 @@ FILTER_VALUES_MAX = 10
 KEYWORD_LENGTH_MAX = 50
 
 
-def request_context(
-    context: grpc.ServicerContext, *, sandbox: bool = False
-) -> movements.RequestContext:
+def request_context(context: grpc.ServicerContext, *, sandbox: bool = False) -> RequestContext:
     """Caller and client facts kept as the transaction's metadata."""
     metadata = {
         key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)
     }
     info = call.current()
-    return movements.RequestContext(
+    return RequestContext(
         principal=info.principal,
         ip_address=str(info.client_address) if info.client_address else "",
         device=metadata.get("user-agent", "")[:200],
@@ -50,13 +50,13 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
-    def _context(self, context: grpc.ServicerContext) -> movements.RequestContext:
+    def _context(self, context: grpc.ServicerContext) -> RequestContext:
         return request_context(context, sandbox=self._settings.sandbox)
 
     def CreateTransfer(
         self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransferResponse:
-        result = movements.transfer(_transfer_input(request), self._context(context))
+        result = transfers.transfer(_transfer_input(request), self._context(context))
         call.current().created(_transfer_message(result))
         return pb.CreateTransferResponse(transaction=views.created_message(result))
 
@@ -64,7 +64,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
         self, request: pb.CreateDepositRequest, context: grpc.ServicerContext
     ) -> pb.CreateDepositResponse:
         method = DEPOSIT_METHOD.Name(request.method) if request.method else ""
-        result = movements.deposit(
+        result = deposits.deposit(
             _deposit_input(request, method),
             self._context(context),
         )
@@ -75,7 +75,7 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
         self, request: pb.CreateWithdrawalRequest, context: grpc.ServicerContext
     ) -> pb.CreateWithdrawalResponse:
         method = WITHDRAWAL_METHOD.Name(request.method) if request.method else ""
-        result = movements.withdrawal(
+        result = withdrawals.withdrawal(
             _withdrawal_input(request, method),
             self._context(context),
         )
@@ -125,8 +125,8 @@ class TransactionServicer(pb_grpc.TransactionServiceServicer):
 # --- requests -> domain ------------------------------------------------------
 
 
-def _transfer_input(request: Any) -> movements.TransferInput:
-    return movements.TransferInput(
+def _transfer_input(request: Any) -> transfers.TransferInput:
+    return transfers.TransferInput(
         from_account_id=request.from_account_id,
         to_account_id=request.to_account_id,
         amount=request.amount,
@@ -138,9 +138,9 @@ def _transfer_input(request: Any) -> movements.TransferInput:
     )
 
 
-def _deposit_input(request: Any, method: str) -> movements.DepositInput:
+def _deposit_input(request: Any, method: str) -> deposits.DepositInput:
     """From CreateDepositRequest or the generic CreateTransactionRequest."""
-    return movements.DepositInput(
+    return deposits.DepositInput(
         account_id=request.account_id,
         amount=request.amount,
         method=method,
@@ -151,9 +151,9 @@ def _deposit_input(request: Any, method: str) -> movements.DepositInput:
     )
 
 
-def _withdrawal_input(request: Any, method: str) -> movements.WithdrawalInput:
+def _withdrawal_input(request: Any, method: str) -> withdrawals.WithdrawalInput:
     """From CreateWithdrawalRequest or the generic CreateTransactionRequest."""
-    return movements.WithdrawalInput(
+    return withdrawals.WithdrawalInput(
         account_id=request.account_id,
         amount=request.amount,
         method=method,
@@ -166,7 +166,7 @@ def _withdrawal_input(request: Any, method: str) -> movements.WithdrawalInput:
     )
 
 
-def _transfer_message(result: movements.Result) -> str:
+def _transfer_message(result: Movement) -> str:
     if result.transaction.status == "SCHEDULED":
         return "Transfer scheduled successfully"
     return "Transfer completed successfully"
@@ -185,8 +185,8 @@ _ONLY_FOR = {
 
 
 def _dispatch(
-    request: pb.CreateTransactionRequest, context: movements.RequestContext
-) -> tuple[movements.Result, str]:
+    request: pb.CreateTransactionRequest, context: RequestContext
+) -> tuple[Movement, str]:
     """The generic POST /transactions: one of the movements, by `type`."""
     kind = TYPE.Name(request.type) if request.type else ""
     if kind in ("EXTERNAL_TRANSFER", "PAYMENT"):
@@ -204,14 +204,14 @@ def _dispatch(
             )
     method = METHOD.Name(request.method) if request.method else ""
     if kind == "TRANSFER":
-        result = movements.transfer(_transfer_input(request), context)
+        result = transfers.transfer(_transfer_input(request), context)
         return result, _transfer_message(result)
     if kind == "DEPOSIT":
-        return movements.deposit(
+        return deposits.deposit(
             _deposit_input(request, method),
             context,
         ), "Deposit completed successfully"
-    return movements.withdrawal(
+    return withdrawals.withdrawal(
         _withdrawal_input(request, method),
         context,
     ), "Withdrawal completed successfully"
@@ -231,7 +231,7 @@ def _amount_bound(request: Any, name: str, currency: str = "USD") -> int | None:
 def _base_query(account_id: str, sort: str, order: str, **kwargs: Any) -> history.HistoryQuery:
     if not account_id:
         raise errors.ValidationFailed("accountId is required", field="accountId")
-    account = movements.customer_account(account_id, call.current().principal, "accountId")
+    account = steps.customer_account(account_id, call.current().principal, "accountId")
     return history.HistoryQuery(account_id=account.id, sort=sort, order=order, **kwargs)
 
 

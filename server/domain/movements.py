@@ -1,7 +1,8 @@
-"""Rules of money movements (seed 002): fees, holds, overdraft, numbering.
+"""Rules of money movements (seed 002): fees, holds, overdraft, numbering,
+and the checks every movement makes on its request and accounts.
 
-Pure functions over minor units; the store applies them inside one database
-transaction.
+Pure functions over minor units; the use cases (server.services) apply them
+inside one database transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from datetime import datetime
 
 from server.domain import errors
 from server.domain.calendar import release_time
+from server.domain.money import to_major
 from server.domain.principal import CUSTOMER, Principal
+
+DESCRIPTION_LENGTH_MAX = 255
+REFERENCE_LENGTH_MAX = 35
+LOCATION_LENGTH_MAX = 100
 
 OVERDRAFT_FEE_MINOR = 35_00
 OVERDRAFT_ACCOUNT_TYPES = frozenset({"CHECKING", "BUSINESS"})
@@ -116,3 +122,90 @@ def check_deposit_method(principal: Principal, method: str, *, sandbox: bool) ->
         field="method",
         metadata={"method": method, "role": principal.role},
     )
+
+
+# --- checks of a request and of its accounts ---------------------------------
+
+
+def text(value: str, field_name: str, length_max: int) -> str:
+    """A free-text field, trimmed; ValidationFailed when longer than `length_max`."""
+    trimmed = value.strip()
+    if len(trimmed) > length_max:
+        raise errors.ValidationFailed(
+            f"{field_name} is longer than {length_max} characters",
+            field=field_name,
+            metadata={"length_max": str(length_max)},
+        )
+    return trimmed
+
+
+def required_id(value: str, field_name: str) -> str:
+    if not value:
+        raise errors.ValidationFailed(f"{field_name} is required", field=field_name)
+    return value
+
+
+def require_active(account_id: str, status: str, field_name: str) -> None:
+    """TXN003 unless the account is ACTIVE."""
+    if status != "ACTIVE":
+        raise errors.AccountNotActive(
+            f"Account is {status.lower()}",
+            field=field_name,
+            metadata={"account_id": account_id, "status": status},
+        )
+
+
+def currency_of(requested: str, account_currency: str, field_name: str = "currency") -> str:
+    """The movement's currency: the account's, which a request may only repeat (TXN006)."""
+    currency = requested.strip().upper() or account_currency
+    if currency != account_currency:
+        raise errors.CurrencyMismatch(
+            f"Account holds {account_currency}, not {currency}",
+            field=field_name,
+            metadata={"account_currency": account_currency, "currency": currency},
+        )
+    return currency
+
+
+def check_destination_currency(currency: str, destination_currency: str) -> None:
+    if currency != destination_currency:
+        raise errors.CurrencyMismatch(
+            f"Destination account holds {destination_currency}, not {currency}",
+            field="toAccountId",
+            metadata={"account_currency": destination_currency, "currency": currency},
+        )
+
+
+def check_per_transaction(
+    amount_minor: int, minimum: int, maximum: int | None, currency: str
+) -> None:
+    """TXN005 for an amount below `minimum` or above `maximum` (None: no maximum)."""
+    if amount_minor < minimum:
+        raise errors.InvalidAmount(
+            f"Amount is below the minimum of {to_major(minimum, currency):.2f}",
+            field="amount",
+            metadata={"minimum": f"{to_major(minimum, currency):.2f}"},
+        )
+    if maximum is not None and amount_minor > maximum:
+        raise errors.InvalidAmount(
+            f"Amount is above the per-transaction maximum of {to_major(maximum, currency):.2f}",
+            field="amount",
+            metadata={"maximum": f"{to_major(maximum, currency):.2f}"},
+        )
+
+
+def check_deposit_fields(method: str) -> None:
+    if method not in DEPOSIT_HOLD_BUSINESS_DAYS:
+        raise errors.ValidationFailed(
+            "method must be one of CASH, CHECK, MOBILE_CHECK, WIRE, DIRECT_DEPOSIT",
+            field="method",
+        )
+
+
+def deposit_max_minor(method: str) -> int:
+    return DEPOSIT_MAX_MINOR.get(method, DEPOSIT_MAX_DEFAULT_MINOR)
+
+
+def method_words(method: str) -> str:
+    """`MOBILE_CHECK` -> `Mobile Check`: how a method reads in descriptions."""
+    return method.replace("_", " ").title()

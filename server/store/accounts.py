@@ -26,7 +26,7 @@ from server.store import clock, ledger, outbox, tx
 from server.store.db import database, is_postgres
 from server.store.limit_usage import limit_usage
 from server.store.models import Account, AccountEntry, Hold, User
-from server.store.movements import cancel_scheduled_on_close
+from server.store.scheduled import cancel_on_close as cancel_scheduled_on_close
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from server.domain import limits
-from server.store import ledger, movements
+from server.services import steps
+from server.store import ledger
 from tests.chaos import server_entry
 
 
@@ -35,7 +36,7 @@ def test_a_broken_locker_is_what_transfers_lock_with(
     monkeypatch.setattr(server_entry, replaced, spy)
     monkeypatch.setattr(ledger, "next_sequence", lambda: 7)
     server_entry.apply_break(mode)
-    locked, number = movements.lock_numbered(["acc_b", "acc_a"], datetime(2026, 12, 1))
+    locked, number = steps.lock_numbered(["acc_b", "acc_a"], datetime(2026, 12, 1))
     assert calls == [["acc_b", "acc_a"]]
     assert locked == {}
     assert number.startswith("TXN20261201")

@@ -17,7 +17,9 @@ import peewee
 import pytest
 
 from server.domain.principal import ADMIN, Principal
-from server.store import clock, movements, sql
+from server.services import transfers
+from server.services.context import RequestContext
+from server.store import clock, sql
 from server.store.bootstrap import ensure_internal_accounts
 from server.store.db import is_postgres
 from tests.bench.config import REPO_ROOT
@@ -72,11 +74,11 @@ def test_the_script_sends_the_statements_of_a_transfer(
 
     monkeypatch.setattr(sql, "execute", recording(execute))
     monkeypatch.setattr(sql, "defer", recording(defer))
-    context = movements.RequestContext(principal=Principal(client_id="sandbox-client", role=ADMIN))
+    context = RequestContext(principal=Principal(client_id="sandbox-client", role=ADMIN))
     with clock.call_scope():
         clock.prime(None)  # as the token check of the call does (the script's first read)
-        movements.transfer(
-            movements.TransferInput(from_account_id=source, to_account_id=destination, amount=0.33),
+        transfers.transfer(
+            transfers.TransferInput(from_account_id=source, to_account_id=destination, amount=0.33),
             context,
         )
     made = [signature(text) for text in sent]

@@ -1,0 +1,43 @@
+"""The payloads of a movement's outbox events (transaction.* and limit.approaching).
+
+Webhook consumers receive these `data` objects as they are: amounts in
+major units, ids and words as the API shows them.
+"""
+
+from __future__ import annotations
+
+from server.domain.limit_checks import Approaching
+from server.domain.money import to_major
+
+
+def transaction_data(
+    *,
+    transaction_id: str,
+    number: str,
+    account_id: str,
+    amount_minor: int,
+    currency: str,
+    type_: str,
+    status: str,
+) -> dict[str, object]:
+    """`data` of transaction.created / completed / failed / cancelled."""
+    return {
+        "transactionId": transaction_id,
+        "transactionNumber": number,
+        "accountId": account_id,
+        "amount": to_major(amount_minor, currency),
+        "currency": currency,
+        "type": type_,
+        "status": status,
+    }
+
+
+def approaching_data(account_id: str, crossed: Approaching, currency: str) -> dict[str, object]:
+    """`data` of limit.approaching."""
+    return {
+        "accountId": account_id,
+        "limit": crossed.name,
+        "limitAmount": to_major(crossed.limit_minor, currency),
+        "usedAmount": to_major(crossed.used_minor, currency),
+        "percent": crossed.percent,
+    }

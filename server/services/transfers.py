@@ -1,0 +1,296 @@
+"""Internal transfers between two customer accounts of this bank.
+
+Immediate by default: one database transaction that locks both accounts
+(sorted order; the lock also reads the holders' names, a transaction number
+and the source's limit counters), checks the request on the locked rows,
+posts the journal transaction, writes the history rows and the events.
+Nothing is written when a rule refuses it. With `scheduled` the transfer is
+stored SCHEDULED (`schedule`) and posted by `execute` when it comes due
+(server.services.scheduled, run by server.workers.scheduled).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from server.domain import errors, limits, movements, scheduling
+from server.domain.ids import new_id
+from server.domain.money import parse_amount
+from server.services import steps
+from server.services.context import Movement, Posted, RequestContext
+from server.store import clock, ledger, movement_rows, outbox, tx
+from server.store import scheduled as scheduled_rows
+from server.store.models import Account, LedgerTransaction
+
+
+@dataclass(frozen=True)
+class TransferInput:
+    from_account_id: str
+    to_account_id: str
+    amount: float
+    currency: str = ""
+    description: str = ""
+    reference: str = ""
+    scheduled: bool = False
+    scheduled_date: str | None = None
+
+
+def transfer(request: TransferInput, context: RequestContext) -> Movement:
+    """Moves money between two customer accounts, now or on a scheduled date."""
+    from_id = movements.required_id(request.from_account_id, "fromAccountId")
+    to_id = movements.required_id(request.to_account_id, "toAccountId")
+    description = movements.text(
+        request.description, "description", movements.DESCRIPTION_LENGTH_MAX
+    )
+    reference = movements.text(request.reference, "reference", movements.REFERENCE_LENGTH_MAX)
+    if from_id == to_id:
+        raise errors.ValidationFailed(
+            "Source and destination accounts must differ", field="toAccountId"
+        )
+    columns: dict[str, str | None] = {
+        "from_account_id": from_id,
+        "to_account_id": to_id,
+        "client_id": context.principal.client_id,
+    }
+
+    def work() -> Posted:
+        now = clock.now()
+        # The destination may belong to anyone (paying another customer); only
+        # its existence is checked, and its details stay hidden in the answer.
+        # The checks run on the locked rows: what they see is what is written.
+        locked = ledger.lock_accounts_with_owners(
+            [from_id, to_id], "CUSTOMER", usage_of=from_id, periods=limits.period_bounds(now)
+        )
+        source = steps.usable(
+            locked.accounts.get(from_id), from_id, context.principal, "fromAccountId"
+        )
+        destination = steps.usable(
+            locked.accounts.get(to_id), to_id, steps.STAFF_VIEW, "toAccountId"
+        )
+        holders = {
+            account_id: movement_rows.holder(account, locked.owners[account_id])
+            for account_id, account in locked.accounts.items()
+        }
+        number = movements.transaction_number(now, locked.sequence)
+        currency = movements.currency_of(request.currency, source.currency)
+        amount_minor = parse_amount(request.amount, currency)
+        movements.check_destination_currency(currency, destination.currency)
+        day = scheduling.scheduled_date(request.scheduled, request.scheduled_date, now.date())
+        context.principal.require_write()
+        if day is not None:
+            return schedule(
+                source,
+                destination,
+                amount_minor,
+                now,
+                Scheduling(number, description, reference, day, context.metadata(), columns),
+                holders=holders,
+            )
+        details: dict[str, object] = {"metadata": context.metadata()}
+        # Written by `execute` once every check has passed.
+        row = LedgerTransaction(
+            id=new_id("txn"),
+            number=number,
+            type="TRANSFER",
+            status="PROCESSING",
+            currency=currency,
+            amount_minor=amount_minor,
+            fee_minor=0,
+            description=description,
+            reference=reference,
+            details=json.dumps(details, sort_keys=True),
+            created_at=now,
+            **columns,
+        )
+        assert locked.usage is not None
+        posted = execute(
+            row,
+            {from_id: source, to_id: destination},
+            now,
+            new=True,
+            holders=holders,
+            source_usage=locked.usage,
+        )
+        posted.details = details
+        return posted
+
+    return tx.write(work).movement()
+
+
+@dataclass(frozen=True)
+class Scheduling:
+    """What a scheduled transfer's row keeps until it executes."""
+
+    number: str
+    description: str
+    reference: str
+    day: date
+    metadata: dict[str, str]
+    columns: dict[str, str | None]
+
+
+def schedule(
+    source: Account,
+    destination: Account,
+    amount_minor: int,
+    now: datetime,
+    fields: Scheduling,
+    *,
+    holders: dict[str, str],
+) -> Posted:
+    """Stores a SCHEDULED transfer (no money moves until its date)."""
+    movements.require_active(source.id, source.status, "fromAccountId")
+    movements.require_active(destination.id, destination.status, "toAccountId")
+    effective = steps.effective_limits(source)
+    movements.check_per_transaction(
+        amount_minor,
+        effective.per_transaction_min,
+        effective.per_transaction_internal_transfer_max,
+        source.currency,
+    )
+    details: dict[str, object] = {
+        "metadata": fields.metadata,
+        "scheduled_date": fields.day.isoformat(),
+    }
+    row = ledger.create_transaction(
+        id=new_id("txn"),
+        number=fields.number,
+        type="TRANSFER",
+        status="SCHEDULED",
+        currency=source.currency,
+        amount_minor=amount_minor,
+        fee_minor=0,
+        description=fields.description,
+        reference=fields.reference,
+        details=json.dumps(details, sort_keys=True),
+        created_at=now,
+        scheduled_for=scheduling.execution_time(fields.day),
+        **fields.columns,
+    )
+    movement_rows.write_entries(
+        *(
+            movement_rows.entry(
+                row,
+                account,
+                direction=direction,
+                amount_minor=amount_minor,
+                fee_minor=0,
+                balance_after=None,
+                limit_class=limits.CLASS_NONE,
+                counterparty=holders[other.id],
+                now=now,
+            )
+            for account, other, direction in (
+                (source, destination, "DEBIT"),
+                (destination, source, "CREDIT"),
+            )
+        )
+    )
+    outbox.emit("transaction.created", row.id, movement_rows.event_data(row, source.id), now)
+    return Posted(row, details, {source.id: source, destination.id: destination}, holders=holders)
+
+
+def execute(
+    row: LedgerTransaction,
+    locked: dict[str, Account],
+    now: datetime,
+    *,
+    new: bool,
+    holders: dict[str, str] | None = None,
+    source_usage: dict[str, int] | None = None,
+) -> Posted:
+    """Checks and posts a transfer; the accounts are locked.
+
+    `new`: the row is not written yet (an immediate transfer: it is inserted
+    COMPLETED, with its history rows); otherwise it is a stored SCHEDULED
+    transfer whose row and history rows are completed in place. `holders`:
+    the accounts' holder names, when the caller has them; `source_usage`: the
+    source's limit counters of `now`, read under the lock, when it has them.
+    """
+    from_id, to_id = str(row.from_account_id), str(row.to_account_id)
+    source, destination = locked[from_id], locked[to_id]
+    movements.require_active(source.id, source.status, "fromAccountId")
+    movements.require_active(destination.id, destination.status, "toAccountId")
+    effective = steps.effective_limits(source)
+    movements.check_per_transaction(
+        row.amount_minor,
+        effective.per_transaction_min,
+        effective.per_transaction_internal_transfer_max,
+        row.currency,
+    )
+    uses = steps.check_limits(
+        source,
+        (limits.DAILY_TRANSFER, limits.MONTHLY_TRANSFER),
+        effective,
+        row.amount_minor,
+        now,
+        used_by_limit=source_usage,
+    )
+    source = steps.holds_released(source, now)
+    overdraft_fee = movements.debit_fees(steps.funds(source), source.type, row.amount_minor)
+    created = movement_rows.event_data(row, from_id)
+    row.status, row.completed_at = "COMPLETED", now
+    if new:
+        movement_rows.insert_transaction(row)
+    balances = ledger.post_legs(
+        row.id,
+        [
+            ledger.Leg(from_id, -row.amount_minor, row.currency),
+            ledger.Leg(to_id, row.amount_minor, row.currency),
+        ],
+        now,
+        {from_id: source, to_id: destination},
+    )
+    if holders is None:
+        holders = movement_rows.holder_names([source, destination])
+    if new:
+        _write_entries(row, source, destination, balances=balances, holders=holders, now=now)
+    else:
+        scheduled_rows.complete(row, balances, now)
+    events = [("transaction.completed", row.id, movement_rows.event_data(row, from_id))]
+    if new:
+        events.insert(0, ("transaction.created", row.id, created))
+    outbox.emit_many(events, now)
+    steps.warn_if_approaching(source, row.amount_minor, uses, now)
+    posted = Posted(row, {}, {from_id: source, to_id: destination}, balances, holders=holders)
+    if overdraft_fee:
+        posted.overdraft_fee_transaction_id = steps.charge_overdraft_fee(source, now, row)
+        posted.balances_after[from_id] -= overdraft_fee
+    return posted
+
+
+def _write_entries(
+    row: LedgerTransaction,
+    source: Account,
+    destination: Account,
+    *,
+    balances: dict[str, int],
+    holders: dict[str, str],
+    now: datetime,
+) -> None:
+    movement_rows.write_entries(
+        movement_rows.entry(
+            row,
+            source,
+            direction="DEBIT",
+            amount_minor=row.amount_minor,
+            fee_minor=0,
+            balance_after=balances[source.id],
+            limit_class=limits.CLASS_TRANSFER,
+            counterparty=holders[destination.id],
+            now=now,
+        ),
+        movement_rows.entry(
+            row,
+            destination,
+            direction="CREDIT",
+            amount_minor=row.amount_minor,
+            fee_minor=0,
+            balance_after=balances[destination.id],
+            limit_class=limits.CLASS_NONE,
+            counterparty=holders[source.id],
+            now=now,
+        ),
+    )

@@ -1,0 +1,76 @@
+"""Deposit holds: placed with a held deposit, released when their time comes.
+
+A hold is PENDING until `release_at`, then RELEASED (`accounts.held_minor`
+goes down by its amount). Releasing claims the due holds with `FOR UPDATE
+SKIP LOCKED` on PostgreSQL, so several server processes (and a movement
+releasing its own account's holds) never release one hold twice and never
+wait for each other; SQLite serialises writers anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from server.store.db import is_postgres
+from server.store.models import Account, Hold
+
+RELEASE_BATCH_MAX = 100
+
+
+def place(
+    *,
+    hold_id: str,
+    account_id: str,
+    transaction_id: str,
+    amount_minor: int,
+    currency: str,
+    reason: str,
+    description: str,
+    release_at: datetime,
+    now: datetime,
+) -> None:
+    """A PENDING hold on a locked account, and its held amount."""
+    Hold.create(
+        id=hold_id,
+        account_id=account_id,
+        transaction_id=transaction_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        reason=reason,
+        status="PENDING",
+        description=description,
+        release_at=release_at,
+        created_at=now,
+    )
+    Account.update(held_minor=Account.held_minor + amount_minor).where(
+        Account.id == account_id
+    ).execute()
+
+
+def release_due(
+    now: datetime, account_id: str | None = None, batch_size: int = RELEASE_BATCH_MAX
+) -> int:
+    """Releases up to `batch_size` PENDING holds due at `now` (of one account,
+    or of any); returns how many. Holds another transaction is releasing are
+    skipped, not waited for."""
+    query = Hold.select(Hold.id, Hold.account_id, Hold.amount_minor).where(
+        (Hold.status == "PENDING") & (Hold.release_at <= now)
+    )
+    if account_id is not None:
+        query = query.where(Hold.account_id == account_id)
+    query = query.order_by(Hold.account_id, Hold.id).limit(batch_size)
+    if is_postgres():
+        query = query.for_update(skip_locked=True)
+    released = 0
+    for hold in list(query):
+        changed = (
+            Hold.update(status="RELEASED", resolved_at=now)
+            .where((Hold.id == hold.id) & (Hold.status == "PENDING"))
+            .execute()
+        )
+        if changed:
+            Account.update(held_minor=Account.held_minor - hold.amount_minor).where(
+                Account.id == hold.account_id
+            ).execute()
+            released += 1
+    return released
