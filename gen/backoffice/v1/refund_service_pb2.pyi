@@ -52,12 +52,14 @@ class GetRefundRequestResponse(_message.Message):
     def __init__(self, refund_request: _Optional[_Union[_refund_pb2.RefundRequest, _Mapping]] = ...) -> None: ...
 
 class ApproveRefundRequestRequest(_message.Message):
-    __slots__ = ("refund_request_id", "notes")
+    __slots__ = ("refund_request_id", "notes", "amount")
     REFUND_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
     refund_request_id: str
     notes: str
-    def __init__(self, refund_request_id: _Optional[str] = ..., notes: _Optional[str] = ...) -> None: ...
+    amount: float
+    def __init__(self, refund_request_id: _Optional[str] = ..., notes: _Optional[str] = ..., amount: _Optional[float] = ...) -> None: ...
 
 class ApproveRefundRequestResponse(_message.Message):
     __slots__ = ("refund_request", "transaction")

@@ -269,9 +269,13 @@ class TransactionServiceServicer:
     def CreatePayment(self, request, context):
         """Pays a registered payee of the caller. With payment_date omitted or today
         the account is debited at once and the payment is PROCESSING until it is
-        delivered (estimated_delivery, 2 business days later), then COMPLETED. A
+        delivered, then COMPLETED: estimated_delivery is 2 business days after it
+        is sent for electronic payees (UTILITY, CREDIT_CARD, GOVERNMENT,
+        MERCHANT) and 5 for payees paid by mailed check (INDIVIDUAL, OTHER). A
         later payment_date (at most 365 days ahead) answers SCHEDULED; it is
-        debited at 09:00 UTC on that date. Free. Daily bill-payment limits per
+        debited at 09:00 UTC on that date. A weekend or holiday payment_date is
+        accepted (the seed's own example is a Saturday) and the payment is sent
+        on the next Federal Reserve business day. Free. Daily bill-payment limits per
         account type give TXN004.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -297,8 +301,13 @@ class TransactionServiceServicer:
 
     def CancelTransaction(self, request, context):
         """Cancels a PENDING or SCHEDULED transaction, or a PROCESSING one within 5
-        minutes of its creation; pending debits are dropped and debited funds (and
-        fee) credited back. The owner of the debited account or staff may
+        minutes of entering PROCESSING (for an immediate movement that is its
+        creation; a scheduled one gets the same 5 minutes from when it started
+        processing; at exactly 5:00 it is too late). An EXTERNAL_TRANSFER in
+        PROCESSING is already with the network and cannot be cancelled (TXN007).
+        Pending debits are dropped and debited funds (and the transaction's own
+        fee) credited back; an overdraft FEE the debit caused is a transaction of
+        its own and is not given back (ask for it with a refund request). The owner of the debited account or staff may
         cancel. Errors: TXN008 already COMPLETED; TXN007 any other state that
         cannot be cancelled (FAILED, CANCELLED, REFUNDED, REVERSED, PROCESSING
         after 5 minutes).
