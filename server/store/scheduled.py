@@ -41,25 +41,30 @@ def reread(transaction_id: str) -> LedgerTransaction:
 
 def complete(row: LedgerTransaction, balances: dict[str, int], now: datetime) -> None:
     """A stored SCHEDULED transfer, now posted: its row and history rows
-    completed in place, and the debit counted toward the source's limits."""
+    completed in place, and the debit counted toward the source's limits.
+
+    The history rows are dated `now`, the moment the money moves (they were
+    dated when the transfer was scheduled), and the debit counts in the day
+    and month of `now`, the periods its limits were checked in: a history
+    filtered by the day of the move finds it, its balance after follows the
+    lines before it, and the counters stay the sums of the rows' debits.
+    """
     from_id, to_id = str(row.from_account_id), str(row.to_account_id)
     sql.defer(
         'UPDATE "ledger_transactions" SET "status" = ?, "completed_at" = ? WHERE "id" = ?',
         (row.status, LedgerTransaction.completed_at.db_value(now), row.id),
     )
+    dated = AccountEntry.created_at.db_value(now)
     for account_id, limit_class in (
         (from_id, limits.CLASS_TRANSFER),
         (to_id, limits.CLASS_NONE),
     ):
         sql.defer(
             'UPDATE "account_entries" SET "status" = ?, "balance_after_minor" = ?,'
-            ' "limit_class" = ? WHERE "transaction_id" = ? AND "account_id" = ?',
-            ("COMPLETED", balances[account_id], limit_class, row.id, account_id),
+            ' "limit_class" = ?, "created_at" = ? WHERE "transaction_id" = ? AND "account_id" = ?',
+            ("COMPLETED", balances[account_id], limit_class, dated, row.id, account_id),
         )
-    # Counted now that it executes, in the period of its history row (the
-    # day it was scheduled), as the row itself says.
-    assert row.created_at is not None
-    limit_usage.count(from_id, limits.CLASS_TRANSFER, row.amount_minor, row.created_at)
+    limit_usage.count(from_id, limits.CLASS_TRANSFER, row.amount_minor, now)
 
 
 def fail(row: LedgerTransaction, code: str, message: str, now: datetime) -> None:
