@@ -256,8 +256,9 @@ def execute(
     steps.warn_if_approaching(source, row.amount_minor, uses, now)
     posted = Posted(row, {}, {from_id: source, to_id: destination}, balances, holders=holders)
     if overdraft_fee:
+        # A FEE transaction of its own, posted after this one: the balance
+        # after this transfer (answered and kept) is the one before the fee.
         posted.overdraft_fee_transaction_id = steps.charge_overdraft_fee(source, now, row)
-        posted.balances_after[from_id] -= overdraft_fee
     return posted
 
 

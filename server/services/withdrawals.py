@@ -122,8 +122,9 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Movement:
         steps.warn_if_approaching(locked, amount_minor, uses, now)
         posted = Posted(row, details, {account_id: locked}, balances)
         if overdraft_fee:
+            # A FEE transaction of its own, posted after this one: the balance
+            # after the withdrawal (answered and kept) is the one before the fee.
             posted.overdraft_fee_transaction_id = steps.charge_overdraft_fee(locked, now, row)
-            posted.balances_after[account_id] -= overdraft_fee
         return posted
 
     return tx.write(work).movement()
