@@ -19,15 +19,12 @@ from server.store.models import AccountEntry, LedgerTransaction
 from server.store.movement_rows import event_data
 
 
-def claim_due(now: datetime, skipped: frozenset[str] = frozenset()) -> LedgerTransaction | None:
+def claim_due(now: datetime) -> LedgerTransaction | None:
     """The oldest SCHEDULED transfer due at `now`, locked for this transaction
-    (on PostgreSQL; one another process holds is skipped), or None.
-    `skipped`: ids this sweep already handled."""
+    (on PostgreSQL; one another process holds is skipped), or None."""
     query = LedgerTransaction.select().where(
         (LedgerTransaction.status == "SCHEDULED") & (LedgerTransaction.scheduled_for <= now)
     )
-    if skipped:
-        query = query.where(LedgerTransaction.id.not_in(sorted(skipped)))
     query = query.order_by(LedgerTransaction.scheduled_for, LedgerTransaction.id).limit(1)
     if is_postgres():
         query = query.for_update(skip_locked=True)

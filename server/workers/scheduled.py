@@ -18,22 +18,22 @@ def run_due(now: datetime) -> tuple[int, int]:
     one transaction, so a crash leaves it either done or still SCHEDULED.
     """
     completed = failed = 0
-    seen: set[str] = set()
     for _ in range(RUN_MAX):
-
-        def claim_and_run() -> tuple[str, str] | None:
-            row = scheduled_rows.claim_due(now, frozenset(seen))
-            if row is None:
-                return None
-            return row.id, scheduled.execute_due(row, now)
-
-        done = tx.write(claim_and_run)
-        if done is None:
+        status = tx.write(lambda: _claim_and_run(now))
+        if status is None:
             break
-        transaction_id, status = done
-        seen.add(transaction_id)  # whatever became of it, once per run
         if status == "COMPLETED":
             completed += 1
         elif status == "FAILED":
             failed += 1
     return completed, failed
+
+
+def _claim_and_run(now: datetime) -> str | None:
+    """Claims the oldest due transfer and executes it; its new status (None: none due).
+
+    An executed transfer leaves SCHEDULED (COMPLETED or FAILED) in the same
+    transaction, so the next claim never finds it again.
+    """
+    row = scheduled_rows.claim_due(now)
+    return None if row is None else scheduled.execute_due(row, now)
