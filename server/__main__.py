@@ -139,12 +139,13 @@ def setup(settings: Settings, *, load_sandbox: bool = True) -> dict[str, object]
     open_store(settings)
     result: dict[str, object] = {"migrations_applied": migrations.migrate(database.obj)}
     with database.connection_context():
-        # Values stored before field encryption (plaintext, legacy tax ids).
-        legacy = sealed.reseal(load_keyring(settings.data_dir / "keys"), legacy_only=True)
-        result["values_sealed"] = legacy.resealed_total
         result["internal_accounts_created"] = bootstrap.ensure_internal_accounts()
         if load_sandbox and settings.sandbox:
             result["sandbox_created"] = sandbox.load()
+        # Values stored before field encryption (plaintext, legacy tax ids), and
+        # the sandbox billers' account numbers, loaded in plaintext just above.
+        legacy = sealed.reseal(load_keyring(settings.data_dir / "keys"), legacy_only=True)
+        result["values_sealed"] = legacy.resealed_total
     return result
 
 

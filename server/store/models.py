@@ -135,14 +135,21 @@ class Posting(BaseModel):
 
 class Payee(BaseModel):
     id = peewee.TextField(primary_key=True)
+    # NULL: a bank-wide biller that every customer may pay (payee.proto).
     owner = peewee.ForeignKeyField(User, column_name="owner_id", null=True, lazy_load=False)
+    owner_id: str | None  # the raw key, provided by the ForeignKeyField above
     name = peewee.TextField()
     type = peewee.TextField()
+    # Sealed (server.store.sealed.PAYEE_ACCOUNT_NUMBER); its last four
+    # characters stay readable in account_number_last4 for masked responses.
     account_number = peewee.TextField()
-    category = peewee.TextField()
-    address = peewee.TextField(null=True)
+    category = peewee.TextField()  # lower case; "" when none
+    address = peewee.TextField(null=True)  # JSON of a postal address
     created_at = peewee.DateTimeField()
     deleted_at = peewee.DateTimeField(null=True)
+    # m0014.
+    nickname = peewee.TextField(null=True)
+    account_number_last4 = peewee.TextField(default="")
 
     class Meta:
         table_name = "payees"

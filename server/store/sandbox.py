@@ -106,8 +106,8 @@ ATMS = (
 )
 # Bank-wide billers (no owner): every customer can pay them.
 PAYEES = (
-    ("elec", "City Electric Company", "UTILITY", "ELEC-4402-1187", "electricity"),
-    ("water", "Metro Water Utility", "UTILITY", "WTR-88-20931", "water"),
+    ("elec", "City Electric Company", "UTILITY", "ELEC44021187", "electricity"),
+    ("water", "Metro Water Utility", "UTILITY", "WTR8820931", "water"),
 )
 
 
@@ -244,7 +244,9 @@ def _ensure_payee(payee: tuple[str, str, str, str, str], stamp: object) -> int:
         owner=None,
         name=name,
         type=type_,
+        # Plaintext here: `setup` seals it right after loading (sealed.PAYEE_ACCOUNT_NUMBER).
         account_number=number,
+        account_number_last4=number[-4:],
         category=category,
         created_at=stamp,
     )

@@ -6,6 +6,8 @@ row id):
   readable in `users.tax_id_last4`;
 - `users.phone` and `users.date_of_birth`, opened on every read (responses
   mask them per caller; rules compare the opened values);
+- `payees.account_number`; its last four characters, all a response ever
+  shows, are kept readable in `payees.account_number_last4`;
 - external transfer beneficiaries' account and routing numbers: external
   transfers are not built yet. `seal_beneficiary`/`open_beneficiary` are the
   helpers their store must use, and their two columns must be added to
@@ -64,11 +66,16 @@ USER_PHONE = SealedColumn("users", "phone", plaintext_before=True)
 USER_DATE_OF_BIRTH = SealedColumn("users", "date_of_birth", plaintext_before=True)
 # API clients' request-signing secrets (HMAC keys; server.store.signing_secrets).
 CLIENT_SIGNING_SECRET = SealedColumn("client_signing_secrets", "secret")
+# A customer's number at a payee (server.store.payees): sent to the payee in
+# full when paying, shown masked. The sandbox loads its billers in plaintext,
+# which `setup` seals.
+PAYEE_ACCOUNT_NUMBER = SealedColumn("payees", "account_number", plaintext_before=True)
 COLUMNS: tuple[SealedColumn, ...] = (
     USER_TAX_ID,
     USER_PHONE,
     USER_DATE_OF_BIRTH,
     CLIENT_SIGNING_SECRET,
+    PAYEE_ACCOUNT_NUMBER,
 )
 
 

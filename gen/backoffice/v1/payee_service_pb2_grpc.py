@@ -27,8 +27,17 @@ if _version_not_supported:
 
 class PayeeServiceStub:
     """A customer's payees for bill payments. Reads need `banking.read`, writes
-    `banking.write`. Customers manage their own payees; staff and API clients
-    without a user name the owner.
+    `banking.write`. Customers manage their own payees; another customer's
+    payee answers NOT_FOUND. Staff (and API clients without a user, which act
+    as staff) read every payee and add or delete payees for the owner they
+    name; an AUDITOR reads only.
+
+    Bank-wide billers (payees without `owner_id`, such as the sandbox's City
+    Electric Company and Metro Water Utility) can be paid by every customer:
+    every owner's list shows them next to the owner's own payees, and anyone
+    with `banking.read` can read them. Nobody deletes them through this API
+    (FORBIDDEN, 403): the bank keeps its biller directory itself, and one
+    caller's DELETE must not take a biller away from every customer.
     """
 
     def __init__(self, channel):
@@ -61,12 +70,22 @@ class PayeeServiceStub:
 
 class PayeeServiceServicer:
     """A customer's payees for bill payments. Reads need `banking.read`, writes
-    `banking.write`. Customers manage their own payees; staff and API clients
-    without a user name the owner.
+    `banking.write`. Customers manage their own payees; another customer's
+    payee answers NOT_FOUND. Staff (and API clients without a user, which act
+    as staff) read every payee and add or delete payees for the owner they
+    name; an AUDITOR reads only.
+
+    Bank-wide billers (payees without `owner_id`, such as the sandbox's City
+    Electric Company and Metro Water Utility) can be paid by every customer:
+    every owner's list shows them next to the owner's own payees, and anyone
+    with `banking.read` can read them. Nobody deletes them through this API
+    (FORBIDDEN, 403): the bank keeps its biller directory itself, and one
+    caller's DELETE must not take a biller away from every customer.
     """
 
     def ListPayees(self, request, context):
-        """Lists payees, sorted by name.
+        """Lists payees, sorted by name ignoring case, then by id: an owner's own
+        payees and the bank-wide billers. Deleted payees are not listed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -74,15 +93,22 @@ class PayeeServiceServicer:
 
     def CreatePayee(self, request, context):
         """Adds a payee. REST answers 201. Honours `Idempotency-Key`. A payee with
-        the same name and account number for the same owner answers
-        ALREADY_EXISTS with reason CONFLICT. At most 500 payees per owner.
+        the same name and account number (both ignoring case; spaces and dashes
+        dropped) for the same owner answers ALREADY_EXISTS with reason CONFLICT
+        (409); deleted payees do not count. At most 500 payees per owner (deleted ones do not count):
+        FAILED_PRECONDITION with reason VALIDATION_ERROR (422). The owner must be
+        an ACTIVE customer: an unknown owner_id answers NOT_FOUND naming
+        `owner_id`, a staff user's id or an owner who is not ACTIVE
+        VALIDATION_ERROR (422) naming it. A customer naming another owner
+        answers FORBIDDEN (403).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetPayee(self, request, context):
-        """Reads one payee.
+        """Reads one payee: the caller's own (any payee for staff) or a bank-wide
+        biller. Another customer's payee, and a deleted one, answer NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -90,9 +116,12 @@ class PayeeServiceServicer:
 
     def DeletePayee(self, request, context):
         """Removes a payee. Past payments keep naming it (the row is kept, hidden
-        from lists). A payee with a SCHEDULED or PENDING payment, or an ACTIVE
-        recurring payment, answers FAILED_PRECONDITION with reason CONFLICT
-        (409): cancel those first. Deleting a deleted payee answers NOT_FOUND.
+        from lists and reads). Deleting a deleted payee answers NOT_FOUND; a
+        bank-wide biller answers FORBIDDEN (403, see the service). To be
+        enforced once bill payments and recurring payments are stored (no table
+        names a payee yet): a payee with a SCHEDULED or PENDING payment, or an
+        ACTIVE recurring payment, will answer FAILED_PRECONDITION with reason
+        CONFLICT (409): cancel those first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -131,8 +160,17 @@ def add_PayeeServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class PayeeService:
     """A customer's payees for bill payments. Reads need `banking.read`, writes
-    `banking.write`. Customers manage their own payees; staff and API clients
-    without a user name the owner.
+    `banking.write`. Customers manage their own payees; another customer's
+    payee answers NOT_FOUND. Staff (and API clients without a user, which act
+    as staff) read every payee and add or delete payees for the owner they
+    name; an AUDITOR reads only.
+
+    Bank-wide billers (payees without `owner_id`, such as the sandbox's City
+    Electric Company and Metro Water Utility) can be paid by every customer:
+    every owner's list shows them next to the owner's own payees, and anyone
+    with `banking.read` can read them. Nobody deletes them through this API
+    (FORBIDDEN, 403): the bank keeps its biller directory itself, and one
+    caller's DELETE must not take a biller away from every customer.
     """
 
     @staticmethod
