@@ -6,8 +6,10 @@ Each test's customers are fresh, so their lists hold only what the test made
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -18,7 +20,7 @@ from backoffice.v1 import payee_service_pb2 as pb
 from backoffice.v1 import payee_service_pb2_grpc as pb_grpc
 from server.run import Stack
 from server.store.sandbox import payee_id as sandbox_payee_id
-from tests.common import envelope
+from tests.common import audit, envelope
 from tests.common.accounts import Db
 from tests.common.principals import (
     CUSTOMER_SCOPES,
@@ -236,6 +238,27 @@ def test_create_honours_idempotency_key(alice: Caller) -> None:
     other = alice.rest.post("/v1/payees", json=_body(name="Other"), headers=headers)
     envelope.error(other, 409, "IDEMPOTENCY_KEY_REUSED")
     assert _names(alice.rest) == ["Acme Phone", ELECTRIC, WATER]
+
+
+def test_concurrent_identical_creates_make_one_payee(alice: Caller) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: alice.rest.post("/v1/payees", json=_body()), range(4)))
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    assert _names(alice.rest) == ["Acme Phone", ELECTRIC, WATER]
+
+
+def test_calls_are_audited_without_the_number(alice: Caller, rest: Rest) -> None:
+    rid = audit.request_id("payee")
+    response = alice.rest.post("/v1/payees", json=_body(), headers={"X-Request-ID": rid})
+    payee = envelope.success(response, 201)["payee"]
+    event = audit.find(rest, rid, method="/backoffice.v1.PayeeService/CreatePayee")
+    assert (event["outcomeCode"], event["actorId"]) == ("OK", alice.user_id)
+    assert payee["id"] in event["resourceIds"]
+    assert "12347890" not in json.dumps(event)
+    rid = audit.request_id("payee-delete")
+    alice.rest.delete(f"/v1/payees/{payee['id']}", headers={"X-Request-ID": rid})
+    event = audit.find(rest, rid, method="/backoffice.v1.PayeeService/DeletePayee")
+    assert event["resourceIds"] == [payee["id"]]
 
 
 # --- ListPayees -----------------------------------------------------------------------------
