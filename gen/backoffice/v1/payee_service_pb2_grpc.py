@@ -95,12 +95,12 @@ class PayeeServiceServicer:
         """Adds a payee. REST answers 201. Honours `Idempotency-Key`. A payee with
         the same name and account number (both ignoring case; spaces and dashes
         dropped) for the same owner answers ALREADY_EXISTS with reason CONFLICT
-        (409); deleted payees do not count. At most 500 payees per owner (deleted ones do not count):
-        FAILED_PRECONDITION with reason VALIDATION_ERROR (422). The owner must be
-        an ACTIVE customer: an unknown owner_id answers NOT_FOUND naming
-        `owner_id`, a staff user's id or an owner who is not ACTIVE
-        VALIDATION_ERROR (422) naming it. A customer naming another owner
-        answers FORBIDDEN (403).
+        (409); deleted payees do not count. At most 500 payees per owner
+        (deleted ones do not count): FAILED_PRECONDITION with reason
+        VALIDATION_ERROR (422). The owner must be an ACTIVE customer: an unknown
+        owner_id answers NOT_FOUND naming `owner_id`, a staff user's id or an
+        owner who is not ACTIVE VALIDATION_ERROR (422) naming it. A customer
+        naming another owner answers FORBIDDEN (403).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
