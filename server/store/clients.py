@@ -29,7 +29,7 @@ from server.domain import errors
 from server.domain.ids import new_id
 from server.domain.passwords import fast_hash
 from server.domain.principal import Principal
-from server.store import client_policy, clock, oauth, tx
+from server.store import client_policy, clock, oauth, text_match, tx
 from server.store.db import is_postgres
 from server.store.models import ApiKeyRecord, OAuthClient
 from server.store.sandbox import PRODUCTION_LIMITS
@@ -41,7 +41,6 @@ CLIENT_ID_RANDOM_LENGTH = 20
 _ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 PRIMARY, SECONDARY = "PRIMARY", "SECONDARY"
 KEY_ACTIVE, KEY_REVOKED = "ACTIVE", "REVOKED"
-_LIKE_ESCAPE = "!"
 
 
 @dataclass(frozen=True)
@@ -178,23 +177,6 @@ def _page(query: Any, model: Any, limit: int, offset: int, after: Sequence[Any] 
     return Page(rows, total, next_key)
 
 
-def _like(column: Any, text: str) -> Any:
-    escaped = (
-        text.lower()
-        .replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
-        .replace("%", _LIKE_ESCAPE + "%")
-        .replace("_", _LIKE_ESCAPE + "_")
-    )
-    return peewee.NodeList(
-        (
-            peewee.fn.LOWER(column),
-            peewee.SQL("LIKE"),
-            peewee.Value(f"%{escaped}%"),
-            peewee.SQL(f"ESCAPE '{_LIKE_ESCAPE}'"),
-        )
-    )
-
-
 def list_clients(
     principal: Principal,
     status: str | None,
@@ -211,7 +193,9 @@ def list_clients(
     if status is not None:
         query = query.where(OAuthClient.active == (status == rules.ACTIVE))
     if text:
-        query = query.where(_like(OAuthClient.id, text) | _like(OAuthClient.name, text))
+        query = query.where(
+            text_match.contains(OAuthClient.id, text) | text_match.contains(OAuthClient.name, text)
+        )
     return _page(query, OAuthClient, limit, offset, after)
 
 

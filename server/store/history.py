@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from server.store import sql
+from server.store import sql, text_match
 from server.store.models import AccountEntry
 
 # sort name -> account_entries column
@@ -140,12 +140,8 @@ def _where(query: HistoryQuery) -> tuple[str, list[Any]]:
         # substring (LIKE's own wildcards in it are escaped).
         matches = " OR ".join(["e.\"search_text\" LIKE ? ESCAPE '\\'"] * len(query.keywords))
         parts.append(f"({matches})")
-        params.extend(f"%{_escape_like(word.lower())}%" for word in query.keywords)
+        params.extend(f"%{text_match.escape_like(word.lower())}%" for word in query.keywords)
     return " AND ".join(parts), params
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _stamp(moment: datetime) -> Any:

@@ -21,11 +21,9 @@ from server.domain import errors
 from server.domain import payees as rules
 from server.domain.ids import new_id
 from server.domain.users import Address
-from server.store import sealed
+from server.store import sealed, text_match
 from server.store.db import is_postgres
 from server.store.models import Payee, User
-
-_LIKE_ESCAPE = "\\"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,24 +92,6 @@ def account_number(payee_id: str, sealer: FieldSealer) -> str:
     return number or ""
 
 
-def _like(column: peewee.ColumnBase, text: str) -> peewee.ColumnBase:
-    escaped = (
-        text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
-        .replace("%", _LIKE_ESCAPE + "%")
-        .replace("_", _LIKE_ESCAPE + "_")
-    )
-    # LOWER() folds ASCII only on SQLite. Spelled out: peewee's LIKE is GLOB on SQLite.
-    return peewee.NodeList(
-        (
-            peewee.fn.LOWER(column),
-            peewee.SQL("LIKE"),
-            peewee.Value(f"%{escaped}%"),
-            peewee.SQL(f"ESCAPE '{_LIKE_ESCAPE}'"),
-        ),
-        parens=True,
-    )
-
-
 def _filtered(query: rules.PayeeQuery) -> peewee.ModelSelect[Payee]:
     select = _active()
     if query.owner_id is not None:
@@ -125,8 +105,8 @@ def _filtered(query: rules.PayeeQuery) -> peewee.ModelSelect[Payee]:
         select = select.where(Payee.category == query.category)
     if query.search is not None:
         select = select.where(
-            _like(Payee.name, query.search)
-            | _like(peewee.fn.COALESCE(Payee.nickname, ""), query.search)
+            text_match.contains(Payee.name, query.search)
+            | text_match.contains(peewee.fn.COALESCE(Payee.nickname, ""), query.search)
         )
     return select
 

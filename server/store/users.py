@@ -32,14 +32,13 @@ from server.domain import credentials, errors, passwords
 from server.domain import users as rules
 from server.domain.ids import new_id
 from server.domain.principal import ADMIN, CUSTOMER, Principal
-from server.store import clock, oauth, outbox, sealed, tx
+from server.store import clock, oauth, outbox, sealed, text_match, tx
 from server.store.db import is_postgres
 from server.store.models import User, UserDeactivation
 
 # last_login_at sorts with never-signed-in users as the oldest; the same
 # sentinel on both databases keeps keyset comparisons total.
 _NEVER = "1970-01-01 00:00:00"
-_LIKE_ESCAPE = "!"
 
 
 # -- Rows -> records ---------------------------------------------------------------
@@ -132,33 +131,16 @@ def _sort_expression(sort: str) -> peewee.ColumnBase:
     return User.created_at
 
 
-def _like(column: peewee.ColumnBase, text: str) -> peewee.ColumnBase:
-    escaped = (
-        text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
-        .replace("%", _LIKE_ESCAPE + "%")
-        .replace("_", _LIKE_ESCAPE + "_")
-    )
-    # LOWER() folds ASCII only on SQLite: a non-ASCII name matches there only
-    # in the case it was written in.
-    # Spelled out: peewee's LIKE operator is GLOB on SQLite.
-    return peewee.NodeList(
-        (
-            peewee.fn.LOWER(column),
-            peewee.SQL("LIKE"),
-            peewee.Value(f"%{escaped}%"),
-            peewee.SQL(f"ESCAPE '{_LIKE_ESCAPE}'"),
-        ),
-        parens=True,
-    )
-
-
 def _filtered(principal: Principal, query: rules.UserQuery) -> peewee.ModelSelect[User]:
     select = User.select()
     if principal.is_customer:
         # Customers get a list holding only themselves.
         select = select.where(User.id == (principal.user_id or ""))
     if query.search:
-        select = select.where(_like(User.email, query.search) | _like(User.name, query.search))
+        select = select.where(
+            text_match.contains(User.email, query.search)
+            | text_match.contains(User.name, query.search)
+        )
     if query.role is not None:
         select = select.where(User.role == query.role)
     if query.status is not None:
