@@ -21,11 +21,18 @@ from server.store.movement_rows import event_data
 
 def claim_due(now: datetime) -> LedgerTransaction | None:
     """The oldest SCHEDULED transfer due at `now`, locked for this transaction
-    (on PostgreSQL; one another process holds is skipped), or None."""
+    (on PostgreSQL; one another process holds is skipped), or None.
+
+    Transfers due at one moment run in the order they were made, so that of
+    two that do not both fit (funds, limits) the earlier one is the one that
+    runs.
+    """
     query = LedgerTransaction.select().where(
         (LedgerTransaction.status == "SCHEDULED") & (LedgerTransaction.scheduled_for <= now)
     )
-    query = query.order_by(LedgerTransaction.scheduled_for, LedgerTransaction.id).limit(1)
+    query = query.order_by(
+        LedgerTransaction.scheduled_for, LedgerTransaction.created_at, LedgerTransaction.id
+    ).limit(1)
     if is_postgres():
         query = query.for_update(skip_locked=True)
     found: LedgerTransaction | None = query.first()
