@@ -13,6 +13,11 @@ from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
 from server.api import call, paging
 from server.api import transaction_views as views
 from server.api.convert import alias, parse_date
+from server.api.transaction_base import MovementMethods
+from server.api.transactions_corrections import CorrectionMethods
+from server.api.transactions_external import ExternalTransferMethods
+from server.api.transactions_payments import PaymentMethods
+from server.api.transactions_recurring import RecurringMethods
 from server.config import Settings
 from server.domain import errors
 from server.domain.money import parse_amount, to_major
@@ -31,27 +36,18 @@ FILTER_VALUES_MAX = 10
 KEYWORD_LENGTH_MAX = 50
 
 
-def request_context(context: grpc.ServicerContext, *, sandbox: bool = False) -> RequestContext:
-    """Caller and client facts kept as the transaction's metadata."""
-    metadata = {
-        key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)
-    }
-    info = call.current()
-    return RequestContext(
-        principal=info.principal,
-        ip_address=str(info.client_address) if info.client_address else "",
-        device=metadata.get("user-agent", "")[:200],
-        location=metadata.get("x-client-location", "")[:100],
-        sandbox=sandbox,
-    )
+class TransactionServicer(
+    ExternalTransferMethods,
+    PaymentMethods,
+    CorrectionMethods,
+    RecurringMethods,
+    MovementMethods,
+    pb_grpc.TransactionServiceServicer,
+):
+    """Transfers, deposits, withdrawals and reads here; the other kinds in their mixins."""
 
-
-class TransactionServicer(pb_grpc.TransactionServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-
-    def _context(self, context: grpc.ServicerContext) -> RequestContext:
-        return request_context(context, sandbox=self._settings.sandbox)
 
     def CreateTransfer(
         self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
