@@ -73,7 +73,9 @@ class RefundServiceServicer:
 
     def ListRefundRequests(self, request, context):
         """Lists refund requests, newest first by default (`sort_order=asc` gives
-        the review queue oldest first).
+        the review queue oldest first). Customers see the requests on their own
+        accounts only (an `account_id` of another customer lists nothing); staff
+        see all.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,6 +97,15 @@ class RefundServiceServicer:
         amount has been refunded. The request answers COMPLETED (APPROVED only
         while the REFUND transaction is not final). A request in another status
         is FAILED_PRECONDITION with reason CONFLICT. Honours `idempotency-key`.
+        The REFUND transaction is COMPLETED at once, its to_account the credited
+        account; the bank's internal refunds account it is paid from is not shown
+        (from_account is absent). A REFUND is credited even to a frozen account
+        (it gives money back; nothing leaves the account) but not to a closed one
+        (TXN003, 422: reject the request instead). An original no longer
+        COMPLETED (reversed) is CONFLICT. Emits
+        `transaction.created`, `transaction.completed` for the REFUND and
+        `transaction.refunded` for the original (its data carries
+        `refundedAmount`, `refundTransactionId` and `refundRequestId`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -324,7 +324,14 @@ class TransactionServiceServicer:
         yet. Several partial requests are allowed while their sum, plus what was
         already refunded, stays within the original amount (else TXN005). A
         transaction in another status or of another type is FAILED_PRECONDITION
-        with reason CONFLICT; past the window, VALIDATION_ERROR.
+        with reason CONFLICT; past the window, VALIDATION_ERROR (field
+        `transactionId`). Who may ask: the owner of the debited account, or staff
+        for any customer. A transaction the caller cannot see is NOT_FOUND; one
+        the caller sees only as the credited party (a transfer received) is
+        CONFLICT, since it is not a debit of the caller's. A transfer between two
+        accounts of one customer is CONFLICT (the customer transfers it back).
+        The fee of the original is not refundable. Answers 201 Created. Honours
+        `idempotency-key`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
