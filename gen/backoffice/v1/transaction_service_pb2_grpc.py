@@ -208,17 +208,42 @@ class TransactionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateExternalTransfer(self, request, context):
-        """Sends money to an account at another bank. The transaction answers
-        PENDING: amount plus fee are checked against the available balance and
-        counted in the source account's pending_debits (so they cannot be spent
-        twice); it becomes PROCESSING when submitted to the network (the debit
-        posts) and COMPLETED at settlement (estimated_completion). Rail, fee and
-        timing: ACH (default) 1-3 business days, estimate 2, first 3 per source
-        account and calendar month free then 1.00; WIRE 25.00, same business day
-        if accepted before 14:00 America/New_York, else next business day;
-        INTERNATIONAL_WIRE 45.00, 3-5 business days, estimate 5. Business days
-        are Monday to Friday except US Federal Reserve holidays.
-        Per-transaction limit 5,000.00 on every rail. Cancellable while PENDING.
+        """Sends money to an account at another bank. Answers 201 Created with the
+        transaction PENDING, its fee and estimated_completion; honours
+        `idempotency-key`. Amount plus fee are checked against the available
+        balance (TXN001; on CHECKING and BUSINESS also the 35.00 overdraft fee
+        the debit would cost if it takes the balance, less other pending debits,
+        below zero) and counted in the source account's pending_debits, so they
+        cannot be spent twice. At submission (at once when accepted on a
+        business day before the rail's cut-off, else 09:00 America/New_York of
+        the next business day) it becomes PROCESSING: the reservation is released
+        and the debit posts, the amount to the rail's clearing account (ACH
+        clearing; wire clearing for both wires) and the fee to fee income, plus
+        the overdraft fee (a FEE transaction) if the balance goes below zero.
+        Nothing is checked again then: the money was reserved. At
+        estimated_completion (17:00 New York time) it becomes COMPLETED; the
+        amount stays in the clearing account, the bank's position against the
+        network, settled in bulk outside this API. Rail, fee and timing: ACH
+        (default) 1-3 business days, estimate 2, cut-off 14:45, first 3 per
+        source account and UTC calendar month free (FAILED and CANCELLED ones do
+        not use one up), then 1.00; WIRE 25.00, same business day if accepted
+        before 14:00 New York time, else next business day; INTERNATIONAL_WIRE
+        45.00, cut-off 14:00, 3-5 business days, estimate 5. Business days are
+        Monday to Friday except US Federal Reserve holidays. The fee is on top of
+        the amount. ACH and WIRE move USD only (TXN006 otherwise);
+        INTERNATIONAL_WIRE needs `purpose` (VALIDATION_ERROR on `purpose`).
+        Limits: 0.01 to 5,000.00 per transfer on every rail (TXN005); the amount
+        (not the fee) counts, from acceptance, against the daily and monthly
+        transfer limits (shared with internal transfers) and the monthly
+        external-transfer limit of the account type (TXN004), and is given back
+        if the transfer ends FAILED or CANCELLED. Beneficiary refusals are
+        VALIDATION_ERROR naming the field (`beneficiary.routingNumber`; see
+        Beneficiary). Cancellable while PENDING. A transfer the receiving bank
+        returns ends FAILED with its NACHA code in failure_code: amount and fee
+        go back to the account from the clearing account, and R01 (insufficient
+        funds) costs the 30.00 returned-item fee as a FEE transaction of its own.
+        In the sandbox, beneficiary account numbers (or IBANs) ending 0001, 0002
+        and 0003 come back R01, R02 and R03 at estimated_completion.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
