@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62\x61\x63koffice/v1/refund.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x05\n\rRefundRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1c\n\x14original_transaction\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12<\n\x06reason\x18\x05 \x01(\x0e\x32,.backoffice.v1.RefundReasonEnum.RefundReason\x12\x18\n\x0b\x64\x65scription\x18\x06 \x01(\tH\x00\x88\x01\x01\x12J\n\x06status\x18\x07 \x01(\x0e\x32:.backoffice.v1.RefundRequestStatusEnum.RefundRequestStatus\x12\x37\n\x13\x65xpected_resolution\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\t \x01(\t\x12\x19\n\x0crequested_by\x18\n \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0breviewed_by\x18\x0b \x01(\tH\x02\x88\x01\x01\x12/\n\x0breviewed_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x0creview_notes\x18\r \x01(\tH\x03\x88\x01\x01\x12\x1d\n\x10rejection_reason\x18\x0e \x01(\tH\x04\x88\x01\x01\x12\"\n\x15refund_transaction_id\x18\x0f \x01(\tH\x05\x88\x01\x01\x12.\n\ncreated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0e\n\x0c_descriptionB\x0f\n\r_requested_byB\x0e\n\x0c_reviewed_byB\x0f\n\r_review_notesB\x13\n\x11_rejection_reasonB\x18\n\x16_refund_transaction_id\"\xbb\x01\n\x10RefundReasonEnum\"\xa6\x01\n\x0cRefundReason\x12\x1d\n\x19REFUND_REASON_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44UPLICATE_PAYMENT\x10\x01\x12\x18\n\x14SERVICE_NOT_RECEIVED\x10\x02\x12\x14\n\x10INCORRECT_AMOUNT\x10\x03\x12\x1c\n\x18UNAUTHORIZED_TRANSACTION\x10\x04\x12\x12\n\x0eMERCHANT_ERROR\x10\x05\"\x96\x01\n\x17RefundRequestStatusEnum\"{\n\x13RefundRequestStatus\x12%\n!REFUND_REQUEST_STATUS_UNSPECIFIED\x10\x00\x12\x12\n\x0ePENDING_REVIEW\x10\x01\x12\x0c\n\x08\x41PPROVED\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\x12\r\n\tCOMPLETED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62\x61\x63koffice/v1/refund.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x06\n\rRefundRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1c\n\x14original_transaction\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12<\n\x06reason\x18\x05 \x01(\x0e\x32,.backoffice.v1.RefundReasonEnum.RefundReason\x12\x18\n\x0b\x64\x65scription\x18\x06 \x01(\tH\x00\x88\x01\x01\x12J\n\x06status\x18\x07 \x01(\x0e\x32:.backoffice.v1.RefundRequestStatusEnum.RefundRequestStatus\x12\x37\n\x13\x65xpected_resolution\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\t \x01(\t\x12\x19\n\x0crequested_by\x18\n \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0breviewed_by\x18\x0b \x01(\tH\x02\x88\x01\x01\x12/\n\x0breviewed_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x0creview_notes\x18\r \x01(\tH\x03\x88\x01\x01\x12\x1d\n\x10rejection_reason\x18\x0e \x01(\tH\x04\x88\x01\x01\x12\"\n\x15refund_transaction_id\x18\x0f \x01(\tH\x05\x88\x01\x01\x12.\n\ncreated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x0f\x61pproved_amount\x18\x12 \x01(\x01H\x06\x88\x01\x01\x42\x0e\n\x0c_descriptionB\x0f\n\r_requested_byB\x0e\n\x0c_reviewed_byB\x0f\n\r_review_notesB\x13\n\x11_rejection_reasonB\x18\n\x16_refund_transaction_idB\x12\n\x10_approved_amount\"\xbb\x01\n\x10RefundReasonEnum\"\xa6\x01\n\x0cRefundReason\x12\x1d\n\x19REFUND_REASON_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44UPLICATE_PAYMENT\x10\x01\x12\x18\n\x14SERVICE_NOT_RECEIVED\x10\x02\x12\x14\n\x10INCORRECT_AMOUNT\x10\x03\x12\x1c\n\x18UNAUTHORIZED_TRANSACTION\x10\x04\x12\x12\n\x0eMERCHANT_ERROR\x10\x05\"\x96\x01\n\x17RefundRequestStatusEnum\"{\n\x13RefundRequestStatus\x12%\n!REFUND_REQUEST_STATUS_UNSPECIFIED\x10\x00\x12\x12\n\x0ePENDING_REVIEW\x10\x01\x12\x0c\n\x08\x41PPROVED\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\x12\r\n\tCOMPLETED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.refund_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REFUNDREQUEST']._serialized_start=79
-  _globals['_REFUNDREQUEST']._serialized_end=818
-  _globals['_REFUNDREASONENUM']._serialized_start=821
-  _globals['_REFUNDREASONENUM']._serialized_end=1008
-  _globals['_REFUNDREASONENUM_REFUNDREASON']._serialized_start=842
-  _globals['_REFUNDREASONENUM_REFUNDREASON']._serialized_end=1008
-  _globals['_REFUNDREQUESTSTATUSENUM']._serialized_start=1011
-  _globals['_REFUNDREQUESTSTATUSENUM']._serialized_end=1161
-  _globals['_REFUNDREQUESTSTATUSENUM_REFUNDREQUESTSTATUS']._serialized_start=1038
-  _globals['_REFUNDREQUESTSTATUSENUM_REFUNDREQUESTSTATUS']._serialized_end=1161
+  _globals['_REFUNDREQUEST']._serialized_end=868
+  _globals['_REFUNDREASONENUM']._serialized_start=871
+  _globals['_REFUNDREASONENUM']._serialized_end=1058
+  _globals['_REFUNDREASONENUM_REFUNDREASON']._serialized_start=892
+  _globals['_REFUNDREASONENUM_REFUNDREASON']._serialized_end=1058
+  _globals['_REFUNDREQUESTSTATUSENUM']._serialized_start=1061
+  _globals['_REFUNDREQUESTSTATUSENUM']._serialized_end=1211
+  _globals['_REFUNDREQUESTSTATUSENUM_REFUNDREQUESTSTATUS']._serialized_start=1088
+  _globals['_REFUNDREQUESTSTATUSENUM_REFUNDREQUESTSTATUS']._serialized_end=1211
 # @@protoc_insertion_point(module_scope)

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RefundRequest(_message.Message):
-    __slots__ = ("id", "original_transaction", "amount", "currency", "reason", "description", "status", "expected_resolution", "account_id", "requested_by", "reviewed_by", "reviewed_at", "review_notes", "rejection_reason", "refund_transaction_id", "created_at", "completed_at")
+    __slots__ = ("id", "original_transaction", "amount", "currency", "reason", "description", "status", "expected_resolution", "account_id", "requested_by", "reviewed_by", "reviewed_at", "review_notes", "rejection_reason", "refund_transaction_id", "created_at", "completed_at", "approved_amount")
     ID_FIELD_NUMBER: _ClassVar[int]
     ORIGINAL_TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class RefundRequest(_message.Message):
     REFUND_TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     id: str
     original_transaction: str
     amount: float
@@ -45,7 +46,8 @@ class RefundRequest(_message.Message):
     refund_transaction_id: str
     created_at: _timestamp_pb2.Timestamp
     completed_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., original_transaction: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., reason: _Optional[_Union[RefundReasonEnum.RefundReason, str]] = ..., description: _Optional[str] = ..., status: _Optional[_Union[RefundRequestStatusEnum.RefundRequestStatus, str]] = ..., expected_resolution: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., requested_by: _Optional[str] = ..., reviewed_by: _Optional[str] = ..., reviewed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., review_notes: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., refund_transaction_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    approved_amount: float
+    def __init__(self, id: _Optional[str] = ..., original_transaction: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., reason: _Optional[_Union[RefundReasonEnum.RefundReason, str]] = ..., description: _Optional[str] = ..., status: _Optional[_Union[RefundRequestStatusEnum.RefundRequestStatus, str]] = ..., expected_resolution: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., requested_by: _Optional[str] = ..., reviewed_by: _Optional[str] = ..., reviewed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., review_notes: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., refund_transaction_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., approved_amount: _Optional[float] = ...) -> None: ...
 
 class RefundReasonEnum(_message.Message):
     __slots__ = ()
