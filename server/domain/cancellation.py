@@ -17,8 +17,12 @@ exactly five minutes it is over.
 
 What cancelling gives back (CancelTransactionResponse.refund_amount): the
 amount plus the transaction's own fee, in every cancellable status: dropped
-from pending debits (PENDING), credited back by a compensating journal
-transaction (PROCESSING), or never taken (SCHEDULED). A stand-alone overdraft
+from pending debits (PENDING, and SCHEDULED kinds that reserve), credited
+back by compensating postings (PROCESSING), or never taken (a scheduled
+internal TRANSFER, which reserves nothing: it is checked, counted and
+reserved on the day it executes). Every other kind reserves its amount and
+fee in pending debits from the moment it is PENDING or SCHEDULED (the
+convention the movement kinds share). A stand-alone overdraft
 FEE the debit may have triggered is a transaction of its own and is not
 given back here; the customer may ask for it with a refund request.
 """
@@ -42,6 +46,8 @@ DUPLICATE_TRANSACTION = "DUPLICATE_TRANSACTION"
 NO_LONGER_NEEDED = "NO_LONGER_NEEDED"
 SUSPECTED_FRAUD = "SUSPECTED_FRAUD"
 OTHER = "OTHER"
+# Kinds whose SCHEDULED transactions reserve nothing until they execute.
+UNRESERVED_SCHEDULED_TYPES = frozenset({states.TRANSFER})
 CANCEL_REASONS = frozenset(
     {
         INCORRECT_AMOUNT,
@@ -65,7 +71,8 @@ class CancellableTransaction:
 
     `processing_since` is when it entered PROCESSING (its creation time if it
     was created PROCESSING); None in any other status. Amounts are minor
-    units of the transaction's currency.
+    units of the transaction's currency. `type` decides whether a SCHEDULED
+    transaction reserved its amount (UNRESERVED_SCHEDULED_TYPES).
     """
 
     transaction_id: str
@@ -73,16 +80,17 @@ class CancellableTransaction:
     amount_minor: int
     fee_minor: int = 0
     processing_since: datetime | None = None
+    type: str = states.TRANSFER
 
 
 @dataclass(frozen=True, slots=True)
 class Cancellation:
     """What the use case must do to cancel, in one database transaction.
 
-    Exactly one of the three parts is non-zero, by status: a PENDING
-    transaction's pending debit is dropped, a PROCESSING one's debit (and fee)
-    is credited back with a compensating journal transaction, and a SCHEDULED
-    one reserved nothing. `refund_amount_minor` is what the response reports.
+    At most one of the two parts is non-zero, by status: a PENDING
+    transaction's pending debit is dropped (a SCHEDULED one's too, unless its
+    kind reserves nothing), and a PROCESSING one's debit (and fee) is
+    credited back. `refund_amount_minor` is what the response reports.
     """
 
     transaction_id: str
@@ -145,6 +153,16 @@ def plan_cancellation(transaction: CancellableTransaction, now: datetime) -> Can
         status_before=transaction.status,
         cancelled_at=now,
         refund_amount_minor=total,
-        pending_debit_released_minor=total if transaction.status == states.PENDING else 0,
+        pending_debit_released_minor=total if _reserved(transaction) else 0,
         credited_back_minor=total if transaction.status == states.PROCESSING else 0,
+    )
+
+
+def _reserved(transaction: CancellableTransaction) -> bool:
+    """Whether the transaction holds its amount and fee in pending debits."""
+    if transaction.status == states.PENDING:
+        return True
+    return (
+        transaction.status == states.SCHEDULED
+        and transaction.type not in UNRESERVED_SCHEDULED_TYPES
     )

@@ -33,6 +33,18 @@ def test_scheduled_reserved_nothing_but_reports_what_no_longer_leaves() -> None:
     assert plan.credited_back_minor == 0
 
 
+def test_a_scheduled_payment_releases_what_it_reserved() -> None:
+    # Scheduled payments reserve amount and fee in pending debits from the
+    # day they are made; only scheduled internal transfers reserve nothing.
+    scheduled_payment = CancellableTransaction(
+        "txn_2", states.SCHEDULED, 150_00, 2_00, None, states.PAYMENT
+    )
+    plan = cancellation.plan_cancellation(scheduled_payment, NOW)
+    assert plan.pending_debit_released_minor == 152_00
+    assert plan.refund_amount_minor == 152_00
+    assert plan.credited_back_minor == 0
+
+
 def test_processing_within_the_window_credits_the_debit_back() -> None:
     plan = cancellation.plan_cancellation(
         txn(states.PROCESSING, since=NOW - timedelta(minutes=4), fee=25_00), NOW
