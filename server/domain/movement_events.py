@@ -41,3 +41,35 @@ def approaching_data(account_id: str, crossed: Approaching, currency: str) -> di
         "usedAmount": to_major(crossed.used_minor, currency),
         "percent": crossed.percent,
     }
+
+
+def recurring_data(
+    *,
+    recurring_id: str,
+    transaction_id: str,
+    account_id: str,
+    amount_minor: int,
+    currency: str,
+    run_date: str,
+    execution_count: int,
+    status: str,
+    failure_code: str | None = None,
+) -> dict[str, object]:
+    """`data` of recurring.executed / recurring.failed: one run that ended.
+
+    `status` is the schedule's after the run (a third failure in a row
+    pauses it); `failureCode` is set on recurring.failed only.
+    """
+    data: dict[str, object] = {
+        "recurringTransactionId": recurring_id,
+        "transactionId": transaction_id,
+        "accountId": account_id,
+        "amount": to_major(amount_minor, currency),
+        "currency": currency,
+        "executionDate": run_date,
+        "executionCount": execution_count,
+        "status": status,
+    }
+    if failure_code is not None:
+        data["failureCode"] = failure_code
+    return data

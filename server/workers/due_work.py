@@ -15,7 +15,7 @@ from datetime import datetime
 
 from server.store import audit, clock
 from server.store.db import per_use_connection
-from server.workers import holds, scheduled
+from server.workers import external, holds, payments, recurring, scheduled
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30.0
@@ -25,12 +25,19 @@ def run(now: datetime) -> dict[str, int]:
     """Does everything due at `now`; returns counts per kind of work."""
     released = holds.release_due(now)
     completed, failed = scheduled.run_due(now)
+    # External transfers by the status each step left them in (PROCESSING: submitted).
+    external_steps = {f"external_{s.lower()}": n for s, n in external.run_due(now).items()}
+    recurring_executed, recurring_failed = recurring.run_due(now)
     return {
         "holds_released": released,
         "scheduled_completed": completed,
         "scheduled_failed": failed,
+        **payments.run_due(now),
+        "recurring_executed": recurring_executed,
+        "recurring_failed": recurring_failed,
         # Retention is counted in real time, not on the sandbox clock (`now`).
         "audit_events_pruned": audit.prune_expired(),
+        **external_steps,
     }
 
 
