@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from backoffice.v1 import transaction_pb2 as tpb
-from server.api import call
+from server.api import call, external_views
 from server.api.convert import timestamp
 from server.domain.masking import mask_account_number
 from server.domain.money import to_major
@@ -161,4 +161,6 @@ def view_message(view: transactions.TransactionView, principal: Principal) -> tp
         message.balance_after = to_major(view.balance_after_minor, view.transaction.currency)
     if view.counterparty:
         message.counterparty = view.counterparty
+    if view.transaction.type == "EXTERNAL_TRANSFER":
+        external_views.add_stored_facts(message)
     return message

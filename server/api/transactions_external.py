@@ -2,8 +2,65 @@
 
 from __future__ import annotations
 
+import grpc
+
+from backoffice.v1 import transaction_pb2 as tpb
+from backoffice.v1 import transaction_service_pb2 as pb
+from server.api import call, external_views
+from server.api import transaction_views as views
 from server.api.transaction_base import MovementMethods
+from server.crypto.fields import LiveKeyring
+from server.domain.beneficiaries import BeneficiaryInput
+from server.services import external
+
+RAIL = tpb.TransferRailEnum.TransferRail
+PURPOSE = tpb.TransferPurposeEnum.TransferPurpose
+ACCOUNT_TYPE = tpb.BeneficiaryAccountTypeEnum.BeneficiaryAccountType
 
 
 class ExternalTransferMethods(MovementMethods):
     """CreateExternalTransfer."""
+
+    _keyring: LiveKeyring | None = None
+
+    def CreateExternalTransfer(
+        self, request: pb.CreateExternalTransferRequest, context: grpc.ServicerContext
+    ) -> pb.CreateExternalTransferResponse:
+        result = external.create(
+            external_transfer_input(request), self._context(context), self._sealer()
+        )
+        call.current().created("External transfer initiated")
+        message = external_views.add_facts(views.created_message(result.movement), result.facts)
+        return pb.CreateExternalTransferResponse(transaction=message)
+
+    def _sealer(self) -> LiveKeyring:
+        # Made on first use: the servicer's __init__ belongs to TransactionServicer.
+        if self._keyring is None:
+            self._keyring = LiveKeyring(self._settings.data_dir / "keys")
+        return self._keyring
+
+
+def external_transfer_input(
+    request: pb.CreateExternalTransferRequest,
+) -> external.ExternalTransferInput:
+    given = request.beneficiary
+    return external.ExternalTransferInput(
+        from_account_id=request.from_account_id,
+        beneficiary=BeneficiaryInput(
+            name=given.name,
+            account_number=given.account_number,
+            routing_number=given.routing_number,
+            bank_name=given.bank_name,
+            account_type=ACCOUNT_TYPE.Name(given.account_type) if given.account_type else "",
+            bank_country=given.bank_country,
+            swift_code=given.swift_code,
+            iban=given.iban,
+            address=given.address,
+        ),
+        amount=request.amount,
+        rail=RAIL.Name(request.rail) if request.rail else "",
+        purpose=PURPOSE.Name(request.purpose) if request.purpose else "",
+        currency=request.currency,
+        description=request.description,
+        reference=request.reference,
+    )

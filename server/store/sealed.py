@@ -8,10 +8,10 @@ row id):
   mask them per caller; rules compare the opened values);
 - `payees.account_number`; its last four characters, all a response ever
   shows, are kept readable in `payees.account_number_last4`;
-- external transfer beneficiaries' account and routing numbers: external
-  transfers are not built yet. `seal_beneficiary`/`open_beneficiary` are the
-  helpers their store must use, and their two columns must be added to
-  `COLUMNS` with the table, so that `rotate-keys` re-seals them too.
+- `external_transfers.beneficiary_account_number`,
+  `beneficiary_routing_number` and `beneficiary_iban` (server.store
+  .external_rows); the last four characters of the account number and IBAN,
+  all a response ever shows, are kept readable beside them.
 
 Re-sealing (`reseal`) walks each column by row id in batches, each batch its
 own write transaction, and compares-and-sets every value (`... WHERE id = ?
@@ -70,12 +70,20 @@ CLIENT_SIGNING_SECRET = SealedColumn("client_signing_secrets", "secret")
 # full when paying, shown masked. The sandbox loads its billers in plaintext,
 # which `setup` seals.
 PAYEE_ACCOUNT_NUMBER = SealedColumn("payees", "account_number", plaintext_before=True)
+# An external transfer's beneficiary (server.store.external_rows): sent to the
+# network in full, shown masked.
+BENEFICIARY_ACCOUNT_NUMBER = SealedColumn("external_transfers", "beneficiary_account_number")
+BENEFICIARY_ROUTING_NUMBER = SealedColumn("external_transfers", "beneficiary_routing_number")
+BENEFICIARY_IBAN = SealedColumn("external_transfers", "beneficiary_iban")
 COLUMNS: tuple[SealedColumn, ...] = (
     USER_TAX_ID,
     USER_PHONE,
     USER_DATE_OF_BIRTH,
     CLIENT_SIGNING_SECRET,
     PAYEE_ACCOUNT_NUMBER,
+    BENEFICIARY_ACCOUNT_NUMBER,
+    BENEFICIARY_ROUTING_NUMBER,
+    BENEFICIARY_IBAN,
 )
 
 

@@ -1,0 +1,196 @@
+"""External transfers (seed 002 section 2): money to an account at another bank.
+
+Accepting one is one database transaction: the source account is locked
+(with a transaction number and its limit counters), the request is checked on
+the locked row (beneficiary, currency, amount, limits, funds), and the
+transfer is written PENDING with its amount plus fee reserved in the
+account's pending debits, its history row (counted toward the limits from
+now on), its beneficiary sealed (server.store.external_rows) and its
+`transaction.created` event. Nothing is posted yet: the worker
+(server.workers.external, through server.services.external_settlement)
+submits it at `submission_at` and settles it at `estimated_completion`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from server.crypto.fields import FieldSealer
+from server.domain import errors, external, limits, movements
+from server.domain.beneficiaries import BeneficiaryInput, validate_beneficiary
+from server.domain.ids import new_id
+from server.domain.money import parse_amount
+from server.services import steps
+from server.services.context import Movement, Posted, RequestContext
+from server.store import clock, external_rows, ledger, movement_rows, outbox, tx
+from server.store.external_rows import ExternalFacts
+from server.store.models import Account
+
+DESCRIPTION_LENGTH_MAX = 140  # sent with the payment (CreateExternalTransferRequest)
+
+
+@dataclass(frozen=True)
+class ExternalTransferInput:
+    from_account_id: str
+    beneficiary: BeneficiaryInput
+    amount: float
+    rail: str = ""  # empty: ACH
+    purpose: str = ""  # empty: not declared
+    currency: str = ""
+    description: str = ""
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalMovement:
+    """An accepted external transfer: the movement and what only this kind has."""
+
+    movement: Movement
+    facts: ExternalFacts
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """The request, checked before any lock is taken."""
+
+    from_id: str
+    rail: str
+    purpose: str
+    description: str
+    reference: str
+
+
+def _checked_request(request: ExternalTransferInput) -> _Checked:
+    from_id = movements.required_id(request.from_account_id, "fromAccountId")
+    rail = external.parse_rail(request.rail)
+    if rail == external.INTERNATIONAL_WIRE and not request.purpose:
+        raise errors.ValidationFailed(
+            "purpose is required for INTERNATIONAL_WIRE", field="purpose", metadata={"rail": rail}
+        )
+    return _Checked(
+        from_id=from_id,
+        rail=rail,
+        purpose=request.purpose,
+        description=movements.text(request.description, "description", DESCRIPTION_LENGTH_MAX),
+        reference=movements.text(request.reference, "reference", movements.REFERENCE_LENGTH_MAX),
+    )
+
+
+def create(
+    request: ExternalTransferInput, context: RequestContext, sealer: FieldSealer
+) -> ExternalMovement:
+    """Accepts an external transfer: PENDING, amount and fee reserved."""
+    checked = _checked_request(request)
+    from_id = checked.from_id
+    # Read unlocked first: the beneficiary's rules depend on the account's
+    # country, and a refused request should take no lock. Everything money
+    # depends on is checked again on the locked row below.
+    account = steps.customer_account(from_id, context.principal, "fromAccountId")
+    beneficiary = validate_beneficiary(
+        request.beneficiary, checked.rail, account_country=account.country
+    )
+    currency = movements.currency_of(request.currency, account.currency)
+    external.check_rail_currency(checked.rail, currency)
+    amount_minor = parse_amount(request.amount, currency)
+    external.check_amount(amount_minor, steps.effective_limits(account), currency)
+    context.principal.require_write()
+    network_return = external.sandbox_return(beneficiary.account_number, sandbox=context.sandbox)
+
+    def work() -> tuple[Posted, ExternalFacts]:
+        now = clock.now()
+        periods = limits.period_bounds(now)
+        locked = ledger.lock_accounts_with_owners(
+            [from_id], "CUSTOMER", usage_of=from_id, periods=periods
+        )
+        source = steps.usable(
+            locked.accounts.get(from_id), from_id, context.principal, "fromAccountId"
+        )
+        movements.require_active(source.id, source.status, "fromAccountId")
+        source = steps.holds_released(source, now)
+        fee_minor = external.transfer_fee_minor(
+            checked.rail,
+            ach_transfers_this_month=external_rows.ach_transfers_this_month(from_id, periods),
+            currency=currency,
+        )
+        effective = steps.effective_limits(source)
+        assert locked.usage is not None
+        uses = external.check_limits(amount_minor, locked.usage, effective, currency)
+        _check_funds(source, amount_minor + fee_minor)
+        row = ledger.create_transaction(
+            id=new_id("txn"),
+            number=movements.transaction_number(now, locked.sequence),
+            type=external_rows.TYPE,
+            status="PENDING",
+            currency=currency,
+            amount_minor=amount_minor,
+            fee_minor=fee_minor,
+            description=checked.description,
+            reference=checked.reference,
+            details=json.dumps(_details(checked.rail, context), sort_keys=True),
+            created_at=now,
+            from_account_id=from_id,
+            client_id=context.principal.client_id,
+            scheduled_for=external.submission_at(checked.rail, now),
+        )
+        external_rows.reserve(from_id, amount_minor + fee_minor)
+        source.pending_debits_minor += amount_minor + fee_minor
+        facts = external_rows.insert(
+            row.id,
+            from_id,
+            beneficiary,
+            purpose=checked.purpose,
+            submission_at=external.submission_at(checked.rail, now),
+            estimated_completion=external.estimated_completion(checked.rail, now),
+            network_return_code=network_return.code if network_return else None,
+            sealer=sealer,
+            now=now,
+        )
+        movement_rows.write_entries(
+            movement_rows.entry(
+                row,
+                source,
+                direction="DEBIT",
+                amount_minor=amount_minor,
+                fee_minor=fee_minor,
+                balance_after=None,
+                limit_class=limits.CLASS_EXTERNAL_TRANSFER,
+                counterparty=beneficiary.name,
+                now=now,
+            )
+        )
+        outbox.emit("transaction.created", row.id, movement_rows.event_data(row, from_id), now)
+        steps.warn_if_approaching(source, amount_minor, uses, now)
+        holder = movement_rows.holder(source, locked.owners[from_id])
+        posted = Posted(
+            row, _details(checked.rail, context), {from_id: source}, holders={from_id: holder}
+        )
+        return posted, facts
+
+    posted, facts = tx.write(work)
+    return ExternalMovement(posted.movement(), facts)
+
+
+def _details(rail: str, context: RequestContext) -> dict[str, object]:
+    return {"metadata": context.metadata(), "rail": rail}
+
+
+def _check_funds(source: Account, debit_minor: int) -> None:
+    """TXN001 unless amount plus fee fit in the available balance.
+
+    The debit posts later, at submission; if it then takes the balance of a
+    CHECKING or BUSINESS account below zero it costs the overdraft fee, so
+    that fee must fit too. Money already promised to other pending debits is
+    taken off the balance for the decision.
+    """
+    funds = steps.funds(source)
+    movements.debit_fees(
+        movements.Funds(
+            balance=funds.balance - funds.pending_debits,
+            held=funds.held,
+            pending_debits=0,
+            overdraft_limit=funds.overdraft_limit,
+        ),
+        source.type,
+        debit_minor,
+    )
