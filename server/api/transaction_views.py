@@ -116,6 +116,10 @@ def _base_message(row: TransactionRecord, reader: Principal) -> tpb.Transaction:
         message.fee = to_major(row.fee_minor, row.currency)
     if row.card_last4:
         message.card_number = f"****{row.card_last4}"
+    if row.refunded_minor is not None:
+        message.refunded_amount = to_major(row.refunded_minor, row.currency)
+    if row.refund_request_id:
+        message.refund_request_id = row.refund_request_id
     if row.available_at is not None:
         message.available_date.CopyFrom(timestamp(row.available_at))  # type: ignore[arg-type]
     if row.type in SINGLE_ACCOUNT_TYPES:

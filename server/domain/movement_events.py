@@ -73,3 +73,23 @@ def recurring_data(
     if failure_code is not None:
         data["failureCode"] = failure_code
     return data
+
+
+def refunded_data(
+    base: dict[str, object],
+    *,
+    refunded_minor: int,
+    refund_minor: int,
+    refund_transaction_id: str,
+    refund_request_id: str,
+) -> dict[str, object]:
+    """`data` of transaction.refunded: the original's `transaction_data`
+    (its status after the refund), what this refund gave back, and the total."""
+    currency = str(base["currency"])
+    return {
+        **base,
+        "refundAmount": to_major(refund_minor, currency),
+        "refundedAmount": to_major(refunded_minor, currency),
+        "refundTransactionId": refund_transaction_id,
+        "refundRequestId": refund_request_id,
+    }

@@ -23,6 +23,8 @@ INTERNAL_ACCOUNTS: dict[str, tuple[str, str]] = {
     "CHECK_CLEARING": ("9000000007", "Check clearing"),
     "CARD_SETTLEMENT": ("9000000008", "Card settlement"),
     "OPENING_EQUITY": ("9000000009", "Opening balances (sandbox funding)"),
+    # REFUND transactions of approved refund requests are paid from here.
+    "REFUNDS": ("9000000018", "Refunds"),
 }
 INTERNAL_CURRENCY = "USD"
 

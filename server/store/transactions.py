@@ -58,6 +58,10 @@ class TransactionRecord:
     available_at: datetime | None
     scheduled_date: str | None  # YYYY-MM-DD
     request: RequestFacts
+    # Refunds (services.refunds): what REFUND transactions gave back of this
+    # one, and for a REFUND, the request it paid.
+    refunded_minor: int | None = None
+    refund_request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,8 @@ def record_of(
             device=facts.get("device") or "",
             location=facts.get("location") or "",
         ),
+        refunded_minor=details.get("refunded_minor"),
+        refund_request_id=details.get("refund_request_id") or None,
     )
 
 
