@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -388,6 +389,24 @@ def test_idempotent_replays_create_and_refund_once(stack: Stack, rest: Rest, sce
     )
     assert refunds[0][0] == 1
     assert balance(rest, scene.account) == 1000
+
+
+def test_concurrent_approvals_refund_once(stack: Stack, rest: Rest, scene: Scene) -> None:
+    original = _paid(scene, 50)
+    first = _asked(scene.customer.rest, original["id"], amount=30)
+    second = _asked(scene.customer.rest, original["id"], amount=20)
+    paid_before = _refunds_paid(stack)
+    work = [first["id"]] * 3 + [second["id"]] * 3
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        answers = list(pool.map(lambda request_id: _approve(rest, request_id), work))
+    assert sorted(a.status_code for a in answers) == [200, 200, 409, 409, 409, 409]
+    for answer in answers:
+        if answer.status_code == 409:
+            envelope.error(answer, 409, "CONFLICT")
+    assert _refunds_paid(stack) - paid_before == 50_00
+    got = _transaction(rest, original["id"])
+    assert (got["status"], got["refundedAmount"]) == ("REFUNDED", 50)
+    assert len(outbox_events(stack, original["id"], "transaction.refunded")) == 2
 
 
 # --- gRPC -----------------------------------------------------------------------------------

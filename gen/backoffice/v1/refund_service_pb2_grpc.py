@@ -104,8 +104,11 @@ class RefundServiceServicer:
         (TXN003, 422: reject the request instead). An original no longer
         COMPLETED (reversed) is CONFLICT. Emits
         `transaction.created`, `transaction.completed` for the REFUND and
-        `transaction.refunded` for the original (its data carries
-        `refundedAmount`, `refundTransactionId` and `refundRequestId`).
+        `transaction.refunded` for the original (its data carries the original's
+        status after the refund, `refundAmount` (this refund), `refundedAmount`
+        (all refunds so far), `refundTransactionId` and `refundRequestId`). Two
+        approvals of requests on one original run one after the other; a request
+        approved twice at once is refunded once (the other answers CONFLICT).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
