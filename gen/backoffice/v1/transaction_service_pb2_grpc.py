@@ -394,9 +394,30 @@ class TransactionServiceServicer:
     def CreateRecurringTransaction(self, request, context):
         """Creates a recurring schedule: RECURRING_TRANSFER when to_account_id is
         given, RECURRING_PAYMENT when payee_id is given (exactly one of them).
-        Each execution follows the rules of CreateTransfer or CreatePayment at
-        the time it runs (09:00 UTC). A failed execution is recorded as a FAILED
-        transaction; 3 in a row pause the schedule.
+        RECURRING_PAYMENT is not available yet: payee_id answers VALIDATION_ERROR
+        on field `payeeId` until bill payments can be run by schedules.
+
+        At creation the accounts must exist (TXN002; the source must be the
+        caller's), be ACTIVE (TXN003) and hold the currency (TXN006), and the
+        amount must fit the per-transaction bounds (TXN005). Each execution (a
+        "run") is then an ordinary TRANSFER made by the bank through the same
+        rules as CreateTransfer at the moment it runs (funds, daily and monthly
+        limits, the overdraft fee): 09:00 UTC of its date, or later if the bank
+        runs late, when it is dated and counted at the moment it moves money
+        and every missed run is still made, in date order. A run's transaction
+        has `recurring_transaction_id`, `scheduled_date` = the run's date and no
+        `initiated_by`; `recurring.executed` is emitted with it.
+
+        A run refused for funds (TXN001) or a daily or monthly limit (TXN004) is
+        retried once at 09:00 UTC of the next business day, when that comes
+        before the next run and the end date; nothing is written for the refused
+        attempt. A run that stays refused (or any other refusal) ends as one
+        FAILED transaction with `failure_code`, without postings, shown in the
+        payer's history, and `recurring.failed`; the schedule moves on to its
+        next date. 3 failed runs in a row, or one refused because an account is
+        missing, frozen or closed (TXN002, TXN003), pause the schedule (PAUSED).
+        A run is made at most once: its key (schedule, date) is stored with its
+        transaction in the same database transaction.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -404,24 +425,26 @@ class TransactionServiceServicer:
 
     def ListRecurringTransactions(self, request, context):
         """Lists recurring schedules, newest first. Customers see the schedules of
-        their own accounts; staff see all.
+        their own accounts; staff see all. An account_id of another customer's
+        account is NOT_FOUND (TXN002, field `accountId`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetRecurringTransaction(self, request, context):
-        """Reads one recurring schedule.
+        """Reads one recurring schedule. Another customer's schedule is NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CancelRecurringTransaction(self, request, context):
-        """Cancels a recurring schedule: no further executions. Transactions it
-        already created are untouched (cancel a SCHEDULED one with
-        CancelTransaction). An already CANCELLED or COMPLETED schedule is
-        FAILED_PRECONDITION with reason CONFLICT.
+        """Cancels a recurring schedule, ACTIVE or PAUSED: no further executions.
+        Transactions it already created are untouched (cancel a SCHEDULED one
+        with CancelTransaction). An already CANCELLED or COMPLETED schedule is
+        FAILED_PRECONDITION with reason CONFLICT (REST 409). A run executing at
+        the same moment finishes first; the cancel then applies.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
