@@ -107,6 +107,7 @@ def _base_message(row: TransactionRecord, reader: Principal) -> tpb.Transaction:
         failure_reason=row.failure_reason or None,
         failure_code=row.failure_code,
         original_transaction_id=row.original_transaction_id or None,
+        recurring_transaction_id=row.recurring_transaction_id,
         hold_id=row.hold_id,
         scheduled_date=row.scheduled_date,
         method=row.method,

@@ -62,6 +62,8 @@ class TransactionRecord:
     # one, and for a REFUND, the request it paid.
     refunded_minor: int | None = None
     refund_request_id: str | None = None
+    # The recurring schedule whose run made it (services.recurring_execution).
+    recurring_transaction_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ def record_of(
         ),
         refunded_minor=details.get("refunded_minor"),
         refund_request_id=details.get("refund_request_id") or None,
+        recurring_transaction_id=details.get("recurring_transaction_id") or None,
     )
 
 

@@ -215,6 +215,7 @@ def test_cancel_stops_the_runs(rest: Rest, grpc_channel: grpc.Channel, stack: St
     assert (transaction["type"], transaction["status"]) == ("TRANSFER", "COMPLETED")
     assert transaction["scheduledDate"] == start.isoformat()
     assert "initiatedBy" not in transaction
+    assert transaction["recurringTransactionId"] == recurring_id
     stub = pb_grpc.TransactionServiceStub(grpc_channel)
     cancelled = stub.CancelRecurringTransaction(
         pb.CancelRecurringTransactionRequest(recurring_id=recurring_id), timeout=30
@@ -250,6 +251,7 @@ def test_a_refused_run_is_retried_then_fails_and_the_schedule_goes_on(
     assert failed[1:] == ("FAILED", start.isoformat())
     line = envelope.success(rest.get(f"/v1/transactions/{failed[0]}"))["transaction"]
     assert line["failureCode"] == "TXN001" and line["status"] == "FAILED"
+    assert line["recurringTransactionId"] == recurring_id and "initiatedBy" not in line
     events = outbox_events(stack, recurring_id, "recurring.failed")
     assert [event["data"]["failureCode"] for event in events] == ["TXN001"]
     assert events[0]["data"]["transactionId"] == failed[0]
