@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -10,7 +11,7 @@ from backoffice.v1 import common_pb2
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
-from server.api import call, paging
+from server.api import call, paging, payment_views
 from server.api import transaction_views as views
 from server.api.convert import alias, parse_date
 from server.api.transaction_base import MovementMethods
@@ -81,9 +82,12 @@ class TransactionServicer(
     def CreateTransaction(
         self, request: pb.CreateTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransactionResponse:
-        result, message = _dispatch(request, self._context(context))
+        result, message = _dispatch(request, self._context(context), self._pay_movement)
         call.current().created(message)
-        return pb.CreateTransactionResponse(transaction=views.created_message(result))
+        transaction = views.created_message(result)
+        if result.transaction.type == "PAYMENT":
+            payment_views.add_stored_payment_fields(transaction, result.transaction.id)
+        return pb.CreateTransactionResponse(transaction=transaction)
 
     def GetTransaction(
         self, request: pb.GetTransactionRequest, context: grpc.ServicerContext
@@ -177,17 +181,28 @@ _ONLY_FOR = {
     "card_number": {"WITHDRAWAL"},
     "location_country": {"WITHDRAWAL"},
     "location": {"DEPOSIT", "WITHDRAWAL"},
+    "payee_id": {"PAYMENT"},
+    "payment_date": {"PAYMENT"},
+    "account_number": {"PAYMENT"},
+    "memo": {"PAYMENT"},
+    # A payment has a memo for the payee, and no reference or schedule of a transfer.
+    "description": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
+    "reference": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
+    "scheduled_date": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
+    "scheduled": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
 }
 
 
 def _dispatch(
-    request: pb.CreateTransactionRequest, context: RequestContext
+    request: pb.CreateTransactionRequest,
+    context: RequestContext,
+    pay: Callable[[Any, RequestContext], tuple[Movement, str]],
 ) -> tuple[Movement, str]:
     """The generic POST /transactions: one of the movements, by `type`."""
     kind = TYPE.Name(request.type) if request.type else ""
-    if kind in ("EXTERNAL_TRANSFER", "PAYMENT"):
+    if kind in ("EXTERNAL_TRANSFER",):
         raise errors.NotImplementedYet(f"{kind} transactions are not implemented yet")
-    if kind not in ("TRANSFER", "DEPOSIT", "WITHDRAWAL"):
+    if kind not in ("TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT"):
         raise errors.ValidationFailed(
             "type must be TRANSFER, EXTERNAL_TRANSFER, DEPOSIT, WITHDRAWAL or PAYMENT",
             field="type",
@@ -199,6 +214,8 @@ def _dispatch(
                 f"{name} does not apply to {kind}", field=name, metadata={"type": kind}
             )
     method = METHOD.Name(request.method) if request.method else ""
+    if kind == "PAYMENT":
+        return pay(request, context)
     if kind == "TRANSFER":
         result = transfers.transfer(_transfer_input(request), context)
         return result, _transfer_message(result)

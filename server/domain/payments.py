@@ -29,7 +29,8 @@ that the protos and the README can say the same:
   payment is debited. No per-transaction maximum beyond it; minimum 0.01
   (TXN005). Bill payments are free.
 - Status: today's payment starts PROCESSING (debited at once), a later one
-  SCHEDULED (nothing reserved until it executes). SCHEDULED -> PROCESSING
+  SCHEDULED (its amount reserved in the account's pending debits, nothing
+  posted until it executes). SCHEDULED -> PROCESSING
   when executed, or FAILED (refused when executed: funds, limits, a frozen
   account) or CANCELLED. PROCESSING -> COMPLETED when delivered, FAILED
   when the payee refuses it (the money given back), or CANCELLED within the

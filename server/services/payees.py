@@ -5,11 +5,10 @@ staff name the owner; bank-wide billers read by all, deleted by none); rows
 are read and written by server.store.payees. A write is one database
 transaction.
 
-Deleting a payee is refused while a SCHEDULED or PENDING bill payment or an
-ACTIVE recurring payment names it (payee_service.proto). Bill payments and
-recurring payments are not stored yet: no table holds a payee id, so there
-is nothing to check until they are. `_check_unreferenced` is where that
-check goes, inside the deleting transaction.
+Deleting a payee is refused while a bill payment still on its way
+(SCHEDULED, PENDING or PROCESSING) or an ACTIVE recurring payment names it
+(payee_service.proto): `_check_unreferenced`, inside the deleting
+transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.crypto.fields import FieldSealer
+from server.domain import errors
 from server.domain import payees as rules
 from server.domain.principal import Principal
-from server.store import clock, tx
+from server.store import clock, payment_rows, tx
 from server.store import payees as store
 
 
@@ -99,7 +99,13 @@ def delete_payee(principal: Principal, payee_id: str) -> None:
 def _check_unreferenced(payee: rules.PayeeRecord) -> None:
     """Refuses to delete a payee that pending work still names (module docstring).
 
-    Nothing stores payee ids yet; the bill-payment and recurring stores add
-    their queries here (FAILED_PRECONDITION, reason CONFLICT).
+    A payment's row keeps the payee's name and its own sealed number, so a
+    finished payment never stops a delete; one still on its way does (409
+    CONFLICT): cancel it first, or let it complete. The recurring store adds
+    its query here.
     """
-    del payee
+    if payment_rows.names_open_payment(payee.id):
+        raise errors.Conflict(
+            "The payee has bill payments on their way; cancel them or let them complete first",
+            metadata={"payee_id": payee.id},
+        )

@@ -70,6 +70,8 @@ CLIENT_SIGNING_SECRET = SealedColumn("client_signing_secrets", "secret")
 # full when paying, shown masked. The sandbox loads its billers in plaintext,
 # which `setup` seals.
 PAYEE_ACCOUNT_NUMBER = SealedColumn("payees", "account_number", plaintext_before=True)
+# The number a bill payment sends to its payee (server.store.payment_rows).
+BILL_PAYMENT_ACCOUNT_NUMBER = SealedColumn("bill_payments", "payee_account_number")
 # An external transfer's beneficiary (server.store.external_rows): sent to the
 # network in full, shown masked.
 BENEFICIARY_ACCOUNT_NUMBER = SealedColumn("external_transfers", "beneficiary_account_number")
@@ -84,6 +86,7 @@ COLUMNS: tuple[SealedColumn, ...] = (
     BENEFICIARY_ACCOUNT_NUMBER,
     BENEFICIARY_ROUTING_NUMBER,
     BENEFICIARY_IBAN,
+    BILL_PAYMENT_ACCOUNT_NUMBER,
 )
 
 
