@@ -58,6 +58,8 @@ class TransactionRecord:
     available_at: datetime | None
     scheduled_date: str | None  # YYYY-MM-DD
     request: RequestFacts
+    # The REVERSAL that corrected a REVERSED transaction (services.reversals).
+    reversal_transaction_id: str | None = None
     # Refunds (services.refunds): what REFUND transactions gave back of this
     # one, and for a REFUND, the request it paid.
     refunded_minor: int | None = None
@@ -117,6 +119,7 @@ def record_of(
             device=facts.get("device") or "",
             location=facts.get("location") or "",
         ),
+        reversal_transaction_id=details.get("reversal_transaction_id") or None,
         refunded_minor=details.get("refunded_minor"),
         refund_request_id=details.get("refund_request_id") or None,
         recurring_transaction_id=details.get("recurring_transaction_id") or None,
