@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from backoffice.v1 import transaction_pb2 as tpb
-from server.api import call, external_views
+from server.api import call, external_views, payment_views
 from server.api.convert import timestamp
 from server.domain.masking import mask_account_number
 from server.domain.money import to_major
@@ -107,6 +107,7 @@ def _base_message(row: TransactionRecord, reader: Principal) -> tpb.Transaction:
         failure_reason=row.failure_reason or None,
         failure_code=row.failure_code,
         original_transaction_id=row.original_transaction_id or None,
+        recurring_transaction_id=row.recurring_transaction_id,
         reversal_transaction_id=row.reversal_transaction_id,
         hold_id=row.hold_id,
         scheduled_date=row.scheduled_date,
@@ -166,6 +167,8 @@ def view_message(view: transactions.TransactionView, principal: Principal) -> tp
         message.balance_after = to_major(view.balance_after_minor, view.transaction.currency)
     if view.counterparty:
         message.counterparty = view.counterparty
+    if view.transaction.type == "PAYMENT":
+        payment_views.add_stored_payment_fields(message, view.transaction.id)
     if view.transaction.type == "EXTERNAL_TRANSFER":
         external_views.add_stored_facts(message)
     return message
