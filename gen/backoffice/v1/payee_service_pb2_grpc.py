@@ -117,11 +117,11 @@ class PayeeServiceServicer:
     def DeletePayee(self, request, context):
         """Removes a payee. Past payments keep naming it (the row is kept, hidden
         from lists and reads). Deleting a deleted payee answers NOT_FOUND; a
-        bank-wide biller answers FORBIDDEN (403, see the service). To be
-        enforced once bill payments and recurring payments are stored (no table
-        names a payee yet): a payee with a SCHEDULED or PENDING payment, or an
-        ACTIVE recurring payment, will answer FAILED_PRECONDITION with reason
-        CONFLICT (409): cancel those first.
+        bank-wide biller answers FORBIDDEN (403, see the service). A payee named
+        by a bill payment still on its way (SCHEDULED, PENDING or PROCESSING)
+        answers ABORTED with reason CONFLICT (409): cancel the payment, or let
+        it complete, first. An ACTIVE recurring payment will refuse it the same
+        way once recurring payments are stored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -302,6 +302,33 @@ class TransactionServiceServicer:
         accepted (the seed's own example is a Saturday) and the payment is sent
         on the next Federal Reserve business day. Free. Daily bill-payment limits per
         account type give TXN004.
+
+        Decisions where seed 002 is silent:
+        - The payee must be the debited account owner's own payee or a bank-wide
+        biller; anything else (unknown, deleted, another customer's) is
+        NOT_FOUND on `payee_id`, also for staff paying from a customer's
+        account. A payee deleted later stays named by its payments, as it was
+        when paid.
+        - The debit goes to the bank's bill-pay clearing account and stays there
+        as the bill-pay network's counterpart when the payment completes (the
+        network settles with the bank in bulk, outside this ledger).
+        - A SCHEDULED payment reserves its amount at once (`pending_debits` of
+        the account; the available balance drops, nothing is posted), which
+        must fit in today's available balance (TXN001) and in one day's
+        bill-payment limit (TXN004). At 09:00 UTC on payment_date the
+        reservation is released and the payment debited, checked again then
+        (funds TXN001, account status TXN003, that day's bill-payment limit
+        TXN004); a refusal makes it FAILED with failure_code and
+        failure_reason, nothing posted. Payments due at one moment run in the
+        order they were made.
+        - Completion happens at 09:00 UTC on estimated_delivery. Events:
+        `transaction.created` when made, `transaction.completed` when
+        delivered, `transaction.failed` when refused at execution.
+        - scheduled_date is set on every payment: the payment date (today for an
+        immediate one). The memo is trimmed and left unset when empty; the
+        transaction's description is the memo, else "Payment to <payee name>".
+        - The answer's message is "Payment sent successfully" (PROCESSING) or
+        "Payment scheduled successfully" (SCHEDULED); REST answers 201.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
