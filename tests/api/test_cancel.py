@@ -285,3 +285,66 @@ def test_a_cancel_racing_the_worker_moves_money_at_most_once(
             assert (balance(rest, source), balance(rest, target)) == (60, 40)
         outcomes.append(status)
     assert_ledger_consistent(stack)
+
+
+def _weekday_after(day: date, days: int) -> date:
+    later = day + timedelta(days=days)
+    while later.weekday() >= 5:
+        later += timedelta(days=1)
+    return later
+
+
+def test_real_payments_and_external_transfers_are_cancelled_by_the_shared_convention(
+    rest: Rest, stack: Stack, raw_channel: grpc.Channel, db: Db
+) -> None:
+    payer = customer(rest, stack, raw_channel, funded=1_000)
+    payee_body = {
+        "name": f"Power {uuid.uuid4().hex[:6]}",
+        "type": "UTILITY",
+        "accountNumber": "EL-1",
+    }
+    payee = envelope.success(payer.caller.rest.post("/v1/payees", json=payee_body), 201)
+    pay_body = {"fromAccountId": payer.account_id, "payeeId": payee["payee"]["id"]}
+    day = _weekday_after(_today(rest), 3)
+    later = envelope.success(
+        payer.caller.rest.post(
+            "/v1/transactions/payment",
+            json={**pay_body, "amount": 100, "paymentDate": day.isoformat()},
+        ),
+        201,
+    )["transaction"]
+    now = envelope.success(
+        payer.caller.rest.post("/v1/transactions/payment", json={**pay_body, "amount": 50}), 201
+    )["transaction"]
+    beneficiary = {
+        "name": "Jane Smith",
+        "accountNumber": "9876543210",
+        "routingNumber": "021000021",
+        "accountType": "CHECKING",
+    }
+    external = envelope.success(
+        payer.caller.rest.post(
+            "/v1/transactions/transfer/external",
+            json={"fromAccountId": payer.account_id, "beneficiary": beneficiary, "amount": 200},
+        ),
+        201,
+    )["transaction"]
+    assert (later["status"], now["status"], external["status"]) == (
+        "SCHEDULED",
+        "PROCESSING",
+        "PENDING",
+    )
+    fee_minor = round(external["fee"] * 100)
+    assert account_minor(db, payer.account_id) == (950_00, 300_00 + fee_minor)
+
+    for txn, refunded in ((later, 100), (now, 50), (external, 200 + fee_minor / 100)):
+        data = envelope.success(_cancel(payer.caller.rest, txn["id"]))
+        assert data["refundAmount"] == refunded
+    assert account_minor(db, payer.account_id) == (1_000_00, 0)
+
+    advance(rest, days=(day - _today(rest)).days + 6)
+    for txn in (later, now, external):
+        shown = envelope.success(payer.caller.rest.get(f"/v1/transactions/{txn['id']}"))
+        assert shown["transaction"]["status"] == "CANCELLED"
+    assert account_minor(db, payer.account_id) == (1_000_00, 0)
+    assert_ledger_consistent(stack)
