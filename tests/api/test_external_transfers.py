@@ -135,6 +135,49 @@ def test_ach_transfer_is_reserved_then_posted_then_completed(rest: Rest, stack: 
     assert_ledger_consistent(stack)
 
 
+def test_the_history_line_follows_the_transfer(rest: Rest, stack: Stack) -> None:
+    source = open_account(rest, funded=300)
+    txn = created(rest, source, 120, reference="INV-7")
+    lines = envelope.success(
+        rest.get(f"/api/transactions?accountId={source}&type=EXTERNAL_TRANSFER")
+    )
+    line = lines["transactions"][0]
+    assert (line["id"], line["direction"], line["amount"]) == (txn["id"], "DEBIT", 120)
+    assert line["counterparty"] == "Jane Smith" and line["reference"] == "INV-7"
+    assert "balanceAfter" not in line  # nothing posted while PENDING
+    settle(rest, txn)
+    lines = envelope.success(
+        rest.get(f"/api/transactions?accountId={source}&type=EXTERNAL_TRANSFER")
+    )
+    line = lines["transactions"][0]
+    assert (line["status"], line["balanceAfter"]) == ("COMPLETED", 180)
+
+
+def test_a_transfer_into_the_overdraft_line_costs_the_overdraft_fee_when_it_posts(
+    rest: Rest, stack: Stack
+) -> None:
+    source = open_account(rest, funded=100, overdraft=500)
+    # 100.00 - 200.00 goes below zero: the 35.00 fee must fit too (600.00 available).
+    txn = created(rest, source, 200)
+    assert money(rest, source) == (100, 400, 200)
+    settle(rest, txn)
+    assert money(rest, source)[:2] == (-135, 365)
+    fees = query(
+        stack,
+        "SELECT id FROM ledger_transactions WHERE original_transaction_id = %s AND type = 'FEE'",
+        (txn["id"],),
+    )
+    assert len(fees) == 1 and postings(stack, str(fees[0][0])) == {
+        source: -3_500,
+        FEE_INCOME: 3_500,
+    }
+    # The fee must fit: 310.00 available takes 275.00 + 35.00, not 275.01 + 35.00.
+    other = open_account(rest, funded=10, overdraft=300)
+    envelope.error(send(rest, other, 275.01), 422, "TXN001", "amount")
+    created(rest, other, 275)
+    assert_ledger_consistent(stack)
+
+
 def test_domestic_wire_costs_25_and_settles_through_wire_clearing(rest: Rest, stack: Stack) -> None:
     source = open_account(rest, funded=1_000)
     txn = created(rest, source, 500, beneficiary=ach(accountType=None), rail="WIRE")
