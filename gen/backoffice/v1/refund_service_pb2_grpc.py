@@ -109,6 +109,7 @@ class RefundServiceServicer:
         (all refunds so far), `refundTransactionId` and `refundRequestId`). Two
         approvals of requests on one original run one after the other; a request
         approved twice at once is refunded once (the other answers CONFLICT).
+        Answers 200: the request is updated; the REFUND it posted comes with it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

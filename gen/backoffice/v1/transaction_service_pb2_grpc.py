@@ -355,14 +355,27 @@ class TransactionServiceServicer:
         """Cancels a PENDING or SCHEDULED transaction, or a PROCESSING one within 5
         minutes of entering PROCESSING (for an immediate movement that is its
         creation; a scheduled one gets the same 5 minutes from when it started
-        processing; at exactly 5:00 it is too late). An EXTERNAL_TRANSFER in
-        PROCESSING is already with the network and cannot be cancelled (TXN007).
-        Pending debits are dropped and debited funds (and the transaction's own
-        fee) credited back; an overdraft FEE the debit caused is a transaction of
-        its own and is not given back (ask for it with a refund request). The owner of the debited account or staff may
-        cancel. Errors: TXN008 already COMPLETED; TXN007 any other state that
-        cannot be cancelled (FAILED, CANCELLED, REFUNDED, REVERSED, PROCESSING
-        after 5 minutes).
+        processing, i.e. when its debit posted; at exactly 5:00 it is too late).
+        An EXTERNAL_TRANSFER in PROCESSING is already with the network and
+        cannot be cancelled (TXN007).
+        What moves, in one database transaction: a PENDING debit, and a
+        SCHEDULED one of a kind that reserves (payments), gives its amount and
+        fee back from pending_debits; a scheduled internal TRANSFER reserved
+        nothing (it is checked on its date) and moves nothing; a PROCESSING
+        debit gets the mirror of every one of its postings (customer, clearing,
+        fee income) posted under the same transaction, which then nets to zero
+        (its history line shows CANCELLED and counts in no summary or limit).
+        An overdraft FEE the debit caused is a transaction of its own and is not
+        given back (ask for it with a refund request). Emits
+        `transaction.cancelled`. Who: the owner of the debited account, or
+        staff; the credited customer of a transfer reads it but may not cancel
+        it (403 FORBIDDEN); another customer's transaction is NOT_FOUND (404).
+        A cancel racing the due work either wins (the work then finds it
+        CANCELLED) or answers by the status the work left (TXN008 when it
+        completed); money never moves twice. Errors: TXN008 already COMPLETED;
+        TXN007 any other state that cannot be cancelled (FAILED, CANCELLED,
+        REFUNDED, REVERSED, INITIATED, PROCESSING after 5 minutes);
+        VALIDATION_ERROR on `notes` over 500 characters.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -396,7 +409,21 @@ class TransactionServiceServicer:
         and reversal_transaction_id. The reversal posts even if it takes an
         account below zero (it corrects the ledger; TXN001 does not apply).
         REVERSAL transactions and transactions with refunds cannot be reversed
-        (FAILED_PRECONDITION, reason CONFLICT; post an ADJUSTMENT instead).
+        (FAILED_PRECONDITION, reason CONFLICT; post an ADJUSTMENT instead); nor
+        can one with a refund request still open (decide it first), one in any
+        status but COMPLETED, or one already REVERSED (a second reversal is
+        CONFLICT, so a doubled staff action never gives money back twice).
+        The REVERSAL (201) takes money from the original's to_account back to
+        its from_account (from_account and to_account swapped), with the
+        original's amount and fee; each customer account it moves gets a
+        history line (CREDIT or DEBIT of what moved on that account, fee
+        included), counted toward no limit; the reversed debit still counts in
+        the limits of the day and month it left. No overdraft fee is charged
+        for the correction. Emits `transaction.created` and
+        `transaction.completed` for the REVERSAL (its originalTransactionId
+        names the original). Callers: staff roles that may write (403 FORBIDDEN
+        otherwise); `reason` is required (VALIDATION_ERROR on `reason`), and
+        `notes` when the reason is OTHER.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
