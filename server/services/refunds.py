@@ -242,7 +242,7 @@ def approve(
             notes=notes,
             approved_minor=approved_minor,
         )
-        posted = _post_refund(found, approval, context, now)
+        posted = _post_refund(found, original.number, approval, context, now)
         refund_id = posted.transaction.id
         if not store.complete(
             found.id,
@@ -268,6 +268,7 @@ def approve(
 
 def _post_refund(
     request: RefundRecord,
+    original_number: str,
     approval: refunds.Approval,
     context: RequestContext,
     now: datetime,
@@ -304,7 +305,7 @@ def _post_refund(
             )
         ],
         now=now,
-        description=f"Refund ({request.reason.replace('_', ' ').lower()})",
+        description=f"Refund of {original_number} ({request.reason.replace('_', ' ').lower()})",
         details=details,
         columns={
             "to_account_id": account.id,

@@ -79,6 +79,7 @@ def test_request_then_full_approval_refunds_the_original(
     assert done["refundTransactionId"] == refund["id"]
     assert (refund["type"], refund["status"], refund["amount"]) == ("REFUND", "COMPLETED", 150)
     assert refund["originalTransactionId"] == original["id"]
+    assert refund["description"] == f"Refund of {original['transactionNumber']} (duplicate payment)"
     assert refund["refundRequestId"] == request["id"]
     assert refund["toAccount"]["id"] == scene.account and "fromAccount" not in refund
     assert refund["toAccount"]["balance"] == 1000 and refund["balanceAfter"] == 1000
