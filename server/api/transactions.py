@@ -11,7 +11,7 @@ from backoffice.v1 import common_pb2
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
-from server.api import call, paging, payment_views
+from server.api import call, external_views, paging, payment_views
 from server.api import transaction_views as views
 from server.api.convert import alias, parse_date
 from server.api.transaction_base import MovementMethods
@@ -82,11 +82,15 @@ class TransactionServicer(
     def CreateTransaction(
         self, request: pb.CreateTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransactionResponse:
-        result, message = _dispatch(request, self._context(context), self._pay_movement)
+        result, message = _dispatch(
+            request, self._context(context), self._pay_movement, self._external_movement
+        )
         call.current().created(message)
         transaction = views.created_message(result)
         if result.transaction.type == "PAYMENT":
             payment_views.add_stored_payment_fields(transaction, result.transaction.id)
+        if result.transaction.type == "EXTERNAL_TRANSFER":
+            external_views.add_stored_facts(transaction)
         return pb.CreateTransactionResponse(transaction=transaction)
 
     def GetTransaction(
@@ -188,8 +192,11 @@ _ONLY_FOR = {
     # A payment has a memo for the payee, and no reference or schedule of a transfer.
     "description": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
     "reference": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
-    "scheduled_date": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
-    "scheduled": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
+    # An external transfer is never scheduled: it goes out at the next submission time.
+    "scheduled_date": {"TRANSFER", "DEPOSIT", "WITHDRAWAL"},
+    "scheduled": {"TRANSFER", "DEPOSIT", "WITHDRAWAL"},
+    "purpose": {"EXTERNAL_TRANSFER"},
+    "rail": {"EXTERNAL_TRANSFER"},
 }
 
 
@@ -197,12 +204,11 @@ def _dispatch(
     request: pb.CreateTransactionRequest,
     context: RequestContext,
     pay: Callable[[Any, RequestContext], tuple[Movement, str]],
+    send_external: Callable[[Any, RequestContext], tuple[Movement, str]],
 ) -> tuple[Movement, str]:
     """The generic POST /transactions: one of the movements, by `type`."""
     kind = TYPE.Name(request.type) if request.type else ""
-    if kind in ("EXTERNAL_TRANSFER",):
-        raise errors.NotImplementedYet(f"{kind} transactions are not implemented yet")
-    if kind not in ("TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT"):
+    if kind not in ("TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT"):
         raise errors.ValidationFailed(
             "type must be TRANSFER, EXTERNAL_TRANSFER, DEPOSIT, WITHDRAWAL or PAYMENT",
             field="type",
@@ -213,9 +219,15 @@ def _dispatch(
             raise errors.ValidationFailed(
                 f"{name} does not apply to {kind}", field=name, metadata={"type": kind}
             )
+    if request.HasField("beneficiary") and kind != "EXTERNAL_TRANSFER":
+        raise errors.ValidationFailed(
+            f"beneficiary does not apply to {kind}", field="beneficiary", metadata={"type": kind}
+        )
     method = METHOD.Name(request.method) if request.method else ""
     if kind == "PAYMENT":
         return pay(request, context)
+    if kind == "EXTERNAL_TRANSFER":
+        return send_external(request, context)
     if kind == "TRANSFER":
         result = transfers.transfer(_transfer_input(request), context)
         return result, _transfer_message(result)

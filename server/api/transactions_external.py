@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 from backoffice.v1 import transaction_pb2 as tpb
@@ -12,6 +14,7 @@ from server.api.transaction_base import MovementMethods
 from server.crypto.fields import LiveKeyring
 from server.domain.beneficiaries import BeneficiaryInput
 from server.services import external
+from server.services.context import Movement, RequestContext
 
 RAIL = tpb.TransferRailEnum.TransferRail
 PURPOSE = tpb.TransferPurposeEnum.TransferPurpose
@@ -33,6 +36,11 @@ class ExternalTransferMethods(MovementMethods):
         message = external_views.add_facts(views.created_message(result.movement), result.facts)
         return pb.CreateExternalTransferResponse(transaction=message)
 
+    def _external_movement(self, request: Any, context: RequestContext) -> tuple[Movement, str]:
+        """The generic CreateTransaction's EXTERNAL_TRANSFER: the movement and the message."""
+        result = external.create(external_transfer_input(request), context, self._sealer())
+        return result.movement, "External transfer initiated"
+
     def _sealer(self) -> LiveKeyring:
         # Made on first use: the servicer's __init__ belongs to TransactionServicer.
         if self._keyring is None:
@@ -40,9 +48,9 @@ class ExternalTransferMethods(MovementMethods):
         return self._keyring
 
 
-def external_transfer_input(
-    request: pb.CreateExternalTransferRequest,
-) -> external.ExternalTransferInput:
+def external_transfer_input(request: Any) -> external.ExternalTransferInput:
+    """The use case's input from CreateExternalTransferRequest or the generic
+    CreateTransactionRequest (same field names)."""
     given = request.beneficiary
     return external.ExternalTransferInput(
         from_account_id=request.from_account_id,

@@ -249,6 +249,36 @@ def test_every_seed_path_accepts_an_external_transfer(rest: Rest) -> None:
         )
 
 
+def test_the_generic_create_transaction_sends_an_external_transfer(
+    rest: Rest, stack: Stack
+) -> None:
+    source = open_account(rest, funded=200)
+    body = {"type": "EXTERNAL_TRANSFER", "fromAccountId": source, "amount": 50}
+    for path in ("/v1/transactions", "/backoffice/v1/transactions"):
+        response = rest.post(path, json={**body, "beneficiary": ach(), "rail": "ACH"})
+        txn = envelope.success(response, 201)["transaction"]
+        assert response.json()["message"] == "External transfer initiated"
+        assert (txn["type"], txn["status"], txn["rail"]) == ("EXTERNAL_TRANSFER", "PENDING", "ACH")
+        assert txn["beneficiary"]["accountNumber"] == "****3210" and txn["estimatedCompletion"]
+    assert money(rest, source) == (200, 100, 100)
+    # Fields of other kinds are refused, and a beneficiary only goes with this one.
+    scheduled = {**body, "beneficiary": ach(), "scheduled": True}
+    envelope.error(
+        rest.post("/v1/transactions", json=scheduled), 422, "VALIDATION_ERROR", "scheduled"
+    )
+    other = {"type": "TRANSFER", "fromAccountId": source, "toAccountId": source, "amount": 1}
+    response = rest.post("/v1/transactions", json={**other, "beneficiary": ach()})
+    envelope.error(response, 422, "VALIDATION_ERROR", "beneficiary")
+    envelope.error(
+        rest.post("/v1/transactions", json={**other, "rail": "WIRE"}),
+        422,
+        "VALIDATION_ERROR",
+        "rail",
+    )
+    assert money(rest, source) == (200, 100, 100)
+    assert_ledger_consistent(stack)
+
+
 # --- fees ----------------------------------------------------------------------------
 
 
