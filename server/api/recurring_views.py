@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backoffice.v1 import transaction_pb2 as tpb
 from server.api.convert import timestamp
+from server.domain.masking import mask_account_number
 from server.domain.money import to_major
 from server.store.recurring_rows import RecurringRecord
 
@@ -31,4 +32,7 @@ def recurring_message(record: RecurringRecord) -> tpb.RecurringTransaction:
         consecutive_failure_count=state.consecutive_failure_count,
         created_at=timestamp(record.created_at),
         cancelled_at=timestamp(record.cancelled_at),
+        payee_account_number=(
+            mask_account_number(record.payee_account_last4) if record.payee_account_last4 else None
+        ),
     )

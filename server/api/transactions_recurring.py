@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import grpc
@@ -12,6 +13,7 @@ from server.api import call, paging
 from server.api.convert import parse_date
 from server.api.recurring_views import recurring_message
 from server.api.transaction_base import MovementMethods
+from server.crypto.fields import LiveKeyring
 from server.services import recurring
 
 FREQUENCY = tpb.RecurringFrequencyEnum.RecurringFrequency
@@ -21,10 +23,18 @@ STATUS = tpb.RecurringTransactionStatusEnum.RecurringTransactionStatus
 class RecurringMethods(MovementMethods):
     """Recurring transfers and payments: create, list, get, cancel."""
 
+    @functools.cached_property
+    def _recurring_keyring(self) -> LiveKeyring:
+        # Seals a payment schedule's number at the payee; a first run made at
+        # once opens it.
+        return LiveKeyring(self._settings.data_dir / "keys")
+
     def CreateRecurringTransaction(
         self, request: pb.CreateRecurringTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateRecurringTransactionResponse:
-        record = recurring.create(_create_input(request), self._context(context))
+        record = recurring.create(
+            _create_input(request), self._context(context), self._recurring_keyring
+        )
         call.current().created("Recurring transaction created")
         return pb.CreateRecurringTransactionResponse(
             recurring_transaction=recurring_message(record)
@@ -92,4 +102,5 @@ def _create_input(request: pb.CreateRecurringTransactionRequest) -> recurring.Re
         start_date=parse_date(request.start_date, "startDate"),
         end_date=parse_date(request.end_date, "endDate"),
         day_of_month=request.day_of_month if request.HasField("day_of_month") else None,
+        account_number=request.account_number,
     )

@@ -5,9 +5,9 @@ server.domain.recurring_runs (statuses); rows are server.store.recurring_rows.
 Each run is executed by server.services.recurring_execution, which the
 due-work worker calls. A write is one database transaction.
 
-RECURRING_PAYMENT (payee_id) is refused until bill payments exist
-(transaction_service.proto says so): a schedule whose every run would fail
-must not be accepted.
+A RECURRING_TRANSFER's runs are CreateTransfer's use case; a
+RECURRING_PAYMENT's are CreatePayment's (server.services.payments), dated
+the day they run.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from server.crypto.fields import FieldSealer
 from server.domain import errors, movements
+from server.domain import payees as payee_rules
+from server.domain import payments as payment_rules
 from server.domain import recurring as rules
 from server.domain import recurring_runs as runs
 from server.domain.ids import new_id
@@ -24,13 +27,14 @@ from server.domain.principal import Principal
 from server.services import recurring_execution, steps
 from server.services.context import RequestContext
 from server.store import clock, tx
+from server.store import payees as payee_store
 from server.store import recurring_rows as store
 from server.store.recurring_rows import RecurringPage, RecurringRecord
 
 
 @dataclass(frozen=True)
 class RecurringInput:
-    """CreateRecurringTransactionRequest, decoded (dates still text)."""
+    """CreateRecurringTransactionRequest, decoded."""
 
     from_account_id: str
     to_account_id: str
@@ -42,6 +46,7 @@ class RecurringInput:
     start_date: date | None
     end_date: date | None
     day_of_month: int | None
+    account_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +55,26 @@ class RecurringQuery:
     status: str
 
 
-def create(request: RecurringInput, context: RequestContext) -> RecurringRecord:
-    """Stores an ACTIVE schedule; its first run is made at once when already due."""
+def create(
+    request: RecurringInput, context: RequestContext, sealer: FieldSealer
+) -> RecurringRecord:
+    """Stores an ACTIVE schedule; its first run is made at once when already due.
+
+    `sealer` seals a payment's own number at the payee and opens numbers
+    when a first run is made at once.
+    """
     principal = context.principal
     from_id = movements.required_id(request.from_account_id, "fromAccountId")
     kind = rules.recurring_type(from_id, request.to_account_id, request.payee_id)
-    if kind == rules.RECURRING_PAYMENT:
+    if request.account_number.strip() and kind != rules.RECURRING_PAYMENT:
         raise errors.ValidationFailed(
-            "Recurring payments to a payee are not available yet; use toAccountId",
-            field="payeeId",
+            "accountNumber applies only to payments to a payee", field="accountNumber"
         )
     if request.start_date is None:
         raise errors.ValidationFailed("startDate is required", field="startDate")
     description = movements.text(
         request.description, "description", movements.DESCRIPTION_LENGTH_MAX
     )
-    to_id = request.to_account_id
     schedule = rules.new_schedule(
         request.frequency or None,
         request.start_date,
@@ -77,13 +86,25 @@ def create(request: RecurringInput, context: RequestContext) -> RecurringRecord:
     def work() -> RecurringRecord:
         now = clock.now()
         source = steps.customer_account(from_id, principal, "fromAccountId")
-        destination = steps.customer_account(to_id, steps.STAFF_VIEW, "toAccountId")
         movements.require_active(source.id, source.status, "fromAccountId")
-        movements.require_active(destination.id, destination.status, "toAccountId")
         currency = movements.currency_of(request.currency, source.currency)
-        movements.check_destination_currency(currency, destination.currency)
         amount_minor = parse_amount(request.amount, currency)
         rules.check_amount(amount_minor, currency, steps.effective_limits(source), kind)
+        to_id = payee_id = last4 = None
+        number = ""
+        if kind == rules.RECURRING_TRANSFER:
+            destination = steps.customer_account(
+                request.to_account_id, steps.STAFF_VIEW, "toAccountId"
+            )
+            movements.require_active(destination.id, destination.status, "toAccountId")
+            movements.check_destination_currency(currency, destination.currency)
+            to_id = destination.id
+        else:
+            payee = _payee_of(request.payee_id, source.owner_id)
+            number = request.account_number.strip()
+            if number:
+                number = payment_rules.validate_payee_account_number(number, "")
+            payee_id, last4 = payee.id, (number or payee.account_number_last4)[-4:]
         principal.require_write()
         record = RecurringRecord(
             id=new_id("rec"),
@@ -91,8 +112,9 @@ def create(request: RecurringInput, context: RequestContext) -> RecurringRecord:
             owner_id=source.owner_id,
             client_id=principal.client_id,
             from_account_id=source.id,
-            to_account_id=destination.id,
-            payee_id=None,
+            to_account_id=to_id,
+            payee_id=payee_id,
+            payee_account_last4=last4,
             amount_minor=amount_minor,
             currency=currency,
             description=description,
@@ -104,7 +126,7 @@ def create(request: RecurringInput, context: RequestContext) -> RecurringRecord:
             cancelled_at=None,
             version=1,
         )
-        store.insert(record, principal.user_id)
+        store.insert(record, principal.user_id, payee_account_number=number, sealer=sealer)
         return record
 
     record = tx.write(work)
@@ -112,9 +134,21 @@ def create(request: RecurringInput, context: RequestContext) -> RecurringRecord:
     if runs.is_due(record.state, now):
         # Started today after 09:00 UTC: the first run is due now, not at
         # the next sweep (transaction_service.proto).
-        recurring_execution.run_one(record.id, now)
+        recurring_execution.run_one(record.id, now, sealer)
         record = _found(store.get(record.id), record.id, principal)
     return record
+
+
+def _payee_of(requested: str, owner_id: str | None) -> payee_rules.PayeeRecord:
+    """The payee, if the account's owner may pay it (own payee or bank-wide biller),
+    as CreatePayment decides; anything else is NOT_FOUND on `payeeId`."""
+    payee_id = payee_rules.payee_id_of(requested)
+    payee = payee_store.get_payee(payee_id)
+    if payee is None or not (payee.bank_wide or payee.owner_id == owner_id):
+        raise errors.NotFound(
+            "Payee not found", field="payeeId", metadata={"payee_id": payee_id[:80]}
+        )
+    return payee
 
 
 def _found(

@@ -29,15 +29,18 @@ import json
 from dataclasses import replace
 from datetime import datetime
 
+from server.crypto.fields import FieldSealer
 from server.domain import errors, limits
 from server.domain import recurring_runs as runs
 from server.domain.ids import new_id
 from server.domain.money import to_major
 from server.domain.movement_events import recurring_data
 from server.domain.principal import OPERATIONS, Principal
-from server.services import steps, transfers
+from server.domain.recurring import RECURRING_PAYMENT
+from server.services import payments, steps, transfers
 from server.services.context import RequestContext
 from server.store import ledger, movement_rows, outbox, tx
+from server.store import payees as payee_store
 from server.store import recurring_rows as store
 from server.store.recurring_rows import RecurringRecord, RunRecord
 
@@ -49,18 +52,22 @@ RECOVERED = "RECOVERED"
 NOT_DUE = "NOT_DUE"
 
 
-def run_one(recurring_id: str, now: datetime) -> str:
+def run_one(recurring_id: str, now: datetime, sealer: FieldSealer) -> str:
     """Executes the schedule's due run, if any, in a transaction of its own."""
 
     def work() -> str:
         record = store.get(recurring_id, lock=True)
-        return NOT_DUE if record is None else execute(record, now)
+        return NOT_DUE if record is None else execute(record, now, sealer)
 
     return tx.write(work)
 
 
-def execute(record: RecurringRecord, now: datetime) -> str:
-    """Runs the schedule's due run; the caller's transaction holds the schedule."""
+def execute(record: RecurringRecord, now: datetime, sealer: FieldSealer) -> str:
+    """Runs the schedule's due run; the caller's transaction holds the schedule.
+
+    `sealer` opens a payment schedule's number at the payee and seals it on
+    the payment, as CreatePayment does.
+    """
     state = record.state
     if not runs.is_due(state, now):
         return NOT_DUE
@@ -71,17 +78,35 @@ def execute(record: RecurringRecord, now: datetime) -> str:
         return RECOVERED
     try:
         # A savepoint: a refusal undoes the attempt and nothing else.
-        transaction_id = tx.write(lambda: _transfer(record))
+        transaction_id = tx.write(lambda: _movement(record, sealer))
     except errors.BankError as refusal:
         return _refused(record, refusal, now)
     _ended(record, runs.record_success(record.schedule, state), transaction_id, None, now)
     return EXECUTED
 
 
-def _transfer(record: RecurringRecord) -> str:
-    """CreateTransfer's use case for the run; the transaction's id."""
-    assert record.to_account_id is not None and record.state.run_date is not None
+def _movement(record: RecurringRecord, sealer: FieldSealer) -> str:
+    """CreateTransfer's or CreatePayment's use case for the run; the transaction's id."""
+    assert record.state.run_date is not None
     context = RequestContext(principal=Principal(client_id=record.client_id or "", role=OPERATIONS))
+    if record.type == RECURRING_PAYMENT:
+        assert record.payee_id is not None
+        paid = payments.pay(
+            payments.PaymentInput(
+                from_account_id=record.from_account_id,
+                payee_id=record.payee_id,
+                amount=to_major(record.amount_minor, record.currency),
+                currency=record.currency,
+                account_number=store.payee_account_number(record.id, sealer),
+                memo=record.description,
+            ),
+            context,
+            sealer,
+        )
+        transaction_id = paid.movement.transaction.id
+        store.tag_transaction(transaction_id, record.id, record.state.run_date)
+        return transaction_id
+    assert record.to_account_id is not None
     movement = transfers.transfer(
         transfers.TransferInput(
             from_account_id=record.from_account_id,
@@ -167,10 +192,11 @@ def _save(
 
 
 def _failed_transaction(record: RecurringRecord, refusal: errors.BankError, now: datetime) -> str:
-    """The refused run's FAILED TRANSFER: no postings; a line in the payer's history."""
-    assert record.state.run_date is not None and record.to_account_id is not None
+    """The refused run's FAILED TRANSFER or PAYMENT: no postings; a line in the
+    payer's history."""
+    assert record.state.run_date is not None
     source = movement_rows.customer_account(record.from_account_id)
-    destination = movement_rows.customer_account(record.to_account_id)
+    counterparty = _counterparty(record)
     details: dict[str, object] = {
         "failure_code": refusal.reason,
         "recurring_transaction_id": record.id,
@@ -179,7 +205,7 @@ def _failed_transaction(record: RecurringRecord, refusal: errors.BankError, now:
     row = ledger.create_transaction(
         id=new_id("txn"),
         number=steps.next_number(now),
-        type="TRANSFER",
+        type="PAYMENT" if record.type == RECURRING_PAYMENT else "TRANSFER",
         status="FAILED",
         currency=record.currency,
         amount_minor=record.amount_minor,
@@ -194,7 +220,6 @@ def _failed_transaction(record: RecurringRecord, refusal: errors.BankError, now:
         failure_reason=refusal.message[:255],
     )
     if source is not None:
-        holders = movement_rows.holder_names([a for a in (source, destination) if a is not None])
         movement_rows.write_entries(
             movement_rows.entry(
                 row,
@@ -204,7 +229,7 @@ def _failed_transaction(record: RecurringRecord, refusal: errors.BankError, now:
                 fee_minor=0,
                 balance_after=None,
                 limit_class=limits.CLASS_NONE,
-                counterparty=holders.get(record.to_account_id, ""),
+                counterparty=counterparty,
                 now=now,
             )
         )
@@ -214,3 +239,14 @@ def _failed_transaction(record: RecurringRecord, refusal: errors.BankError, now:
         [("transaction.created", row.id, data), ("transaction.failed", row.id, failed)], now
     )
     return str(row.id)
+
+
+def _counterparty(record: RecurringRecord) -> str:
+    """Who the run would have paid, as the payer's history line names them."""
+    if record.type == RECURRING_PAYMENT:
+        payee = payee_store.get_payee(record.payee_id or "")
+        return payee.name if payee is not None else ""
+    destination = movement_rows.customer_account(record.to_account_id or "")
+    if destination is None:
+        return ""
+    return movement_rows.holder_names([destination]).get(destination.id, "")

@@ -21,6 +21,7 @@ from typing import Any
 
 import peewee
 
+from server.crypto.fields import FieldRef, FieldSealer
 from server.domain.recurring import Schedule
 from server.domain.recurring_runs import RecurringState
 from server.store.db import is_postgres
@@ -36,6 +37,8 @@ class RecurringTransactionRow(BaseModel):
     from_account_id = peewee.TextField()
     to_account_id = peewee.TextField(null=True)
     payee_id = peewee.TextField(null=True)
+    payee_account_number = peewee.TextField(null=True)  # sealed (PAYEE_NUMBER)
+    payee_account_last4 = peewee.TextField(null=True)
     amount_minor = peewee.BigIntegerField()
     currency = peewee.TextField()
     description = peewee.TextField()
@@ -83,6 +86,7 @@ class RecurringRecord:
     from_account_id: str
     to_account_id: str | None
     payee_id: str | None
+    payee_account_last4: str | None
     amount_minor: int
     currency: str
     description: str
@@ -142,6 +146,7 @@ def _record(row: RecurringTransactionRow) -> RecurringRecord:
         from_account_id=str(row.from_account_id),
         to_account_id=row.to_account_id,
         payee_id=row.payee_id,
+        payee_account_last4=row.payee_account_last4,
         amount_minor=int(row.amount_minor),
         currency=str(row.currency),
         description=str(row.description),
@@ -166,8 +171,23 @@ def _state_columns(state: RecurringState) -> dict[str, Any]:
     }
 
 
-def insert(record: RecurringRecord, created_by: str | None) -> None:
+def _number_ref(recurring_id: str) -> FieldRef:
+    return FieldRef("recurring_transactions", "payee_account_number", recurring_id)
+
+
+def insert(
+    record: RecurringRecord,
+    created_by: str | None,
+    *,
+    payee_account_number: str = "",
+    sealer: FieldSealer | None = None,
+) -> None:
+    """Writes a new schedule; a payment's own number at the payee is sealed."""
     schedule = record.schedule
+    sealed = None
+    if payee_account_number:
+        assert sealer is not None
+        sealed = sealer.seal(payee_account_number, _number_ref(record.id))
     RecurringTransactionRow.insert(
         id=record.id,
         type=record.type,
@@ -177,6 +197,8 @@ def insert(record: RecurringRecord, created_by: str | None) -> None:
         from_account_id=record.from_account_id,
         to_account_id=record.to_account_id,
         payee_id=record.payee_id,
+        payee_account_number=sealed,
+        payee_account_last4=record.payee_account_last4,
         amount_minor=record.amount_minor,
         currency=record.currency,
         description=record.description,
@@ -197,6 +219,16 @@ def get(recurring_id: str, *, lock: bool = False) -> RecurringRecord | None:
         query = query.for_update()
     row = query.first()
     return None if row is None else _record(row)
+
+
+def payee_account_number(recurring_id: str, sealer: FieldSealer) -> str:
+    """A payment schedule's own number at the payee, opened; "" when it has none."""
+    stored = (
+        RecurringTransactionRow.select(RecurringTransactionRow.payee_account_number)
+        .where(RecurringTransactionRow.id == recurring_id)
+        .scalar()
+    )
+    return sealer.open(str(stored), _number_ref(recurring_id)) if stored else ""
 
 
 def claim_due(now: datetime) -> RecurringRecord | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 
 import peewee
 
+from server.config import Settings
+from server.crypto.fields import FieldRef, LiveKeyring
 from server.domain import errors
 from server.services import recurring_execution as execution
 from server.store import recurring_rows, tx
@@ -43,7 +46,34 @@ def run_due(now: datetime) -> tuple[int, int]:
     return executed, failed
 
 
+@functools.cache
+def _keyring() -> LiveKeyring:
+    """The process's field keyring: payment runs open and seal numbers at payees.
+
+    Read from the server's own settings (BANK_DATA_DIR), which every server
+    process is started with, since the due work is called without them.
+    """
+    return LiveKeyring(Settings.from_env().data_dir / "keys")
+
+
+class _KeyringOnFirstUse:
+    """The keyring, loaded when a payment run first needs it (transfers never do)."""
+
+    @property
+    def active(self) -> str:
+        return _keyring().active
+
+    def seal(self, value: str, ref: FieldRef) -> str:
+        return _keyring().seal(value, ref)
+
+    def open(self, stored: str, ref: FieldRef) -> str:
+        return _keyring().open(stored, ref)
+
+
+_SEALER = _KeyringOnFirstUse()
+
+
 def _claim_and_run(now: datetime) -> str | None:
     """Claims the schedule due first and runs it; its outcome (None: none due)."""
     record = recurring_rows.claim_due(now)
-    return None if record is None else execution.execute(record, now)
+    return None if record is None else execution.execute(record, now, _SEALER)

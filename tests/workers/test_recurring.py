@@ -12,6 +12,7 @@ from typing import Any
 
 import peewee
 
+from server.crypto.fields import FieldRef
 from server.domain.principal import ADMIN, Principal
 from server.services import recurring, recurring_execution
 from server.services.context import RequestContext
@@ -23,6 +24,21 @@ from server.workers import recurring as recurring_worker
 from tests.store import rows
 
 STAFF = RequestContext(principal=Principal(client_id="sandbox-client", role=ADMIN))
+
+
+class _NoKeys:
+    """Transfers seal nothing: a sealer that refuses to be used."""
+
+    active = "none"
+
+    def seal(self, value: str, ref: FieldRef) -> str:
+        raise AssertionError("a recurring transfer sealed a value")
+
+    def open(self, stored: str, ref: FieldRef) -> str:
+        raise AssertionError("a recurring transfer opened a value")
+
+
+KEYS = _NoKeys()
 
 
 def _tomorrow() -> date:
@@ -44,6 +60,7 @@ def _schedule(source: str, target: str, amount: float, start: date) -> str:
             day_of_month=None,
         ),
         STAFF,
+        KEYS,
     )
     return record.id
 
@@ -77,7 +94,7 @@ def test_two_workers_racing_for_one_due_run_make_one_transfer(database: peewee.D
     def attempt() -> None:
         barrier.wait()
         try:
-            outcomes.append(tx.write(lambda: recurring_execution.execute(stale, due)))
+            outcomes.append(tx.write(lambda: recurring_execution.execute(stale, due, KEYS)))
         except Exception as exc:  # the loser's refusal is the point
             outcomes.append(type(exc).__name__)
 

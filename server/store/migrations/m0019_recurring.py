@@ -7,7 +7,11 @@ server.domain.recurring_runs).
   scheduled date, refused attempts, counts). `version` grows with every
   change, so that each change is a conditional update of the version it
   read. `owner_id` is the debited account's owner, kept so that a
-  customer's list needs no join.
+  customer's list needs no join. A RECURRING_PAYMENT given its own number
+  at the payee keeps it sealed in `payee_account_number`
+  (`enc:v1:...`, bound to the row) and its last four characters, all a
+  response shows, in `payee_account_last4`; without one, each run uses the
+  number on the payee's record.
 - `recurring_due_idx`: the sweeper's claim reads ACTIVE schedules by the
   instant of their next run.
 - `recurring_runs`: one row per run that ended (COMPLETED or FAILED), keyed
@@ -32,6 +36,8 @@ def statements(dialect: str) -> list[str]:
             from_account_id TEXT NOT NULL REFERENCES accounts (id),
             to_account_id TEXT REFERENCES accounts (id),
             payee_id TEXT,
+            payee_account_number TEXT,
+            payee_account_last4 TEXT,
             amount_minor BIGINT NOT NULL,
             currency TEXT NOT NULL,
             description TEXT NOT NULL,
