@@ -217,3 +217,23 @@ def test_a_refund_under_review_blocks_the_reversal(
     assert "refund request" in error["message"]
     assert balance(rest, payer.account_id) == 60
     assert_ledger_consistent(stack)
+
+
+def test_a_deposit_is_reversed_back_to_the_cash_vault(rest: Rest, stack: Stack, db: Db) -> None:
+    account = open_account(rest, funded=70)
+    deposit = envelope.success(
+        rest.post(
+            "/v1/transactions/deposit",
+            json={"accountId": account, "amount": 30, "method": "CASH", "location": "Branch A"},
+        ),
+        201,
+    )["transaction"]["id"]
+    data = envelope.success(_reverse(rest, deposit, reason="DUPLICATE_TRANSACTION"), 201)
+    assert data["transaction"]["fromAccount"]["id"] == account
+    assert "toAccount" not in data["transaction"]
+    assert data["originalTransaction"]["status"] == "REVERSED"
+    assert balance(rest, account) == 70
+    lines = envelope.success(rest.get(f"/v1/transactions?accountId={account}"))["transactions"]
+    [line] = [line for line in lines if line["id"] == data["transaction"]["id"]]
+    assert (line["direction"], line["amount"]) == ("DEBIT", 30)
+    assert_ledger_consistent(stack)
