@@ -120,8 +120,8 @@ class PayeeServiceServicer:
         bank-wide biller answers FORBIDDEN (403, see the service). A payee named
         by a bill payment still on its way (SCHEDULED, PENDING or PROCESSING)
         answers ABORTED with reason CONFLICT (409): cancel the payment, or let
-        it complete, first. An ACTIVE recurring payment will refuse it the same
-        way once recurring payments are stored.
+        it complete, first. An ACTIVE recurring payment to the payee refuses it
+        the same way: cancel the schedule first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

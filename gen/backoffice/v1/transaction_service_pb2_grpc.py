@@ -448,14 +448,16 @@ class TransactionServiceServicer:
     def CreateRecurringTransaction(self, request, context):
         """Creates a recurring schedule: RECURRING_TRANSFER when to_account_id is
         given, RECURRING_PAYMENT when payee_id is given (exactly one of them).
-        RECURRING_PAYMENT is not available yet: payee_id answers VALIDATION_ERROR
-        on field `payeeId` until bill payments can be run by schedules.
 
         At creation the accounts must exist (TXN002; the source must be the
         caller's), be ACTIVE (TXN003) and hold the currency (TXN006), and the
-        amount must fit the per-transaction bounds (TXN005). Each execution (a
-        "run") is then an ordinary TRANSFER made by the bank through the same
-        rules as CreateTransfer at the moment it runs (funds, daily and monthly
+        amount must fit the per-transaction bounds (TXN005; for a payment, at
+        most the daily bill-payment limit). A payee must be one the account's
+        owner may pay (their own or a bank-wide biller), else NOT_FOUND on
+        `payeeId`. Each execution (a "run") is then an ordinary transaction made
+        by the bank through the same rules as CreateTransfer (a TRANSFER) or
+        CreatePayment dated that day (a PAYMENT, debited at once and PROCESSING
+        until its delivery) at the moment it runs (funds, daily and monthly
         limits, the overdraft fee): 09:00 UTC of its date, or later if the bank
         runs late, when it is dated and counted at the moment it moves money
         and every missed run is still made, in date order. A run's transaction
@@ -471,7 +473,8 @@ class TransactionServiceServicer:
         next date. 3 failed runs in a row, or one refused because an account is
         missing, frozen or closed (TXN002, TXN003), pause the schedule (PAUSED).
         A run is made at most once: its key (schedule, date) is stored with its
-        transaction in the same database transaction.
+        transaction in the same database transaction. A deleted payee fails
+        each payment run (NOT_FOUND) until the schedule is cancelled.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
