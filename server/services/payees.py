@@ -19,7 +19,7 @@ from server.crypto.fields import FieldSealer
 from server.domain import errors
 from server.domain import payees as rules
 from server.domain.principal import Principal
-from server.store import clock, payment_rows, tx
+from server.store import clock, payment_rows, recurring_rows, tx
 from server.store import payees as store
 
 
@@ -101,11 +101,16 @@ def _check_unreferenced(payee: rules.PayeeRecord) -> None:
 
     A payment's row keeps the payee's name and its own sealed number, so a
     finished payment never stops a delete; one still on its way does (409
-    CONFLICT): cancel it first, or let it complete. The recurring store adds
-    its query here.
+    CONFLICT): cancel it first, or let it complete. So does an ACTIVE
+    recurring payment, whose next run would pay the payee.
     """
     if payment_rows.names_open_payment(payee.id):
         raise errors.Conflict(
             "The payee has bill payments on their way; cancel them or let them complete first",
+            metadata={"payee_id": payee.id},
+        )
+    if recurring_rows.names_active_payment(payee.id):
+        raise errors.Conflict(
+            "An active recurring payment pays this payee; cancel it first",
             metadata={"payee_id": payee.id},
         )

@@ -231,6 +231,13 @@ def payee_account_number(recurring_id: str, sealer: FieldSealer) -> str:
     return sealer.open(str(stored), _number_ref(recurring_id)) if stored else ""
 
 
+def names_active_payment(payee_id: str) -> bool:
+    """True when an ACTIVE recurring payment pays this payee (DeletePayee refuses)."""
+    table = RecurringTransactionRow
+    query = table.select(table.id).where((table.payee_id == payee_id) & (table.status == "ACTIVE"))
+    return query.exists()
+
+
 def claim_due(now: datetime) -> RecurringRecord | None:
     """The ACTIVE schedule whose run is due first at `now`, locked for this
     transaction (on PostgreSQL, one another process holds is skipped), or None."""

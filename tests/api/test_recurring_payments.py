@@ -118,3 +118,25 @@ def test_recurring_payment_refusals(rest: Rest, stack: Stack) -> None:
         envelope.error(rest.post(rec.PATH, json=body), status, code, field)
     listed = envelope.success(rest.get(f"{rec.PATH}?accountId={source}"))
     assert listed["recurringTransactions"] == []
+
+
+def test_an_active_recurring_payment_keeps_its_payee(rest: Rest, stack: Stack) -> None:
+    source = open_account(rest, owner=BOB, funded=10)
+    start = rec.today(rest) + timedelta(days=2)
+    payee = envelope.success(
+        rest.post(
+            "/v1/payees",
+            json={
+                "ownerId": BOB,
+                "name": f"Landlord {uuid.uuid4().hex[:6]}",
+                "type": "OTHER",
+                "accountNumber": "FLAT42",
+            },
+        ),
+        201,
+    )["payee"]["id"]
+    recurring_id = rec.create(rest, {**_payment_body(source, start), "payeeId": payee})["id"]
+    envelope.error(rest.delete(f"/v1/payees/{payee}"), 409, "CONFLICT")
+    envelope.success(rest.post(f"{rec.PATH}/{recurring_id}/cancel", json={}))
+    envelope.success(rest.delete(f"/v1/payees/{payee}"))
+    envelope.error(rest.get(f"/v1/payees/{payee}"), 404, "NOT_FOUND")
