@@ -317,3 +317,23 @@ def test_a_schedule_starting_today_after_nine_runs_at_once(rest: Rest, stack: St
     assert [run[1:] for run in rec.runs(stack, created["id"])] == [("COMPLETED", today.isoformat())]
     assert balance(rest, target) == 1
     assert_ledger_consistent(stack)
+
+
+def test_a_run_refused_for_a_frozen_account_fails_and_pauses_at_once(
+    rest: Rest, stack: Stack
+) -> None:
+    source, target = rec.pair(rest)
+    start = rec.today(rest) + timedelta(days=1)
+    recurring_id = rec.create(rest, rec.body(source, target, start, frequency="WEEKLY"))["id"]
+    frozen = rest.post(f"/v1/accounts/{target}/freeze", json={"reason": "review"})
+    envelope.success(frozen)
+    rec.advance_to(rest, rec.after_nine(start + timedelta(days=1)))
+    (run,) = rec.runs(stack, recurring_id)
+    line = envelope.success(rest.get(f"/v1/transactions/{run[0]}"))["transaction"]
+    assert (line["status"], line["failureCode"]) == ("FAILED", "TXN003")
+    paused = rec.get(rest, recurring_id)
+    assert paused["status"] == "PAUSED" and paused["consecutiveFailureCount"] == 1
+    assert "nextExecution" not in paused
+    assert balance(rest, source) == 100
+    envelope.success(rest.post(f"{rec.PATH}/{recurring_id}/cancel", json={}))
+    assert_ledger_consistent(stack)
