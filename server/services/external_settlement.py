@@ -111,7 +111,7 @@ def _fail(row: LedgerTransaction, source: Account, code: str, now: datetime) -> 
     if row.fee_minor:
         legs.append(ledger.Leg(internal_account_id("FEE_INCOME"), -row.fee_minor, row.currency))
     ledger.post_legs(row.id, legs, now, {source.id: source})
-    external_rows.update_entry(row, source.id)
+    external_rows.fail_entry(row, source.id)
     external_rows.give_back_limits(
         source.id, row.amount_minor, external_rows.entry_created_at(row.id, source.id)
     )

@@ -274,6 +274,16 @@ def update_entry(
     )
 
 
+def fail_entry(row: LedgerTransaction, account_id: str) -> None:
+    """The debit history row of a returned transfer: FAILED, and without a balance
+    after it, since the return gave the money back (a FAILED line moves none)."""
+    sql.defer(
+        'UPDATE "account_entries" SET "status" = ?, "balance_after_minor" = NULL'
+        ' WHERE "transaction_id" = ? AND "account_id" = ?',
+        (row.status, row.id, account_id),
+    )
+
+
 def give_back_limits(account_id: str, amount_minor: int, entry_at: datetime) -> None:
     """A transfer that ended FAILED no longer counts toward the limits of the
     periods its history row was counted in."""

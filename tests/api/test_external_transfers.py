@@ -242,6 +242,12 @@ def test_an_r01_return_gives_money_and_fee_back_and_charges_the_returned_item_fe
     assert done["failureReason"] == "Insufficient funds"
     # Amount and wire fee came back; the returned-item fee (30.00) is its own FEE.
     assert money(rest, source) == (970, 970, 0)
+    # The history: the returned line moved nothing, the fee line follows the balance.
+    lines = envelope.success(rest.get(f"/api/transactions?accountId={source}&limit=5"))
+    shown = [
+        (line["type"], line["status"], line.get("balanceAfter")) for line in lines["transactions"]
+    ]
+    assert shown[:2] == [("FEE", "COMPLETED", 970), ("EXTERNAL_TRANSFER", "FAILED", None)]
     assert postings(stack, txn["id"]) == {}
     fees = query(
         stack,
