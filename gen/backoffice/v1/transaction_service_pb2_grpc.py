@@ -214,12 +214,14 @@ class TransactionServiceServicer:
         balance (TXN001; on CHECKING and BUSINESS also the 35.00 overdraft fee
         the debit would cost if it takes the balance, less other pending debits,
         below zero) and counted in the source account's pending_debits, so they
-        cannot be spent twice. At submission (at once when accepted on a
-        business day before the rail's cut-off, else 09:00 America/New_York of
-        the next business day) it becomes PROCESSING: the reservation is released
-        and the debit posts, the amount to the rail's clearing account (ACH
-        clearing; wire clearing for both wires) and the fee to fee income, plus
-        the overdraft fee (a FEE transaction) if the balance goes below zero.
+        cannot be spent twice; the answer shows no balance (nothing is posted).
+        At submission (the due work's next sweep, at most 30 seconds later, when
+        accepted on a business day before the rail's cut-off; else 09:00
+        America/New_York of the next business day) it becomes PROCESSING: the
+        reservation is released and the debit posts, the amount to the rail's
+        clearing account (ACH clearing; wire clearing for both wires) and the fee
+        to fee income, plus the overdraft fee (a FEE transaction) if the balance
+        goes below zero.
         Nothing is checked again then: the money was reserved. At
         estimated_completion (17:00 New York time) it becomes COMPLETED; the
         amount stays in the clearing account, the bank's position against the
