@@ -72,9 +72,14 @@ def create(
         )
     if request.start_date is None:
         raise errors.ValidationFailed("startDate is required", field="startDate")
-    description = movements.text(
-        request.description, "description", movements.DESCRIPTION_LENGTH_MAX
+    # A payment's description becomes each run's memo, which CreatePayment
+    # caps shorter: checked now rather than failing every run.
+    description_max = (
+        payment_rules.MEMO_LENGTH_MAX
+        if kind == rules.RECURRING_PAYMENT
+        else movements.DESCRIPTION_LENGTH_MAX
     )
+    description = movements.text(request.description, "description", description_max)
     schedule = rules.new_schedule(
         request.frequency or None,
         request.start_date,

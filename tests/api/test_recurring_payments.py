@@ -108,6 +108,12 @@ def test_recurring_payment_refusals(rest: Rest, stack: Stack) -> None:
             "accountNumber",
         ),
         (
+            {**_payment_body(source, start), "description": "x" * 141},
+            422,
+            "VALIDATION_ERROR",
+            "description",
+        ),
+        (
             {**rec.body(source, target, start), "accountNumber": "AB1234"},
             422,
             "VALIDATION_ERROR",
