@@ -12,8 +12,11 @@ the day they run.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import date
+
+import peewee
 
 from server.crypto.fields import FieldSealer
 from server.domain import errors, movements
@@ -138,8 +141,11 @@ def create(
     now = clock.now()
     if runs.is_due(record.state, now):
         # Started today after 09:00 UTC: the first run is due now, not at
-        # the next sweep (transaction_service.proto).
-        recurring_execution.run_one(record.id, now, sealer)
+        # the next sweep (transaction_service.proto). If the sweeper ran it
+        # first (or is changing it), the schedule is made either way and its
+        # run happens once.
+        with contextlib.suppress(peewee.IntegrityError, errors.Conflict):
+            recurring_execution.run_one(record.id, now, sealer)
         record = _found(store.get(record.id), record.id, principal)
     return record
 
