@@ -40,7 +40,7 @@ def deposit(request: DepositInput, context: RequestContext) -> Movement:
     amount_minor = parse_amount(request.amount, currency)
     movements.check_per_transaction(amount_minor, 1, movements.deposit_max_minor(method), currency)
     context.principal.require_write()
-    clearing = internal_account_id(movements.DEPOSIT_CLEARING_ACCOUNT[method])
+    clearing = internal_account_id(movements.DEPOSIT_CLEARING_ACCOUNT[method], currency)
     words = movements.method_words(method)
 
     def work() -> Posted:

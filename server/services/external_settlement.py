@@ -59,7 +59,7 @@ def step(claimed: LedgerTransaction, now: datetime) -> str:
 def _submit(row: LedgerTransaction, source: Account, now: datetime) -> None:
     details = json.loads(row.details or "{}")
     rail = str(details.get("rail") or external.DEFAULT_RAIL)
-    clearing = internal_account_id(CLEARING_ACCOUNT[rail])
+    clearing = internal_account_id(CLEARING_ACCOUNT[rail], row.currency)
     details["clearingAccountId"] = clearing
     facts = external_rows.facts(row.id)
     assert facts is not None, row.id
@@ -73,7 +73,9 @@ def _submit(row: LedgerTransaction, source: Account, now: datetime) -> None:
         ledger.Leg(clearing, row.amount_minor, row.currency),
     ]
     if row.fee_minor:
-        legs.append(ledger.Leg(internal_account_id("FEE_INCOME"), row.fee_minor, row.currency))
+        legs.append(
+            ledger.Leg(internal_account_id("FEE_INCOME", row.currency), row.fee_minor, row.currency)
+        )
     balances = ledger.post_legs(row.id, legs, now, {source.id: source})
     external_rows.update_entry(row, source.id, balance_after=balances[source.id])
     if balances[source.id] < 0 and source.type in movements.OVERDRAFT_ACCOUNT_TYPES:
@@ -109,7 +111,11 @@ def _fail(row: LedgerTransaction, source: Account, code: str, now: datetime) -> 
         ledger.Leg(clearing, -row.amount_minor, row.currency),
     ]
     if row.fee_minor:
-        legs.append(ledger.Leg(internal_account_id("FEE_INCOME"), -row.fee_minor, row.currency))
+        legs.append(
+            ledger.Leg(
+                internal_account_id("FEE_INCOME", row.currency), -row.fee_minor, row.currency
+            )
+        )
     ledger.post_legs(row.id, legs, now, {source.id: source})
     external_rows.fail_entry(row, source.id)
     external_rows.give_back_limits(
@@ -138,7 +144,9 @@ def _charge_returned_item_fee(
         amount_minor=fee_minor,
         legs=[
             ledger.Leg(account.id, -fee_minor, cause.currency),
-            ledger.Leg(internal_account_id("FEE_INCOME"), fee_minor, cause.currency),
+            ledger.Leg(
+                internal_account_id("FEE_INCOME", cause.currency), fee_minor, cause.currency
+            ),
         ],
         now=now,
         description=f"Returned item fee ({cause.number})",

@@ -298,7 +298,7 @@ def _post_refund(
         legs=[
             ledger.Leg(leg.account_id, leg.amount_minor, leg.currency)
             for leg in refunds.refund_legs(
-                internal_account_id(refunds.REFUNDS_ACCOUNT_CODE),
+                internal_account_id(refunds.REFUNDS_ACCOUNT_CODE, request.currency),
                 account.id,
                 amount_minor,
                 request.currency,

@@ -127,7 +127,9 @@ def charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransacti
         amount_minor=fee_minor,
         legs=[
             ledger.Leg(account.id, -fee_minor, account.currency),
-            ledger.Leg(internal_account_id("FEE_INCOME"), fee_minor, account.currency),
+            ledger.Leg(
+                internal_account_id("FEE_INCOME", account.currency), fee_minor, account.currency
+            ),
         ],
         now=now,
         description=f"Overdraft fee ({cause.number})",

@@ -46,7 +46,7 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Movement:
     context.principal.require_write()
     atm_kind, card_last4 = _terms(request, account, amount_minor, fields.location)
     fee_minor = movements.ATM_FEE_MINOR[atm_kind] if atm_kind else 0
-    clearing = internal_account_id(movements.WITHDRAWAL_CLEARING_ACCOUNT[method])
+    clearing = internal_account_id(movements.WITHDRAWAL_CLEARING_ACCOUNT[method], currency)
     words = movements.method_words(method)
 
     def work() -> Posted:
@@ -80,7 +80,9 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Movement:
             ledger.Leg(clearing, amount_minor, currency),
         ]
         if fee_minor:
-            legs.append(ledger.Leg(internal_account_id("FEE_INCOME"), fee_minor, currency))
+            legs.append(
+                ledger.Leg(internal_account_id("FEE_INCOME", currency), fee_minor, currency)
+            )
         details: dict[str, object] = {
             "method": method,
             "location": fields.location,

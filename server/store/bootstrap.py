@@ -8,6 +8,7 @@ what customers hold (the cash vault goes negative as cash comes in).
 from __future__ import annotations
 
 from server.domain.ids import stable_id
+from server.domain.money import CURRENCY_EXPONENTS
 from server.store.clock import now
 from server.store.db import database
 from server.store.models import Account
@@ -26,12 +27,23 @@ INTERNAL_ACCOUNTS: dict[str, tuple[str, str]] = {
     # REFUND transactions of approved refund requests are paid from here.
     "REFUNDS": ("9000000018", "Refunds"),
 }
+# The bank's books are kept per currency: every internal account exists once
+# per currency the bank serves (CURRENCY_EXPONENTS), so a EUR deposit moves
+# the EUR cash vault and no account's balance ever mixes currencies. The USD
+# accounts keep the numbers and ids they always had; the others' numbers end
+# in their currency code (`9000000001EUR`).
 INTERNAL_CURRENCY = "USD"
 
 
-def internal_account_id(code: str, currency: str = INTERNAL_CURRENCY) -> str:
+def internal_account_id(code: str, currency: str) -> str:
+    """The internal account `code` of `currency` (there is one per currency)."""
     assert code in INTERNAL_ACCOUNTS, code
+    assert currency in CURRENCY_EXPONENTS, currency
     return stable_id("acc", f"internal:{code}:{currency}")
+
+
+def _number(base: str, currency: str) -> str:
+    return base if currency == INTERNAL_CURRENCY else f"{base}{currency}"
 
 
 def ensure_internal_accounts() -> int:
@@ -40,24 +52,25 @@ def ensure_internal_accounts() -> int:
     stamp = now()
     with database.atomic():
         for code, (number, name) in INTERNAL_ACCOUNTS.items():
-            account_id = internal_account_id(code)
-            if Account.get_or_none(Account.id == account_id) is not None:
-                continue
-            Account.create(
-                id=account_id,
-                account_number=number,
-                kind="INTERNAL",
-                code=code,
-                type="INTERNAL",
-                currency=INTERNAL_CURRENCY,
-                owner=None,
-                name=name,
-                status="ACTIVE",
-                balance_minor=0,
-                held_minor=0,
-                overdraft_limit_minor=0,
-                created_at=stamp,
-                updated_at=stamp,
-            )
-            created += 1
+            for currency in CURRENCY_EXPONENTS:
+                account_id = internal_account_id(code, currency)
+                if Account.get_or_none(Account.id == account_id) is not None:
+                    continue
+                Account.create(
+                    id=account_id,
+                    account_number=_number(number, currency),
+                    kind="INTERNAL",
+                    code=code if currency == INTERNAL_CURRENCY else f"{code}:{currency}",
+                    type="INTERNAL",
+                    currency=currency,
+                    owner=None,
+                    name=name if currency == INTERNAL_CURRENCY else f"{name} ({currency})",
+                    status="ACTIVE",
+                    balance_minor=0,
+                    held_minor=0,
+                    overdraft_limit_minor=0,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+                created += 1
     return created

@@ -200,7 +200,7 @@ def _ensure_account(spec: SandboxAccount, stamp: object) -> int:
     )
     txn_id = stable_id("txn", f"sandbox:opening:{acc_id}")
     if LedgerTransaction.get_or_none(LedgerTransaction.id == txn_id) is None:
-        locked = ledger.lock_accounts([acc_id, internal_account_id("OPENING_EQUITY")])
+        locked = ledger.lock_accounts([acc_id, internal_account_id("OPENING_EQUITY", "USD")])
         ledger.post(
             locked=locked,
             transaction_id=txn_id,
@@ -211,7 +211,9 @@ def _ensure_account(spec: SandboxAccount, stamp: object) -> int:
             amount_minor=spec.opening_minor,
             legs=[
                 ledger.Leg(acc_id, spec.opening_minor, "USD"),
-                ledger.Leg(internal_account_id("OPENING_EQUITY"), -spec.opening_minor, "USD"),
+                ledger.Leg(
+                    internal_account_id("OPENING_EQUITY", "USD"), -spec.opening_minor, "USD"
+                ),
             ],
             now=stamp,  # type: ignore[arg-type]
             description="Sandbox opening balance",

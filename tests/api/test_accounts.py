@@ -273,8 +273,8 @@ def test_create_and_read_over_grpc(stub: pb_grpc.AccountServiceStub, owner: str)
 
 _MISSING_IDS = [
     "acc_missing0000000000",
-    internal_account_id("CASH_VAULT"),
-    internal_account_id("OPENING_EQUITY"),
+    internal_account_id("CASH_VAULT", "USD"),
+    internal_account_id("OPENING_EQUITY", "USD"),
     "not-an-id",
 ]
 
@@ -314,7 +314,7 @@ def test_unknown_and_internal_accounts_are_not_found_over_grpc(
 
 def test_internal_accounts_are_never_listed(rest: Rest) -> None:
     internal = {
-        internal_account_id(code) for code in ("CASH_VAULT", "OPENING_EQUITY", "FEE_INCOME")
+        internal_account_id(code, "USD") for code in ("CASH_VAULT", "OPENING_EQUITY", "FEE_INCOME")
     }
     seen: list[dict[str, Any]] = []
     token = ""

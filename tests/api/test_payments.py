@@ -30,7 +30,7 @@ from tests.conftest import Rest
 
 StatusCode = grpc.StatusCode
 STATUS = tpb.TransactionStatusEnum
-CLEARING = internal_account_id("BILL_PAY_CLEARING")
+CLEARING = internal_account_id("BILL_PAY_CLEARING", "USD")
 ELECTRIC = sandbox_payee_id("elec")
 
 

@@ -397,8 +397,8 @@ def _legs(cursor: Any) -> None:
           FROM plan2 WHERE kind <> 'TRANSFER'
         """,
         {
-            "equity": internal_account_id("OPENING_EQUITY"),
-            "cash": internal_account_id("CASH_VAULT"),
+            "equity": internal_account_id("OPENING_EQUITY", "USD"),
+            "cash": internal_account_id("CASH_VAULT", "USD"),
         },
     )
     # Starts from each account's balance now (the sandbox's internal accounts

@@ -25,8 +25,8 @@ from server.store import limit_usage
 from server.store.bootstrap import internal_account_id
 from tests.common import envelope
 
-OPENING_EQUITY = internal_account_id("OPENING_EQUITY")
-CASH_VAULT = internal_account_id("CASH_VAULT")
+OPENING_EQUITY = internal_account_id("OPENING_EQUITY", "USD")
+CASH_VAULT = internal_account_id("CASH_VAULT", "USD")
 
 
 class Db:

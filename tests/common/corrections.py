@@ -29,8 +29,8 @@ from tests.common.money import open_account
 from tests.common.principals import CUSTOMER_SCOPES, Caller, create_user, user_caller
 from tests.conftest import Rest
 
-BILL_PAY_CLEARING = internal_account_id("BILL_PAY_CLEARING")
-FEE_INCOME = internal_account_id("FEE_INCOME")
+BILL_PAY_CLEARING = internal_account_id("BILL_PAY_CLEARING", "USD")
+FEE_INCOME = internal_account_id("FEE_INCOME", "USD")
 
 
 @dataclass

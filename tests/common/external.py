@@ -13,9 +13,9 @@ from tests.common.money import account, query
 from tests.conftest import Rest
 
 PATH = "/v1/transactions/transfer/external"
-ACH_CLEARING = internal_account_id("ACH_CLEARING")
-WIRE_CLEARING = internal_account_id("WIRE_CLEARING")
-FEE_INCOME = internal_account_id("FEE_INCOME")
+ACH_CLEARING = internal_account_id("ACH_CLEARING", "USD")
+WIRE_CLEARING = internal_account_id("WIRE_CLEARING", "USD")
+FEE_INCOME = internal_account_id("FEE_INCOME", "USD")
 ROUTING = "021000021"  # a valid ABA routing number (3-7-1 check digit)
 
 

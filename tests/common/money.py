@@ -104,8 +104,16 @@ def assert_ledger_consistent(stack: Stack) -> None:
         " HAVING a.balance_minor <> COALESCE(SUM(p.amount_minor), 0)",
     )
     assert drift == []
-    total = query(stack, "SELECT COALESCE(SUM(balance_minor), 0) FROM accounts")[0][0]
-    assert int(total) == 0, "money was created or destroyed"
+    foreign = query(
+        stack,
+        "SELECT p.id, p.account_id, p.currency, a.currency FROM postings p"
+        " JOIN accounts a ON a.id = p.account_id WHERE p.currency <> a.currency",
+    )
+    assert foreign == [], "a posting's currency differs from its account's"
+    totals = query(stack, "SELECT currency, SUM(balance_minor) FROM accounts GROUP BY currency")
+    assert {currency: int(total) for currency, total in totals if int(total) != 0} == {}, (
+        "money was created or destroyed"
+    )
     assert_limit_usage_consistent(stack)
 
 

@@ -23,7 +23,7 @@ from tests.common.money import BOB, assert_ledger_consistent, open_account, quer
 from tests.common.principals import CUSTOMER_SCOPES, Caller, create_user, user_caller
 from tests.conftest import Rest
 
-REFUNDS = internal_account_id("REFUNDS")
+REFUNDS = internal_account_id("REFUNDS", "USD")
 
 
 @dataclass

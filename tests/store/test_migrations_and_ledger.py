@@ -69,7 +69,7 @@ def test_postgres_refuses_unbalanced_transaction_behind_the_domains_back(
 ) -> None:
     assert is_postgres(database)
     bootstrap.ensure_internal_accounts()
-    account_id = bootstrap.internal_account_id("SUSPENSE")
+    account_id = bootstrap.internal_account_id("SUSPENSE", "USD")
     txn_id = new_id("txn")
     with pytest.raises(peewee.IntegrityError), database.atomic():
         LedgerTransaction.create(

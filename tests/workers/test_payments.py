@@ -24,7 +24,7 @@ from tests.store import rows
 from tests.workers.test_due_work import _held_elsewhere, _within
 
 STAFF = RequestContext(principal=Principal(client_id="sandbox-client", role=ADMIN))
-CLEARING = internal_account_id("BILL_PAY_CLEARING")
+CLEARING = internal_account_id("BILL_PAY_CLEARING", "USD")
 
 
 def _today() -> datetime:
