@@ -8,7 +8,8 @@ original moves COMPLETED -> REVERSED only from the status read, and records
 the reversal's id. Its history rows follow (REVERSED); each customer
 account the reversal moves gets a history row of its own. No funds check
 and no overdraft fee: the correction posts even when it overdraws
-(domain.reversals).
+(domain.reversals). A held deposit's PENDING hold is VOIDED in the same
+transaction: the money leaves with the reversal, not once more as a hold.
 
 Limit usage is left as it was: the reversed debit still counts in the day
 and month it left the account (a REVERSED history row counts, as m0012
@@ -30,6 +31,7 @@ from server.services.context import Movement, Posted, RequestContext
 from server.store import (
     clock,
     correction_rows,
+    holds,
     ledger,
     movement_rows,
     outbox,
@@ -88,6 +90,9 @@ def reverse(request: ReverseInput, context: RequestContext) -> Reversed:
         )
         customers = correction_rows.customer_account_ids([leg.account_id for leg in mirrored])
         locked = ledger.lock_accounts_with_owners(customers, "CUSTOMER")
+        for account_id, amount_minor in holds.void_for_transaction(original.id, now).items():
+            if account_id in locked.accounts:
+                locked.accounts[account_id].held_minor -= amount_minor
         holders = {
             account_id: movement_rows.holder(account, locked.owners[account_id])
             for account_id, account in locked.accounts.items()

@@ -1,7 +1,9 @@
 """Deposit holds: placed with a held deposit, released when their time comes.
 
 A hold is PENDING until `release_at`, then RELEASED (`accounts.held_minor`
-goes down by its amount). Releasing claims the due holds with `FOR UPDATE
+goes down by its amount), or VOIDED when the deposit it holds is reversed
+first (the money leaves with the reversal, so holding it too would take it
+off the available balance twice). Releasing claims the due holds with `FOR UPDATE
 SKIP LOCKED` on PostgreSQL, so several server processes (and a movement
 releasing its own account's holds) never release one hold twice and never
 wait for each other; SQLite serialises writers anyway.
@@ -74,3 +76,27 @@ def release_due(
             ).execute()
             released += 1
     return released
+
+
+def void_for_transaction(transaction_id: str, now: datetime) -> dict[str, int]:
+    """Voids the PENDING holds a transaction placed, on accounts the caller
+    has locked; returns the amount voided per account. A hold already
+    released stays RELEASED."""
+    pending = list(
+        Hold.select(Hold.id, Hold.account_id, Hold.amount_minor).where(
+            (Hold.transaction_id == transaction_id) & (Hold.status == "PENDING")
+        )
+    )
+    voided: dict[str, int] = {}
+    for hold in pending:
+        changed = (
+            Hold.update(status="VOIDED", resolved_at=now)
+            .where((Hold.id == hold.id) & (Hold.status == "PENDING"))
+            .execute()
+        )
+        if changed:
+            Account.update(held_minor=Account.held_minor - hold.amount_minor).where(
+                Account.id == hold.account_id
+            ).execute()
+            voided[hold.account_id] = voided.get(hold.account_id, 0) + int(hold.amount_minor)
+    return voided

@@ -25,6 +25,7 @@ from tests.common.corrections import (
     BILL_PAY_CLEARING,
     FEE_INCOME,
     account_minor,
+    advance,
     customer,
     events,
     posted_payment,
@@ -236,4 +237,33 @@ def test_a_deposit_is_reversed_back_to_the_cash_vault(rest: Rest, stack: Stack, 
     lines = envelope.success(rest.get(f"/v1/transactions?accountId={account}"))["transactions"]
     [line] = [line for line in lines if line["id"] == data["transaction"]["id"]]
     assert (line["direction"], line["amount"]) == ("DEBIT", 30)
+    assert_ledger_consistent(stack)
+
+
+def test_reversing_a_held_check_deposit_voids_its_hold(rest: Rest, stack: Stack, db: Db) -> None:
+    account = open_account(rest, funded=100)
+    before = envelope.success(rest.get(f"/v1/accounts/{account}"))["account"]
+    deposit = envelope.success(
+        rest.post(
+            "/v1/transactions/deposit",
+            json={"accountId": account, "amount": 40, "method": "CHECK", "location": "Branch A"},
+        ),
+        201,
+    )["transaction"]
+    assert deposit["holdId"]
+    envelope.success(_reverse(rest, deposit["id"], reason="DUPLICATE_TRANSACTION"), 201)
+
+    shown = envelope.success(rest.get(f"/v1/accounts/{account}"))["account"]
+    assert shown["balance"] == before["balance"] == 100
+    assert shown["availableBalance"] == before["availableBalance"]
+    [hold] = envelope.success(rest.get(f"/v1/accounts/{account}/holds"))["holds"]
+    assert hold["id"] == deposit["holdId"] and hold["status"] == "VOIDED"
+    assert hold["resolvedAt"]
+
+    advance(rest, days=5)
+    after = envelope.success(rest.get(f"/v1/accounts/{account}"))["account"]
+    assert (after["balance"], after["availableBalance"]) == (100, before["availableBalance"])
+    [hold] = envelope.success(rest.get(f"/v1/accounts/{account}/holds"))["holds"]
+    assert hold["status"] == "VOIDED"
+    assert db.execute("SELECT held_minor FROM accounts WHERE id = ?", (account,)) == [(0,)]
     assert_ledger_consistent(stack)
