@@ -11,7 +11,9 @@
 
 Each step is one conditional status change in the caller's transaction,
 together with its money: when a cancel (or another process) moved the
-payment first, the step does nothing.
+payment first, the step does nothing. The worker's claim has locked the
+journal row; the step locks the account, then writes `bill_payments` (the
+lock order of server.store.ledger, which a cancel follows too).
 """
 
 from __future__ import annotations

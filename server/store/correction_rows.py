@@ -3,11 +3,11 @@
 Both correct a transaction another use case wrote, whatever its kind, so
 they read it through what every kind shares: its journal row, its postings
 and its history rows (`account_entries`). The journal row is locked first
-(`lock_transaction`), in the order the workers take their locks (the row,
-then its accounts), so that a cancel and a worker never wait for each
-other in a cycle; every status change is conditional on the status read
-(`move_status`), so that a change another process made first is refused
-instead of being made twice.
+(`lock_transaction`), in the order every path takes its locks (the row,
+then its accounts, then the kind's rows: server.store.ledger), so that a
+cancel and a worker never wait for each other in a cycle; every status
+change is conditional on the status read (`move_status`), so that a change
+another process made first is refused instead of being made twice.
 """
 
 from __future__ import annotations

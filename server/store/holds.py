@@ -81,12 +81,15 @@ def release_due(
 def void_for_transaction(transaction_id: str, now: datetime) -> dict[str, int]:
     """Voids the PENDING holds a transaction placed, on accounts the caller
     has locked; returns the amount voided per account. A hold already
-    released stays RELEASED."""
-    pending = list(
-        Hold.select(Hold.id, Hold.account_id, Hold.amount_minor).where(
-            (Hold.transaction_id == transaction_id) & (Hold.status == "PENDING")
-        )
+    released stays RELEASED, and so does one the holds worker is releasing
+    right now (it was due; skipped, not waited for: the worker locks holds
+    before their accounts, server.store.ledger's lock order)."""
+    query = Hold.select(Hold.id, Hold.account_id, Hold.amount_minor).where(
+        (Hold.transaction_id == transaction_id) & (Hold.status == "PENDING")
     )
+    if is_postgres():
+        query = query.for_update(skip_locked=True)
+    pending = list(query)
     voided: dict[str, int] = {}
     for hold in pending:
         changed = (

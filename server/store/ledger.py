@@ -8,6 +8,25 @@ UPDATE that moved it. Every transfer runs these statements, so they are
 written out once (server.store.sql) and deferred: on PostgreSQL a movement's
 writes travel together with its COMMIT (server.store.db).
 
+Lock order (PostgreSQL), the same on every path, so that no two
+transactions ever wait for each other in a cycle:
+1. the journal row (`ledger_transactions`) of an existing transaction the
+   path moves on: cancel and reversal (`correction_rows.lock_transaction`),
+   a refund (its original), and the workers' claims of scheduled transfers,
+   external transfers and bill payments, which lock the journal row (`FOR
+   UPDATE SKIP LOCKED`), never the kind's own row first;
+2. the row that decides the path's own work, when there is one: a refund
+   request (after its original), a recurring schedule (its run's movement is
+   a new transaction, whose rows nobody else holds yet);
+3. the accounts, all at once, in sorted id order (`lock_accounts*`);
+4. after the accounts, only writes (the kind's rows: `bill_payments`,
+   `external_transfers`, history rows, counters, outbox) and rows taken
+   with `SKIP LOCKED`, never waited for: due holds (the holds worker locks
+   holds before their accounts), the scheduled transfers an account's
+   closing cancels.
+`tests/workers/test_lock_order.py` races a cancel against the payments
+worker; the fault test fails on any deadlock PostgreSQL logs.
+
 The callers' locked rows (`lock_accounts`) are kept current: posting to a
 locked account moves the row's balance_minor in memory as the UPDATE moves
 it in the database, so the balances a movement reports are the ones it wrote

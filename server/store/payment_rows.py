@@ -102,8 +102,13 @@ def get(transaction_id: str) -> PaymentRecord | None:
 
 
 def claim_due(now: datetime) -> PaymentRecord | None:
-    """The payment whose next step is the oldest due at `now`, locked for this
-    transaction (on PostgreSQL one another process holds is skipped), or None.
+    """The payment whose next step is the oldest due at `now`, its journal row
+    locked for this transaction (on PostgreSQL one another process holds is
+    skipped), or None.
+
+    The journal row is what is locked, not `bill_payments`: it comes first
+    in the lock order (server.store.ledger), before the accounts, as a
+    cancel takes it; the payment's own row is written last.
 
     Steps due at one moment run in the order the payments were made, so that
     of two that do not both fit (funds, the day's limit) the earlier one runs.
@@ -116,7 +121,7 @@ def claim_due(now: datetime) -> PaymentRecord | None:
         .limit(1)
     )
     if is_postgres():
-        query = query.for_update(of=BillPayment, skip_locked=True)
+        query = query.for_update(of=LedgerTransaction, skip_locked=True)
     row = query.first()
     return _record(row) if row is not None else None
 

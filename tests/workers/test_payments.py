@@ -117,7 +117,8 @@ def test_a_payment_another_process_holds_is_skipped(
     first = _schedule(source, payee, 1, tmp_path)
     second = _schedule(source, payee, 2, tmp_path)
     due = _today() + timedelta(days=3)
-    lock = 'SELECT 1 FROM "bill_payments" WHERE "id" = %s FOR UPDATE'
+    # What a cancel holds: the journal row (server.store.ledger's lock order).
+    lock = 'SELECT 1 FROM "ledger_transactions" WHERE "id" = %s FOR UPDATE'
     with _held_elsewhere(database, lock, first):
         claimed = _within(5, lambda: tx.write(lambda: payment_rows.claim_due(due)))
         assert claimed is not None and claimed.id == second
