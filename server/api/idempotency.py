@@ -4,10 +4,12 @@ Contract: same key and same request -> the first response again, byte for
 byte (gRPC: the same serialized message; REST: the same `data`, status and
 message, with `Idempotent-Replayed: true`); same key and another request ->
 409 IDEMPOTENCY_KEY_REUSED. Keys belong to the caller (the client, and the
-person when the token is a person's) and are kept 24 hours: one caller's key
-never replays or blocks another's, so that a customer cannot read another's
-stored answer (balances, name, address) by sending their key and body, nor
-make their payment fail by using their key first.
+person when the token is a person's) and are kept 24 hours of real time (the
+wall clock, as token lifetimes are: moving the sandbox clock a day on must not
+make a client's retry run again): one caller's key never replays or blocks
+another's, so that a customer cannot read another's stored answer (balances,
+name, address) by sending their key and body, nor make their payment fail by
+using their key first.
 
 Which RPCs: every RPC bound to an HTTP POST, except reads and protocol
 endpoints listed in `NOT_IDEMPOTENT` (searches, OAuth, verification, the
@@ -134,12 +136,12 @@ def run(
         method.encode() + b"\0" + request.SerializeToString(deterministic=True),
         hashlib.sha256,
     ).hexdigest()
-    stored = store.lookup(owner, key, clock.now())
+    stored = store.lookup(owner, key, clock.now(sandbox=False))
     if stored is not None:
         return _replay(stored, request_hash)
 
     def work() -> Any:
-        now = clock.now()
+        now = clock.now(sandbox=False)
         if not store.claim(owner, key, method, request_hash, now):
             raise _KeyHeld
         try:
@@ -160,7 +162,7 @@ def run(
     try:
         result = tx.write(work)
     except _KeyHeld:
-        stored = store.lookup(owner, key, clock.now())
+        stored = store.lookup(owner, key, clock.now(sandbox=False))
         if stored is None or (stored.response is None and stored.error is None):
             raise errors.IdempotencyRequestInProgress() from None
         return _replay(stored, request_hash)
