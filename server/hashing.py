@@ -3,8 +3,9 @@
 An Argon2id check costs tens of milliseconds of CPU and 64 MiB of memory.
 Run on the gRPC worker threads, a flood of wrong secrets at /oauth/token or
 the sign-in page would take every worker thread and both cores, and an
-authenticated read would wait behind it for seconds. So the checks that
-public endpoints trigger run here instead: `BANK_HASH_THREADS` threads
+authenticated read would wait behind it for seconds. So every Argon2 hash
+and check runs here instead (sign-ins, client secrets, new users' and reset
+passwords, card PINs): `BANK_HASH_THREADS` threads
 (default 2) and at most `BANK_HASH_QUEUE` checks waiting (default 8). A check
 that finds the pool full is refused at once with `HashingBusy` (503
 UNAVAILABLE, Retry-After 1) rather than queued; the worker thread is free

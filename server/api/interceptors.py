@@ -100,6 +100,10 @@ def _abort_status(error: errors.BankError, info: call.CallInfo) -> _AbortStatus:
     if error.field:
         trailing.append(("x-bank-error-field", quote(_json_name(error.field, info), safe="")))
     trailing.extend((k.lower(), v) for k, v in info.headers.items())
+    retry_after = error.metadata.get("retry_after_seconds")
+    if retry_after and not any(k.lower() == "retry-after" for k in info.headers):
+        # A busy hashing pool (503) says when to come back, as a rate limit does.
+        trailing.append(("retry-after", retry_after))
     return _AbortStatus(grpc.StatusCode[error.grpc_status], error.message, tuple(trailing))
 
 

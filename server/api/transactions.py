@@ -73,8 +73,7 @@ class TransactionServicer(
     ) -> pb.CreateWithdrawalResponse:
         method = WITHDRAWAL_METHOD.Name(request.method) if request.method else ""
         result = withdrawals.withdrawal(
-            _withdrawal_input(request, method),
-            self._context(context),
+            _withdrawal_input(request, method), self._context(context), self._settings
         )
         call.current().created("Withdrawal completed successfully")
         return pb.CreateWithdrawalResponse(transaction=views.created_message(result))
@@ -83,7 +82,11 @@ class TransactionServicer(
         self, request: pb.CreateTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransactionResponse:
         result, message = _dispatch(
-            request, self._context(context), self._pay_movement, self._external_movement
+            request,
+            self._context(context),
+            self._settings,
+            self._pay_movement,
+            self._external_movement,
         )
         call.current().created(message)
         transaction = views.created_message(result)
@@ -203,6 +206,7 @@ _ONLY_FOR = {
 def _dispatch(
     request: pb.CreateTransactionRequest,
     context: RequestContext,
+    settings: Settings,
     pay: Callable[[Any, RequestContext], tuple[Movement, str]],
     send_external: Callable[[Any, RequestContext], tuple[Movement, str]],
 ) -> tuple[Movement, str]:
@@ -237,8 +241,7 @@ def _dispatch(
             context,
         ), "Deposit completed successfully"
     return withdrawals.withdrawal(
-        _withdrawal_input(request, method),
-        context,
+        _withdrawal_input(request, method), context, settings
     ), "Withdrawal completed successfully"
 
 

@@ -68,7 +68,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             address=_address(request.address) if request.HasField("address") else None,
             role=_enum_name(user_pb2.UserRoleEnum.UserRole, request.role, "role"),
         )
-        view = store.create_user(call.current().principal, form, self._keyring)
+        view = store.create_user(call.current().principal, form, self._keyring, self._settings)
         call.current().created("User created successfully")
         return pb.CreateUserResponse(user=_user(view, None))
 
@@ -127,7 +127,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
     def ConfirmPasswordReset(
         self, request: pb.ConfirmPasswordResetRequest, context: grpc.ServicerContext
     ) -> pb.ConfirmPasswordResetResponse:
-        password_resets.confirm_password_reset(request.token, request.new_password)
+        password_resets.confirm_password_reset(request.token, request.new_password, self._settings)
         call.current().ok("Password has been reset")
         return pb.ConfirmPasswordResetResponse()
 

@@ -2,17 +2,21 @@
 
 ATM withdrawals are priced by network (seed 002), checked against the
 per-transaction and daily ATM limits, and need the card's PIN; a wrong PIN
-counts even when the request fails, and the third locks the card.
+counts even when the request fails, and the third locks the card. The PIN
+is checked (Argon2, on the hashing pool: a full pool answers 503 and counts
+nothing) before the account is locked; the wrong-PIN counter is one SQL
+increment, so concurrent wrong PINs all count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server import hashing
+from server.config import Settings
 from server.domain import limit_checks, limits, movements, withdrawals
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
-from server.domain.passwords import verify_secret
 from server.services import steps
 from server.services.context import Movement, Posted, RequestContext
 from server.store import cards, clock, ledger, movement_rows, tx
@@ -33,7 +37,7 @@ class WithdrawalInput:
     description: str = ""
 
 
-def withdrawal(request: WithdrawalInput, context: RequestContext) -> Movement:
+def withdrawal(request: WithdrawalInput, context: RequestContext, settings: Settings) -> Movement:
     """Debits the account (and the ATM fee, when one is owed) to a clearing account."""
     account_id = movements.required_id(request.account_id, "accountId")
     method = request.method
@@ -44,7 +48,7 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Movement:
     currency = movements.currency_of(request.currency, account.currency)
     amount_minor = parse_amount(request.amount, currency)
     context.principal.require_write()
-    atm_kind, card_last4 = _terms(request, account, amount_minor, fields.location)
+    atm_kind, card_last4 = _terms(request, account, amount_minor, fields.location, settings)
     fee_minor = movements.ATM_FEE_MINOR[atm_kind] if atm_kind else 0
     clearing = internal_account_id(movements.WITHDRAWAL_CLEARING_ACCOUNT[method], currency)
     words = movements.method_words(method)
@@ -133,7 +137,7 @@ def withdrawal(request: WithdrawalInput, context: RequestContext) -> Movement:
 
 
 def _terms(
-    request: WithdrawalInput, account: Account, amount_minor: int, location: str
+    request: WithdrawalInput, account: Account, amount_minor: int, location: str, settings: Settings
 ) -> tuple[str, str]:
     """Per-transaction limit, ATM pricing and card checks; returns (atm kind, card last4)."""
     effective = steps.effective_limits(account)
@@ -160,16 +164,16 @@ def _terms(
         assert card is not None
         card_last4 = card.last4
         if request.pin or request.method == "ATM":
-            _verify_pin(card, request.pin)
+            _verify_pin(card, request.pin, settings)
     return atm_kind, card_last4
 
 
-def _verify_pin(card: cards.CardRecord, pin: str) -> None:
+def _verify_pin(card: cards.CardRecord, pin: str, settings: Settings) -> None:
     """Checks the PIN; a wrong one counts, and the third locks the card.
 
     Both outcomes last even when the request fails after all (tx.write_lasting).
     """
-    if verify_secret(card.pin_hash, pin):
+    if hashing.verify(settings, card.pin_hash, pin):
         if card.failed_pin_attempts:
             cards.clear_wrong_pins(card.id)
         return

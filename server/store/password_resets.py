@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from server.domain import credentials, passwords
+from server import hashing
+from server.config import Settings
+from server.domain import credentials
 from server.domain import users as rules
 from server.domain.principal import Principal
 from server.store import clock, oauth, outbox, tx
@@ -77,8 +79,9 @@ def _issue(principal: Principal, address: str, *, sandbox: bool) -> ResetTicket 
     return tx.write(work)
 
 
-def confirm_password_reset(token: str, new_password: str) -> None:
-    """Sets the new password, unlocks a LOCKED user; the token works once."""
+def confirm_password_reset(token: str, new_password: str, settings: Settings) -> None:
+    """Sets the new password, unlocks a LOCKED user; the token works once. The
+    new password is hashed on the hashing pool, before the transaction."""
     digest = _token_hash(rules.check_reset_token(token))
     now = clock.now()
     found = PasswordResetToken.get_or_none(PasswordResetToken.token_hash == digest)
@@ -88,7 +91,7 @@ def confirm_password_reset(token: str, new_password: str) -> None:
     if owner is None or owner.status == rules.INACTIVE:
         raise rules.invalid_reset_token()
     rules.validate_password(new_password, owner.email, field="new_password")
-    password_hash = passwords.hash_secret(new_password)
+    password_hash = hashing.hash_secret(settings, new_password)
 
     def work() -> None:
         # Claim and check in one statement: of two concurrent confirmations

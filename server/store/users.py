@@ -27,8 +27,10 @@ from typing import Any
 
 import peewee
 
+from server import hashing
+from server.config import Settings
 from server.crypto.fields import FieldSealer, UnreadableField
-from server.domain import credentials, errors, passwords
+from server.domain import credentials, errors
 from server.domain import users as rules
 from server.domain.ids import new_id
 from server.domain.principal import ADMIN, CUSTOMER, Principal
@@ -228,14 +230,15 @@ def _keep_an_admin(record: rules.UserRecord, role: str, status: str) -> None:
 
 
 def create_user(
-    principal: Principal, form: rules.NewUserForm, sealer: FieldSealer
+    principal: Principal, form: rules.NewUserForm, sealer: FieldSealer, settings: Settings
 ) -> rules.UserView:
-    """CreateUser: validates, hashes the password, inserts, emits user.created."""
+    """CreateUser: validates, hashes the password (on the hashing pool, before
+    the transaction), inserts, emits user.created."""
     now = clock.now()
     role = rules.validate_role(form.role, default=CUSTOMER)
     rules.check_create(principal, role)
     draft = rules.validate_new_user(form, now.date())
-    password_hash = passwords.hash_secret(form.password)
+    password_hash = hashing.hash_secret(settings, form.password)
     user_id = new_id("usr")
 
     def work() -> User:
