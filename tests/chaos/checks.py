@@ -8,7 +8,8 @@ from typing import Any
 
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.store.migrations import m0012_limit_usage_counters as m0012
-from tests.chaos.model import EXPECTED_REFUSALS, FEE_MINOR, KEY_REUSED, Op, Read
+from tests.chaos import checks_movements
+from tests.chaos.model import FEE_MINOR, KEY_REUSED, REFUSALS_OF, Op, Read
 from tests.chaos.workload import Bank
 
 
@@ -23,6 +24,10 @@ class Checker:
         # key -> id of the one transfer it made, for the keys the ledger shows applied
         self.applied: dict[str, str] = {}
         self.fee_count: Counter[str] = Counter()  # transfer id -> overdraft fees charged
+        # Transactions of the other movements (external, payment, recurring runs).
+        self.runs: dict[str, str] = checks_movements.run_ids(self)
+        self.movement_ids: set[str] = set()
+        self.transfer_fees: set[str] = set()  # the overdraft fees of applied transfers
 
     def bad(self, category: str, text: str) -> None:
         self.violations.append((category, text))
@@ -46,7 +51,7 @@ class Checker:
             if len(definitive) > 1:
                 self.bad("disagreeing-answers", f"{op.key}: {timeline(op)}")
             for answer in op.answers:
-                if answer.kind == "refused" and answer.reason not in EXPECTED_REFUSALS:
+                if answer.kind == "refused" and answer.reason not in REFUSALS_OF[op.kind]:
                     self.bad("unexpected-answer", f"{op.key}: refused with {answer.reason}")
                 if answer.kind == KEY_REUSED:
                     self.bad("unexpected-answer", f"{op.key}: one key and body gave {KEY_REUSED}")
@@ -64,12 +69,13 @@ class Checker:
             " AND (from_account_id = ANY(%s) OR to_account_id = ANY(%s))",
             (ids, ids),
         )
+        rows = [row for row in rows if row[0] not in self.runs]  # made by their schedules
         by_reference: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for row in rows:
             by_reference[row[1]].append(row)
         for reference, found in by_reference.items():
             op = self.by_key.get(reference)
-            if op is None:
+            if op is None or op.kind != "transfer":
                 self.bad("phantom", f"transfer {found[0][0]} ({reference!r}) was never requested")
                 continue
             if len(found) > 1:
@@ -95,7 +101,12 @@ class Checker:
                 self.applied[reference] = transaction_id
         for op in self.bank.ops:
             answer = op.first_definitive()
-            if answer and answer.kind == "ok" and op.key not in by_reference:
+            if (
+                answer
+                and answer.kind == "ok"
+                and op.kind == "transfer"
+                and op.key not in by_reference
+            ):
                 self.bad("lost", f"{op.key}: answered {answer.transaction_id}, not in the ledger")
         return [row[0] for row in rows]
 
@@ -123,8 +134,10 @@ class Checker:
             self.fee_count[transaction_id] = charged
         applied = set(self.applied.values())
         for row in rows:
-            if row[1] not in applied:
-                self.bad("fee", f"fee {row[0]} for {row[1]}, which is no applied transfer")
+            if row[1] in applied:
+                self.transfer_fees.add(row[0])
+            elif row[1] not in self.movement_ids:
+                self.bad("fee", f"fee {row[0]} for {row[1]}, which is no applied movement")
             if row[2] != FEE_MINOR:
                 self.bad("fee", f"fee {row[0]} is {row[2]}, not {FEE_MINOR}")
         return [row[0] for row in rows]
@@ -139,6 +152,14 @@ class Checker:
                 fee = FEE_MINOR * self.fee_count[transaction_id]
                 expected[op.source] -= op.amount_minor + fee
                 expected[op.target] += op.amount_minor
+        # The other movements' postings (each checked by checks_movements).
+        known = [*bank.setup_transactions, *self.applied.values(), *self.transfer_fees]
+        for account_id, moved in self.rows(
+            "SELECT account_id, SUM(amount_minor) FROM postings WHERE account_id = ANY(%s)"
+            " AND NOT transaction_id = ANY(%s) GROUP BY account_id",
+            (bank.ids, known),
+        ):
+            expected[account_id] += int(moved)
         ledger = dict(
             self.rows("SELECT id, balance_minor FROM accounts WHERE id = ANY(%s)", (bank.ids,))
         )
@@ -148,7 +169,8 @@ class Checker:
                 self.bad(
                     "balance",
                     f"{account_id}: ledger says {ledger.get(account_id)}, expected {want}"
-                    f" (opening {bank.opening[account_id]} plus the answered transfers)",
+                    f" (opening {bank.opening[account_id]} plus the answered transfers"
+                    " and the other movements' postings)",
                 )
             if final is not None and final.balances.get(account_id) != want:
                 self.bad(
@@ -187,9 +209,11 @@ class Checker:
             " HAVING a.balance_minor <> COALESCE(SUM(p.amount_minor), 0)"
         ):
             self.bad("drift", f"{account_id}: balance {balance}, its postings sum to {posted}")
-        total = self.rows("SELECT COALESCE(SUM(balance_minor), 0) FROM accounts")[0][0]
-        if int(total) != 0:
-            self.bad("drift", f"all accounts sum to {total}: money was created or destroyed")
+        for currency, total in self.rows(
+            "SELECT currency, SUM(balance_minor) FROM accounts GROUP BY currency"
+        ):
+            if int(total) != 0:
+                self.bad("drift", f"all {currency} accounts sum to {total}: money was created")
 
     def limit_usage(self) -> None:
         """The running limit counters equal the sums of the debits they count."""
@@ -253,6 +277,31 @@ class Checker:
             op = expected[request_id]
             self.bad("audit", f"no audit event for call {request_id}; {timeline(op)}")
 
+    def read_values(self) -> None:
+        """With the other movements, money leaves and comes back by amounts of every
+        size, so a read's total says little; each balance a read shows must be at or
+        above its floor and one its account had: its opening or a posting's balance
+        after (a torn or invented value is neither)."""
+        bank = self.bank
+        had: dict[str, set[int]] = defaultdict(set)
+        for account_id, balance in bank.opening.items():
+            had[account_id].add(balance)
+        for account_id, after in self.rows(
+            "SELECT account_id, balance_after_minor FROM postings WHERE account_id = ANY(%s)",
+            (bank.ids,),
+        ):
+            had[account_id].add(int(after))
+        for read in bank.reads:
+            where = f"read at t={read.started:.2f}s (server {read.server})"
+            if set(read.balances) != set(bank.ids):
+                self.bad("read", f"{where} shows accounts {sorted(read.balances)}")
+                continue
+            for account_id, balance in read.balances.items():
+                if balance < bank.floors[account_id]:
+                    self.bad("read-floor", f"{where}: {account_id} at {balance}")
+                if balance not in had[account_id]:
+                    self.bad("read-value", f"{where}: {account_id} at {balance}, never its balance")
+
     def reads(self, fees_total: int) -> None:
         """Each snapshot read shows every account at or above its floor, and the opening
         total less a whole number of fees; that number never goes down from one read to
@@ -303,12 +352,17 @@ def check(
     checker = Checker(bank, db)
     checker.answers(unresolved)
     transfers = checker.transfers()
+    movements = checks_movements.check(checker)
+    checker.movement_ids = set(movements)
     fees = checker.fees()
     checker.balances(final)
     checker.ledger()
     checker.limit_usage()
     checker.outbox([*transfers, *fees, *sorted(bank.setup_transactions)])
-    checker.reads(len(fees))
+    if bank.config.movements:
+        checker.read_values()
+    else:
+        checker.reads(len(fees))
     checker.audit(kills)
     return checker.violations
 

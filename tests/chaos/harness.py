@@ -78,8 +78,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import server  # noqa: F401  (puts gen/ on sys.path)
+from tests.chaos import movements
 from tests.chaos.checks import check, deadlocks
 from tests.chaos.model import (
     DURATION_MAX_SECONDS,
@@ -155,6 +157,12 @@ def run(config: Config, log: Callable[[str], None] = print) -> Report:
             for i in range(config.readers)
         ]
         faults = threading.Thread(target=nemesis.run, args=(stop_faults,), name="nemesis")
+        if config.movements:
+            threads.append(
+                threading.Thread(
+                    target=movements.advance_clock, args=(bank, stop_clients), name="clock"
+                )
+            )
         for thread in [*threads, faults]:
             thread.start()
         time.sleep(config.duration)
@@ -170,10 +178,13 @@ def run(config: Config, log: Callable[[str], None] = print) -> Report:
         system.heal()
         unresolved = bank.settle(time.monotonic() + config.heal_timeout)
         bank.replay(seeded(config.seed, "replay"))
+        if config.movements:
+            movements.finish(bank)
         final = bank.final_read(time.monotonic() + config.heal_timeout)
         bank.flush_audit()
         with contextlib.closing(system.pg.connect()) as db:
             violations = check(bank, db, final, unresolved, nemesis.kills)
+            report.ledger = ledger_counts(db, bank)
         if final is None:
             violations.append(("unresolved", "no server answered a read of the balances"))
         report.deadlocks = deadlocks(system.pg.log_text())
@@ -206,11 +217,30 @@ def late_errors(bank: Bank, faults: list[Fault]) -> dict[str, int]:
     for op in bank.ops:
         for answer in op.answers:
             if not answer.definitive and late(answer.started, answer.ended):
-                counts[f"transfer_{answer.kind}"] += 1
+                counts[f"{op.kind}_{answer.kind}"] += 1
     for kind, started, ended in bank.read_errors:
         if late(started, ended):
             counts[f"read_{kind}"] += 1
     return dict(counts)
+
+
+def ledger_counts(db: Any, bank: Bank) -> dict[str, int]:
+    """The test accounts' transactions by type and status, runs, clock moves."""
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT type, status, count(*) FROM ledger_transactions"
+            " WHERE from_account_id = ANY(%s) OR to_account_id = ANY(%s) GROUP BY type, status",
+            (bank.ids, bank.ids),
+        )
+        counts = {f"{kind}:{status}": int(n) for kind, status, n in cursor.fetchall()}
+        cursor.execute(
+            "SELECT r.status, count(*) FROM recurring_runs r JOIN recurring_transactions s"
+            " ON s.id = r.recurring_id WHERE s.from_account_id = ANY(%s) GROUP BY r.status",
+            (bank.ids,),
+        )
+        counts |= {f"RECURRING_RUN:{status}": int(n) for status, n in cursor.fetchall()}
+    clock = {key: n for key, n in bank.counters.items() if key.startswith("clock_")}
+    return counts | clock
 
 
 def server_log_errors(log_dir: Path) -> dict[str, int]:
@@ -238,7 +268,7 @@ def _count(report: Report, bank: Bank, nemesis: Nemesis) -> None:
     outcomes: Counter[str] = Counter()
     for op in bank.ops:
         answer = op.first_definitive()
-        outcomes["unresolved" if answer is None else answer.kind] += 1
+        outcomes[f"{op.kind}_{'unresolved' if answer is None else answer.kind}"] += 1
         outcomes["duplicated"] += op.duplicated
         outcomes["overdraft_fee"] += op.charged_fee
     report.outcomes = dict(outcomes)

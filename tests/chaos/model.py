@@ -14,6 +14,20 @@ FEE_MINOR = 35_00  # the overdraft fee (server.domain.movements.OVERDRAFT_FEE_MI
 # Business refusals the workload can meet: transfer limits are raised, so
 # only funds refuse. Any other code is reported as unexpected.
 EXPECTED_REFUSALS = frozenset({"TXN001"})
+# The kinds of request, and the business refusals each may meet: an
+# external transfer or a payment also the monthly external or daily
+# bill-payment limit (TXN004); a payment dated by the clock a client read
+# may find that date passed (VALIDATION_ERROR); a cancel finds its item
+# completed (TXN008) or beyond cancelling (TXN007).
+KINDS = ("transfer", "external", "payment", "deposit", "cancel", "recurring")
+REFUSALS_OF = {
+    "transfer": EXPECTED_REFUSALS,
+    "external": frozenset({"TXN001", "TXN004"}),
+    "payment": frozenset({"TXN001", "TXN004", "VALIDATION_ERROR"}),
+    "deposit": frozenset(),
+    "cancel": frozenset({"TXN007", "TXN008"}),
+    "recurring": frozenset({"VALIDATION_ERROR"}),
+}
 IN_PROGRESS = "IDEMPOTENCY_KEY_IN_USE"
 KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 LIMIT_MAJOR = 10_000_000.0  # the largest per-account limit override
@@ -53,6 +67,11 @@ class Config:
     immediate_retries: int = 2  # retries with the key while the faults go on
     heal_timeout: float = 120.0  # how long unanswered requests are retried after healing
     replays: int = 200  # answered requests sent again after healing (same answer expected)
+    # Besides transfers: external transfers, bill payments, cancels, recurring
+    # schedules (at most `recurring`), and a thread moving the sandbox clock.
+    movements: bool = True
+    recurring: int = 3
+    clock_gap: tuple[float, float] = (2.0, 5.0)  # seconds between two clock moves
     break_mode: str = ""  # a deliberate bug in the server (tests/chaos/server_entry.py)
     keep: bool = False  # keep the work directory even when the run passes
 
@@ -73,6 +92,7 @@ class Answer:
     reason: str = ""
     source_balance_after: int | None = None  # minor units, from the response
     request_id: str = ""  # x-request-id sent: finds the call's audit event
+    status: str = ""  # the answered item's status (PENDING, SCHEDULED, ...)
 
     @property
     def definitive(self) -> bool:
@@ -81,7 +101,13 @@ class Answer:
 
 @dataclass
 class Op:
-    """One transfer request (one Idempotency-Key) and every answer it got."""
+    """One request (one Idempotency-Key) and every answer it got.
+
+    `target`: the credited account (transfer, recurring transfer), the
+    beneficiary's account number (external), the payee (payment, recurring
+    payment) or the transaction to cancel (cancel); `date`: a payment's date
+    or a schedule's start (empty: today).
+    """
 
     key: str
     source: str
@@ -89,9 +115,16 @@ class Op:
     amount_minor: int
     duplicated: bool
     answers: list[Answer] = field(default_factory=list)
+    kind: str = "transfer"
+    date: str = ""
 
     def first_definitive(self) -> Answer | None:
         return next((answer for answer in self.answers if answer.definitive), None)
+
+    def first_ok_id(self) -> str:
+        """The id the first definitive answer gave ('' when refused or unanswered)."""
+        answer = self.first_definitive()
+        return answer.transaction_id if answer is not None and answer.kind == "ok" else ""
 
     @property
     def charged_fee(self) -> bool:
@@ -132,6 +165,9 @@ class Report:
     retries: dict[str, int] = field(default_factory=dict)
     reads: dict[str, int] = field(default_factory=dict)
     deadlocks: int = 0
+    # What the ledger holds at the end: the test accounts' transactions by
+    # type and status, recurring runs, and the sandbox clock's moves.
+    ledger: dict[str, int] = field(default_factory=dict)
     # Failed calls made well after every fault had healed (see `late_errors`).
     late_errors: dict[str, int] = field(default_factory=dict)
     # Exceptions nothing caught, from the servers' logs (see `server_log_errors`).
@@ -155,11 +191,12 @@ class Report:
             replay += f" CHAOS_BREAK={self.config['break_mode']}"
         lines = [
             f"chaos seed={self.seed} ({self.elapsed_seconds:.0f} s; {replay})",
-            f"  operations   {self.operations} transfers: {pairs(self.outcomes)}",
+            f"  operations   {self.operations}: {pairs(self.outcomes)}",
             f"  answers      {pairs(self.answers)}",
             f"  faults       {pairs(self.faults)}",
             f"  retries      {pairs(self.retries)}",
             f"  reads        {pairs(self.reads)}",
+            f"  ledger       {pairs(self.ledger)}",
             f"  deadlocks    {self.deadlocks} (PostgreSQL log)",
             f"  late errors  {pairs(self.late_errors)} ({late} s or more after a fault healed)",
             f"  server logs  {pairs(self.server_errors)} (uncaught exceptions)",

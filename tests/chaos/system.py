@@ -15,6 +15,8 @@ import psycopg2
 
 import server  # noqa: F401  (puts gen/ on sys.path)
 from backoffice.v1 import account_service_pb2_grpc as account_grpc
+from backoffice.v1 import payee_service_pb2_grpc as payee_grpc
+from backoffice.v1 import sandbox_service_pb2_grpc as sandbox_grpc
 from backoffice.v1 import transaction_service_pb2_grpc as transaction_grpc
 from backoffice.v1 import user_service_pb2_grpc as user_grpc
 from server.config import REPO_ROOT, Settings
@@ -95,6 +97,8 @@ class System:
         self.transactions: list[transaction_grpc.TransactionServiceStub] = []
         self.accounts: list[account_grpc.AccountServiceStub] = []
         self.users: list[user_grpc.UserServiceStub] = []
+        self.payees: list[payee_grpc.PayeeServiceStub] = []
+        self.sandbox: list[sandbox_grpc.SandboxServiceStub] = []
 
     def start(self) -> None:
         self.pg.init()
@@ -116,6 +120,8 @@ class System:
             self.transactions.append(transaction_grpc.TransactionServiceStub(channel))
             self.accounts.append(account_grpc.AccountServiceStub(channel))
             self.users.append(user_grpc.UserServiceStub(channel))
+            self.payees.append(payee_grpc.PayeeServiceStub(channel))
+            self.sandbox.append(sandbox_grpc.SandboxServiceStub(channel))
 
     def cli(self, command: str) -> None:
         """`python -m server <command>` against the private database."""

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import grpc
 
@@ -16,6 +17,7 @@ from backoffice.v1 import account_pb2, transaction_pb2
 from backoffice.v1 import account_service_pb2 as account_pb
 from backoffice.v1 import transaction_service_pb2 as transaction_pb
 from backoffice.v1 import user_service_pb2 as user_pb
+from tests.chaos import movements
 from tests.chaos.model import (
     AUDIT_RETRY_SECONDS,
     FEE_MINOR,
@@ -37,7 +39,7 @@ def classify(exc: grpc.RpcError) -> tuple[str, str]:
     for key, value in exc.trailing_metadata() or ():  # type: ignore[attr-defined]
         if key == "x-bank-error-code" and isinstance(value, str):
             reason = value
-    if reason.startswith("TXN"):
+    if reason.startswith("TXN") or reason == "VALIDATION_ERROR":
         return "refused", reason
     if reason in (IN_PROGRESS, KEY_REUSED):
         return reason, reason
@@ -61,6 +63,9 @@ class Bank:
         self.reads: list[Read] = []
         self.read_errors: list[tuple[str, float, float]] = []  # (kind, started, ended)
         self.counters: Counter[str] = Counter()
+        self.payee = ""  # the test customer's payee
+        self.today = date.min  # the sandbox clock's date, as last read
+        self.cancellable: list[Op] = []  # items answered PENDING or SCHEDULED, not cancelled yet
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -114,6 +119,9 @@ class Bank:
             self.setup_transactions.add(deposit.id)
             self.ids.append(account.id)
             self.floors[account.id] = -overdraft * 100
+        if self.config.movements:
+            self.payee = movements.open_payee(self)
+            self.today = movements.read_today(self)
         opening = self.read(0, timeout=30)
         assert opening is not None and set(opening.balances) == set(self.ids), opening
         self.opening = dict(opening.balances)
@@ -159,6 +167,9 @@ class Bank:
         return None
 
     def transfer(self, op: Op, node: int, phase: str) -> Answer:
+        """Sends `op` to server `node` once; records and returns the answer."""
+        if op.kind != "transfer":
+            return movements.call(self, op, node, phase)
         started = self.now()
         request_id = f"{op.key}.{uuid.uuid4().hex[:8]}"
         request = transaction_pb.CreateTransferRequest(
@@ -221,6 +232,18 @@ class Bank:
         count = self.config.servers
         while not stop.is_set():
             number += 1
+            key = f"chaos-{self.config.seed}-{index}-{number}"
+            other = (
+                movements.choose(self, ops_rng, index, number, key)
+                if self.config.movements
+                else None
+            )
+            if other is not None:
+                with self.lock:
+                    self.ops.append(other)
+                self.send(other, [ops_rng.randrange(count)], "run")
+                self.retry(other, timing, stop)
+                continue
             source, target = ops_rng.sample(self.ids, 2)
             amount = ops_rng.randint(1_00, 400_00)
             if amount % FEE_MINOR == 0:
@@ -228,18 +251,21 @@ class Bank:
             duplicated = count > 1 and ops_rng.random() < self.config.duplicate_rate
             first = ops_rng.randrange(count)
             nodes = [first, (first + 1) % count] if duplicated else [first]
-            key = f"chaos-{self.config.seed}-{index}-{number}"
             op = Op(key, source, target, amount, duplicated)
             with self.lock:
                 self.ops.append(op)
             self.send(op, nodes, "run")
-            for _ in range(self.config.immediate_retries):
-                if op.first_definitive() is not None or stop.is_set():
-                    break
-                time.sleep(timing.uniform(0.1, 0.5))
-                with self.lock:
-                    self.counters["immediate"] += 1
-                self.transfer(op, timing.randrange(count), "run")
+            self.retry(op, timing, stop)
+
+    def retry(self, op: Op, timing: random.Random, stop: threading.Event) -> None:
+        """Up to `immediate_retries` more tries with the key while the faults go on."""
+        for _ in range(self.config.immediate_retries):
+            if op.first_definitive() is not None or stop.is_set():
+                break
+            time.sleep(timing.uniform(0.1, 0.5))
+            with self.lock:
+                self.counters["immediate"] += 1
+            self.transfer(op, timing.randrange(self.config.servers), "run")
 
     def reader(self, index: int, stop: threading.Event) -> None:
         rng = seeded(self.config.seed, "reader", index)
