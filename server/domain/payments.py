@@ -36,12 +36,18 @@ that the protos and the README can say the same:
   when the payee refuses it (the money given back), or CANCELLED within the
   5-minute window of `cancellation.check_cancellable`. COMPLETED, FAILED and
   CANCELLED are final.
+- A payee's refusal is known at the estimated delivery, when the payment
+  would complete: failure_code PAYEE_RETURNED, the debit mirrored back from
+  bill-pay clearing under the same transaction, the day's bill-payment limit
+  given back. In the sandbox, a number at the payee ending 0001 is returned
+  (SANDBOX_PAYEE_RETURNS); real numbers end so too, hence sandbox only.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from server.domain import errors, limit_checks, limits
@@ -92,6 +98,32 @@ LIFECYCLE = Lifecycle(
         PROCESSING: frozenset({COMPLETED, FAILED, CANCELLED}),
     },
 )
+
+
+# failure_code of a payment the payee refused after it left (PROCESSING -> FAILED).
+PAYEE_RETURNED = "PAYEE_RETURNED"
+
+
+@dataclass(frozen=True, slots=True)
+class PayeeReturn:
+    """Why a payee sent a payment back: failure_code and failure_reason."""
+
+    code: str
+    reason: str
+
+
+# Sandbox numbers at the payee that come back on purpose, by their last four
+# characters (the last four the payment keeps readable).
+SANDBOX_PAYEE_RETURNS: Mapping[str, PayeeReturn] = {
+    "0001": PayeeReturn(PAYEE_RETURNED, "Returned by the payee: no such customer account"),
+}
+
+
+def payee_return(payee_account_last4: str, sandbox: bool) -> PayeeReturn | None:
+    """The payee's refusal of a payment delivered now, or None (it completes)."""
+    if not sandbox:
+        return None
+    return SANDBOX_PAYEE_RETURNS.get(payee_account_last4)
 
 
 def resolve_payment_date(requested: date | None, today: date) -> date:

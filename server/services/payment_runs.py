@@ -7,7 +7,11 @@
   released, nothing posted.
 - PROCESSING, at 09:00 UTC on its estimated delivery date: COMPLETED. No
   money moves: it stays in BILL_PAY_CLEARING as the network's counterpart
-  (server.services.payments).
+  (server.services.payments). Or FAILED when the payee refused it
+  (domain.payments.payee_return; in sandbox mode only): its postings are
+  mirrored from BILL_PAY_CLEARING back to the account under the same
+  transaction, its history row shows FAILED without a balance, and the
+  day's bill-payment limit counts it no more.
 
 Each step is one conditional status change in the caller's transaction,
 together with its money: when a cancel (or another process) moved the
@@ -23,16 +27,17 @@ from datetime import datetime
 
 from server.domain import errors, movements
 from server.domain import payments as rules
+from server.domain.reversals import reversed_legs
 from server.domain.scheduling import execution_time
 from server.domain.transaction_states import COMPLETED, FAILED, PROCESSING, SCHEDULED
 from server.services import steps
 from server.services.payments import clearing_account_id
-from server.store import ledger, movement_rows, outbox, payment_rows, tx
+from server.store import correction_rows, ledger, movement_rows, outbox, payment_rows, tx
 from server.store.models import Account, LedgerTransaction
 from server.store.payment_rows import PaymentRecord
 
 
-def run_step(payment: PaymentRecord, now: datetime) -> str:
+def run_step(payment: PaymentRecord, now: datetime, sandbox: bool = False) -> str:
     """Runs the claimed payment's due step; returns its status afterwards.
 
     A payment no longer SCHEDULED or PROCESSING (cancelled meanwhile) has no
@@ -42,6 +47,9 @@ def run_step(payment: PaymentRecord, now: datetime) -> str:
     if row.status == SCHEDULED:
         return _debit_scheduled(row, payment, now)
     if row.status == PROCESSING:
+        refusal = rules.payee_return(payment.payee_account_last4, sandbox)
+        if refusal is not None:
+            return _returned(row, payment, refusal, now)
         return _deliver(row, payment, now)
     payment_rows.set_due(payment.id, None)
     return str(row.status)
@@ -141,3 +149,39 @@ def _deliver(row: LedgerTransaction, payment: PaymentRecord, now: datetime) -> s
         now,
     )
     return COMPLETED
+
+
+def _returned(
+    row: LedgerTransaction, payment: PaymentRecord, refusal: rules.PayeeReturn, now: datetime
+) -> str:
+    """The payee sent the payment back: FAILED, the debit mirrored back to the account."""
+    rules.move(PROCESSING, FAILED)
+    from_id = str(row.from_account_id)
+    source = ledger.lock_accounts([from_id])[from_id]
+    counted = correction_rows.counted_debits(row.id)
+    details = json.loads(row.details or "{}")
+    details["failure_code"] = refusal.code
+    if not payment_rows.move_status(
+        row.id,
+        PROCESSING,
+        FAILED,
+        failure_reason=refusal.reason,
+        details=json.dumps(details, sort_keys=True),
+    ):
+        # A cancel got there first; its transaction gave the money back.
+        return str(payment_rows.transaction_row(row.id).status)
+    mirrored = reversed_legs(correction_rows.net_legs(correction_rows.postings_of(row.id)))
+    ledger.post_legs(
+        row.id,
+        [ledger.Leg(leg.account_id, leg.amount_minor, leg.currency) for leg in mirrored],
+        now,
+        {source.id: source},
+    )
+    payment_rows.failed_entry(row.id, source.id)
+    correction_rows.uncount(counted)
+    payment_rows.set_due(payment.id, None)
+    row.status, row.failure_reason = FAILED, refusal.reason
+    data = movement_rows.event_data(row, from_id)
+    data["failureCode"], data["failureReason"] = refusal.code, refusal.reason
+    outbox.emit("transaction.failed", row.id, data, now)
+    return FAILED

@@ -20,7 +20,7 @@ import peewee
 
 from server.crypto.fields import FieldSealer
 from server.domain import limits
-from server.domain.transaction_states import PENDING, PROCESSING, SCHEDULED
+from server.domain.transaction_states import FAILED, PENDING, PROCESSING, SCHEDULED
 from server.store import limit_usage, sealed, sql
 from server.store.db import is_postgres
 from server.store.models import AccountEntry, BaseModel, LedgerTransaction
@@ -181,6 +181,16 @@ def debited_entry(
         ),
     )
     limit_usage.count(account_id, limits.CLASS_BILL_PAYMENT, amount_minor, now)
+
+
+def failed_entry(transaction_id: str, account_id: str) -> None:
+    """The debit history row of a payment the payee returned: FAILED, without
+    a balance after it (the return gave the money back: the line moves none)."""
+    sql.defer(
+        'UPDATE "account_entries" SET "status" = ?, "balance_after_minor" = NULL'
+        ' WHERE "transaction_id" = ? AND "account_id" = ?',
+        (FAILED, transaction_id, account_id),
+    )
 
 
 def entries_status(transaction_id: str, status: str) -> None:

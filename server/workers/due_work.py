@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30.0
 
 
-def run(now: datetime) -> dict[str, int]:
-    """Does everything due at `now`; returns counts per kind of work."""
+def run(now: datetime, sandbox: bool = False) -> dict[str, int]:
+    """Does everything due at `now` (in sandbox mode with the sandbox's
+    scripted outcomes); returns counts per kind of work."""
     released = holds.release_due(now)
     completed, failed = scheduled.run_due(now)
     # External transfers by the status each step left them in (PROCESSING: submitted).
@@ -32,7 +33,7 @@ def run(now: datetime) -> dict[str, int]:
         "holds_released": released,
         "scheduled_completed": completed,
         "scheduled_failed": failed,
-        **payments.run_due(now),
+        **payments.run_due(now, sandbox),
         "recurring_executed": recurring_executed,
         "recurring_failed": recurring_failed,
         # Retention is counted in real time, not on the sandbox clock (`now`).
@@ -48,7 +49,7 @@ def start_sweeper(stop: threading.Event, sandbox: bool) -> threading.Thread:
         while not stop.wait(SWEEP_INTERVAL_SECONDS):
             try:
                 with per_use_connection():
-                    done = run(clock.now(sandbox))
+                    done = run(clock.now(sandbox), sandbox)
                 if any(done.values()):
                     log.info("due work done", extra=done)
             except Exception:

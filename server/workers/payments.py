@@ -13,8 +13,10 @@ from server.store import payment_rows, tx
 RUN_MAX = 10_000  # steps per run; the rest wait for the next sweep
 
 
-def run_due(now: datetime) -> dict[str, int]:
+def run_due(now: datetime, sandbox: bool = False) -> dict[str, int]:
     """Runs every payment step due at `now`; counts of debited, failed, completed.
+    In `sandbox` mode the sandbox's payees return some payments
+    (server.domain.payments.SANDBOX_PAYEE_RETURNS).
 
     A payment due to be debited and delivered by the same `now` (the sandbox
     clock jumped over both dates) takes both steps in this run: the debit
@@ -27,7 +29,7 @@ def run_due(now: datetime) -> dict[str, int]:
         COMPLETED: "payments_completed",
     }
     for _ in range(RUN_MAX):
-        status = tx.write(lambda: _claim_and_run(now))
+        status = tx.write(lambda: _claim_and_run(now, sandbox))
         if status is None:
             break
         if status in names:
@@ -35,7 +37,7 @@ def run_due(now: datetime) -> dict[str, int]:
     return done
 
 
-def _claim_and_run(now: datetime) -> str | None:
+def _claim_and_run(now: datetime, sandbox: bool) -> str | None:
     """Claims the payment whose step is the oldest due and runs it (None: none due)."""
     payment = payment_rows.claim_due(now)
-    return None if payment is None else payment_runs.run_step(payment, now)
+    return None if payment is None else payment_runs.run_step(payment, now, sandbox)

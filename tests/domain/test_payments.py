@@ -214,3 +214,11 @@ def test_illegal_moves_are_conflicts(current: str, target: str, reason: str) -> 
         payments.move(current, target)
     assert caught.value.reason == reason
     assert caught.value.http_status == 409
+
+
+def test_sandbox_payees_return_numbers_ending_0001_only_in_the_sandbox() -> None:
+    returned = payments.payee_return("0001", sandbox=True)
+    assert returned is not None and returned.code == payments.PAYEE_RETURNED
+    assert returned.reason
+    assert payments.payee_return("0001", sandbox=False) is None
+    assert payments.payee_return("4321", sandbox=True) is None

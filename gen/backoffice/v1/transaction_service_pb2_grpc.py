@@ -325,7 +325,14 @@ class TransactionServiceServicer:
         order they were made.
         - Completion happens at 09:00 UTC on estimated_delivery. Events:
         `transaction.created` when made, `transaction.completed` when
-        delivered, `transaction.failed` when refused at execution.
+        delivered, `transaction.failed` when refused at execution or returned.
+        - A payment the payee refuses (known at estimated_delivery) ends FAILED
+        with failure_code `PAYEE_RETURNED` and the payee's reason in
+        failure_reason: the debit goes back from the bill-pay clearing account
+        to the account under the same transaction (its history line shows
+        FAILED, without a balance after it), and it no longer counts toward
+        the day's bill-payment limit; no fee. In the sandbox, a number at the
+        payee (account_number, or the payee's) ending 0001 is returned so.
         - scheduled_date is set on every payment: the payment date (today for an
         immediate one). The memo is trimmed and left unset when empty; the
         transaction's description is the memo, else "Payment to <payee name>".
