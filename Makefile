@@ -103,7 +103,7 @@ bench: $(STAMP) ## Benchmarks on PostgreSQL vs pgbench, ~10 min (BENCH_SECONDS=2
 	@$(PY) -m tests.bench
 
 .PHONY: chaos
-chaos: $(STAMP) ## Fault test: transfers while servers and PostgreSQL crash, ~4 min (CHAOS_SEED=, CHAOS_SECONDS=180, CHAOS_BREAK=; see README)
+chaos: $(STAMP) ## Fault test: transfers, external transfers, payments, recurring runs while servers and PostgreSQL crash, ~4 min (CHAOS_SEED=, CHAOS_SECONDS=180, CHAOS_BREAK=; see README)
 	@mkdir -p var
 	@$(PY) -m tests.chaos.harness --duration $(CHAOS_SECONDS) --json var/chaos.json \
 	  $(if $(CHAOS_SEED),--seed $(CHAOS_SEED)) $(if $(CHAOS_BREAK),--break $(CHAOS_BREAK))

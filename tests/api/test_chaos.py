@@ -1,11 +1,13 @@
 """The fault test, short version (the full one is `make chaos`; see tests/chaos/harness.py).
 
-Transfers with Idempotency-Keys and snapshot reads run against two servers on
-a private PostgreSQL while the harness kills a server, pauses PostgreSQL,
-terminates its connections and crash-restarts it, one after the other; then
-every invariant of the bank is checked. The seed is random and printed;
-`CHAOS_SEED=<seed>` replays one, `CHAOS_BREAK=<bug>` runs the servers with a
-deliberate bug (tests/chaos/server_entry.py) and must make this test fail.
+Transfers, external transfers, bill payments, deposits, cancels and
+recurring schedules with Idempotency-Keys, the sandbox clock moving, and
+snapshot reads run against two servers on a private PostgreSQL while the
+harness kills a server, pauses PostgreSQL, terminates its connections and
+crash-restarts it, one after the other; then every invariant of the bank is
+checked. The seed is random and printed; `CHAOS_SEED=<seed>` replays one,
+`CHAOS_BREAK=<bug>` runs the servers with a deliberate bug
+(tests/chaos/server_entry.py) and must make this test fail.
 """
 
 from __future__ import annotations

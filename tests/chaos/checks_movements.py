@@ -8,12 +8,14 @@ external transfer and payment to end (`movements.finish`):
   by its schedule);
 - each ended COMPLETED, FAILED or CANCELLED (none left PENDING, PROCESSING
   or SCHEDULED); an external transfer to a returning beneficiary FAILED, one
-  to another beneficiary did not;
+  to another beneficiary did not; no payment to the returning payee
+  COMPLETED;
 - its money: COMPLETED took amount and fee from its account; FAILED and
   CANCELLED ones net to zero on every account (no clearing account or fee
   income keeps money for them);
 - each account's pending debits equal the reservations of its open PENDING
-  external transfers and SCHEDULED payments (released exactly once);
+  external transfers and SCHEDULED payments (released exactly once), both
+  before the clock moves on at the end (items still open) and after;
 - a cancel answered with success left its item CANCELLED;
 - each schedule exists once; it ran at most once per date, on dates from its
   start to today, each run with a transaction of its own; an ACTIVE one ran
@@ -25,6 +27,7 @@ external transfer and payment to end (`movements.finish`):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tests.chaos.model import Op
@@ -58,6 +61,7 @@ def check(checker: Checker) -> list[str]:
     _cancels(checker, items)
     _schedules(checker, runs)
     _outbox(checker, {**items, **deposits})
+    _run_events(checker, runs)
     return [*items, *deposits, *runs]
 
 
@@ -108,6 +112,8 @@ def _ended(checker: Checker, op: Op, row: tuple[Any, ...]) -> None:
         returning = op.target.endswith(RETURNING)
         if returning != (status == "FAILED"):
             checker.bad("settlement", f"{op.key}: to ...{op.target[-4:]} ended {status}")
+    if op.kind == "payment" and op.target == checker.bank.returning_payee and status == "COMPLETED":
+        checker.bad("settlement", f"{op.key}: to the returning payee, ended COMPLETED")
 
 
 def _deposits(checker: Checker) -> dict[str, tuple[Any, ...]]:
@@ -157,25 +163,27 @@ def _money(checker: Checker, items: dict[str, tuple[Any, ...]]) -> None:
             checker.bad("clearing", f"{transaction_id} COMPLETED moved {legs}, not {amount}+{fee}")
 
 
+def reservations(rows: Callable[..., list[tuple[Any, ...]]], ids: list[str]) -> list[str]:
+    """Accounts whose pending debits differ from the reservations of their open
+    PENDING external transfers and SCHEDULED payments. One statement: one
+    snapshot, so it may run while the due work goes on."""
+    return [
+        f"{account_id}: pending debits {pending}, its open items reserve {reserved}"
+        for account_id, pending, reserved in rows(
+            "SELECT a.id, a.pending_debits_minor, COALESCE(SUM(t.amount_minor + t.fee_minor), 0)"
+            " FROM accounts a LEFT JOIN ledger_transactions t ON t.from_account_id = a.id AND"
+            " ((t.type = 'EXTERNAL_TRANSFER' AND t.status = 'PENDING')"
+            " OR (t.type = 'PAYMENT' AND t.status = 'SCHEDULED'))"
+            " WHERE a.id = ANY(%s) GROUP BY a.id, a.pending_debits_minor",
+            (ids,),
+        )
+        if int(pending) != int(reserved)
+    ]
+
+
 def _reservations(checker: Checker) -> None:
-    """Pending debits = the reservations of the open PENDING and SCHEDULED items."""
-    expected: Counter[str] = Counter()
-    for account_id, reserved in checker.rows(
-        "SELECT from_account_id, SUM(amount_minor + fee_minor) FROM ledger_transactions"
-        " WHERE from_account_id = ANY(%s) AND ((type = 'EXTERNAL_TRANSFER' AND status ="
-        " 'PENDING') OR (type = 'PAYMENT' AND status = 'SCHEDULED')) GROUP BY from_account_id",
-        (checker.bank.ids,),
-    ):
-        expected[account_id] = int(reserved)
-    for account_id, pending in checker.rows(
-        "SELECT id, pending_debits_minor FROM accounts WHERE id = ANY(%s)", (checker.bank.ids,)
-    ):
-        if int(pending) != expected[account_id]:
-            checker.bad(
-                "reservation",
-                f"{account_id}: pending debits {pending}, its open items reserve"
-                f" {expected[account_id]}",
-            )
+    for text in reservations(checker.rows, checker.bank.ids):
+        checker.bad("reservation", text)
 
 
 def _cancels(checker: Checker, items: dict[str, tuple[Any, ...]]) -> None:
@@ -259,6 +267,38 @@ def _outbox(checker: Checker, items: dict[str, tuple[Any, ...]]) -> None:
                     "outbox",
                     f"{transaction_id} ({status}): {events[(transaction_id, kind)]} {kind}",
                 )
+
+
+def _run_events(checker: Checker, runs: dict[str, str]) -> None:
+    """A run's transaction: one `transaction.created`, at most one end event."""
+    events = Counter(
+        {
+            (aggregate, kind): int(count)
+            for aggregate, kind, count in checker.rows(
+                "SELECT aggregate_id, type, count(*) FROM outbox_events"
+                " WHERE aggregate_id = ANY(%s) GROUP BY aggregate_id, type",
+                (sorted(runs),),
+            )
+        }
+    )
+    statuses = dict(
+        checker.rows(
+            "SELECT id, status FROM ledger_transactions WHERE id = ANY(%s)", (sorted(runs),)
+        )
+    )
+    for transaction_id in sorted(runs):
+        created = events[(transaction_id, "transaction.created")]
+        ends = sum(
+            events[(transaction_id, f"transaction.{end}")] for end in ("completed", "failed")
+        )
+        # A refused run is recorded FAILED at once, without a created event.
+        want_created = 0 if statuses.get(transaction_id) == "FAILED" else 1
+        if created not in (want_created, 1) or ends > 1:
+            checker.bad(
+                "outbox",
+                f"run {transaction_id} of {runs[transaction_id]}: {created} created,"
+                f" {ends} completed or failed events",
+            )
 
 
 def _line(op: Op) -> str:

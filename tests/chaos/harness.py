@@ -15,7 +15,16 @@ What runs (`run(config)`):
 - `clients` threads sending transfers between random test accounts, each
   with its own Idempotency-Key (also put in the transfer's `reference`, so
   the ledger says which request made which transaction); a share of them
-  sent twice at once to two servers (a duplicated request);
+  sent twice at once to two servers (a duplicated request); with
+  `movements` (the default) they also send external transfers (some to
+  beneficiaries the sandbox network returns), bill payments (today's and
+  scheduled, to the customer's payee and a bank-wide biller), cash
+  deposits, cancels of items answered PENDING or SCHEDULED, and the first
+  `recurring` clients each make a daily schedule (tests/chaos/movements.py);
+- with `movements`, a thread moving the sandbox clock 3-14 hours on every
+  1-3 s, so that submissions, settlements, returns, scheduled payments and
+  recurring runs happen under the faults; after healing it moves 8 days on
+  so that every item can end;
 - `readers` threads reading every test account's balance in one snapshot:
   ListAccounts filtered by the owner, one page (the server answers it with
   one SQL statement, which PostgreSQL runs on one snapshot);
@@ -25,29 +34,31 @@ What runs (`run(config)`):
   crash-restarts it (`pg_ctl stop -m immediate`, then start).
 
 A call's outcome is definitive when it is a success or a business refusal
-(TXN001...). Anything else (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, the key
+(TXN001..., VALIDATION_ERROR). Anything else (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, the key
 in use) is retried with the same key a few times at once, and after healing
 until it is definitive.
 
-Then the checks (see `check`): every read summed to the same total (less
-the overdraft fees committed by then: a fee leaves the customers for the
-bank's fee income, so the total read is the opening total minus a whole
-number of 35.00 fees, and that number never goes down between reads that
-follow each other); no balance ever below its floor (reads, the final
-balances, and every posting's balance_after); each account equals its
-opening balance plus exactly the transfers answered with success (and
-their overdraft fees); every answered transaction exists once, with the
-answered id, and no transfer exists that no request was answered with;
-every key's definitive answers agree; every transaction's postings sum to
-zero and every balance is the sum of its postings; the running limit
-counters equal the sums of the debits they count; every committed
-transaction has its outbox events; PostgreSQL never detected a deadlock
-(the sorted lock order makes one impossible); every call answered
-definitively has its audit event (unless its server was SIGKILLed after the
-call began: a crash loses the events a server could not write yet, by
-design). The seed fixes the
-operations (accounts, amounts, duplicates, servers) and the fault schedule;
-the machine's timing still varies between replays.
+Then the checks (see `check`): without `movements`, every read summed to the
+same total (less the overdraft fees committed by then: a fee leaves the
+customers for the bank's fee income, so the total read is the opening total
+minus a whole number of 35.00 fees, and that number never goes down between
+reads that follow each other); with them, every balance a read shows is one
+its account had (its opening or a posting's balance_after); no balance ever
+below its floor (reads, the final balances, and every posting's
+balance_after); each account equals its opening balance plus exactly the
+transfers answered with success (and their overdraft fees) and the other
+movements' postings, which tests/chaos/checks_movements.py checks item by
+item; every answered transaction exists once, with the answered id, and no
+transfer exists that no request was answered with; every key's definitive
+answers agree; every transaction's postings sum to zero and every balance is
+the sum of its postings, all accounts of a currency sum to zero; the running
+limit counters equal the sums of the debits they count; every committed
+transaction has its outbox events; PostgreSQL never detected a deadlock (the
+sorted lock order makes one impossible); every call answered definitively
+has its audit event (unless its server was SIGKILLed after the call began: a
+crash loses the events a server could not write yet, by design). The seed
+fixes the operations (accounts, amounts, duplicates, servers) and the fault
+schedule; the machine's timing still varies between replays.
 
 After healing, a sample of answered requests is sent again (each must get its
 first answer back), and the report also counts "late errors": calls that
@@ -57,7 +68,8 @@ CLI: `python -m tests.chaos.harness --seed 42 --duration 180` (`make chaos`).
 
 The modules: `model` (configuration, records, report), `system` (PostgreSQL and
 the servers), `workload` (the accounts, clients and readers), `nemesis` (the
-faults), `checks` (the invariants); this one runs them and is the CLI.
+faults), `movements` (the kinds other than transfers, the clock), `checks`
+and `checks_movements` (the invariants); this one runs them and is the CLI.
 """
 
 from __future__ import annotations
@@ -81,7 +93,7 @@ from pathlib import Path
 from typing import Any
 
 import server  # noqa: F401  (puts gen/ on sys.path)
-from tests.chaos import movements
+from tests.chaos import checks_movements, movements
 from tests.chaos.checks import check, deadlocks
 from tests.chaos.model import (
     DURATION_MAX_SECONDS,
@@ -178,12 +190,18 @@ def run(config: Config, log: Callable[[str], None] = print) -> Report:
         system.heal()
         unresolved = bank.settle(time.monotonic() + config.heal_timeout)
         bank.replay(seeded(config.seed, "replay"))
+        early: list[tuple[str, str]] = []
         if config.movements:
+            # Reservations while items are still open, then every item's end.
+            with contextlib.closing(system.pg.connect()) as db:
+                rows = _query(db)
+                found = checks_movements.reservations(rows, bank.ids)
+                early = [("reservation", f"{text} (before the end)") for text in found]
             movements.finish(bank)
         final = bank.final_read(time.monotonic() + config.heal_timeout)
         bank.flush_audit()
         with contextlib.closing(system.pg.connect()) as db:
-            violations = check(bank, db, final, unresolved, nemesis.kills)
+            violations = early + check(bank, db, final, unresolved, nemesis.kills)
             report.ledger = ledger_counts(db, bank)
         if final is None:
             violations.append(("unresolved", "no server answered a read of the balances"))
@@ -222,6 +240,15 @@ def late_errors(bank: Bank, faults: list[Fault]) -> dict[str, int]:
         if late(started, ended):
             counts[f"read_{kind}"] += 1
     return dict(counts)
+
+
+def _query(db: Any) -> Callable[..., list[tuple[Any, ...]]]:
+    def rows(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    return rows
 
 
 def ledger_counts(db: Any, bank: Bank) -> dict[str, int]:
@@ -313,6 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--accounts", type=int, default=12)
     parser.add_argument("--faults", default=",".join(FAULT_KINDS), help="comma-separated kinds")
+    parser.add_argument(
+        "--movements",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also external transfers, payments, deposits, cancels, recurring schedules and"
+        " the moving clock (default); --no-movements: transfers only",
+    )
     parser.add_argument("--order", default="random", choices=["random", "cycle"])
     parser.add_argument(
         "--break",
@@ -336,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         clients=args.clients,
         accounts=args.accounts,
         faults=faults,
+        movements=args.movements,
+        # Deposits bring money back (movements), so less of it keeps accounts
+        # meeting their floors, where a broken lock shows.
+        opening=(300, 1_500) if args.movements else (1_000, 5_000),
         order=args.order,
         break_mode=args.break_mode,
         keep=args.keep,

@@ -14,6 +14,9 @@ can show the test catches that bug (`make chaos BREAK=...`):
   with one Idempotency-Key both execute.
 - `no-lock`: accounts are read without `FOR UPDATE`, so two debits can both
   pass the funds check on the same stale balance (floors must break).
+- `double-release`: `store.external_rows.reserve` applies every release
+  twice, as a worker releasing an external transfer's reservation twice at
+  submission would (the reservation check must fire).
 
 Nothing here is imported by the server itself.
 """
@@ -27,12 +30,12 @@ from typing import Any
 
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.__main__ import main as server_main
-from server.store import idempotency, ledger, sql
+from server.store import external_rows, idempotency, ledger, sql
 from server.store.limit_usage import limit_usage
 from server.store.models import Account
 
 BREAK_ENV = "CHAOS_BREAK"
-BREAKS = ("lock-order", "idempotency", "no-lock")
+BREAKS = ("lock-order", "idempotency", "no-lock", "double-release")
 # What a broken locker replaces in server.store.ledger (tests restore these).
 LOCKERS = ("lock_accounts", "lock_accounts_numbered", "lock_accounts_with_owners")
 
@@ -95,6 +98,15 @@ def apply_break(mode: str) -> None:
             return True
 
         idempotency.claim = claim_always
+    elif mode == "double-release":
+        reserve = external_rows.reserve
+
+        def release_twice(account_id: str, amount_minor: int) -> None:
+            reserve(account_id, amount_minor)
+            if amount_minor < 0:
+                reserve(account_id, amount_minor)
+
+        external_rows.reserve = release_twice
     else:
         raise SystemExit(f"{BREAK_ENV} must be one of {', '.join(BREAKS)}, got {mode!r}")
 

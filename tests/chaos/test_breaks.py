@@ -7,14 +7,15 @@ fails first.
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
 from typing import Any
 
 import pytest
 
 from server.domain import limits
-from server.services import steps
-from server.store import ledger
+from server.services import external_settlement, steps
+from server.store import external_rows, ledger
 from tests.chaos import server_entry
 
 
@@ -50,3 +51,20 @@ def test_a_broken_locker_is_what_transfers_lock_with(
     )
     assert found.usage is None
     assert calls[-1] == ["acc_f"]
+
+
+def test_a_double_release_is_what_submitting_an_external_transfer_releases_with(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(external_rows, "reserve", external_rows.reserve)  # restored afterwards
+    moved: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        external_rows, "reserve", lambda account, amount: moved.append((account, amount))
+    )
+    server_entry.apply_break("double-release")
+    external_rows.reserve("acc_a", 500)
+    external_rows.reserve("acc_a", -500)
+    assert moved == [("acc_a", 500), ("acc_a", -500), ("acc_a", -500)]
+    # The submission step releases through the broken function: not a copy of it.
+    source = inspect.getsource(external_settlement._submit)
+    assert "external_rows.reserve(source.id, -debit_minor)" in source

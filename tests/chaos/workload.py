@@ -64,6 +64,7 @@ class Bank:
         self.read_errors: list[tuple[str, float, float]] = []  # (kind, started, ended)
         self.counters: Counter[str] = Counter()
         self.payee = ""  # the test customer's payee
+        self.returning_payee = ""  # and one that returns every payment delivered
         self.today = date.min  # the sandbox clock's date, as last read
         self.cancellable: list[Op] = []  # items answered PENDING or SCHEDULED, not cancelled yet
 
@@ -121,6 +122,7 @@ class Bank:
             self.floors[account.id] = -overdraft * 100
         if self.config.movements:
             self.payee = movements.open_payee(self)
+            self.returning_payee = movements.open_payee(self, movements.RETURNING_PAYEE_NUMBER)
             self.today = movements.read_today(self)
         opening = self.read(0, timeout=30)
         assert opening is not None and set(opening.balances) == set(self.ids), opening
