@@ -72,7 +72,9 @@ class CancellableTransaction:
     `processing_since` is when it entered PROCESSING (its creation time if it
     was created PROCESSING); None in any other status. Amounts are minor
     units of the transaction's currency. `type` decides whether a SCHEDULED
-    transaction reserved its amount (UNRESERVED_SCHEDULED_TYPES).
+    transaction reserved its amount (UNRESERVED_SCHEDULED_TYPES);
+    `reserved_overdraft_fee_minor` is what a reserving transaction held
+    beyond amount and fee (movements.RESERVED_OVERDRAFT_FEE_KEY).
     """
 
     transaction_id: str
@@ -81,6 +83,7 @@ class CancellableTransaction:
     fee_minor: int = 0
     processing_since: datetime | None = None
     type: str = states.TRANSFER
+    reserved_overdraft_fee_minor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +156,9 @@ def plan_cancellation(transaction: CancellableTransaction, now: datetime) -> Can
         status_before=transaction.status,
         cancelled_at=now,
         refund_amount_minor=total,
-        pending_debit_released_minor=total if _reserved(transaction) else 0,
+        pending_debit_released_minor=(
+            total + transaction.reserved_overdraft_fee_minor if _reserved(transaction) else 0
+        ),
         credited_back_minor=total if transaction.status == states.PROCESSING else 0,
     )
 

@@ -8,6 +8,7 @@ inside one database transaction.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,23 @@ LOCATION_LENGTH_MAX = 100
 
 OVERDRAFT_FEE_MINOR = 35_00
 OVERDRAFT_ACCOUNT_TYPES = frozenset({"CHECKING", "BUSINESS"})
+
+# A debit that posts later (a PENDING external transfer) reserves its amount
+# plus fee in pending debits and, when posting it will take the balance below
+# zero, the overdraft fee it will then cost: unreserved, other debits could
+# spend that room first and the fee would take the balance below the
+# overdraft line. The extra is recorded in the transaction's details under
+# this key, so whoever releases the reservation (submission, a cancel)
+# releases all of it.
+RESERVED_OVERDRAFT_FEE_KEY = "reservedOverdraftFeeMinor"
+
+
+def reserved_overdraft_fee(details: Mapping[str, object]) -> int:
+    """The overdraft fee a pending debit reserved beyond its amount and fee."""
+    value = details.get(RESERVED_OVERDRAFT_FEE_KEY, 0)
+    assert isinstance(value, int) and value >= 0, value
+    return value
+
 
 # Deposit hold periods in business days (seed 002 "Hold Periods"; the top of
 # each range, as banks disclose the longest case).

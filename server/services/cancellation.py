@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.domain import cancellation, errors, external, payments
+from server.domain import cancellation, errors, external, movements, payments
 from server.domain import transaction_states as states
 from server.domain.lifecycle import Lifecycle
 from server.domain.reversals import reversed_legs
@@ -162,6 +162,9 @@ def _cancellable(
         fee_minor=int(row.fee_minor),
         processing_since=since,
         type=str(row.type),
+        reserved_overdraft_fee_minor=movements.reserved_overdraft_fee(
+            json.loads(row.details or "{}")
+        ),
     )
 
 

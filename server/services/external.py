@@ -3,12 +3,13 @@
 Accepting one is one database transaction: the source account is locked
 (with a transaction number and its limit counters), the request is checked on
 the locked row (beneficiary, currency, amount, limits, funds), and the
-transfer is written PENDING with its amount plus fee reserved in the
-account's pending debits, its history row (counted toward the limits from
-now on), its beneficiary sealed (server.store.external_rows) and its
-`transaction.created` event. Nothing is posted yet: the worker
-(server.workers.external, through server.services.external_settlement)
-submits it at `submission_at` and settles it at `estimated_completion`.
+transfer is written PENDING with its amount plus fee (and the overdraft fee
+posting it will cost, if any) reserved in the account's pending debits, its
+history row (counted toward the limits from now on), its beneficiary sealed
+(server.store.external_rows) and its `transaction.created` event. Nothing
+is posted yet: the worker (server.workers.external, through
+server.services.external_settlement) submits it at `submission_at` and
+settles it at `estimated_completion`.
 """
 
 from __future__ import annotations
@@ -116,7 +117,9 @@ def create(
         effective = steps.effective_limits(source)
         assert locked.usage is not None
         uses = external.check_limits(amount_minor, locked.usage, effective, currency)
-        _check_funds(source, amount_minor + fee_minor)
+        overdraft_fee_minor = _check_funds(source, amount_minor + fee_minor)
+        reserved_minor = amount_minor + fee_minor + overdraft_fee_minor
+        details = _details(checked.rail, context, overdraft_fee_minor)
         row = ledger.create_transaction(
             id=new_id("txn"),
             number=movements.transaction_number(now, locked.sequence),
@@ -127,14 +130,14 @@ def create(
             fee_minor=fee_minor,
             description=checked.description,
             reference=checked.reference,
-            details=json.dumps(_details(checked.rail, context), sort_keys=True),
+            details=json.dumps(details, sort_keys=True),
             created_at=now,
             from_account_id=from_id,
             client_id=context.principal.client_id,
             scheduled_for=external.submission_at(checked.rail, now),
         )
-        external_rows.reserve(from_id, amount_minor + fee_minor)
-        source.pending_debits_minor += amount_minor + fee_minor
+        external_rows.reserve(from_id, reserved_minor)
+        source.pending_debits_minor += reserved_minor
         facts = external_rows.insert(
             row.id,
             from_id,
@@ -162,29 +165,34 @@ def create(
         outbox.emit("transaction.created", row.id, movement_rows.event_data(row, from_id), now)
         steps.warn_if_approaching(source, amount_minor, uses, now)
         holder = movement_rows.holder(source, locked.owners[from_id])
-        posted = Posted(
-            row, _details(checked.rail, context), {from_id: source}, holders={from_id: holder}
-        )
+        posted = Posted(row, details, {from_id: source}, holders={from_id: holder})
         return posted, facts
 
     posted, facts = tx.write(work)
     return ExternalMovement(posted.movement(), facts)
 
 
-def _details(rail: str, context: RequestContext) -> dict[str, object]:
-    return {"metadata": context.metadata(), "rail": rail}
+def _details(rail: str, context: RequestContext, overdraft_fee_minor: int) -> dict[str, object]:
+    details: dict[str, object] = {"metadata": context.metadata(), "rail": rail}
+    if overdraft_fee_minor:
+        details[movements.RESERVED_OVERDRAFT_FEE_KEY] = overdraft_fee_minor
+    return details
 
 
-def _check_funds(source: Account, debit_minor: int) -> None:
-    """TXN001 unless amount plus fee fit in the available balance.
+def _check_funds(source: Account, debit_minor: int) -> int:
+    """TXN001 unless amount plus fee fit in the available balance; returns the
+    overdraft fee the debit will cost (0 when it stays above zero).
 
     The debit posts later, at submission; if it then takes the balance of a
     CHECKING or BUSINESS account below zero it costs the overdraft fee, so
-    that fee must fit too. Money already promised to other pending debits is
-    taken off the balance for the decision.
+    that fee must fit too, and it is reserved with the amount and fee: left
+    unreserved, other debits could spend it before submission, and the fee
+    would then take the balance below the overdraft line. Money already
+    promised to other pending debits is taken off the balance for the
+    decision.
     """
     funds = steps.funds(source)
-    movements.debit_fees(
+    return movements.debit_fees(
         movements.Funds(
             balance=funds.balance - funds.pending_debits,
             held=funds.held,

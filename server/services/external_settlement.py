@@ -66,8 +66,9 @@ def _submit(row: LedgerTransaction, source: Account, now: datetime) -> None:
     row.status = external.move("PENDING", "PROCESSING")
     external_rows.move_status(row, "PENDING", details=details, next_due=facts.estimated_completion)
     debit_minor = row.amount_minor + row.fee_minor
-    external_rows.reserve(source.id, -debit_minor)
-    source.pending_debits_minor -= debit_minor
+    reserved_minor = debit_minor + movements.reserved_overdraft_fee(details)
+    external_rows.reserve(source.id, -reserved_minor)
+    source.pending_debits_minor -= reserved_minor
     legs = [
         ledger.Leg(source.id, -debit_minor, row.currency),
         ledger.Leg(clearing, row.amount_minor, row.currency),

@@ -170,7 +170,8 @@ def reservations(rows: Callable[..., list[tuple[Any, ...]]], ids: list[str]) -> 
     return [
         f"{account_id}: pending debits {pending}, its open items reserve {reserved}"
         for account_id, pending, reserved in rows(
-            "SELECT a.id, a.pending_debits_minor, COALESCE(SUM(t.amount_minor + t.fee_minor), 0)"
+            "SELECT a.id, a.pending_debits_minor, COALESCE(SUM(t.amount_minor + t.fee_minor"
+            " + COALESCE((t.details::jsonb ->> 'reservedOverdraftFeeMinor')::bigint, 0)), 0)"
             " FROM accounts a LEFT JOIN ledger_transactions t ON t.from_account_id = a.id AND"
             " ((t.type = 'EXTERNAL_TRANSFER' AND t.status = 'PENDING')"
             " OR (t.type = 'PAYMENT' AND t.status = 'SCHEDULED'))"

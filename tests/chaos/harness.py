@@ -341,12 +341,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=12)
     parser.add_argument("--faults", default=",".join(FAULT_KINDS), help="comma-separated kinds")
     parser.add_argument(
-        "--externals-from-overdraft",
-        action="store_true",
-        help="external transfers also from accounts with an overdraft line (a known bug:"
-        " their overdraft fee is not reserved; see tests/chaos/movements.py)",
-    )
-    parser.add_argument(
         "--movements",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -377,7 +371,6 @@ def main(argv: list[str] | None = None) -> int:
         accounts=args.accounts,
         faults=faults,
         movements=args.movements,
-        externals_from_overdraft=args.externals_from_overdraft,
         # Deposits bring money back (movements), so less of it keeps accounts
         # meeting their floors, where a broken lock shows.
         opening=(300, 1_500) if args.movements else (1_000, 5_000),

@@ -71,7 +71,6 @@ class Config:
     # schedules (at most `recurring`), and a thread moving the sandbox clock.
     movements: bool = True
     recurring: int = 3
-    externals_from_overdraft: bool = False  # see tests/chaos/movements.py: a known bug
     clock_gap: tuple[float, float] = (0.3, 1.0)  # seconds between two clock moves
     break_mode: str = ""  # a deliberate bug in the server (tests/chaos/server_entry.py)
     keep: bool = False  # keep the work directory even when the run passes

@@ -60,13 +60,6 @@ def choose(bank: Bank, rng: random.Random, index: int, number: int, key: str) ->
         )
     draw = rng.random()
     if draw < 0.12:
-        if not bank.config.externals_from_overdraft:
-            # A known server bug: an external transfer's overdraft fee, charged
-            # at submission, is checked at acceptance but not reserved, so other
-            # debits may spend it and the fee then takes the balance below the
-            # overdraft line. Until it is fixed, only accounts without a line
-            # send them (--externals-from-overdraft shows the bug).
-            source = rng.choice([i for i in bank.ids if bank.floors[i] == 0])
         number_at_bank = rng.choice(BENEFICIARIES)
         return Op(key, source, number_at_bank, rng.randint(1_00, 150_00), False, kind="external")
     if draw < 0.24:

@@ -67,4 +67,4 @@ def test_a_double_release_is_what_submitting_an_external_transfer_releases_with(
     assert moved == [("acc_a", 500), ("acc_a", -500), ("acc_a", -500)]
     # The submission step releases through the broken function: not a copy of it.
     source = inspect.getsource(external_settlement._submit)
-    assert "external_rows.reserve(source.id, -debit_minor)" in source
+    assert "external_rows.reserve(source.id, -reserved_minor)" in source
