@@ -213,8 +213,9 @@ class TransactionServiceServicer:
         `idempotency-key`. Amount plus fee are checked against the available
         balance (TXN001; on CHECKING and BUSINESS also the 35.00 overdraft fee
         the debit would cost if it takes the balance, less other pending debits,
-        below zero) and counted in the source account's pending_debits, so they
-        cannot be spent twice; the answer shows no balance (nothing is posted).
+        below zero) and counted in the source account's pending_debits, that
+        overdraft fee included, so none of it can be spent twice; the answer
+        shows no balance (nothing is posted).
         At submission (the due work's next sweep, at most 30 seconds later, when
         accepted on a business day before the rail's cut-off; else 09:00
         America/New_York of the next business day) it becomes PROCESSING: the
