@@ -25,8 +25,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from server.domain import external, limits, movements
-from server.domain.ids import new_id
+from server.domain import external, movements
 from server.services import steps
 from server.store import external_rows, ledger, movement_rows, outbox
 from server.store.bootstrap import internal_account_id
@@ -127,46 +126,6 @@ def _fail(row: LedgerTransaction, source: Account, code: str, now: datetime) -> 
     outbox.emit("transaction.failed", row.id, data, now)
     fee_minor = external.returned_item_fee_minor(network_return, row.currency)
     if fee_minor:
-        _charge_returned_item_fee(row, source, fee_minor, now)
-
-
-def _charge_returned_item_fee(
-    cause: LedgerTransaction, account: Account, fee_minor: int, now: datetime
-) -> str:
-    """The returned-item fee, a FEE transaction of its own after the return."""
-    balances: dict[str, int] = {}
-    fee_txn = ledger.post(
-        balances_after=balances,
-        transaction_id=new_id("txn"),
-        number=steps.next_number(now),
-        type_="FEE",
-        status="COMPLETED",
-        currency=cause.currency,
-        amount_minor=fee_minor,
-        legs=[
-            ledger.Leg(account.id, -fee_minor, cause.currency),
-            ledger.Leg(
-                internal_account_id("FEE_INCOME", cause.currency), fee_minor, cause.currency
-            ),
-        ],
-        now=now,
-        description=f"Returned item fee ({cause.number})",
-        details={"fee_kind": "RETURNED_ITEM"},
-        columns={"from_account_id": account.id, "original_transaction_id": cause.id},
-        locked={account.id: account},
-    )
-    movement_rows.write_entries(
-        movement_rows.entry(
-            fee_txn,
-            account,
-            direction="DEBIT",
-            amount_minor=fee_minor,
-            fee_minor=0,
-            balance_after=balances[account.id],
-            limit_class=limits.CLASS_NONE,
-            counterparty="Returned item fee",
-            now=now,
+        steps.charge_fee(
+            source, now, row, fee_minor, kind="RETURNED_ITEM", label="Returned item fee"
         )
-    )
-    steps.emit_completed(fee_txn, account.id, now)
-    return fee_txn.id

@@ -114,12 +114,27 @@ def emit_completed(row: LedgerTransaction, account_id: str, now: datetime) -> No
 
 def charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransaction) -> str:
     """Posts the 35.00 overdraft fee as its own FEE transaction."""
-    fee_id = new_id("txn")
+    return charge_fee(
+        account, now, cause, movements.OVERDRAFT_FEE_MINOR, kind="OVERDRAFT", label="Overdraft fee"
+    )
+
+
+def charge_fee(
+    account: Account,
+    now: datetime,
+    cause: LedgerTransaction,
+    fee_minor: int,
+    *,
+    kind: str,
+    label: str,
+) -> str:
+    """Posts a fee caused by `cause` as a FEE transaction of its own (account ->
+    fee income of its currency), with its history line and events; returns its id.
+    `kind` is kept as details.fee_kind (OVERDRAFT, RETURNED_ITEM)."""
     balances: dict[str, int] = {}
-    fee_minor = movements.OVERDRAFT_FEE_MINOR
     fee_txn = ledger.post(
         balances_after=balances,
-        transaction_id=fee_id,
+        transaction_id=new_id("txn"),
         number=next_number(now),
         type_="FEE",
         status="COMPLETED",
@@ -132,8 +147,8 @@ def charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransacti
             ),
         ],
         now=now,
-        description=f"Overdraft fee ({cause.number})",
-        details={"fee_kind": "OVERDRAFT"},
+        description=f"{label} ({cause.number})",
+        details={"fee_kind": kind},
         columns={"from_account_id": account.id, "original_transaction_id": cause.id},
         locked={account.id: account},
     )
@@ -146,9 +161,9 @@ def charge_overdraft_fee(account: Account, now: datetime, cause: LedgerTransacti
             fee_minor=0,
             balance_after=balances[account.id],
             limit_class=limits.CLASS_NONE,
-            counterparty="Overdraft fee",
+            counterparty=label,
             now=now,
         )
     )
     emit_completed(fee_txn, account.id, now)
-    return fee_id
+    return str(fee_txn.id)
