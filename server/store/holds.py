@@ -63,19 +63,7 @@ def release_due(
     query = query.order_by(Hold.account_id, Hold.id).limit(batch_size)
     if is_postgres():
         query = query.for_update(skip_locked=True)
-    released = 0
-    for hold in list(query):
-        changed = (
-            Hold.update(status="RELEASED", resolved_at=now)
-            .where((Hold.id == hold.id) & (Hold.status == "PENDING"))
-            .execute()
-        )
-        if changed:
-            Account.update(held_minor=Account.held_minor - hold.amount_minor).where(
-                Account.id == hold.account_id
-            ).execute()
-            released += 1
-    return released
+    return sum(_resolve(hold, "RELEASED", now) for hold in list(query))
 
 
 def void_for_transaction(transaction_id: str, now: datetime) -> dict[str, int]:
@@ -92,14 +80,21 @@ def void_for_transaction(transaction_id: str, now: datetime) -> dict[str, int]:
     pending = list(query)
     voided: dict[str, int] = {}
     for hold in pending:
-        changed = (
-            Hold.update(status="VOIDED", resolved_at=now)
-            .where((Hold.id == hold.id) & (Hold.status == "PENDING"))
-            .execute()
-        )
-        if changed:
-            Account.update(held_minor=Account.held_minor - hold.amount_minor).where(
-                Account.id == hold.account_id
-            ).execute()
+        if _resolve(hold, "VOIDED", now):
             voided[hold.account_id] = voided.get(hold.account_id, 0) + int(hold.amount_minor)
     return voided
+
+
+def _resolve(hold: Hold, status: str, now: datetime) -> bool:
+    """Ends a PENDING hold as `status` and frees its amount on the account;
+    False when it was no longer PENDING (someone else ended it)."""
+    changed = (
+        Hold.update(status=status, resolved_at=now)
+        .where((Hold.id == hold.id) & (Hold.status == "PENDING"))
+        .execute()
+    )
+    if changed:
+        Account.update(held_minor=Account.held_minor - hold.amount_minor).where(
+            Account.id == hold.account_id
+        ).execute()
+    return bool(changed)
