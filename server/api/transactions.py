@@ -11,7 +11,7 @@ from backoffice.v1 import common_pb2
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
-from server.api import call, external_views, paging, payment_views
+from server.api import call, external_views, paging, payment_views, transactions_generic
 from server.api import transaction_views as views
 from server.api.convert import alias, parse_date
 from server.api.transaction_base import MovementMethods
@@ -200,7 +200,14 @@ _ONLY_FOR = {
     "scheduled": {"TRANSFER", "DEPOSIT", "WITHDRAWAL"},
     "purpose": {"EXTERNAL_TRANSFER"},
     "rail": {"EXTERNAL_TRANSFER"},
+    # A reversal moves what the original moved.
+    "amount": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT"},
+    "currency": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT"},
+    "original_transaction_id": {"REVERSAL"},
+    "reversal_reason": {"REVERSAL"},
+    "notes": {"REVERSAL"},
 }
+_TYPES = ("TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT", "REVERSAL")
 
 
 def _dispatch(
@@ -212,11 +219,8 @@ def _dispatch(
 ) -> tuple[Movement, str]:
     """The generic POST /transactions: one of the movements, by `type`."""
     kind = TYPE.Name(request.type) if request.type else ""
-    if kind not in ("TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT"):
-        raise errors.ValidationFailed(
-            "type must be TRANSFER, EXTERNAL_TRANSFER, DEPOSIT, WITHDRAWAL or PAYMENT",
-            field="type",
-        )
+    if kind not in _TYPES:
+        raise errors.ValidationFailed(f"type must be one of {', '.join(_TYPES)}", field="type")
     for name, kinds in _ONLY_FOR.items():
         value = getattr(request, name)
         if value and kind not in kinds:
@@ -228,6 +232,8 @@ def _dispatch(
             f"beneficiary does not apply to {kind}", field="beneficiary", metadata={"type": kind}
         )
     method = METHOD.Name(request.method) if request.method else ""
+    if kind == "REVERSAL":
+        return transactions_generic.reverse(request, context)
     if kind == "PAYMENT":
         return pay(request, context)
     if kind == "EXTERNAL_TRANSFER":

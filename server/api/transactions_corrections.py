@@ -31,7 +31,7 @@ class CorrectionMethods(MovementMethods):
         cancelled = cancellation.cancel(
             cancellation.CancelInput(
                 transaction_id=request.transaction_id,
-                reason=_enum_word(
+                reason=enum_word(
                     tpb.TransactionCancelReasonEnum.TransactionCancelReason, request.reason
                 ),
                 notes=request.notes,
@@ -52,7 +52,7 @@ class CorrectionMethods(MovementMethods):
         result = reversals.reverse(
             reversals.ReverseInput(
                 transaction_id=request.transaction_id,
-                reason=_enum_word(
+                reason=enum_word(
                     tpb.TransactionReversalReasonEnum.TransactionReversalReason, request.reason
                 ),
                 notes=request.notes,
@@ -90,7 +90,7 @@ def _refund_reason_word(value: int) -> str:
         return str(value)
 
 
-def _enum_word(enum: Any, value: int) -> str | None:
+def enum_word(enum: Any, value: int) -> str | None:
     """An enum's documented word; None when unset (the rules refuse an undefined number)."""
     if not value:
         return None

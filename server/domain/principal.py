@@ -72,6 +72,15 @@ class Principal:
                 "This operation is reserved to administrators", metadata={"role": self.role}
             )
 
+    def require_scope(self, scope: str) -> None:
+        """For a rule inside an RPC open to more scopes (a customer never holds
+        backoffice.admin, whatever a token says)."""
+        held = self.scopes - {"backoffice.admin"} if self.is_customer else self.scopes
+        if scope not in held:
+            raise errors.Forbidden(
+                f"This operation needs the {scope} scope", metadata={"missing_scope": scope}
+            )
+
     def require_write(self) -> None:
         """Auditors read only."""
         if self.role == AUDITOR:

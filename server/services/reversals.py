@@ -62,7 +62,12 @@ def reverse(request: ReverseInput, context: RequestContext) -> Reversed:
     """Reverses a COMPLETED transaction; staff only."""
     principal = context.principal
     principal.require_staff(write=True)
+    # ReverseTransaction declares the scope; the generic CreateTransaction
+    # (banking.write) reaches here too.
+    principal.require_scope("backoffice.admin")
     reason = reversals.check_reason(request.reason, request.notes)
+    if not request.transaction_id:
+        raise errors.ValidationFailed("transaction_id is required", field="transaction_id")
 
     def work() -> Posted:
         now = clock.now()

@@ -182,9 +182,14 @@ class TransactionServiceServicer:
         EXTERNAL_TRANSFER -> CreateExternalTransfer, DEPOSIT -> CreateDeposit,
         WITHDRAWAL -> CreateWithdrawal, PAYMENT -> CreatePayment. TRANSFER with a
         `beneficiary` and no `to_account_id` is handled as EXTERNAL_TRANSFER
-        (seed 002 calls both TRANSFER). Other types (REFUND, FEE, INTEREST,
-        REVERSAL, ADJUSTMENT) are VALIDATION_ERROR on field `type`: use
-        RefundTransaction and ReverseTransaction. A field that does not belong to
+        (seed 002 calls both TRANSFER). REVERSAL -> ReverseTransaction: staff
+        with `backoffice.admin` only (anyone else 403 FORBIDDEN), with
+        original_transaction_id, reversal_reason and notes; it mirrors the
+        original's postings and answers 201 with the REVERSAL transaction (the
+        original becomes REVERSED; unknown original 404, a second reversal 409).
+        Other types (REFUND, FEE, INTEREST, ADJUSTMENT) are not offered here yet
+        and are VALIDATION_ERROR on field `type`: use RefundTransaction for a
+        customer's refund request. A field that does not belong to
         the chosen type and holds a non-default value is VALIDATION_ERROR on that
         field, so that a mistyped request never moves money unexpectedly.
         """

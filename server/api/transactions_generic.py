@@ -1,0 +1,45 @@
+"""The generic POST /transactions, types handled by a correction use case.
+
+REVERSAL goes to the same use case as ReverseTransaction; its fields are
+named for the generic request (`original_transaction_id`, `reversal_reason`),
+so a refusal names them.
+"""
+
+from __future__ import annotations
+
+from backoffice.v1 import transaction_pb2 as tpb
+from backoffice.v1 import transaction_service_pb2 as pb
+from server.api.transactions_corrections import enum_word
+from server.domain import errors
+from server.services import reversals
+from server.services.context import Movement, RequestContext
+
+# The use case's field -> the generic request's field.
+_REVERSAL_FIELDS = {"transaction_id": "original_transaction_id", "reason": "reversal_reason"}
+
+
+def reverse(request: pb.CreateTransactionRequest, context: RequestContext) -> tuple[Movement, str]:
+    """REVERSAL: what ReverseTransaction does; answers the new REVERSAL."""
+    try:
+        result = reversals.reverse(
+            reversals.ReverseInput(
+                transaction_id=request.original_transaction_id,
+                reason=enum_word(
+                    tpb.TransactionReversalReasonEnum.TransactionReversalReason,
+                    request.reversal_reason,
+                ),
+                notes=request.notes,
+            ),
+            context,
+        )
+    except errors.ValidationFailed as error:
+        _rename_field(error)
+        raise
+    return result.reversal, "Transaction reversed successfully"
+
+
+def _rename_field(error: errors.BankError) -> None:
+    renamed = _REVERSAL_FIELDS.get(error.field or "")
+    if renamed:
+        error.field = renamed
+        error.metadata["field"] = renamed

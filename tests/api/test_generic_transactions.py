@@ -1,0 +1,165 @@
+"""The generic POST /transactions for the staff-only types: REVERSAL by the
+same use case as ReverseTransaction.
+
+Over REST through Envoy and over gRPC, on both databases; after every money
+scenario the ledger balances.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+
+from backoffice.v1 import transaction_pb2 as tpb
+from backoffice.v1 import transaction_service_pb2 as pb
+from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
+from server.run import Stack
+from tests.common import envelope
+from tests.common.accounts import Db
+from tests.common.corrections import customer, events, postings
+from tests.common.money import BOB, assert_ledger_consistent, balance, open_account, transfer
+from tests.common.principals import CUSTOMER_SCOPES, client_caller
+from tests.conftest import Rest
+
+REVERSAL = tpb.TransactionTypeEnum.REVERSAL
+POSTING_ERROR = tpb.TransactionReversalReasonEnum.POSTING_ERROR
+
+
+@pytest.fixture
+def db(stack: Stack) -> Iterator[Db]:
+    connection = Db(stack)
+    yield connection
+    connection.close()
+
+
+def _paid(rest: Rest, source: str, target: str, amount: float) -> str:
+    return str(envelope.success(transfer(rest, source, target, amount), 201)["transaction"]["id"])
+
+
+def _reverse(session: Rest, original: str, **body: Any) -> Any:
+    body = {"type": "REVERSAL", "originalTransactionId": original, **body}
+    body.setdefault("reversalReason", "POSTING_ERROR")
+    return session.post("/v1/transactions", json=body)
+
+
+def test_staff_reverse_through_the_generic_path(rest: Rest, stack: Stack, db: Db) -> None:
+    source = open_account(rest, funded=500)
+    target = open_account(rest, owner=BOB)
+    original = _paid(rest, source, target, 120)
+
+    reversal = envelope.success(_reverse(rest, original, notes="keyed twice"), 201)["transaction"]
+    assert reversal["type"] == "REVERSAL" and reversal["status"] == "COMPLETED"
+    assert reversal["originalTransactionId"] == original and reversal["amount"] == 120
+    assert reversal["fromAccount"]["id"] == target and reversal["toAccount"]["id"] == source
+    read = envelope.success(rest.get(f"/v1/transactions/{original}"))["transaction"]
+    assert read["status"] == "REVERSED" and read["reversalTransactionId"] == reversal["id"]
+    assert (balance(rest, source), balance(rest, target)) == (500, 0)
+    assert sorted(postings(db, reversal["id"])) == sorted(
+        (account, -amount) for account, amount in postings(db, original)
+    )
+    for account, direction in ((source, "CREDIT"), (target, "DEBIT")):
+        lines = envelope.success(rest.get(f"/v1/transactions?accountId={account}"))
+        by_id = {line["id"]: line for line in lines["transactions"]}
+        assert by_id[reversal["id"]]["direction"] == direction
+    assert events(db, reversal["id"]) == ["transaction.created", "transaction.completed"]
+
+    # A second reversal, through either path, is a conflict.
+    envelope.error(_reverse(rest, original), 409, "CONFLICT")
+    envelope.error(
+        rest.post(f"/v1/transactions/{original}/reverse", json={"reason": "POSTING_ERROR"}),
+        409,
+        "CONFLICT",
+    )
+    assert balance(rest, source) == 500
+    assert_ledger_consistent(stack)
+
+
+def test_reversal_over_grpc(rest: Rest, grpc_channel: grpc.Channel, stack: Stack) -> None:
+    source = open_account(rest, funded=200)
+    original = _paid(rest, source, open_account(rest, owner=BOB), 50)
+    stub = pb_grpc.TransactionServiceStub(grpc_channel)
+    request = pb.CreateTransactionRequest(
+        type=REVERSAL, original_transaction_id=original, reversal_reason=POSTING_ERROR
+    )
+    response = stub.CreateTransaction(request, timeout=30)
+    assert response.transaction.type == REVERSAL
+    assert response.transaction.original_transaction_id == original
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.CreateTransaction(request, timeout=30)
+    envelope.grpc_error(raised.value, grpc.StatusCode.FAILED_PRECONDITION, "CONFLICT")
+    assert balance(rest, source) == 200
+    assert_ledger_consistent(stack)
+
+
+def test_who_may_reverse_and_refused_requests(
+    rest: Rest, stack: Stack, raw_channel: grpc.Channel
+) -> None:
+    payer = customer(rest, stack, raw_channel, funded=100)
+    original = _paid(payer.caller.rest, payer.account_id, open_account(rest, owner=BOB), 10)
+    envelope.error(_reverse(payer.caller.rest, original), 403, "FORBIDDEN")
+    with pytest.raises(grpc.RpcError) as raised:
+        pb_grpc.TransactionServiceStub(payer.caller.channel).CreateTransaction(
+            pb.CreateTransactionRequest(
+                type=REVERSAL, original_transaction_id=original, reversal_reason=POSTING_ERROR
+            ),
+            timeout=30,
+        )
+    envelope.grpc_error(raised.value, grpc.StatusCode.PERMISSION_DENIED, "FORBIDDEN")
+    narrow = client_caller(stack, raw_channel, CUSTOMER_SCOPES)
+    try:
+        error = envelope.error(_reverse(narrow.rest, original), 403, "FORBIDDEN")
+        assert "backoffice.admin" in error["message"]
+    finally:
+        narrow.close()
+
+    missing = rest.post("/v1/transactions", json={"type": "REVERSAL", "reversalReason": "FRAUD"})
+    assert envelope.error(missing, 422, "VALIDATION_ERROR")["field"] == "originalTransactionId"
+    no_reason = rest.post(
+        "/v1/transactions", json={"type": "REVERSAL", "originalTransactionId": original}
+    )
+    assert envelope.error(no_reason, 422, "VALIDATION_ERROR")["field"] == "reversalReason"
+    error = envelope.error(
+        _reverse(rest, original, reversalReason="OTHER"), 422, "VALIDATION_ERROR"
+    )
+    assert error["field"] == "notes"
+    error = envelope.error(_reverse(rest, original, amount=10), 422, "VALIDATION_ERROR")
+    assert error["field"] == "amount"
+    transfer_with_notes = {
+        "type": "TRANSFER",
+        "fromAccountId": payer.account_id,
+        "toAccountId": open_account(rest),
+        "amount": 1,
+        "notes": "x",
+    }
+    refused = rest.post("/v1/transactions", json=transfer_with_notes)
+    assert envelope.error(refused, 422, "VALIDATION_ERROR")["field"] == "notes"
+    envelope.error(_reverse(rest, "txn_doesnotexist0000"), 404, "NOT_FOUND")
+    read = envelope.success(rest.get(f"/v1/transactions/{original}"))["transaction"]
+    assert read["status"] == "COMPLETED"
+    assert balance(rest, payer.account_id) == 90
+    assert_ledger_consistent(stack)
+
+
+def test_a_replayed_generic_reversal_answers_the_first_answer(
+    rest: Rest, stack: Stack, db: Db
+) -> None:
+    source = open_account(rest, funded=100)
+    original = _paid(rest, source, open_account(rest, owner=BOB), 25)
+    headers = {"Idempotency-Key": f"reverse-{uuid.uuid4().hex}"}
+    body = {"type": "REVERSAL", "originalTransactionId": original, "reversalReason": "FRAUD"}
+    first = rest.post("/v1/transactions", json=body, headers=headers)
+    second = rest.post("/v1/transactions", json=body, headers=headers)
+    assert envelope.success(first, 201) == envelope.success(second, 201)
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    count = db.execute(
+        "SELECT COUNT(*) FROM ledger_transactions WHERE original_transaction_id = ?"
+        " AND type = 'REVERSAL'",
+        (original,),
+    )
+    assert count == [(1,)]
+    assert balance(rest, source) == 100
+    assert_ledger_consistent(stack)
