@@ -21,6 +21,7 @@ from server.api.transactions_payments import PaymentMethods
 from server.api.transactions_recurring import RecurringMethods
 from server.config import Settings
 from server.domain import errors
+from server.domain.adjustments import KINDS as STAFF_POSTINGS
 from server.domain.money import parse_amount, to_major
 from server.services import deposits, steps, transfers, withdrawals
 from server.services.context import Movement, RequestContext
@@ -182,7 +183,7 @@ def _transfer_message(result: Movement) -> str:
 _ONLY_FOR = {
     "from_account_id": {"TRANSFER", "EXTERNAL_TRANSFER", "PAYMENT"},
     "to_account_id": {"TRANSFER"},
-    "account_id": {"DEPOSIT", "WITHDRAWAL"},
+    "account_id": {"DEPOSIT", "WITHDRAWAL", "FEE", "INTEREST", "ADJUSTMENT"},
     "method": {"DEPOSIT", "WITHDRAWAL"},
     "pin": {"WITHDRAWAL"},
     "card_number": {"WITHDRAWAL"},
@@ -193,7 +194,7 @@ _ONLY_FOR = {
     "account_number": {"PAYMENT"},
     "memo": {"PAYMENT"},
     # A payment has a memo for the payee, and no reference or schedule of a transfer.
-    "description": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
+    "description": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", *STAFF_POSTINGS},
     "reference": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL"},
     # An external transfer is never scheduled: it goes out at the next submission time.
     "scheduled_date": {"TRANSFER", "DEPOSIT", "WITHDRAWAL"},
@@ -201,13 +202,36 @@ _ONLY_FOR = {
     "purpose": {"EXTERNAL_TRANSFER"},
     "rail": {"EXTERNAL_TRANSFER"},
     # A reversal moves what the original moved.
-    "amount": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT"},
-    "currency": {"TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT"},
+    "amount": {
+        "TRANSFER",
+        "EXTERNAL_TRANSFER",
+        "DEPOSIT",
+        "WITHDRAWAL",
+        "PAYMENT",
+        *STAFF_POSTINGS,
+    },
+    "currency": {
+        "TRANSFER",
+        "EXTERNAL_TRANSFER",
+        "DEPOSIT",
+        "WITHDRAWAL",
+        "PAYMENT",
+        *STAFF_POSTINGS,
+    },
     "original_transaction_id": {"REVERSAL"},
     "reversal_reason": {"REVERSAL"},
     "notes": {"REVERSAL"},
+    "direction": {"ADJUSTMENT"},
 }
-_TYPES = ("TRANSFER", "EXTERNAL_TRANSFER", "DEPOSIT", "WITHDRAWAL", "PAYMENT", "REVERSAL")
+_TYPES = (
+    "TRANSFER",
+    "EXTERNAL_TRANSFER",
+    "DEPOSIT",
+    "WITHDRAWAL",
+    "PAYMENT",
+    "REVERSAL",
+    *STAFF_POSTINGS,
+)
 
 
 def _dispatch(
@@ -232,8 +256,8 @@ def _dispatch(
             f"beneficiary does not apply to {kind}", field="beneficiary", metadata={"type": kind}
         )
     method = METHOD.Name(request.method) if request.method else ""
-    if kind == "REVERSAL":
-        return transactions_generic.reverse(request, context)
+    if kind == "REVERSAL" or kind in STAFF_POSTINGS:
+        return transactions_generic.staff_only(kind, request, context)
     if kind == "PAYMENT":
         return pay(request, context)
     if kind == "EXTERNAL_TRANSFER":

@@ -1,4 +1,5 @@
-"""The generic POST /transactions, types handled by a correction use case.
+"""The generic POST /transactions, the staff-only types: REVERSAL, FEE,
+INTEREST and ADJUSTMENT.
 
 REVERSAL goes to the same use case as ReverseTransaction; its fields are
 named for the generic request (`original_transaction_id`, `reversal_reason`),
@@ -11,11 +12,20 @@ from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
 from server.api.transactions_corrections import enum_word
 from server.domain import errors
-from server.services import reversals
+from server.services import adjustments, reversals
 from server.services.context import Movement, RequestContext
 
 # The use case's field -> the generic request's field.
 _REVERSAL_FIELDS = {"transaction_id": "original_transaction_id", "reason": "reversal_reason"}
+
+
+def staff_only(
+    kind: str, request: pb.CreateTransactionRequest, context: RequestContext
+) -> tuple[Movement, str]:
+    """REVERSAL, FEE, INTEREST or ADJUSTMENT."""
+    if kind == "REVERSAL":
+        return reverse(request, context)
+    return staff_posting(kind, request, context)
 
 
 def reverse(request: pb.CreateTransactionRequest, context: RequestContext) -> tuple[Movement, str]:
@@ -36,6 +46,29 @@ def reverse(request: pb.CreateTransactionRequest, context: RequestContext) -> tu
         _rename_field(error)
         raise
     return result.reversal, "Transaction reversed successfully"
+
+
+def staff_posting(
+    kind: str, request: pb.CreateTransactionRequest, context: RequestContext
+) -> tuple[Movement, str]:
+    """FEE, INTEREST or ADJUSTMENT on a customer account."""
+    direction = (
+        enum_word(tpb.TransactionDirectionEnum.TransactionDirection, request.direction)
+        if request.HasField("direction")
+        else None
+    )
+    result = adjustments.post(
+        adjustments.PostingInput(
+            kind=kind,
+            account_id=request.account_id,
+            amount=request.amount,
+            description=request.description,
+            direction=direction,
+            currency=request.currency,
+        ),
+        context,
+    )
+    return result, f"{kind.capitalize()} posted successfully"
 
 
 def _rename_field(error: errors.BankError) -> None:

@@ -131,39 +131,72 @@ def charge_fee(
     """Posts a fee caused by `cause` as a FEE transaction of its own (account ->
     fee income of its currency), with its history line and events; returns its id.
     `kind` is kept as details.fee_kind (OVERDRAFT, RETURNED_ITEM)."""
-    balances: dict[str, int] = {}
-    fee_txn = ledger.post(
-        balances_after=balances,
-        transaction_id=new_id("txn"),
-        number=next_number(now),
+    fee_txn, _ = post_with_internal(
+        account,
+        now,
         type_="FEE",
-        status="COMPLETED",
-        currency=account.currency,
+        direction="DEBIT",
         amount_minor=fee_minor,
-        legs=[
-            ledger.Leg(account.id, -fee_minor, account.currency),
-            ledger.Leg(
-                internal_account_id("FEE_INCOME", account.currency), fee_minor, account.currency
-            ),
-        ],
-        now=now,
+        internal_code="FEE_INCOME",
         description=f"{label} ({cause.number})",
+        counterparty=label,
         details={"fee_kind": kind},
         columns={"from_account_id": account.id, "original_transaction_id": cause.id},
+    )
+    return str(fee_txn.id)
+
+
+def post_with_internal(
+    account: Account,
+    now: datetime,
+    *,
+    type_: str,
+    direction: str,
+    amount_minor: int,
+    internal_code: str,
+    description: str,
+    counterparty: str,
+    details: dict[str, object],
+    columns: dict[str, object],
+    number: str | None = None,
+) -> tuple[LedgerTransaction, dict[str, int]]:
+    """A COMPLETED transaction between the locked customer `account` (credited
+    or debited per `direction`) and the internal account `internal_code` of its
+    currency, with the customer's history line and events; returns the row and
+    the balances after."""
+    currency = account.currency
+    signed = amount_minor if direction == "CREDIT" else -amount_minor
+    balances: dict[str, int] = {}
+    row = ledger.post(
+        balances_after=balances,
+        transaction_id=new_id("txn"),
+        number=number or next_number(now),
+        type_=type_,
+        status="COMPLETED",
+        currency=currency,
+        amount_minor=amount_minor,
+        legs=[
+            ledger.Leg(account.id, signed, currency),
+            ledger.Leg(internal_account_id(internal_code, currency), -signed, currency),
+        ],
+        now=now,
+        description=description,
+        details=details,
+        columns=columns,
         locked={account.id: account},
     )
     movement_rows.write_entries(
         movement_rows.entry(
-            fee_txn,
+            row,
             account,
-            direction="DEBIT",
-            amount_minor=fee_minor,
+            direction=direction,
+            amount_minor=amount_minor,
             fee_minor=0,
             balance_after=balances[account.id],
             limit_class=limits.CLASS_NONE,
-            counterparty=label,
+            counterparty=counterparty,
             now=now,
         )
     )
-    emit_completed(fee_txn, account.id, now)
-    return str(fee_txn.id)
+    emit_completed(row, account.id, now)
+    return row, balances

@@ -26,6 +26,8 @@ INTERNAL_ACCOUNTS: dict[str, tuple[str, str]] = {
     "OPENING_EQUITY": ("9000000009", "Opening balances (sandbox funding)"),
     # REFUND transactions of approved refund requests are paid from here.
     "REFUNDS": ("9000000018", "Refunds"),
+    # INTEREST transactions staff post on customer accounts are paid from here.
+    "INTEREST_EXPENSE": ("9000000019", "Interest expense"),
 }
 # The bank's books are kept per currency: every internal account exists once
 # per currency the bank serves (CURRENCY_EXPONENTS), so a EUR deposit moves

@@ -1,5 +1,5 @@
 """The generic POST /transactions for the staff-only types: REVERSAL by the
-same use case as ReverseTransaction.
+same use case as ReverseTransaction; FEE, INTEREST and ADJUSTMENT postings.
 
 Over REST through Envoy and over gRPC, on both databases; after every money
 scenario the ledger balances.
@@ -18,14 +18,17 @@ from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
 from server.run import Stack
+from server.store.bootstrap import internal_account_id
 from tests.common import envelope
 from tests.common.accounts import Db
-from tests.common.corrections import customer, events, postings
+from tests.common.corrections import account_minor, customer, events, postings
 from tests.common.money import BOB, assert_ledger_consistent, balance, open_account, transfer
 from tests.common.principals import CUSTOMER_SCOPES, client_caller
 from tests.conftest import Rest
 
 REVERSAL = tpb.TransactionTypeEnum.REVERSAL
+ADJUSTMENT = tpb.TransactionTypeEnum.ADJUSTMENT
+CREDIT = tpb.TransactionDirectionEnum.CREDIT
 POSTING_ERROR = tpb.TransactionReversalReasonEnum.POSTING_ERROR
 
 
@@ -162,4 +165,116 @@ def test_a_replayed_generic_reversal_answers_the_first_answer(
     )
     assert count == [(1,)]
     assert balance(rest, source) == 100
+    assert_ledger_consistent(stack)
+
+
+def _post(session: Rest, kind: str, account: str, amount: float, **body: Any) -> Any:
+    body = {"type": kind, "accountId": account, "amount": amount, **body}
+    body.setdefault("description", f"{kind.lower()} by staff")
+    return session.post("/v1/transactions", json=body)
+
+
+def _eur_account(rest: Rest, funded: float) -> str:
+    body = {"type": "CHECKING", "currency": "EUR", "ownerId": BOB, "nickname": "eur"}
+    account: str = envelope.success(rest.post("/v1/accounts", json=body), 201)["account"]["id"]
+    envelope.success(
+        rest.post(
+            "/v1/transactions/deposit",
+            json={"accountId": account, "amount": funded, "method": "CASH"},
+        ),
+        201,
+    )
+    return account
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("FEE", {}, "FEE_INCOME", -25_00),
+        ("INTEREST", {}, "INTEREST_EXPENSE", 25_00),
+        ("ADJUSTMENT", {"direction": "CREDIT"}, "SUSPENSE", 25_00),
+        ("ADJUSTMENT", {"direction": "DEBIT"}, "SUSPENSE", -25_00),
+    ],
+)
+def test_staff_postings_move_money_with_the_internal_account_of_the_currency(
+    rest: Rest, stack: Stack, db: Db, case: tuple[str, dict[str, str], str, int]
+) -> None:
+    kind, extra, code, signed = case
+    for currency, account in (
+        ("USD", open_account(rest, funded=100)),
+        ("EUR", _eur_account(rest, 100)),
+    ):
+        internal = internal_account_id(code, currency)
+        internal_before = account_minor(db, internal)[0]
+        posted = envelope.success(_post(rest, kind, account, 25, **extra), 201)["transaction"]
+        assert posted["type"] == kind and posted["status"] == "COMPLETED"
+        assert posted["amount"] == 25 and posted["currency"] == currency
+        assert account_minor(db, account)[0] == 100_00 + signed
+        assert account_minor(db, internal)[0] == internal_before - signed
+        assert dict(postings(db, posted["id"])) == {account: signed, internal: -signed}
+        lines = envelope.success(rest.get(f"/v1/transactions?accountId={account}"))
+        line = {item["id"]: item for item in lines["transactions"]}[posted["id"]]
+        assert line["type"] == kind
+        assert line["direction"] == ("CREDIT" if signed > 0 else "DEBIT")
+        assert line["description"] == f"{kind.lower()} by staff"
+        assert events(db, posted["id"]) == ["transaction.created", "transaction.completed"]
+    assert_ledger_consistent(stack)
+
+
+def test_staff_posting_over_grpc_and_replayed(
+    rest: Rest, grpc_channel: grpc.Channel, stack: Stack, db: Db
+) -> None:
+    account = open_account(rest, funded=10)
+    stub = pb_grpc.TransactionServiceStub(grpc_channel)
+    response = stub.CreateTransaction(
+        pb.CreateTransactionRequest(
+            type=ADJUSTMENT, account_id=account, amount=4.5, description="fix", direction=CREDIT
+        ),
+        timeout=30,
+    )
+    assert response.transaction.type == ADJUSTMENT
+    assert account_minor(db, account)[0] == 14_50
+
+    headers = {"Idempotency-Key": f"fee-{uuid.uuid4().hex}"}
+    body = {"type": "FEE", "accountId": account, "amount": 3, "description": "Paper statement"}
+    first = rest.post("/v1/transactions", json=body, headers=headers)
+    second = rest.post("/v1/transactions", json=body, headers=headers)
+    assert envelope.success(first, 201) == envelope.success(second, 201)
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert account_minor(db, account)[0] == 11_50
+    assert_ledger_consistent(stack)
+
+
+def test_staff_postings_refused(rest: Rest, stack: Stack, raw_channel: grpc.Channel) -> None:
+    payer = customer(rest, stack, raw_channel, funded=50)
+    for kind in ("FEE", "INTEREST", "ADJUSTMENT"):
+        extra = {"direction": "CREDIT"} if kind == "ADJUSTMENT" else {}
+        envelope.error(
+            _post(payer.caller.rest, kind, payer.account_id, 5, **extra), 403, "FORBIDDEN"
+        )
+    narrow = client_caller(stack, raw_channel, CUSTOMER_SCOPES)
+    try:
+        envelope.error(_post(narrow.rest, "INTEREST", payer.account_id, 5), 403, "FORBIDDEN")
+    finally:
+        narrow.close()
+
+    account = payer.account_id
+    missing = _post(rest, "FEE", account, 5, description="")
+    assert envelope.error(missing, 422, "VALIDATION_ERROR")["field"] == "description"
+    too_long = _post(rest, "FEE", account, 5, description="x" * 256)
+    assert envelope.error(too_long, 422, "VALIDATION_ERROR")["field"] == "description"
+    no_side = _post(rest, "ADJUSTMENT", account, 5)
+    assert envelope.error(no_side, 422, "VALIDATION_ERROR")["field"] == "direction"
+    side_on_fee = _post(rest, "FEE", account, 5, direction="DEBIT")
+    assert envelope.error(side_on_fee, 422, "VALIDATION_ERROR")["field"] == "direction"
+    no_account = rest.post(
+        "/v1/transactions", json={"type": "INTEREST", "amount": 5, "description": "i"}
+    )
+    assert envelope.error(no_account, 422, "VALIDATION_ERROR")["field"] == "accountId"
+    method = _post(rest, "FEE", account, 5, method="CASH")
+    assert envelope.error(method, 422, "VALIDATION_ERROR")["field"] == "method"
+    envelope.error(_post(rest, "FEE", account, 50.01), 422, "TXN001")
+    envelope.error(_post(rest, "ADJUSTMENT", account, 51, direction="DEBIT"), 422, "TXN001")
+    envelope.error(_post(rest, "INTEREST", "acc_doesnotexist0000", 5), 404, "TXN002")
+    assert balance(rest, account) == 50
     assert_ledger_consistent(stack)

@@ -66,7 +66,7 @@ class ListTransactionsResponse(_message.Message):
     def __init__(self, transactions: _Optional[_Iterable[_Union[_transaction_pb2.TransactionListItem, _Mapping]]] = ..., pagination: _Optional[_Union[_common_pb2.Pagination, _Mapping]] = ..., summary: _Optional[_Union[_transaction_pb2.TransactionTotals, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateTransactionRequest(_message.Message):
-    __slots__ = ("type", "from_account_id", "to_account_id", "account_id", "amount", "currency", "description", "reference", "scheduled", "scheduled_date", "beneficiary", "purpose", "rail", "method", "location", "location_country", "pin", "card_number", "payee_id", "payment_date", "account_number", "memo", "original_transaction_id", "reversal_reason", "notes")
+    __slots__ = ("type", "from_account_id", "to_account_id", "account_id", "amount", "currency", "description", "reference", "scheduled", "scheduled_date", "beneficiary", "purpose", "rail", "method", "location", "location_country", "pin", "card_number", "payee_id", "payment_date", "account_number", "memo", "original_transaction_id", "reversal_reason", "notes", "direction")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     FROM_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     TO_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +92,7 @@ class CreateTransactionRequest(_message.Message):
     ORIGINAL_TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     REVERSAL_REASON_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
     type: _transaction_pb2.TransactionTypeEnum.TransactionType
     from_account_id: str
     to_account_id: str
@@ -117,7 +118,8 @@ class CreateTransactionRequest(_message.Message):
     original_transaction_id: str
     reversal_reason: _transaction_pb2.TransactionReversalReasonEnum.TransactionReversalReason
     notes: str
-    def __init__(self, type: _Optional[_Union[_transaction_pb2.TransactionTypeEnum.TransactionType, str]] = ..., from_account_id: _Optional[str] = ..., to_account_id: _Optional[str] = ..., account_id: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., reference: _Optional[str] = ..., scheduled: _Optional[bool] = ..., scheduled_date: _Optional[str] = ..., beneficiary: _Optional[_Union[_transaction_pb2.Beneficiary, _Mapping]] = ..., purpose: _Optional[_Union[_transaction_pb2.TransferPurposeEnum.TransferPurpose, str]] = ..., rail: _Optional[_Union[_transaction_pb2.TransferRailEnum.TransferRail, str]] = ..., method: _Optional[_Union[_transaction_pb2.TransactionMethodEnum.TransactionMethod, str]] = ..., location: _Optional[str] = ..., location_country: _Optional[str] = ..., pin: _Optional[str] = ..., card_number: _Optional[str] = ..., payee_id: _Optional[str] = ..., payment_date: _Optional[str] = ..., account_number: _Optional[str] = ..., memo: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., reversal_reason: _Optional[_Union[_transaction_pb2.TransactionReversalReasonEnum.TransactionReversalReason, str]] = ..., notes: _Optional[str] = ...) -> None: ...
+    direction: _transaction_pb2.TransactionDirectionEnum.TransactionDirection
+    def __init__(self, type: _Optional[_Union[_transaction_pb2.TransactionTypeEnum.TransactionType, str]] = ..., from_account_id: _Optional[str] = ..., to_account_id: _Optional[str] = ..., account_id: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., reference: _Optional[str] = ..., scheduled: _Optional[bool] = ..., scheduled_date: _Optional[str] = ..., beneficiary: _Optional[_Union[_transaction_pb2.Beneficiary, _Mapping]] = ..., purpose: _Optional[_Union[_transaction_pb2.TransferPurposeEnum.TransferPurpose, str]] = ..., rail: _Optional[_Union[_transaction_pb2.TransferRailEnum.TransferRail, str]] = ..., method: _Optional[_Union[_transaction_pb2.TransactionMethodEnum.TransactionMethod, str]] = ..., location: _Optional[str] = ..., location_country: _Optional[str] = ..., pin: _Optional[str] = ..., card_number: _Optional[str] = ..., payee_id: _Optional[str] = ..., payment_date: _Optional[str] = ..., account_number: _Optional[str] = ..., memo: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., reversal_reason: _Optional[_Union[_transaction_pb2.TransactionReversalReasonEnum.TransactionReversalReason, str]] = ..., notes: _Optional[str] = ..., direction: _Optional[_Union[_transaction_pb2.TransactionDirectionEnum.TransactionDirection, str]] = ...) -> None: ...
 
 class CreateTransactionResponse(_message.Message):
     __slots__ = ("transaction",)

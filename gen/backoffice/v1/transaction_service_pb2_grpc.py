@@ -187,9 +187,16 @@ class TransactionServiceServicer:
         original_transaction_id, reversal_reason and notes; it mirrors the
         original's postings and answers 201 with the REVERSAL transaction (the
         original becomes REVERSED; unknown original 404, a second reversal 409).
-        Other types (REFUND, FEE, INTEREST, ADJUSTMENT) are not offered here yet
-        and are VALIDATION_ERROR on field `type`: use RefundTransaction for a
-        customer's refund request. A field that does not belong to
+        FEE, INTEREST, ADJUSTMENT: staff with `backoffice.admin` only (anyone
+        else 403 FORBIDDEN) post on a customer's account_id, with amount and a
+        required description: FEE debits it to the FEE_INCOME account of its
+        currency, INTEREST credits it from INTEREST_EXPENSE, ADJUSTMENT credits or
+        debits it (`direction`) against SUSPENSE; one COMPLETED transaction, a
+        history line, transaction.created and transaction.completed events. A
+        debit beyond the available balance (overdraft line included) is TXN001:
+        a staff posting never overdraws nor costs an overdraft fee. REFUND is not
+        offered here yet and is VALIDATION_ERROR on field `type`: use
+        RefundTransaction for a customer's refund request. A field that does not belong to
         the chosen type and holds a non-default value is VALIDATION_ERROR on that
         field, so that a mistyped request never moves money unexpectedly.
         """
