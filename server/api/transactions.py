@@ -201,13 +201,14 @@ _ONLY_FOR = {
     "scheduled": {"TRANSFER", "DEPOSIT", "WITHDRAWAL"},
     "purpose": {"EXTERNAL_TRANSFER"},
     "rail": {"EXTERNAL_TRANSFER"},
-    # A reversal moves what the original moved.
+    # A reversal moves what the original moved; a refund's currency is the original's.
     "amount": {
         "TRANSFER",
         "EXTERNAL_TRANSFER",
         "DEPOSIT",
         "WITHDRAWAL",
         "PAYMENT",
+        "REFUND",
         *STAFF_POSTINGS,
     },
     "currency": {
@@ -218,7 +219,7 @@ _ONLY_FOR = {
         "PAYMENT",
         *STAFF_POSTINGS,
     },
-    "original_transaction_id": {"REVERSAL"},
+    "original_transaction_id": {"REVERSAL", "REFUND"},
     "reversal_reason": {"REVERSAL"},
     "notes": {"REVERSAL"},
     "direction": {"ADJUSTMENT"},
@@ -230,6 +231,7 @@ _TYPES = (
     "WITHDRAWAL",
     "PAYMENT",
     "REVERSAL",
+    "REFUND",
     *STAFF_POSTINGS,
 )
 
@@ -256,7 +258,7 @@ def _dispatch(
             f"beneficiary does not apply to {kind}", field="beneficiary", metadata={"type": kind}
         )
     method = METHOD.Name(request.method) if request.method else ""
-    if kind == "REVERSAL" or kind in STAFF_POSTINGS:
+    if kind in {"REVERSAL", "REFUND", *STAFF_POSTINGS}:
         return transactions_generic.staff_only(kind, request, context)
     if kind == "PAYMENT":
         return pay(request, context)

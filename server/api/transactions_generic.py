@@ -1,5 +1,5 @@
-"""The generic POST /transactions, the staff-only types: REVERSAL, FEE,
-INTEREST and ADJUSTMENT.
+"""The generic POST /transactions, the staff-only types: REVERSAL, REFUND,
+FEE, INTEREST and ADJUSTMENT.
 
 REVERSAL goes to the same use case as ReverseTransaction; its fields are
 named for the generic request (`original_transaction_id`, `reversal_reason`),
@@ -22,9 +22,15 @@ _REVERSAL_FIELDS = {"transaction_id": "original_transaction_id", "reason": "reve
 def staff_only(
     kind: str, request: pb.CreateTransactionRequest, context: RequestContext
 ) -> tuple[Movement, str]:
-    """REVERSAL, FEE, INTEREST or ADJUSTMENT."""
+    """REVERSAL, REFUND, FEE, INTEREST or ADJUSTMENT."""
     if kind == "REVERSAL":
         return reverse(request, context)
+    if kind == "REFUND":
+        amount = request.amount or None  # 0 (unset): all that is left
+        result = adjustments.refund(
+            adjustments.DirectRefundInput(request.original_transaction_id, amount), context
+        )
+        return result, "Refund posted successfully"
     return staff_posting(kind, request, context)
 
 

@@ -268,6 +268,31 @@ def approve(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DirectRefund:
+    """A staff (goodwill) refund without a request: its amount, the original after it."""
+
+    refund_minor: int
+    original_refunded_minor: int
+    original_status: str
+
+
+def direct_refund(
+    original: RefundableTransaction, amount_minor: int | None, now: datetime
+) -> DirectRefund:
+    """Staff refund a debit at once: the same originals and bounds as a request
+    (never more than the original less its refunds and open requests; by
+    default all that is left)."""
+    check_refundable(original, now)
+    amount = requested_amount(original, amount_minor)
+    refunded = original.refunded_minor + amount
+    return DirectRefund(
+        refund_minor=amount,
+        original_refunded_minor=refunded,
+        original_status=states.REFUNDED if refunded == original.amount_minor else states.COMPLETED,
+    )
+
+
 def complete(request: RefundRequest) -> RefundRequest:
     """APPROVED -> COMPLETED once the REFUND transaction is final."""
     if request.status != APPROVED:

@@ -49,7 +49,7 @@ class Approved:
     movement: Movement
 
 
-def _transaction_not_found(transaction_id: str) -> errors.NotFound:
+def transaction_not_found(transaction_id: str) -> errors.NotFound:
     return errors.NotFound(
         "Transaction not found",
         field="transactionId",
@@ -65,7 +65,7 @@ def _request_not_found(request_id: str) -> errors.NotFound:
     )
 
 
-def _refundable(
+def refundable_of(
     original: OriginalRecord, refunded_minor: int, open_minor: int
 ) -> refunds.RefundableTransaction:
     same_owner = (
@@ -80,7 +80,8 @@ def _refundable(
         amount_minor=original.amount_minor,
         currency=original.currency,
         completed_at=original.completed_at,
-        refunded_minor=refunded_minor,
+        # Direct (staff) refunds have no request: the original's running total counts them.
+        refunded_minor=max(refunded_minor, int(original.details.get("refunded_minor", 0))),
         open_requested_minor=open_minor,
         to_same_owner=same_owner,
     )
@@ -116,10 +117,10 @@ def request_refund(request: RefundInput, context: RequestContext) -> RefundRecor
         if original is None or not (
             principal.can_see(original.from_owner_id) or principal.can_see(original.to_owner_id)
         ):
-            raise _transaction_not_found(transaction_id)
+            raise transaction_not_found(transaction_id)
         principal.require_write()
         refunded, open_minor = store.sums(original.id)
-        refundable = _refundable(original, refunded, open_minor)
+        refundable = refundable_of(original, refunded, open_minor)
         account_id = ""  # set below for every type a request may name
         if original.type in refunds.REFUNDABLE_TYPES:
             account_id = _check_debit_of_caller(original, principal)
@@ -238,11 +239,23 @@ def approve(
         approved_minor = None if amount is None else parse_amount(amount, found.currency)
         approval = refunds.approve(
             found.rules(),
-            _refundable(original, refunded, open_minor),
+            refundable_of(original, refunded, open_minor),
             notes=notes,
             approved_minor=approved_minor,
         )
-        posted = _post_refund(found, original.number, approval, context, now)
+        posted = post_refund(
+            RefundPosting(
+                account_id=found.account_id,
+                currency=found.currency,
+                original_id=original.id,
+                original_number=original.number,
+                amount_minor=approval.refund_minor,
+                why=found.reason.replace("_", " ").lower(),
+                details={"refund_request_id": found.id},
+            ),
+            context,
+            now,
+        )
         refund_id = posted.transaction.id
         if not store.complete(
             found.id,
@@ -258,7 +271,16 @@ def approve(
                 "The refund request or its transaction changed meanwhile; nothing was refunded",
                 metadata={"refund_request_id": found.id, "transaction_id": original.id},
             )
-        _emit_refunded(original, found, approval, refund_id, now)
+        emit_refunded(
+            original,
+            found.account_id,
+            refunded_minor=approval.original_refunded_minor,
+            refund_minor=approval.refund_minor,
+            status=approval.original_status,
+            refund_transaction_id=refund_id,
+            refund_request_id=found.id,
+            now=now,
+        )
         completed = store.get(found.id)
         assert completed is not None
         return Approved(completed, posted.movement())
@@ -266,26 +288,32 @@ def approve(
     return tx.write(work)
 
 
-def _post_refund(
-    request: RefundRecord,
-    original_number: str,
-    approval: refunds.Approval,
-    context: RequestContext,
-    now: datetime,
-) -> Posted:
-    """The REFUND transaction: refunds account -> the request's account, its
-    history row, and its created/completed events."""
-    locks, number = steps.lock_numbered([request.account_id], now)
-    account = locks[request.account_id]
+@dataclass(frozen=True)
+class RefundPosting:
+    """What a REFUND transaction pays back, to whom, and why."""
+
+    account_id: str  # the customer account the original debited
+    currency: str
+    original_id: str
+    original_number: str
+    amount_minor: int
+    why: str  # shown in the description: `Refund of TXN... (<why>)`
+    details: dict[str, object]
+
+
+def post_refund(refund: RefundPosting, context: RequestContext, now: datetime) -> Posted:
+    """The REFUND transaction: refunds account -> the customer's account, its
+    history row, and its created/completed events (an approved request's and a
+    staff direct refund's)."""
+    locks, number = steps.lock_numbered([refund.account_id], now)
+    account = locks[refund.account_id]
     # A refund gives money back and takes nothing from the account, so a
     # frozen account receives it; a closed one cannot (reject the request).
     if account.status == "CLOSED":
         movements.require_active(account.id, account.status, "accountId")
-    amount_minor = approval.refund_minor
-    details: dict[str, object] = {
-        "refund_request_id": request.id,
-        "metadata": context.metadata(),
-    }
+    amount_minor = refund.amount_minor
+    currency = refund.currency
+    details: dict[str, object] = {**refund.details, "metadata": context.metadata()}
     balances: dict[str, int] = {}
     row = ledger.post(
         balances_after=balances,
@@ -293,23 +321,23 @@ def _post_refund(
         number=number,
         type_=states.REFUND,
         status=states.COMPLETED,
-        currency=request.currency,
+        currency=currency,
         amount_minor=amount_minor,
         legs=[
             ledger.Leg(leg.account_id, leg.amount_minor, leg.currency)
             for leg in refunds.refund_legs(
-                internal_account_id(refunds.REFUNDS_ACCOUNT_CODE, request.currency),
+                internal_account_id(refunds.REFUNDS_ACCOUNT_CODE, currency),
                 account.id,
                 amount_minor,
-                request.currency,
+                currency,
             )
         ],
         now=now,
-        description=f"Refund of {original_number} ({request.reason.replace('_', ' ').lower()})",
+        description=f"Refund of {refund.original_number} ({refund.why})",
         details=details,
         columns={
             "to_account_id": account.id,
-            "original_transaction_id": request.transaction_id,
+            "original_transaction_id": refund.original_id,
             "client_id": context.principal.client_id,
         },
         locked=locks,
@@ -331,27 +359,32 @@ def _post_refund(
     return Posted(row, details, {account.id: account}, balances)
 
 
-def _emit_refunded(
+def emit_refunded(
     original: OriginalRecord,
-    request: RefundRecord,
-    approval: refunds.Approval,
+    account_id: str,
+    *,
+    refunded_minor: int,
+    refund_minor: int,
+    status: str,
     refund_transaction_id: str,
+    refund_request_id: str,
     now: datetime,
 ) -> None:
+    """transaction.refunded on the original ("" as refund_request_id for a direct refund)."""
     base = transaction_data(
         transaction_id=original.id,
         number=original.number,
-        account_id=request.account_id,
+        account_id=account_id,
         amount_minor=original.amount_minor,
         currency=original.currency,
         type_=original.type,
-        status=approval.original_status,
+        status=status,
     )
     data = refunded_data(
         base,
-        refunded_minor=approval.original_refunded_minor,
-        refund_minor=approval.refund_minor,
+        refunded_minor=refunded_minor,
+        refund_minor=refund_minor,
         refund_transaction_id=refund_transaction_id,
-        refund_request_id=request.id,
+        refund_request_id=refund_request_id,
     )
     outbox.emit(refunds.EVENT_REFUNDED, original.id, data, now)

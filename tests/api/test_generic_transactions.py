@@ -278,3 +278,113 @@ def test_staff_postings_refused(rest: Rest, stack: Stack, raw_channel: grpc.Chan
     envelope.error(_post(rest, "INTEREST", "acc_doesnotexist0000", 5), 404, "TXN002")
     assert balance(rest, account) == 50
     assert_ledger_consistent(stack)
+
+
+def _refund(session: Rest, original: str, **body: Any) -> Any:
+    return session.post(
+        "/v1/transactions", json={"type": "REFUND", "originalTransactionId": original, **body}
+    )
+
+
+def test_staff_refund_a_debit_directly(
+    rest: Rest, stack: Stack, db: Db, raw_channel: grpc.Channel
+) -> None:
+    payer = customer(rest, stack, raw_channel, funded=200)
+    original = _paid(payer.caller.rest, payer.account_id, open_account(rest, owner=BOB), 100)
+    refunds_account = internal_account_id("REFUNDS", "USD")
+    refunds_before = account_minor(db, refunds_account)[0]
+
+    part = envelope.success(_refund(rest, original, amount=30), 201)["transaction"]
+    assert part["type"] == "REFUND" and part["status"] == "COMPLETED" and part["amount"] == 30
+    assert part["originalTransactionId"] == original
+    assert dict(postings(db, part["id"])) == {payer.account_id: 30_00, refunds_account: -30_00}
+    assert (
+        envelope.success(rest.get(f"/v1/transactions/{original}"))["transaction"]["status"]
+        == "COMPLETED"
+    )
+    # A customer's request is bounded by the direct refund; it bounds the next one in turn.
+    asked = payer.caller.rest.post(
+        f"/v1/transactions/{original}/refund", json={"reason": "DUPLICATE_PAYMENT", "amount": 70.01}
+    )
+    envelope.error(asked, 422, "TXN005")
+    asked = payer.caller.rest.post(
+        f"/v1/transactions/{original}/refund", json={"reason": "DUPLICATE_PAYMENT", "amount": 20}
+    )
+    envelope.success(asked, 201)
+    envelope.error(_refund(rest, original, amount=50.01), 422, "TXN005")
+
+    rest_of_it = envelope.success(_refund(rest, original), 201)["transaction"]
+    assert rest_of_it["amount"] == 50
+    assert balance(rest, payer.account_id) == 180
+    assert account_minor(db, refunds_account)[0] == refunds_before - 80_00
+    lines = envelope.success(rest.get(f"/v1/transactions?accountId={payer.account_id}"))
+    line = {item["id"]: item for item in lines["transactions"]}[rest_of_it["id"]]
+    assert line["type"] == "REFUND" and line["direction"] == "CREDIT"
+    assert events(db, rest_of_it["id"]) == ["transaction.created", "transaction.completed"]
+    assert events(db, original).count("transaction.refunded") == 2
+    assert_ledger_consistent(stack)
+
+
+def test_a_whole_direct_refund_marks_the_original_refunded(
+    rest: Rest, grpc_channel: grpc.Channel, stack: Stack, db: Db
+) -> None:
+    source = open_account(rest, funded=100)
+    original = _paid(rest, source, open_account(rest, owner=BOB), 40)
+    stub = pb_grpc.TransactionServiceStub(grpc_channel)
+    request = pb.CreateTransactionRequest(
+        type=tpb.TransactionTypeEnum.REFUND, original_transaction_id=original
+    )
+    response = stub.CreateTransaction(request, timeout=30)
+    assert response.transaction.type == tpb.TransactionTypeEnum.REFUND
+    read = envelope.success(rest.get(f"/v1/transactions/{original}"))["transaction"]
+    assert read["status"] == "REFUNDED"
+    assert balance(rest, source) == 100
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.CreateTransaction(request, timeout=30)
+    envelope.grpc_error(raised.value, grpc.StatusCode.FAILED_PRECONDITION, "CONFLICT")
+    assert_ledger_consistent(stack)
+
+
+def test_direct_refunds_refused_and_replayed(
+    rest: Rest, stack: Stack, db: Db, raw_channel: grpc.Channel
+) -> None:
+    payer = customer(rest, stack, raw_channel, funded=100)
+    original = _paid(payer.caller.rest, payer.account_id, open_account(rest, owner=BOB), 10)
+    envelope.error(_refund(payer.caller.rest, original), 403, "FORBIDDEN")
+    narrow = client_caller(stack, raw_channel, CUSTOMER_SCOPES)
+    try:
+        envelope.error(_refund(narrow.rest, original), 403, "FORBIDDEN")
+    finally:
+        narrow.close()
+    missing = rest.post("/v1/transactions", json={"type": "REFUND", "amount": 1})
+    assert envelope.error(missing, 422, "VALIDATION_ERROR")["field"] == "originalTransactionId"
+    envelope.error(_refund(rest, "txn_doesnotexist0000"), 404, "NOT_FOUND")
+    deposit_id = envelope.success(
+        rest.post(
+            "/v1/transactions/deposit",
+            json={"accountId": payer.account_id, "amount": 5, "method": "CASH"},
+        ),
+        201,
+    )["transaction"]["id"]
+    envelope.error(_refund(rest, deposit_id), 409, "CONFLICT")
+    reason = _refund(rest, original, reversalReason="FRAUD")
+    assert envelope.error(reason, 422, "VALIDATION_ERROR")["field"] == "reversalReason"
+
+    headers = {"Idempotency-Key": f"refund-{uuid.uuid4().hex}"}
+    first = _refund_with(rest, original, headers)
+    second = _refund_with(rest, original, headers)
+    assert envelope.success(first, 201) == envelope.success(second, 201)
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    count = db.execute(
+        "SELECT COUNT(*) FROM ledger_transactions WHERE original_transaction_id = ?"
+        " AND type = 'REFUND'",
+        (original,),
+    )
+    assert count == [(1,)]
+    assert balance(rest, payer.account_id) == 99  # 100 - 10 paid + 5 deposited + 4 back
+    assert_ledger_consistent(stack)
+
+
+def _refund_with(rest: Rest, original: str, headers: dict[str, str]) -> Any:
+    body = {"type": "REFUND", "originalTransactionId": original, "amount": 4}
+    return rest.post("/v1/transactions", json=body, headers=headers)

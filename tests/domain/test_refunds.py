@@ -225,3 +225,20 @@ def test_the_refund_posts_from_the_refunds_account_to_the_customer() -> None:
         ("acc_refunds", -50_00),
         ("acc_alice", 50_00),
     }
+
+
+def test_a_direct_refund_takes_what_is_left_by_default_and_never_more() -> None:
+    original = payment(refunded_minor=20_00, open_requested_minor=30_00)
+    rest = original.amount_minor - 50_00
+    whole = refunds.direct_refund(original, None, NOW)
+    assert whole.refund_minor == rest
+    assert whole.original_refunded_minor == original.amount_minor - 30_00
+    assert whole.original_status == states.COMPLETED  # the open request may still pay
+    part = refunds.direct_refund(payment(), 10_00, NOW)
+    assert part.refund_minor == 10_00 and part.original_status == states.COMPLETED
+    full = refunds.direct_refund(payment(refunded_minor=10_00), None, NOW)
+    assert full.original_status == states.REFUNDED
+    with pytest.raises(errors.InvalidAmount):
+        refunds.direct_refund(original, rest + 1, NOW)
+    with pytest.raises(RefundConflict):
+        refunds.direct_refund(payment(status=states.REVERSED), None, NOW)

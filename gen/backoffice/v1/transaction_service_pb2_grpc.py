@@ -194,9 +194,15 @@ class TransactionServiceServicer:
         debits it (`direction`) against SUSPENSE; one COMPLETED transaction, a
         history line, transaction.created and transaction.completed events. A
         debit beyond the available balance (overdraft line included) is TXN001:
-        a staff posting never overdraws nor costs an overdraft fee. REFUND is not
-        offered here yet and is VALIDATION_ERROR on field `type`: use
-        RefundTransaction for a customer's refund request. A field that does not belong to
+        a staff posting never overdraws nor costs an overdraft fee. REFUND: staff
+        with `backoffice.admin` only refund a COMPLETED debit of a customer
+        account at once, without a request (goodwill; customers ask with
+        RefundTransaction): original_transaction_id, amount optional (default:
+        all that is left; never more than the original less its refunds and
+        open requests, else TXN005); the same rules on the original as a
+        request (CONFLICT otherwise) and the same posting as an approved one:
+        the REFUNDS account of its currency -> the debited account, the original
+        REFUNDED once whole, transaction.refunded. A field that does not belong to
         the chosen type and holds a non-default value is VALIDATION_ERROR on that
         field, so that a mistyped request never moves money unexpectedly.
         """
