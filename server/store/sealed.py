@@ -106,47 +106,6 @@ def open_value(
     return sealer.open(stored, column.ref(row_id))
 
 
-# -- External transfer beneficiaries (the hook) ------------------------------------------
-@dataclass(frozen=True, slots=True)
-class SealedBeneficiary:
-    """A beneficiary's bank details as stored: both numbers sealed."""
-
-    account_number: str
-    routing_number: str
-    # Not secret: what a masked response shows (`****6789`).
-    account_last4: str
-
-
-def beneficiary_columns(table: str) -> tuple[SealedColumn, SealedColumn]:
-    """The two sealed columns of a table holding beneficiaries."""
-    return (
-        SealedColumn(table, "beneficiary_account_number"),
-        SealedColumn(table, "beneficiary_routing_number"),
-    )
-
-
-def seal_beneficiary(
-    sealer: FieldSealer, table: str, row_id: str, account_number: str, routing_number: str
-) -> SealedBeneficiary:
-    account, routing = beneficiary_columns(table)
-    return SealedBeneficiary(
-        account_number=sealer.seal(account_number, account.ref(row_id)),
-        routing_number=sealer.seal(routing_number, routing.ref(row_id)),
-        account_last4=account_number[-4:],
-    )
-
-
-def open_beneficiary(
-    sealer: FieldSealer, table: str, row_id: str, stored: SealedBeneficiary
-) -> tuple[str, str]:
-    """(account number, routing number); UnreadableField when either does not open."""
-    account, routing = beneficiary_columns(table)
-    return (
-        sealer.open(stored.account_number, account.ref(row_id)),
-        sealer.open(stored.routing_number, routing.ref(row_id)),
-    )
-
-
 # -- Re-sealing ----------------------------------------------------------------------------
 @dataclass
 class ResealReport:

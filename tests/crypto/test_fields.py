@@ -199,27 +199,25 @@ def test_live_keyring_rereads_at_once_for_an_unknown_key_id(tmp_path: Path) -> N
     assert slow.active == "k2"
 
 
-# -- The beneficiary hook (external transfers are not built yet) -----------------------------
+# -- External transfer beneficiaries --------------------------------------------------------
 def test_beneficiary_numbers_are_sealed_each_in_its_own_place() -> None:
     ring = Keyring({"k1": KEY_1}, "k1")
-    stored = sealed.seal_beneficiary(
-        ring, "external_transfers", "txn_a", "000123456789", "021000021"
-    )
-    assert stored.account_last4 == "6789"
-    assert "000123456789" not in stored.account_number + stored.routing_number
-    assert "021000021" not in stored.account_number + stored.routing_number
-    assert sealed.open_beneficiary(ring, "external_transfers", "txn_a", stored) == (
-        "000123456789",
-        "021000021",
-    )
-    swapped = sealed.SealedBeneficiary(stored.routing_number, stored.account_number, "6789")
-    for table, row_id, value in (
-        ("external_transfers", "txn_b", stored),  # another transfer's row
-        ("payees", "txn_a", stored),  # another table
-        ("external_transfers", "txn_a", swapped),  # account and routing swapped
+    account = sealed.seal(ring, sealed.BENEFICIARY_ACCOUNT_NUMBER, "txn_a", "000123456789")
+    routing = sealed.seal(ring, sealed.BENEFICIARY_ROUTING_NUMBER, "txn_a", "021000021")
+    assert account is not None and routing is not None
+    assert "000123456789" not in account + routing
+    assert "021000021" not in account + routing
+    assert (
+        sealed.open_value(ring, sealed.BENEFICIARY_ACCOUNT_NUMBER, "txn_a", account),
+        sealed.open_value(ring, sealed.BENEFICIARY_ROUTING_NUMBER, "txn_a", routing),
+    ) == ("000123456789", "021000021")
+    for column, row_id, value in (
+        (sealed.BENEFICIARY_ACCOUNT_NUMBER, "txn_b", account),  # another transfer's row
+        (sealed.PAYEE_ACCOUNT_NUMBER, "txn_a", account),  # another table
+        (sealed.BENEFICIARY_ACCOUNT_NUMBER, "txn_a", routing),  # account and routing swapped
     ):
         with pytest.raises(UnreadableField):
-            sealed.open_beneficiary(ring, table, row_id, value)
+            sealed.open_value(ring, column, row_id, value)
 
 
 def test_sealed_columns_keep_none_and_read_pre_encryption_plaintext() -> None:
