@@ -36,6 +36,7 @@ from datetime import date, datetime, time, timedelta
 
 from server.domain import errors
 from server.domain.limits import Limits, format_major
+from server.domain.scheduling import SCHEDULED_HOUR_UTC
 
 # RecurringFrequencyEnum.RecurringFrequency.
 DAILY = "DAILY"
@@ -53,8 +54,9 @@ DAY_OF_MONTH_FREQUENCIES = frozenset(_MONTH_STEPS)
 RECURRING_TRANSFER = "RECURRING_TRANSFER"
 RECURRING_PAYMENT = "RECURRING_PAYMENT"
 
-# Every execution runs at this time (UTC) of its date (transaction.proto).
-EXECUTION_TIME_UTC = time(9, 0)
+# Every execution runs at this time (UTC) of its date (transaction.proto): the
+# hour every scheduled movement runs at.
+EXECUTION_TIME_UTC = time(hour=SCHEDULED_HOUR_UTC)
 # CreateRecurringTransactionRequest: start_date today to 365 days ahead, end
 # date at most 10 years after the start.
 START_DATE_AHEAD_MAX_DAYS = 365
