@@ -36,6 +36,19 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     return value
 
 
+def _float(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
 def _cidrs(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(name)
     if raw is None:
@@ -107,6 +120,12 @@ class Settings:
     oauth_requests_per_minute: int = 60
     oauth_client_checks_per_minute: int = 300
     sign_in_failures_per_minute: int = 5
+    # Immediate transfers on PostgreSQL share transactions (server.services.
+    # transfer_batches): how long one may wait for batch-mates while batches
+    # run, the largest batch (1: no batching), batches running at once.
+    transfer_batch_wait_ms: float = 2.0
+    transfer_batch_max: int = 64
+    transfer_batch_concurrency: int = 2
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -175,6 +194,9 @@ class Settings:
             grpc_tls=env.get("BANK_GRPC_TLS", "off").strip().lower() or "off",
             grpc_tls_dir=Path(tls_dir) if tls_dir else None,
             hash_threads=_int(env, "BANK_HASH_THREADS", 2, 1, 64),
+            transfer_batch_wait_ms=_float(env, "BANK_TRANSFER_BATCH_WAIT_MS", 2.0, 0.0, 100.0),
+            transfer_batch_max=_int(env, "BANK_TRANSFER_BATCH_MAX", 64, 1, 1_000),
+            transfer_batch_concurrency=_int(env, "BANK_TRANSFER_BATCH_CONCURRENCY", 2, 1, 64),
             hash_queue=_int(env, "BANK_HASH_QUEUE", 8, 0, 10_000),
             oauth_requests_per_minute=_int(
                 env, "BANK_OAUTH_REQUESTS_PER_MINUTE", 60, 1, 10_000_000

@@ -37,8 +37,19 @@ class TransferInput:
     scheduled_date: str | None = None
 
 
-def transfer(request: TransferInput, context: RequestContext) -> Movement:
-    """Moves money between two customer accounts, now or on a scheduled date."""
+@dataclass(frozen=True)
+class Checked:
+    """A transfer request that passed the checks needing no database."""
+
+    from_id: str
+    to_id: str
+    description: str
+    reference: str
+    columns: dict[str, str | None]
+
+
+def check_request(request: TransferInput, context: RequestContext) -> Checked:
+    """The request's own checks (ids given, text lengths, two accounts), before any read."""
     from_id = movements.required_id(request.from_account_id, "fromAccountId")
     to_id = movements.required_id(request.to_account_id, "toAccountId")
     description = movements.text(
@@ -54,69 +65,95 @@ def transfer(request: TransferInput, context: RequestContext) -> Movement:
         "to_account_id": to_id,
         "client_id": context.principal.client_id,
     }
+    return Checked(from_id, to_id, description, reference, columns)
 
-    def work() -> Posted:
-        now = clock.now()
-        # The destination may belong to anyone (paying another customer); only
-        # its existence is checked, and its details stay hidden in the answer.
-        # The checks run on the locked rows: what they see is what is written.
-        locked = ledger.lock_accounts_with_owners(
-            [from_id, to_id], "CUSTOMER", usage_of=from_id, periods=limits.period_bounds(now)
-        )
-        source = steps.usable(
-            locked.accounts.get(from_id), from_id, context.principal, "fromAccountId"
-        )
-        destination = steps.usable(
-            locked.accounts.get(to_id), to_id, steps.STAFF_VIEW, "toAccountId"
-        )
-        holders = {
-            account_id: movement_rows.holder(account, locked.owners[account_id])
-            for account_id, account in locked.accounts.items()
-        }
-        number = movements.transaction_number(now, locked.sequence)
-        currency = movements.currency_of(request.currency, source.currency)
-        amount_minor = parse_amount(request.amount, currency)
-        movements.check_destination_currency(currency, destination.currency)
-        day = scheduling.scheduled_date(request.scheduled, request.scheduled_date, now.date())
-        context.principal.require_write()
-        if day is not None:
-            return schedule(
-                source,
-                destination,
-                amount_minor,
-                now,
-                Scheduling(number, description, reference, day, context.metadata(), columns),
-                holders=holders,
-            )
-        details: dict[str, object] = {"metadata": context.metadata()}
-        # Written by `execute` once every check has passed.
-        row = LedgerTransaction(
-            id=new_id("txn"),
-            number=number,
-            type="TRANSFER",
-            status="PROCESSING",
-            currency=currency,
-            amount_minor=amount_minor,
-            fee_minor=0,
-            description=description,
-            reference=reference,
-            details=json.dumps(details, sort_keys=True),
-            created_at=now,
-            **columns,
-        )
-        assert locked.usage is not None
-        posted = execute(
-            row,
-            {from_id: source, to_id: destination},
+
+def is_immediate(request: TransferInput) -> bool:
+    """Posted now (no scheduling asked for): what the batch paths take."""
+    return not request.scheduled and request.scheduled_date is None
+
+
+def transfer(request: TransferInput, context: RequestContext) -> Movement:
+    """Moves money between two customer accounts, now or on a scheduled date.
+
+    An immediate transfer on PostgreSQL shares a transaction with concurrent
+    ones (server.services.transfer_batches); otherwise it runs here.
+    """
+    checked = check_request(request, context)
+    if is_immediate(request):
+        # Imported here: transfer_batches builds on this module.
+        from server.services import transfer_batches  # noqa: PLC0415
+
+        if transfer_batches.takes(request):
+            return transfer_batches.one(request, checked, context)
+    return tx.write(lambda: post(request, checked, context)).movement()
+
+
+def post(request: TransferInput, checked: Checked, context: RequestContext) -> Posted:
+    """The transfer, inside the caller's write transaction (Python path)."""
+    from_id, to_id = checked.from_id, checked.to_id
+    now = clock.now()
+    # The destination may belong to anyone (paying another customer); only
+    # its existence is checked, and its details stay hidden in the answer.
+    # The checks run on the locked rows: what they see is what is written.
+    locked = ledger.lock_accounts_with_owners(
+        [from_id, to_id], "CUSTOMER", usage_of=from_id, periods=limits.period_bounds(now)
+    )
+    source = steps.usable(locked.accounts.get(from_id), from_id, context.principal, "fromAccountId")
+    destination = steps.usable(locked.accounts.get(to_id), to_id, steps.STAFF_VIEW, "toAccountId")
+    holders = {
+        account_id: movement_rows.holder(account, locked.owners[account_id])
+        for account_id, account in locked.accounts.items()
+    }
+    number = movements.transaction_number(now, locked.sequence)
+    currency = movements.currency_of(request.currency, source.currency)
+    amount_minor = parse_amount(request.amount, currency)
+    movements.check_destination_currency(currency, destination.currency)
+    day = scheduling.scheduled_date(request.scheduled, request.scheduled_date, now.date())
+    context.principal.require_write()
+    if day is not None:
+        return schedule(
+            source,
+            destination,
+            amount_minor,
             now,
-            new=True,
+            Scheduling(
+                number,
+                checked.description,
+                checked.reference,
+                day,
+                context.metadata(),
+                checked.columns,
+            ),
             holders=holders,
-            source_usage=locked.usage,
         )
-        posted.details = details
-        return posted
-
-    return tx.write(work).movement()
+    details: dict[str, object] = {"metadata": context.metadata()}
+    # Written by `execute` once every check has passed.
+    row = LedgerTransaction(
+        id=new_id("txn"),
+        number=number,
+        type="TRANSFER",
+        status="PROCESSING",
+        currency=currency,
+        amount_minor=amount_minor,
+        fee_minor=0,
+        description=checked.description,
+        reference=checked.reference,
+        details=json.dumps(details, sort_keys=True),
+        created_at=now,
+        **checked.columns,
+    )
+    assert locked.usage is not None
+    posted = execute(
+        row,
+        {from_id: source, to_id: destination},
+        now,
+        new=True,
+        holders=holders,
+        source_usage=locked.usage,
+    )
+    posted.details = details
+    return posted
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,192 @@
+"""Immediate transfers posted together: one transaction, one commit, many transfers.
+
+`post_transfers` runs a list of immediate transfers in ONE database
+transaction, in order; each is checked on its own and a refused one writes
+nothing and does not stop the others (its result is the error). Two ways:
+- PostgreSQL with the stored function (server.store.transfer_function): the
+  whole list is one round trip, the function locking every account of the
+  list first, in sorted id order, and running each transfer in a
+  subtransaction. An item the function hands back (a case only the Python
+  path handles) runs through the Python path in a savepoint, in its place in
+  the order: the function's run is rolled back to before that item, and the
+  rest goes through the function again.
+- Otherwise (SQLite, or the function switched off) the Python path
+  (server.services.transfers.post), each item in a savepoint. On PostgreSQL
+  every account of the list is locked first, in sorted id order, so two
+  lists never wait for each other in a cycle.
+
+The batch API (BatchCreateTransfers) calls it directly. Single transfers
+(CreateTransfer) on PostgreSQL go through `one`: outside a transaction, the
+process's micro-batcher (server.services.batcher) gathers concurrent ones
+into one `post_transfers`; inside one (a request with an Idempotency-Key,
+whose outcome is stored in the same transaction) the transfer runs there,
+alone. SQLite takes no batching: its single writer commits in microseconds
+and the Python path stays its only one.
+
+Knobs (settings, per process): BANK_TRANSFER_BATCH_WAIT_MS (how long a
+transfer may wait for batch-mates while batches are running, default 2),
+BANK_TRANSFER_BATCH_MAX (largest batch, default 64; 1 turns batching off),
+BANK_TRANSFER_BATCH_CONCURRENCY (batches running at once per process,
+default 2).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from server.domain import errors
+from server.services import transfers
+from server.services.batcher import Knobs, MicroBatcher
+from server.services.context import Movement, Posted, RequestContext
+from server.services.transfers import Checked, TransferInput
+from server.store import clock, ledger, tx
+from server.store.db import database, is_postgres
+
+try:  # TEMPORARY until the stored function lands
+    from server.store import transfer_function
+except ImportError:  # pragma: no cover
+    transfer_function = None  # type: ignore[assignment]
+
+Item = tuple[TransferInput, RequestContext]
+Result = Movement | errors.BankError
+
+BATCH_ITEMS_MAX = 1_000  # the batch API's limit
+
+
+def post_transfers(items: Sequence[Item]) -> list[Result]:
+    """Posts immediate transfers in one transaction; one result per item, in order."""
+    results: list[Result | None] = [None] * len(items)
+    work: list[tuple[int, TransferInput, Checked, RequestContext]] = []
+    for index, (request, context) in enumerate(items):
+        try:
+            if not transfers.is_immediate(request):
+                raise errors.ValidationFailed(
+                    "A transfer of a batch is posted now: scheduling is not available here",
+                    field="scheduled",
+                )
+            work.append((index, request, transfers.check_request(request, context), context))
+        except errors.BankError as error:
+            results[index] = error
+    if work:
+        posted = tx.write(lambda: _post(work))
+        for (index, *_), outcome in zip(work, posted, strict=True):
+            results[index] = outcome.movement() if isinstance(outcome, Posted) else outcome
+    assert all(result is not None for result in results)
+    return results  # type: ignore[return-value]
+
+
+def _post(
+    work: Sequence[tuple[int, TransferInput, Checked, RequestContext]],
+) -> list[Posted | errors.BankError]:
+    """Inside the transaction: each item's Posted or refusal, in order."""
+    if transfer_function is not None and transfer_function.available():
+        return _through_function(work)
+    if is_postgres() and len(work) > 1:
+        ledger.lock_accounts(_account_ids(work))
+    return [_python(request, checked, context) for _, request, checked, context in work]
+
+
+def _account_ids(work: Sequence[tuple[int, TransferInput, Checked, RequestContext]]) -> list[str]:
+    return [
+        account_id for _, _, checked, _ in work for account_id in (checked.from_id, checked.to_id)
+    ]
+
+
+def _python(
+    request: TransferInput, checked: Checked, context: RequestContext
+) -> Posted | errors.BankError:
+    try:
+        return tx.write(lambda: transfers.post(request, checked, context))
+    except errors.BankError as error:
+        return error
+
+
+def _item(
+    request: TransferInput, checked: Checked, context: RequestContext
+) -> transfer_function.FunctionItem:
+    principal = context.principal
+    return transfer_function.FunctionItem(
+        from_account_id=checked.from_id,
+        to_account_id=checked.to_id,
+        amount=request.amount,
+        currency=request.currency,
+        description=checked.description,
+        reference=checked.reference,
+        client_id=principal.client_id,
+        viewer=None if principal.is_staff else (principal.user_id or ""),
+        can_write=_can_write(context),
+        metadata=context.metadata(),
+    )
+
+
+def _can_write(context: RequestContext) -> bool:
+    try:
+        context.principal.require_write()
+    except errors.Forbidden:
+        return False
+    return True
+
+
+def _through_function(
+    work: Sequence[tuple[int, TransferInput, Checked, RequestContext]],
+) -> list[Posted | errors.BankError]:
+    items = [_item(request, checked, context) for _, request, checked, context in work]
+    with database.atomic() as savepoint:
+        outcomes = transfer_function.post_transfers(items, clock.now())
+        if not any(isinstance(outcome, transfer_function.Fallback) for outcome in outcomes):
+            return outcomes  # type: ignore[return-value]
+        # An item only the Python path handles: the whole list goes that way,
+        # in order, after undoing what the function did (its locks too, so
+        # they are taken again at once, in sorted order).
+        savepoint.rollback()
+        ledger.lock_accounts(
+            account_id
+            for item in items
+            for account_id in (item.from_account_id, item.to_account_id)
+        )
+        return [_python(request, checked, context) for _, request, checked, context in work]
+
+
+# -- single transfers: the process's micro-batcher ----------------------------------------
+class _Batching:
+    """The process's batcher, made on first use with the knobs of `configure`."""
+
+    def __init__(self) -> None:
+        self.knobs = Knobs()
+        self.batcher: MicroBatcher[Item, Result] | None = None
+        self.lock = threading.Lock()
+
+
+_batching = _Batching()
+
+
+def configure(knobs: Knobs) -> None:
+    """Sets the knobs (server start)."""
+    with _batching.lock:
+        _batching.knobs, _batching.batcher = knobs, None
+
+
+def batcher() -> MicroBatcher[Item, Result]:
+    with _batching.lock:
+        if _batching.batcher is None:
+            _batching.batcher = MicroBatcher(post_transfers, _batching.knobs)
+        return _batching.batcher
+
+
+def takes(request: TransferInput) -> bool:
+    """True when `one` posts this immediate transfer (PostgreSQL)."""
+    return is_postgres()
+
+
+def one(request: TransferInput, checked: Checked, context: RequestContext) -> Movement:
+    """An immediate transfer on PostgreSQL: batched with concurrent ones when it can be."""
+    if database.in_transaction() or _batching.knobs.max_items <= 1:
+        outcome = tx.write(lambda: _post([(0, request, checked, context)]))[0]
+        if isinstance(outcome, errors.BankError):
+            raise outcome
+        return outcome.movement()
+    result = batcher().submit((request, context))
+    if isinstance(result, errors.BankError):
+        raise result
+    return result
