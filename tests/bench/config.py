@@ -18,6 +18,8 @@ SCENARIOS = (
     "rest",
     "hot",
     "replay",
+    "batch",
+    "batch_rest",
     "history",
     "history_typical",
     "history_paced",
@@ -69,6 +71,7 @@ class BenchConfig:
     history_rate: float  # history reads/s of the paced history scenario
     history_write_rate: float  # transfers/s beside them
     grpc_tls: str  # BANK_GRPC_TLS of the measured server (off, tls, mutual)
+    batch_size: int  # transfers per call of the batch API scenarios
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BenchConfig:
@@ -100,4 +103,5 @@ class BenchConfig:
             history_rate=_float(env, "BENCH_HISTORY_RATE", 50.0, 1.0, 10_000.0),
             history_write_rate=_float(env, "BENCH_HISTORY_WRITE_RATE", 50.0, 0.0, 10_000.0),
             grpc_tls=_choice(env, "BENCH_GRPC_TLS", "off", GRPC_TLS_MODES),
+            batch_size=_int(env, "BENCH_BATCH_SIZE", 100, 1, 1_000),
         )

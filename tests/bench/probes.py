@@ -3,7 +3,11 @@
 - server and Envoy: utime + stime of their process before and after, and the
   largest VmRSS seen by a sampler thread (every 0.2 s) during the window;
 - PostgreSQL: the backends connected to the bench database (found through
-  pg_stat_activity by the same sampler), CPU summed per backend pid;
+  pg_stat_activity by the same sampler), CPU summed per backend pid; apart,
+  the cluster's shared processes (the postmaster, which forks each
+  connection, the WAL writer, checkpointer, background writer and
+  launchers): they serve every database of the cluster, so other users of
+  the same PostgreSQL show there too;
 - the bench client itself (this process: it shares the two cores).
 """
 
@@ -46,6 +50,15 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
+def parent_pid(pid: int) -> int | None:
+    """The parent of `pid` (field 4 of /proc/<pid>/stat), or None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of `pid` and its living descendants."""
     return sum(cpu_seconds(member) for member in process_tree(pid))
@@ -85,6 +98,7 @@ class Usage:
     server_cpu: float = 0.0
     envoy_cpu: float = 0.0
     db_cpu: float = 0.0
+    db_shared_cpu: float = 0.0  # the cluster's shared processes (postmaster, WAL writer, ...)
     client_cpu: float = 0.0
     server_rss_max_mb: float = 0.0
     db_backends: int = 0
@@ -105,6 +119,7 @@ class Probe:
     _db_first: dict[int, float] = field(default_factory=dict)
     _db_last: dict[int, float] = field(default_factory=dict)
     _rss_max: float = 0.0
+    _shared_first: dict[int, float] = field(default_factory=dict)
     _before: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> Probe:
@@ -112,6 +127,8 @@ class Probe:
         self._connection.autocommit = True
         for pid in self._backends():
             self._db_first[pid] = cpu_seconds(pid)
+        for pid in self._shared():
+            self._shared_first[pid] = cpu_seconds(pid)
         self._before = {
             "server": tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0,
             "envoy": cpu_seconds(self.envoy_pid) if self.envoy_pid else 0.0,
@@ -136,12 +153,16 @@ class Probe:
             - self._before["envoy"],
             client_cpu=own_cpu_seconds() - self._before["client"],
             db_cpu=sum(last - self._db_first.get(pid, 0.0) for pid, last in self._db_last.items()),
+            db_shared_cpu=sum(
+                max(0.0, cpu_seconds(pid) - first) for pid, first in self._shared_first.items()
+            ),
             server_rss_max_mb=self._rss_max,
             db_backends=len(self._db_last),
             db_xacts=self._xacts() - int(self._before["xacts"]),
         )
         wall = time.monotonic() - self._before["wall"]
         ours = usage.server_cpu + usage.envoy_cpu + usage.db_cpu + usage.client_cpu
+        ours += usage.db_shared_cpu
         others = machine_busy_seconds() - self._before["machine"] - ours
         usage.other_cores = max(0.0, others / wall) if wall else 0.0
         self._connection.close()
@@ -154,6 +175,17 @@ class Probe:
                 (self.database,),
             )
             return [int(row[0]) for row in cursor.fetchall()]
+
+    def _shared(self) -> list[int]:
+        """The cluster's processes of no database, and the postmaster (their parent)."""
+        with self._connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname IS NULL AND backend_type <> 'client backend'"
+            )
+            found = [int(row[0]) for row in cursor.fetchall()]
+        parents = {parent_pid(pid) for pid in found} - {0, 1, None}
+        return found + sorted(p for p in parents if p is not None and p not in found)
 
     def _xacts(self) -> int:
         """Committed + rolled back transactions of the database (flushed about every second)."""

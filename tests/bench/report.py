@@ -29,6 +29,7 @@ class Row:
     server_cpu_ms_per_op: float | None = None
     envoy_cpu_ms_per_op: float | None = None
     db_cpu_ms_per_op: float | None = None
+    db_shared_cpu_ms_per_op: float | None = None  # postmaster, WAL writer, ... (all databases)
     client_cpu_ms_per_op: float | None = None
     db_xacts_per_op: float | None = None
     server_rss_max_mb: float | None = None
@@ -68,6 +69,7 @@ class Row:
             row.server_cpu_ms_per_op = usage.server_cpu * 1000 / count
             row.envoy_cpu_ms_per_op = usage.envoy_cpu * 1000 / count
             row.db_cpu_ms_per_op = usage.db_cpu * 1000 / count
+            row.db_shared_cpu_ms_per_op = usage.db_shared_cpu * 1000 / count
             row.client_cpu_ms_per_op = usage.client_cpu * 1000 / count
             row.db_xacts_per_op = usage.db_xacts / count
             row.server_rss_max_mb = usage.server_rss_max_mb or None
@@ -137,13 +139,15 @@ class Target:
     goal: str
     measured: str
     met: bool | None  # None: not measured in this run
+    guard: bool = False  # a regression guard (PASS/FAIL, fails the run), not a target
 
 
 def targets_table(targets: list[Target]) -> str:
-    lines = [f"{'target':<44} {'goal':<22} {'measured':<30} verdict", "-" * 108]
+    lines = [f"{'target':<44} {'goal':<24} {'measured':<30} verdict", "-" * 110]
     for target in targets:
-        verdict = "n/a" if target.met is None else ("MET" if target.met else "MISSED")
-        lines.append(f"{target.name:<44} {target.goal:<22} {target.measured:<30} {verdict}")
+        words = ("PASS", "FAIL") if target.guard else ("MET", "MISSED")
+        verdict = "n/a" if target.met is None else words[0 if target.met else 1]
+        lines.append(f"{target.name:<44} {target.goal:<24} {target.measured:<30} {verdict}")
     return "\n".join(lines)
 
 
