@@ -119,6 +119,19 @@ def key_from(context: grpc.ServicerContext) -> str | None:
     return None
 
 
+def hash_of(method: str, request: Any) -> str:
+    """The stored hash of `request` to `method` (a batch item hashes as its CreateTransfer).
+
+    Keyed, so that a stored hash cannot be used to guess what a request held
+    (a CreateUser request carries a password).
+    """
+    return hmac.new(
+        _hash_key(),
+        method.encode() + b"\0" + request.SerializeToString(deterministic=True),
+        hashlib.sha256,
+    ).hexdigest()
+
+
 def run(
     method: str,
     key: str,
@@ -129,13 +142,7 @@ def run(
     """Runs `behavior` at most once per (caller, key); returns the response or its stored bytes."""
     info = call.current()
     owner = store.Owner(info.principal.client_id, info.principal.user_id or "")
-    # Keyed, so that a stored hash cannot be used to guess what a request held
-    # (a CreateUser request carries a password).
-    request_hash = hmac.new(
-        _hash_key(),
-        method.encode() + b"\0" + request.SerializeToString(deterministic=True),
-        hashlib.sha256,
-    ).hexdigest()
+    request_hash = hash_of(method, request)
     stored = store.lookup(owner, key, clock.now(sandbox=False))
     if stored is not None:
         return _replay(stored, request_hash)

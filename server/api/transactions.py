@@ -15,6 +15,7 @@ from server.api import call, external_views, paging, payment_views, transactions
 from server.api import transaction_views as views
 from server.api.convert import alias, parse_date
 from server.api.transaction_base import MovementMethods
+from server.api.transactions_batch import BatchTransferMethods
 from server.api.transactions_corrections import CorrectionMethods
 from server.api.transactions_external import ExternalTransferMethods
 from server.api.transactions_payments import PaymentMethods
@@ -39,6 +40,7 @@ KEYWORD_LENGTH_MAX = 50
 
 
 class TransactionServicer(
+    BatchTransferMethods,
     ExternalTransferMethods,
     PaymentMethods,
     CorrectionMethods,

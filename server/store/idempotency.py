@@ -120,6 +120,15 @@ def fail(owner: Owner, key: str, error: errors.BankError) -> None:
     )
 
 
+def release(owner: Owner, key: str) -> None:
+    """Gives up the key this transaction claimed: its request failed in a way that
+    is not stored (a batch item refused as malformed), so a retry runs again."""
+    sql.defer(
+        'DELETE FROM "idempotency_keys" WHERE "client_id" = ? AND "key" = ? AND "user_id" = ?',
+        (owner.client_id, key, owner.user_id),
+    )
+
+
 def _dump_error(error: errors.BankError) -> str:
     return json.dumps(
         {

@@ -153,6 +153,65 @@ class CreateTransferResponse(_message.Message):
     transaction: _transaction_pb2.Transaction
     def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ...) -> None: ...
 
+class BatchCreateTransfersRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[BatchTransferItem]
+    def __init__(self, requests: _Optional[_Iterable[_Union[BatchTransferItem, _Mapping]]] = ...) -> None: ...
+
+class BatchTransferItem(_message.Message):
+    __slots__ = ("from_account_id", "to_account_id", "amount", "currency", "description", "reference", "idempotency_key")
+    FROM_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    from_account_id: str
+    to_account_id: str
+    amount: float
+    currency: str
+    description: str
+    reference: str
+    idempotency_key: str
+    def __init__(self, from_account_id: _Optional[str] = ..., to_account_id: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., reference: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class BatchCreateTransfersResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[BatchTransferResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[BatchTransferResult, _Mapping]]] = ...) -> None: ...
+
+class BatchTransferResult(_message.Message):
+    __slots__ = ("transaction", "error", "replayed")
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    transaction: _transaction_pb2.Transaction
+    error: BatchItemError
+    replayed: bool
+    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., error: _Optional[_Union[BatchItemError, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
+
+class BatchItemError(_message.Message):
+    __slots__ = ("code", "message", "field", "metadata")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    field: str
+    metadata: _containers.ScalarMap[str, str]
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., field: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
 class CreateExternalTransferRequest(_message.Message):
     __slots__ = ("from_account_id", "beneficiary", "amount", "currency", "description", "purpose", "rail", "reference")
     FROM_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -70,6 +70,11 @@ class TransactionServiceStub:
                 request_serializer=backoffice_dot_v1_dot_transaction__service__pb2.CreateTransferRequest.SerializeToString,
                 response_deserializer=backoffice_dot_v1_dot_transaction__service__pb2.CreateTransferResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateTransfers = channel.unary_unary(
+                '/backoffice.v1.TransactionService/BatchCreateTransfers',
+                request_serializer=backoffice_dot_v1_dot_transaction__service__pb2.BatchCreateTransfersRequest.SerializeToString,
+                response_deserializer=backoffice_dot_v1_dot_transaction__service__pb2.BatchCreateTransfersResponse.FromString,
+                _registered_method=True)
         self.CreateExternalTransfer = channel.unary_unary(
                 '/backoffice.v1.TransactionService/CreateExternalTransfer',
                 request_serializer=backoffice_dot_v1_dot_transaction__service__pb2.CreateExternalTransferRequest.SerializeToString,
@@ -220,6 +225,32 @@ class TransactionServiceServicer:
         do not pass). Errors: TXN001 insufficient available balance, TXN002
         account not found, TXN003 account frozen or inactive, TXN004, TXN005,
         TXN006.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchCreateTransfers(self, request, context):
+        """Posts up to 1,000 transfers in one call, for internal callers and bulk
+        jobs. Who may call: any caller with `banking.write`, as CreateTransfer;
+        a customer only from accounts they own (another customer's account is
+        that item's TXN002), staff from any. Each item is checked and posted
+        exactly as a CreateTransfer with the same fields (immediate only: no
+        schedule) and is refused on its own: a refused item never fails the
+        others, and the posted ones are committed together. `results` holds one
+        result per request, in request order: the transaction, or the error
+        CreateTransfer would have answered for that item. The answer is 200 with
+        the per-item results even when some or all items are refused; a batch
+        that is empty or holds more than 1,000 requests, or in which two items
+        share an idempotency_key, is refused whole with VALIDATION_ERROR (422)
+        naming `requests` (the later item's `requests[i].idempotencyKey` for a
+        shared key), and nothing is posted. An unknown or output-only key in an
+        item is 400 for the whole batch, as on every route. An item's
+        idempotency_key is the Idempotency-Key of a CreateTransfer from the same
+        caller: one namespace, so a transfer retried by either route never
+        moves money twice (see BatchTransferItem.idempotency_key). The whole
+        batch may also carry an `idempotency-key` (REST `Idempotency-Key`): the
+        same batch again answers the first response, byte for byte.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -553,6 +584,11 @@ def add_TransactionServiceServicer_to_server(servicer, server):
                     request_deserializer=backoffice_dot_v1_dot_transaction__service__pb2.CreateTransferRequest.FromString,
                     response_serializer=backoffice_dot_v1_dot_transaction__service__pb2.CreateTransferResponse.SerializeToString,
             ),
+            'BatchCreateTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateTransfers,
+                    request_deserializer=backoffice_dot_v1_dot_transaction__service__pb2.BatchCreateTransfersRequest.FromString,
+                    response_serializer=backoffice_dot_v1_dot_transaction__service__pb2.BatchCreateTransfersResponse.SerializeToString,
+            ),
             'CreateExternalTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateExternalTransfer,
                     request_deserializer=backoffice_dot_v1_dot_transaction__service__pb2.CreateExternalTransferRequest.FromString,
@@ -725,6 +761,33 @@ class TransactionService:
             '/backoffice.v1.TransactionService/CreateTransfer',
             backoffice_dot_v1_dot_transaction__service__pb2.CreateTransferRequest.SerializeToString,
             backoffice_dot_v1_dot_transaction__service__pb2.CreateTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backoffice.v1.TransactionService/BatchCreateTransfers',
+            backoffice_dot_v1_dot_transaction__service__pb2.BatchCreateTransfersRequest.SerializeToString,
+            backoffice_dot_v1_dot_transaction__service__pb2.BatchCreateTransfersResponse.FromString,
             options,
             channel_credentials,
             insecure,
