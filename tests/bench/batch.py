@@ -1,9 +1,13 @@
 """Scenarios `batch` and `batch_rest`: the batch transfer API.
 
-Each of the callers sends `BatchCreateTransfers` (gRPC) or `POST
-/v1/transactions/transfers:batchCreate` (REST through Envoy) with
-`BENCH_BATCH_SIZE` (100) transfers between uniform random pairs of the bench
-accounts, 0.01 to 0.99 each, without idempotency keys. The row counts
+`BENCH_BATCH_CLIENTS` (4) callers, a closed loop each, send
+`BatchCreateTransfers` (gRPC) or `POST /v1/transactions/transfers:batchCreate`
+(REST through Envoy) with `BENCH_BATCH_SIZE` (100) transfers between uniform
+random pairs of the bench accounts, 0.01 to 0.99 each, without idempotency
+keys. Fewer callers than the single-transfer loops: a bulk job keeps a few
+batches in flight, and every batch in flight holds the row locks of up to
+twice its size in accounts, so 16 batches of 100 over 10,000 accounts
+mostly wait for each other's locks. The row counts
 transfers, not calls: ops and ops/s are transfers answered with a
 transaction, the CPU columns are per transfer, and p50/p99 are the latency
 of a whole call. An item answered with an error makes its call a failure
@@ -203,8 +207,8 @@ def run(  # noqa: PLR0917 (the scenario's whole context, as flood.run has it)
     rest: bool,
 ) -> None:
     """Measures one batch scenario and adds its row to `bench` (or logs why it is skipped)."""
-    config, timeout, clients = bench.config, bench.config.timeout_seconds, bench.config.clients
-    size = config.batch_size
+    config = bench.config
+    timeout, clients, size = config.timeout_seconds, config.batch_clients, config.batch_size
     host, port = stack.settings.host, stack.settings.http_port
     key = "batch_rest" if rest else "batch"
     if rest:
@@ -235,7 +239,7 @@ def run(  # noqa: PLR0917 (the scenario's whole context, as flood.run has it)
     transport = "REST" if rest else "gRPC"
     row = Row.of(
         key,
-        f"batch API, {size} transfers a call ({transport})",
+        f"batch API, {clients} callers of {size} transfers ({transport})",
         transport=transport,
         clients=clients,
         outcome=outcome,

@@ -72,6 +72,7 @@ class BenchConfig:
     history_write_rate: float  # transfers/s beside them
     grpc_tls: str  # BANK_GRPC_TLS of the measured server (off, tls, mutual)
     batch_size: int  # transfers per call of the batch API scenarios
+    batch_clients: int  # concurrent callers of the batch API scenarios
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BenchConfig:
@@ -104,4 +105,5 @@ class BenchConfig:
             history_write_rate=_float(env, "BENCH_HISTORY_WRITE_RATE", 50.0, 0.0, 10_000.0),
             grpc_tls=_choice(env, "BENCH_GRPC_TLS", "off", GRPC_TLS_MODES),
             batch_size=_int(env, "BENCH_BATCH_SIZE", 100, 1, 1_000),
+            batch_clients=_int(env, "BENCH_BATCH_CLIENTS", 4, 1, 64),
         )
