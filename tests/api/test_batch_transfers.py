@@ -252,18 +252,32 @@ def test_a_thousand_transfers_are_taken_and_one_more_is_not(rest: Rest) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("extra", "status", "code", "field"),
     [
-        ({"requests": [{"fromAccountId": "acc_x", "amount": 1, "color": "red"}]}, "requests.color"),
-        ({"requests": [{"fromAccountId": "acc_x", "amount": 1}], "dryRun": True}, "dryRun"),
-        ({"requests": [{"fromAccountId": "acc_x", "amount": 1, "id": "txn_x"}]}, "requests.id"),
-        ({"requests": [{"fromAccountId": "acc_x", "amount": "1e3"}]}, "requests.amount"),
+        ({"color": "red"}, 400, "INVALID_REQUEST", "requests.color"),
+        ({"scheduled": True}, 400, "INVALID_REQUEST", "requests.scheduled"),
+        ({"scheduledDate": "2030-01-01"}, 400, "INVALID_REQUEST", "requests.scheduledDate"),
+        ({"id": "txn_x"}, 400, "INVALID_REQUEST", "requests.id"),
+        ({"amount": "1e3"}, 422, "TXN005", "requests.amount"),
+        # Refused by the transcoder itself, which names no field.
+        ({"amount": True}, 400, "INVALID_REQUEST", None),
+        ({"description": "nul\u0000"}, 400, "INVALID_REQUEST", "requests.description"),
     ],
 )
-def test_unknown_fields_are_refused_whole(rest: Rest, body: dict[str, Any], field: str) -> None:
-    response = rest.post(PATH, json=body)
-    assert response.status_code in (400, 422), response.text
-    assert response.json()["error"]["field"] == field
+def test_a_malformed_item_refuses_the_whole_batch(
+    rest: Rest, extra: dict[str, Any], status: int, code: str, field: str | None
+) -> None:
+    a, b = open_account(rest, funded=10), open_account(rest)
+    body = {"requests": [_item(a, b, 1), {**_item(a, b, 2), **extra}]}
+    envelope.error(rest.post(PATH, json=body), status, code, field)
+    assert balance(rest, a) == 10
+
+
+def test_an_unknown_top_level_field_refuses_the_batch(rest: Rest) -> None:
+    a, b = open_account(rest, funded=10), open_account(rest)
+    body = {"requests": [_item(a, b, 1)], "dryRun": True}
+    envelope.error(rest.post(PATH, json=body), 400, "INVALID_REQUEST", "dryRun")
+    assert balance(rest, a) == 10
 
 
 def test_only_post_is_allowed(rest: Rest) -> None:
