@@ -97,6 +97,16 @@ def test_guard_without_reference_or_without_transfers() -> None:
     assert "PASS" not in targets_table([batch_guard]) and "n/a" in targets_table([batch_guard])
 
 
+def test_the_transfer_sql_row_is_shown_but_not_guarded() -> None:
+    reference = {**REFERENCE, "scenarios": {"transfer_sql": {"cpu_ms": 0.1, "x_tpcb": 0.1}}}
+    rows = [*_pgbench(0.4), _row("transfer_sql", server=None, db=0.7, client=0.1)]
+    assert cpu.guards(rows, reference) == []
+    assert any(
+        line.startswith("a transfer's SQL alone")
+        for line in cpu.table(rows, reference).splitlines()
+    )
+
+
 def test_targets_table_says_pass_fail_for_guards_and_met_missed_for_targets() -> None:
     text = targets_table(
         [
@@ -124,7 +134,7 @@ def test_cpu_table_shows_the_split_ratio_and_reference() -> None:
 def test_committed_reference_loads_and_bad_ones_are_refused(tmp_path: Path) -> None:
     reference = cpu.load_reference()
     assert set(reference["scenarios"]) <= set(cpu.TRANSFER_ROWS)
-    assert reference["scenarios"]["grpc"]["cpu_ms"] > 0
+    assert {"grpc", "rest", "hot", "replay", "batch"} <= set(reference["scenarios"])
     for bad in (
         {"tolerance": 0, "scenarios": {}},
         {"tolerance": "0.5", "scenarios": {}},
