@@ -1,0 +1,445 @@
+-- Immediate internal transfers in one statement: bank_post_transfers (m0021).
+-- Statements are separated by lines holding only "-- next"; no literal
+-- percent sign anywhere (the migration runner hands the text to psycopg2).
+
+-- The rules' figures the function needs, as the domain holds them
+-- (server.domain.money, limits, limit_checks, movements, server.store.bootstrap).
+-- tests/store/test_transfer_function.py compares every figure with the
+-- Python constants: a change there needs a migration that replaces this.
+CREATE FUNCTION bank_transfer_constants() RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT '{
+  "exponents": {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "JPY": 0},
+  "limits_major": {
+    "SAVINGS": {"daily_transfer": 5000, "monthly_transfer": 20000},
+    "CHECKING": {"daily_transfer": 10000, "monthly_transfer": 50000},
+    "BUSINESS": {"daily_transfer": 50000, "monthly_transfer": 500000}
+  },
+  "per_transaction_internal_transfer_max_major": 10000,
+  "per_transaction_min_cents": 1,
+  "transfer_usage_classes": ["EXTERNAL_TRANSFER", "TRANSFER"],
+  "warning_percent": 80,
+  "overdraft_fee_minor": 3500,
+  "overdraft_types": ["BUSINESS", "CHECKING"],
+  "fee_income_accounts": {
+    "USD": "acc_4nauslgkxyrfaqebwwn6",
+    "EUR": "acc_vxhi2x67yg3li5r4fsaa",
+    "GBP": "acc_bb5ot67bamo3elzbwfdy",
+    "CAD": "acc_56nbxnm5xujieaoupbdc",
+    "JPY": "acc_yrftn3for5xr5bgagqcf"
+  }
+}'::jsonb
+$$;
+-- next
+-- The wire value of `minor` (server.domain.money.to_major) as Python writes
+-- that float in JSON: the shortest decimal, at least one decimal digit.
+CREATE FUNCTION bank_major_text(minor bigint, places integer) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+SELECT CASE
+    WHEN places = 0 THEN minor::text || '.0'
+    ELSE (SELECT CASE WHEN right(v, 1) = '.' THEN v || '0' ELSE v END
+            FROM rtrim(round(minor::numeric / (10::numeric ^ places), places)::text, '0') AS v)
+END
+$$;
+-- next
+-- A transaction.* outbox payload (server.store.outbox.emit_many of
+-- server.domain.movement_events.transaction_data), keys sorted as json.dumps
+-- sorts them.
+CREATE FUNCTION bank_transaction_event(
+    event_id text, event_type text, stamp text, transaction_id text, number text,
+    account_id text, amount_text text, currency text, type_ text, status text
+) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT '{"data": {"accountId": ' || to_json(account_id)::text
+    || ', "amount": ' || amount_text
+    || ', "currency": ' || to_json(currency)::text
+    || ', "status": ' || to_json(status)::text
+    || ', "transactionId": ' || to_json(transaction_id)::text
+    || ', "transactionNumber": ' || to_json(number)::text
+    || ', "type": ' || to_json(type_)::text
+    || '}, "event": ' || to_json(event_type)::text
+    || ', "id": ' || to_json(event_id)::text
+    || ', "timestamp": ' || to_json(stamp)::text || '}'
+$$;
+-- next
+-- Posts immediate transfers between customer accounts, each exactly as
+-- server.services.transfers.transfer does (its `work`, then `execute`).
+--
+-- `items`: a JSON array built by server.store.transfer_function; `moment`:
+-- the server's now (naive UTC). Returns {"accounts": {id: row as locked,
+-- with "owner_name"}, "items": [one result per item, in item order]}; a
+-- result is {"ok": ...}, {"error": kind, ...facts} or {"fallback": reason}.
+--
+-- First every customer account any item names is locked, once, in id order
+-- (server.store.ledger's lock order), so batches never wait in a cycle. Each
+-- item's checks (and the release of its source's due holds) then run in a
+-- block of their own: a refusal raises an SQLSTATE of class BK, which the
+-- block's handler turns into that item's result, undoing what the block did.
+-- Its writes follow outside the block. The fee income accounts are moved
+-- last, once per account in id order, for the same reason as the lock.
+CREATE FUNCTION bank_post_transfers(items jsonb, moment timestamp) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    k jsonb := bank_transfer_constants();
+    usage_classes text[] := ARRAY(SELECT jsonb_array_elements_text(k->'transfer_usage_classes'));
+    overdraft_types text[] := ARRAY(SELECT jsonb_array_elements_text(k->'overdraft_types'));
+    warning bigint := (k->>'warning_percent')::bigint;
+    overdraft_fee bigint := (k->>'overdraft_fee_minor')::bigint;
+    day_key text := 'D' || to_char(moment, 'YYYY-MM-DD');
+    month_key text := 'M' || to_char(moment, 'YYYY-MM');
+    stamp text := to_char(moment, 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN to_char(moment, 'US') = '000000' THEN '' ELSE '.' || to_char(moment, 'US') END
+        || 'Z';
+    day_text text := to_char(moment, 'YYYYMMDD');
+    locked_ids text[];
+    base jsonb;
+    results jsonb[] := '{}';
+    -- fees waiting for their income account: [fee txn, customer account,
+    -- income account, customer balance after, amount, currency] per fee
+    fees jsonb[] := '{}';
+    item jsonb;
+    outcome jsonb;
+    events jsonb;
+    f text;
+    t text;
+    src accounts;
+    dst accounts;
+    src_holder text;
+    dst_holder text;
+    sequence_value bigint;
+    number text;
+    fee_number text;
+    cur text;
+    places integer;
+    scale bigint;
+    amount bigint;
+    limits_major jsonb;
+    overrides jsonb;
+    limit_name text;
+    per_min bigint;
+    per_max bigint;
+    daily_limit bigint;
+    monthly_limit bigint;
+    daily_used bigint;
+    monthly_used bigint;
+    released bigint;
+    fee bigint;
+    src_after bigint;
+    dst_after bigint;
+    fee_after bigint;
+    threshold bigint;
+    limit_value bigint;
+    used_value bigint;
+    amount_text text;
+    fee_txn text;
+    income text;
+    income_total bigint;
+    income_after bigint;
+    fee_entry jsonb;
+BEGIN
+    SELECT array_agg(DISTINCT v ORDER BY v) INTO locked_ids
+      FROM jsonb_array_elements(items) AS e,
+           LATERAL (VALUES (e->>'from'), (e->>'to')) AS ids(v)
+     WHERE v IS NOT NULL;
+    PERFORM 1 FROM accounts WHERE id = ANY(locked_ids) AND kind = 'CUSTOMER'
+      ORDER BY id FOR UPDATE;
+    -- A statement of its own, after the lock: it sees every committed change.
+    SELECT coalesce(jsonb_object_agg(a.id, to_jsonb(a) || jsonb_build_object('owner_name', u.name)),
+                    '{}'::jsonb)
+      INTO base
+      FROM accounts a LEFT JOIN users u ON u.id = a.owner_id
+     WHERE a.id = ANY(locked_ids) AND a.kind = 'CUSTOMER';
+
+    FOR i IN 0 .. jsonb_array_length(items) - 1 LOOP
+        item := items->i;
+        f := item->>'from';
+        t := item->>'to';
+        events := item->'events';
+        -- The number is taken first, refused or not, as the lock takes it.
+        sequence_value := nextval('transaction_numbers');
+        number := 'TXN' || day_text || lpad(sequence_value::text, greatest(3, length(sequence_value::text)), '0');
+        outcome := NULL;
+        fee := 0;
+        BEGIN
+            SELECT * INTO src FROM accounts WHERE id = f AND kind = 'CUSTOMER';
+            IF NOT FOUND OR (item->>'viewer' IS NOT NULL
+                             AND src.owner_id IS DISTINCT FROM item->>'viewer') THEN
+                outcome := jsonb_build_object('error', 'not_found', 'field', 'fromAccountId');
+                RAISE SQLSTATE 'BK002';
+            END IF;
+            SELECT * INTO dst FROM accounts WHERE id = t AND kind = 'CUSTOMER';
+            IF NOT FOUND THEN
+                outcome := jsonb_build_object('error', 'not_found', 'field', 'toAccountId');
+                RAISE SQLSTATE 'BK002';
+            END IF;
+            cur := coalesce(nullif(item->>'currency', ''), src.currency);
+            IF cur <> src.currency THEN
+                outcome := jsonb_build_object('error', 'currency');
+                RAISE SQLSTATE 'BK006';
+            END IF;
+            places := (k->'exponents'->>cur)::integer;
+            IF places IS NULL THEN
+                outcome := jsonb_build_object('fallback', 'unsupported currency');
+                RAISE SQLSTATE 'BKFAL';
+            END IF;
+            amount := (item->'minor'->>places::text)::bigint;
+            IF amount IS NULL THEN
+                outcome := jsonb_build_object('error', 'amount', 'currency', cur);
+                RAISE SQLSTATE 'BK005';
+            END IF;
+            IF cur <> dst.currency THEN
+                outcome := jsonb_build_object('error', 'destination_currency', 'currency', cur);
+                RAISE SQLSTATE 'BK006';
+            END IF;
+            IF NOT coalesce((item->>'can_write')::boolean, false) THEN
+                outcome := jsonb_build_object('error', 'read_only');
+                RAISE SQLSTATE 'BK403';
+            END IF;
+            IF src.status <> 'ACTIVE' THEN
+                outcome := jsonb_build_object('error', 'inactive', 'field', 'fromAccountId');
+                RAISE SQLSTATE 'BK003';
+            END IF;
+            IF dst.status <> 'ACTIVE' THEN
+                outcome := jsonb_build_object('error', 'inactive', 'field', 'toAccountId');
+                RAISE SQLSTATE 'BK003';
+            END IF;
+
+            -- limits.stored_limits: the type's defaults, the overrides on top
+            limits_major := k->'limits_major'->src.type;
+            IF limits_major IS NULL THEN
+                outcome := jsonb_build_object('fallback', 'account type without limits');
+                RAISE SQLSTATE 'BKFAL';
+            END IF;
+            scale := (10::bigint ^ places)::bigint;
+            per_min := greatest(1, (k->>'per_transaction_min_cents')::bigint * scale / 100);
+            per_max := (k->>'per_transaction_internal_transfer_max_major')::bigint * scale;
+            daily_limit := (limits_major->>'daily_transfer')::bigint * scale;
+            monthly_limit := (limits_major->>'monthly_transfer')::bigint * scale;
+            IF src.limit_overrides NOT IN ('', '{}') THEN
+                overrides := src.limit_overrides::jsonb;
+                -- limits.parse_overrides reads whole numbers; anything else falls back
+                IF jsonb_typeof(overrides) <> 'object' OR EXISTS (
+                    SELECT 1 FROM jsonb_each(overrides) AS o
+                     WHERE jsonb_typeof(o.value) <> 'number' OR o.value::text !~ '^-?[0-9]+$'
+                ) THEN
+                    outcome := jsonb_build_object('fallback', 'unreadable limit overrides');
+                    RAISE SQLSTATE 'BKFAL';
+                END IF;
+                per_max := coalesce((overrides->>'per_transaction_internal_transfer_max')::bigint, per_max);
+                daily_limit := coalesce((overrides->>'daily_transfer')::bigint, daily_limit);
+                monthly_limit := coalesce((overrides->>'monthly_transfer')::bigint, monthly_limit);
+            END IF;
+            IF amount < per_min OR amount > per_max THEN
+                outcome := jsonb_build_object('error', 'per_transaction', 'amount_minor', amount);
+                RAISE SQLSTATE 'BK005';
+            END IF;
+            SELECT coalesce(sum(used_minor) FILTER (WHERE period = day_key), 0),
+                   coalesce(sum(used_minor) FILTER (WHERE period = month_key), 0)
+              INTO daily_used, monthly_used
+              FROM limit_usage
+             WHERE account_id = src.id AND period IN (day_key, month_key)
+               AND limit_class = ANY(usage_classes);
+            IF daily_used + amount > daily_limit OR monthly_used + amount > monthly_limit THEN
+                outcome := jsonb_build_object('error', 'limit', 'amount_minor', amount,
+                                              'daily_used', daily_used, 'monthly_used', monthly_used);
+                RAISE SQLSTATE 'BK004';
+            END IF;
+
+            -- steps.holds_released: the source's due holds, skipping those
+            -- another transaction is releasing
+            IF src.held_minor <> 0 THEN
+                WITH due AS (
+                    SELECT id FROM holds
+                     WHERE account_id = src.id AND status = 'PENDING' AND release_at <= moment
+                     ORDER BY account_id, id FOR UPDATE SKIP LOCKED
+                ), ended AS (
+                    UPDATE holds h SET status = 'RELEASED', resolved_at = moment
+                      FROM due WHERE h.id = due.id RETURNING h.amount_minor
+                )
+                SELECT coalesce(sum(amount_minor), 0) INTO released FROM ended;
+                IF released <> 0 THEN
+                    UPDATE accounts SET held_minor = held_minor - released
+                     WHERE id = src.id RETURNING * INTO src;
+                END IF;
+            END IF;
+
+            -- movements.debit_fees
+            IF src.balance_minor - amount < 0 AND src.type = ANY(overdraft_types) THEN
+                fee := overdraft_fee;
+            END IF;
+            IF amount + fee > src.balance_minor - src.held_minor - src.pending_debits_minor
+                              + src.overdraft_limit_minor THEN
+                outcome := jsonb_build_object(
+                    'error', 'funds', 'amount_minor', amount, 'balance', src.balance_minor,
+                    'held', src.held_minor, 'pending_debits', src.pending_debits_minor,
+                    'overdraft_limit', src.overdraft_limit_minor);
+                RAISE SQLSTATE 'BK001';
+            END IF;
+
+            -- History rows carry the holders' names in lower case: Python's
+            -- str.lower and the database's lower() agree on ASCII only.
+            src_holder := CASE WHEN src.owner_id IS NULL THEN src.name
+                               ELSE coalesce(base->f->>'owner_name', '') END;
+            dst_holder := CASE WHEN dst.owner_id IS NULL THEN dst.name
+                               ELSE coalesce(base->t->>'owner_name', '') END;
+            IF octet_length(src_holder) <> length(src_holder)
+               OR octet_length(dst_holder) <> length(dst_holder) THEN
+                outcome := jsonb_build_object('fallback', 'holder name beyond ASCII');
+                RAISE SQLSTATE 'BKFAL';
+            END IF;
+        EXCEPTION
+            WHEN SQLSTATE 'BK001' OR SQLSTATE 'BK002' OR SQLSTATE 'BK003' OR SQLSTATE 'BK004'
+                 OR SQLSTATE 'BK005' OR SQLSTATE 'BK006' OR SQLSTATE 'BK403'
+                 OR SQLSTATE 'BKFAL' THEN
+                results := array_append(results, outcome);
+                CONTINUE;
+            WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+                results := array_append(results, jsonb_build_object('fallback', 'unreadable value'));
+                CONTINUE;
+        END;
+
+        -- The transfer (transfers.execute with new=True).
+        INSERT INTO ledger_transactions
+            (id, number, type, status, currency, amount_minor, fee_minor, description,
+             reference, details, created_at, from_account_id, to_account_id, client_id,
+             completed_at)
+        VALUES (item->>'id', number, 'TRANSFER', 'COMPLETED', cur, amount, 0,
+                item->>'description', item->>'reference', item->>'details', moment, f, t,
+                item->>'client_id', moment);
+        IF f < t THEN
+            UPDATE accounts SET balance_minor = balance_minor - amount WHERE id = f
+                RETURNING balance_minor INTO src_after;
+            UPDATE accounts SET balance_minor = balance_minor + amount WHERE id = t
+                RETURNING balance_minor INTO dst_after;
+            INSERT INTO postings (transaction_id, account_id, currency, amount_minor,
+                                  balance_after_minor, created_at)
+            VALUES (item->>'id', f, cur, -amount, src_after, moment),
+                   (item->>'id', t, cur, amount, dst_after, moment);
+        ELSE
+            UPDATE accounts SET balance_minor = balance_minor + amount WHERE id = t
+                RETURNING balance_minor INTO dst_after;
+            UPDATE accounts SET balance_minor = balance_minor - amount WHERE id = f
+                RETURNING balance_minor INTO src_after;
+            INSERT INTO postings (transaction_id, account_id, currency, amount_minor,
+                                  balance_after_minor, created_at)
+            VALUES (item->>'id', t, cur, amount, dst_after, moment),
+                   (item->>'id', f, cur, -amount, src_after, moment);
+        END IF;
+        INSERT INTO account_entries
+            (account_id, transaction_id, direction, type, status, limit_class, currency,
+             amount_minor, fee_minor, balance_after_minor, counterparty, search_text, created_at)
+        VALUES (f, item->>'id', 'DEBIT', 'TRANSFER', 'COMPLETED', 'TRANSFER', cur, amount, 0,
+                src_after, dst_holder,
+                concat_ws(' ', lower(number), nullif(item->>'search', ''), nullif(lower(dst_holder), '')),
+                moment),
+               (t, item->>'id', 'CREDIT', 'TRANSFER', 'COMPLETED', '', cur, amount, 0,
+                dst_after, src_holder,
+                concat_ws(' ', lower(number), nullif(item->>'search', ''), nullif(lower(src_holder), '')),
+                moment);
+        INSERT INTO limit_usage (account_id, limit_class, period, used_minor)
+        VALUES (f, 'TRANSFER', day_key, amount), (f, 'TRANSFER', month_key, amount)
+        ON CONFLICT (account_id, limit_class, period)
+        DO UPDATE SET used_minor = limit_usage.used_minor + excluded.used_minor;
+        amount_text := bank_major_text(amount, places);
+        INSERT INTO outbox_events (event_id, type, aggregate_id, payload, created_at)
+        VALUES (events->>0, 'transaction.created', item->>'id',
+                bank_transaction_event(events->>0, 'transaction.created', stamp, item->>'id',
+                                       number, f, amount_text, cur, 'TRANSFER', 'PROCESSING'),
+                moment),
+               (events->>1, 'transaction.completed', item->>'id',
+                bank_transaction_event(events->>1, 'transaction.completed', stamp, item->>'id',
+                                       number, f, amount_text, cur, 'TRANSFER', 'COMPLETED'),
+                moment);
+        -- limit.approaching (limit_checks.approaching), daily then monthly
+        FOR j IN 0 .. 1 LOOP
+            limit_name := CASE j WHEN 0 THEN 'daily_transfer' ELSE 'monthly_transfer' END;
+            limit_value := CASE j WHEN 0 THEN daily_limit ELSE monthly_limit END;
+            used_value := CASE j WHEN 0 THEN daily_used ELSE monthly_used END;
+            threshold := limit_value * warning / 100;
+            IF limit_value <> 0 AND used_value < threshold AND threshold <= used_value + amount THEN
+                INSERT INTO outbox_events (event_id, type, aggregate_id, payload, created_at)
+                VALUES (events->>(2 + j), 'limit.approaching', f,
+                        '{"data": {"accountId": ' || to_json(f)::text
+                        || ', "limit": ' || to_json(limit_name)::text
+                        || ', "limitAmount": ' || bank_major_text(limit_value, places)
+                        || ', "percent": ' || ((used_value + amount) * 100 / limit_value)::text
+                        || ', "usedAmount": ' || bank_major_text(used_value + amount, places)
+                        || '}, "event": "limit.approaching", "id": ' || to_json(events->>(2 + j))::text
+                        || ', "timestamp": ' || to_json(stamp)::text || '}',
+                        moment);
+            END IF;
+        END LOOP;
+
+        -- The overdraft fee: a FEE transaction of its own (steps.charge_overdraft_fee).
+        fee_number := NULL;
+        fee_after := src_after;
+        IF fee <> 0 THEN
+            sequence_value := nextval('transaction_numbers');
+            fee_number := 'TXN' || day_text
+                || lpad(sequence_value::text, greatest(3, length(sequence_value::text)), '0');
+            fee_txn := item->>'fee_id';
+            income := k->'fee_income_accounts'->>cur;
+            INSERT INTO ledger_transactions
+                (id, number, type, status, currency, amount_minor, fee_minor, description,
+                 reference, details, created_at, completed_at, from_account_id,
+                 original_transaction_id)
+            VALUES (fee_txn, fee_number, 'FEE', 'COMPLETED', cur, fee, 0,
+                    'Overdraft fee (' || number || ')', '', '{"fee_kind": "OVERDRAFT"}', moment,
+                    moment, f, item->>'id');
+            UPDATE accounts SET balance_minor = balance_minor - fee WHERE id = f
+                RETURNING balance_minor INTO fee_after;
+            fees := array_append(fees, jsonb_build_array(fee_txn, f, income, fee_after, fee, cur));
+            INSERT INTO account_entries
+                (account_id, transaction_id, direction, type, status, limit_class, currency,
+                 amount_minor, fee_minor, balance_after_minor, counterparty, search_text,
+                 created_at)
+            VALUES (f, fee_txn, 'DEBIT', 'FEE', 'COMPLETED', '', cur, fee, 0, fee_after,
+                    'Overdraft fee',
+                    lower(fee_number) || ' overdraft fee (' || lower(number) || ') overdraft fee',
+                    moment);
+            amount_text := bank_major_text(fee, places);
+            INSERT INTO outbox_events (event_id, type, aggregate_id, payload, created_at)
+            VALUES (events->>4, 'transaction.created', fee_txn,
+                    bank_transaction_event(events->>4, 'transaction.created', stamp, fee_txn,
+                                           fee_number, f, amount_text, cur, 'FEE', 'COMPLETED'),
+                    moment),
+                   (events->>5, 'transaction.completed', fee_txn,
+                    bank_transaction_event(events->>5, 'transaction.completed', stamp, fee_txn,
+                                           fee_number, f, amount_text, cur, 'FEE', 'COMPLETED'),
+                    moment);
+        END IF;
+        -- What the source and destination hold now: [balance, held].
+        results := array_append(results, jsonb_build_object(
+            'ok', jsonb_build_object(
+                'number', number, 'amount_minor', amount, 'currency', cur,
+                'balances_after', jsonb_build_object(f, src_after, t, dst_after),
+                'accounts', jsonb_build_object(
+                    f, jsonb_build_array(fee_after, src.held_minor),
+                    t, jsonb_build_array(dst_after, dst.held_minor)),
+                'fee_number', fee_number)));
+    END LOOP;
+
+    -- The fee income accounts, in id order, each moved once by all its fees;
+    -- then each fee's two postings (in account id order) with the balances after them.
+    FOR income, income_total IN
+        SELECT e->>2, sum((e->>4)::bigint) FROM unnest(fees) AS e GROUP BY 1 ORDER BY 1
+    LOOP
+        UPDATE accounts SET balance_minor = balance_minor + income_total WHERE id = income
+            RETURNING balance_minor INTO income_after;
+        income_after := income_after - income_total;
+        FOREACH fee_entry IN ARRAY fees LOOP
+            CONTINUE WHEN fee_entry->>2 <> income;
+            fee := (fee_entry->>4)::bigint;
+            income_after := income_after + fee;
+            INSERT INTO postings (transaction_id, account_id, currency, amount_minor,
+                                  balance_after_minor, created_at)
+            SELECT fee_entry->>0, leg.account_id, fee_entry->>5, leg.amount_minor,
+                   leg.balance_after, moment
+              FROM (VALUES (fee_entry->>1, -fee, (fee_entry->>3)::bigint),
+                           (income, fee, income_after)) AS leg(account_id, amount_minor, balance_after)
+             ORDER BY leg.account_id;
+        END LOOP;
+    END LOOP;
+    RETURN jsonb_build_object('accounts', base, 'items', to_jsonb(results));
+END
+$$
