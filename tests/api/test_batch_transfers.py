@@ -160,7 +160,10 @@ def test_each_refusal_is_its_items_error_and_the_others_post(
     results = _results(_batch(carol.caller.rest, items))
     assert len(results) == len(items)
     assert results[0]["transaction"]["amount"] == 10
-    _error(results[1], "TXN001", "requests[1].amount")
+    insufficient = _error(results[1], "TXN001", "requests[1].amount")
+    # The values of the message; the field is named once, as the item's path.
+    assert insufficient["metadata"]["available_minor"] == "3000"
+    assert "field" not in insufficient["metadata"]
     _error(results[2], "TXN002", "requests[2].toAccountId")
     _error(results[3], "TXN002", "requests[3].fromAccountId")
     _error(results[4], "TXN005", "requests[4].amount")
@@ -236,6 +239,14 @@ def test_an_empty_batch_is_refused(rest: Rest, grpc_channel: grpc.Channel) -> No
         _stub(grpc_channel).BatchCreateTransfers(pb.BatchCreateTransfersRequest(), timeout=30)
     info = envelope.grpc_error(caught.value, grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_ERROR")
     assert info.metadata["field"] == "requests"
+    assert info.metadata["count"] == "0"
+    item = pb.BatchTransferItem(from_account_id="acc_x", to_account_id="acc_y", amount=1)
+    with pytest.raises(grpc.RpcError) as caught:
+        _stub(grpc_channel).BatchCreateTransfers(
+            pb.BatchCreateTransfersRequest(requests=[item] * 1_001), timeout=30
+        )
+    info = envelope.grpc_error(caught.value, grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_ERROR")
+    assert (info.metadata["count"], info.metadata["max"]) == ("1001", "1000")
 
 
 def test_a_thousand_transfers_are_taken_and_one_more_is_not(rest: Rest) -> None:
