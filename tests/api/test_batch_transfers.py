@@ -291,6 +291,14 @@ def test_an_unknown_top_level_field_refuses_the_batch(rest: Rest) -> None:
     assert balance(rest, a) == 10
 
 
+def test_a_body_over_a_mebibyte_is_too_large(rest: Rest) -> None:
+    a, b = open_account(rest, funded=10), open_account(rest)
+    long = "\u00e9" * 255  # two bytes each in UTF-8
+    items = [_item(a, b, 0.01, description=long, reference="R" * 35) for _ in range(1_000)]
+    envelope.error(_batch(rest, items), 413, "PAYLOAD_TOO_LARGE")
+    assert balance(rest, a) == 10
+
+
 def test_only_post_is_allowed(rest: Rest) -> None:
     for method in ("GET", "PUT", "DELETE"):
         response = rest.request(method, PATH)

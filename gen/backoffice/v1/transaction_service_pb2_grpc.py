@@ -245,7 +245,9 @@ class TransactionServiceServicer:
         share an idempotency_key, is refused whole with VALIDATION_ERROR (422)
         naming `requests` (the later item's `requests[i].idempotencyKey` for a
         shared key), and nothing is posted. An unknown or output-only key in an
-        item is 400 for the whole batch, as on every route. An item's
+        item is 400 for the whole batch, as on every route; a REST body over
+        1 MiB is 413 PAYLOAD_TOO_LARGE (1,000 items fit unless their texts are
+        near their maximum lengths: send fewer then). An item's
         idempotency_key is the Idempotency-Key of a CreateTransfer from the same
         caller: one namespace, so a transfer retried by either route never
         moves money twice (see BatchTransferItem.idempotency_key). The whole
