@@ -12,11 +12,12 @@
    fresh keyed transfers and their replays, the batch transfer API (gRPC
    and REST), history reads mixed with writes
    (and EXPLAIN of the history statements).
-4. Checks the invariants again, prints one table and the targets, writes
+4. Checks the invariants again, prints one table, the CPU per transfer by
+   process (tests/bench/cpu.py) and the targets with the CPU guards, writes
    var/bench/result-<timestamp>.json, stops the stack and drops the databases.
 
-Exit status: 0 when every step ran and no request failed (targets missed are
-reported, not failures); 1 otherwise.
+Exit status: 0 when every step ran, no request failed and no CPU guard
+failed (targets missed are reported, not failures); 1 otherwise.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import psycopg2
 import pytest
 
-from tests.bench import batch, cpu, probes
+from tests.bench import batch, cpu, main, probes
 from tests.bench.config import BenchConfig
 from tests.bench.report import Row, Target, targets_table
 from tests.bench.targets import targets
@@ -305,3 +305,27 @@ def test_grpc_batch_is_skipped_without_the_generated_rpc(monkeypatch: pytest.Mon
     assert "TransactionService.BatchCreateTransfers" in (batch.grpc_available() or "")
     monkeypatch.setattr(servicer, "BatchCreateTransfers", object, raising=False)
     assert batch.grpc_available() is None
+
+
+def test_a_failed_cpu_guard_fails_the_run_and_a_missed_target_does_not(tmp_path: Path) -> None:
+    def run(grpc_total_ms: float) -> tuple[int, dict[str, Any]]:
+        bench = main.Bench(BenchConfig.from_env({"BENCH_OUT": str(tmp_path)}))
+        bench.pgbench_tps = [1000.0]
+        # pgbench's TPC-B transaction: 0.4 ms; gRPC transfers far below the throughput target
+        bench.rows = [*_pgbench(0.4), _row("grpc", server=grpc_total_ms, db=0.0, client=0.0)]
+        document: dict[str, Any] = {}
+        started = main.datetime.now(main.UTC)
+        code = main._report(bench, document, started, 0)
+        (written,) = tmp_path.glob("result-*.json")
+        written.unlink()
+        return code, document
+
+    reference = cpu.load_reference()["scenarios"]["grpc"]["x_tpcb"] * 1.5 * 0.4
+    passed, document = run(reference * 0.99)
+    assert passed == 0 and document["exit_code"] == 0
+    verdicts = {t["name"]: t["met"] for t in document["targets"]}
+    assert verdicts["gRPC transfers/s vs pgbench TPS"] is False  # missed: reported only
+    assert verdicts["CPU per op, grpc (guard)"] is True
+    failed, document = run(reference * 1.01)
+    assert failed == 1 and document["exit_code"] == 1
+    assert document["tpcb_cpu_ms_per_txn"] == pytest.approx(0.4)
