@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import psycopg2
 import pytest
 
+from backoffice.v1 import transaction_service_pb2 as txn_pb
+from backoffice.v1 import transaction_service_pb2_grpc as txn_grpc
 from tests.bench import batch, cpu, main, probes
 from tests.bench.config import BenchConfig
 from tests.bench.report import Row, Target, targets_table
@@ -297,10 +300,10 @@ def test_rest_batch_is_skipped_only_without_a_route() -> None:
 
 
 def test_grpc_batch_is_skipped_without_the_generated_rpc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(batch.txn_pb, "BatchCreateTransfersRequest", raising=False)
+    monkeypatch.delattr(txn_pb, "BatchCreateTransfersRequest", raising=False)
     assert "has not landed" in (batch.grpc_available() or "")
-    monkeypatch.setattr(batch.txn_pb, "BatchCreateTransfersRequest", object, raising=False)
-    servicer = batch.txn_grpc.TransactionServiceServicer
+    monkeypatch.setattr(txn_pb, "BatchCreateTransfersRequest", object, raising=False)
+    servicer = txn_grpc.TransactionServiceServicer
     monkeypatch.delattr(servicer, "BatchCreateTransfers", raising=False)
     assert "TransactionService.BatchCreateTransfers" in (batch.grpc_available() or "")
     monkeypatch.setattr(servicer, "BatchCreateTransfers", object, raising=False)
@@ -314,7 +317,7 @@ def test_a_failed_cpu_guard_fails_the_run_and_a_missed_target_does_not(tmp_path:
         # pgbench's TPC-B transaction: 0.4 ms; gRPC transfers far below the throughput target
         bench.rows = [*_pgbench(0.4), _row("grpc", server=grpc_total_ms, db=0.0, client=0.0)]
         document: dict[str, Any] = {}
-        started = main.datetime.now(main.UTC)
+        started = datetime.now(UTC)
         code = main._report(bench, document, started, 0)
         (written,) = tmp_path.glob("result-*.json")
         written.unlink()
