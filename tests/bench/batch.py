@@ -6,8 +6,9 @@
 random pairs of the bench accounts, 0.01 to 0.99 each, without idempotency
 keys. Fewer callers than the single-transfer loops: a bulk job keeps a few
 batches in flight, and every batch in flight holds the row locks of up to
-twice its size in accounts, so 16 batches of 100 over 10,000 accounts
-mostly wait for each other's locks. The row counts
+twice its size in accounts until its commit (two batches of 100 over 10,000
+accounts almost always share one), so many large batches at once measure
+lock queues more than the API. The row counts
 transfers, not calls: ops and ops/s are transfers answered with a
 transaction, the CPU columns are per transfer, and p50/p99 are the latency
 of a whole call. An item answered with an error makes its call a failure
