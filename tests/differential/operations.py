@@ -1,0 +1,198 @@
+"""What a differential example does: operations, and the strategies that draw them.
+
+An operation names accounts by their fixed ids (tests.differential.world)
+and carries the request as the wire gives it (a double amount, a currency
+code as typed), so that bad input reaches the same checks on every path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from hypothesis import strategies as st
+
+from tests.differential import world
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One CreateTransfer request by `actor` (a key of world.ACTORS)."""
+
+    actor: str
+    from_account_id: str
+    to_account_id: str
+    amount: float
+    currency: str = ""
+    description: str = ""
+    reference: str = ""
+    # Scheduled: "+N"/"-N" days from the sandbox clock's date, or a literal (bad) date.
+    scheduled: str | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Several transfers posted together (one database transaction)."""
+
+    items: tuple[Transfer, ...]
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A transfer sent with an Idempotency-Key: executed once, replayed after."""
+
+    key: str
+    transfer: Transfer
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The `index`-th keyed request of the example (modulo their count) sent again."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class AdvanceClock:
+    """Moves the sandbox clock `hours` on (0: to noon of the next month's first
+    day); `sweep` then runs the work that became due, as AdvanceClock does."""
+
+    hours: int
+    sweep: bool
+
+
+Operation = Transfer | Batch | Keyed | Replay | AdvanceClock
+
+# Amounts that sit on a rule's edge: the per-transaction bounds, balances
+# plus or minus the overdraft fee, bad precision, zero, negative, not finite.
+EDGE_AMOUNTS = (
+    0.01,
+    1.0,
+    20.0,
+    40.0,
+    60.0,
+    99.99,
+    100.0,
+    165.0,
+    200.0,
+    265.0,
+    265.01,
+    300.0,
+    300.01,
+    500.0,
+    1000.0,
+    2500.0,
+    10000.0,
+    0.001,
+    12.345,
+    1.5,
+    0.0,
+    -5.0,
+    1e13,
+    float("nan"),
+    float("inf"),
+)
+CUSTOMER_IDS = world.ACCOUNT_IDS
+ANY_ID = st.sampled_from(CUSTOMER_IDS + world.OTHER_IDS)
+SAME_CURRENCY = {
+    seed.id: tuple(
+        other.id
+        for other in world.ACCOUNTS
+        if other.currency == seed.currency and other.id != seed.id
+    )
+    for seed in world.ACCOUNTS
+}
+DESCRIPTIONS = ("", "Rent", "  Café ☕ share  ")
+REFERENCES = ("", "REF-1")
+KEYS = ("key-a", "key-b", "key-c")
+
+
+def mostly(usual: st.SearchStrategy[T], rare: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
+    """`usual` nine times in ten: requests are mostly well formed, so that
+    sequences get past the first checks and reach funds, limits and fees."""
+    return st.integers(0, 9).flatmap(lambda n: rare if n == 9 else usual)
+
+
+def _edges_of(seed: world.AccountSeed) -> tuple[float, ...]:
+    """Amounts at the source's own edges: its balance, and its balance plus
+    its overdraft line less the fee (the largest debit that pays the fee)."""
+    scale = 1 if seed.currency == "JPY" else 100
+    minors = {
+        seed.balance_minor,
+        seed.balance_minor + 1,
+        seed.balance_minor + seed.overdraft_minor - 35_00,
+        seed.balance_minor + seed.overdraft_minor - 35_00 + 1,
+        seed.balance_minor - seed.held_minor,
+    }
+    return tuple(sorted(minor / scale for minor in minors if minor > 0))
+
+
+_CENTS = st.integers(min_value=1, max_value=40_000).map(lambda value: value / 100)
+_YEN = st.integers(min_value=1, max_value=20_000).map(float)
+_AMOUNTS = {
+    seed.id: st.one_of(
+        st.sampled_from(EDGE_AMOUNTS),
+        st.sampled_from(_edges_of(seed)),
+        _YEN if seed.currency == "JPY" else _CENTS,
+        st.integers(1, 300).map(float),
+    )
+    for seed in world.ACCOUNTS
+}
+_ANY_AMOUNT = st.one_of(st.sampled_from(EDGE_AMOUNTS), _CENTS)
+OWN_IDS = {
+    actor: tuple(
+        seed.id for seed in world.ACCOUNTS if principal.is_staff or seed.owner == principal.user_id
+    )
+    for actor, principal in world.ACTORS.items()
+}
+_ACTOR = st.sampled_from(sorted(world.ACTORS))
+_SOURCE = {actor: mostly(st.sampled_from(ids), ANY_ID) for actor, ids in OWN_IDS.items()}
+_DESTINATION = {
+    source: mostly(st.sampled_from(others), ANY_ID) for source, others in SAME_CURRENCY.items()
+}
+CURRENCIES = ("USD", "usd", "EUR", "JPY", "XYZ")
+_CURRENCY = mostly(st.just(""), st.sampled_from(CURRENCIES))
+_DESCRIPTION = mostly(st.sampled_from(DESCRIPTIONS), st.just("x" * 256))
+_REFERENCE = mostly(st.sampled_from(REFERENCES), st.just("r" * 36))
+# Mostly immediate; some scheduled (tomorrow or later, today, yesterday,
+# beyond the horizon, not a date).
+_SCHEDULED = mostly(st.none(), st.sampled_from(("+1", "+1", "+2", "0", "-1", "+400", "soon")))
+
+
+@st.composite
+def transfers(draw: st.DrawFn) -> Transfer:
+    """Mostly from an account the actor holds (else most requests stop at TXN002)."""
+    actor = draw(_ACTOR)
+    source = draw(_SOURCE[actor])
+    return Transfer(
+        actor=actor,
+        from_account_id=source,
+        to_account_id=draw(_DESTINATION.get(source, ANY_ID)),
+        amount=draw(_AMOUNTS.get(source, _ANY_AMOUNT)),
+        currency=draw(_CURRENCY),
+        description=draw(_DESCRIPTION),
+        reference=draw(_REFERENCE),
+        scheduled=draw(_SCHEDULED),
+    )
+
+
+def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """One of `choices`, each drawn in proportion to its weight."""
+    table = [strategy for weight, strategy in choices for _ in range(weight)]
+    return st.integers(0, len(table) - 1).flatmap(lambda n: table[n])
+
+
+def operations() -> st.SearchStrategy[Operation]:
+    return weighted(
+        (8, transfers()),
+        (2, st.builds(Batch, items=st.lists(transfers(), min_size=2, max_size=6).map(tuple))),
+        (3, st.builds(Keyed, key=st.sampled_from(KEYS), transfer=transfers())),
+        (2, st.builds(Replay, index=st.integers(min_value=0, max_value=5))),
+        (2, st.builds(AdvanceClock, hours=st.sampled_from((6, 24, 0)), sweep=st.booleans())),
+    )
+
+
+def sequences() -> st.SearchStrategy[list[Operation]]:
+    return st.lists(operations(), min_size=8, max_size=30)
