@@ -22,9 +22,11 @@ path instead (nothing of theirs was written). They are rare:
 - the source's account type has no default limits, or its stored limit
   overrides are not whole numbers (the Python path decides those);
 - a holder's name is not plain ASCII: history rows keep it in lower case,
-  and Python's `str.lower` and the database's `lower()` differ beyond ASCII.
-A fallback item took a transaction number it does not use (numbers are
-unique, not gapless).
+  and Python's `str.lower` and the database's `lower()` differ beyond ASCII;
+- a text of the request cannot be a PostgreSQL value (a NUL character, a
+  lone surrogate): it is not sent, so that it fails its own transfer only.
+A fallback item the function saw took a transaction number it does not use
+(numbers are unique, not gapless).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from server.domain import errors, limit_checks, limits, movements
 from server.domain.ids import new_id
@@ -138,19 +140,51 @@ def post_transfers(items: Sequence[FunctionItem], now: datetime) -> list[Result]
     Call only when `available()`. Refusals come back as BankErrors (nothing
     written for them); a database failure raises and fails the transaction.
     """
-    if not items:
-        return []
-    prepared = [_prepare(item) for item in items]
-    payload = json.dumps([_wire(entry) for entry in prepared], separators=(",", ":"))
-    answer = sql.scalar(_STATEMENT, (payload, now))
-    if isinstance(answer, str):
-        answer = json.loads(answer)
-    assert isinstance(answer, dict) and len(answer["items"]) == len(items), answer
-    accounts = _Accounts(answer["accounts"])
-    return [
-        _result(entry, outcome, accounts, now)
-        for entry, outcome in zip(prepared, answer["items"], strict=True)
+    results: list[Result | None] = [None] * len(items)
+    sent: list[tuple[int, _Prepared]] = []
+    for index, item in enumerate(items):
+        if _holdable(item):
+            sent.append((index, _prepare(item)))
+        else:
+            results[index] = Fallback("text the database cannot hold")
+    if sent:
+        payload = json.dumps([_wire(entry) for _, entry in sent], separators=(",", ":"))
+        answer = sql.scalar(_STATEMENT, (payload, now))
+        if isinstance(answer, str):
+            answer = json.loads(answer)
+        assert isinstance(answer, dict) and len(answer["items"]) == len(sent), answer
+        accounts = _Accounts(answer["accounts"])
+        for (index, entry), outcome in zip(sent, answer["items"], strict=True):
+            results[index] = _result(entry, outcome, accounts, now)
+    assert all(result is not None for result in results)
+    return cast(list[Result], results)
+
+
+def _holdable(item: FunctionItem) -> bool:
+    """Whether every text of the item fits a PostgreSQL text value (UTF-8, no
+    NUL character). One that does not is left to the Python path, whose
+    failure then is its own, not the whole batch's."""
+    texts = [
+        item.from_account_id,
+        item.to_account_id,
+        item.currency,
+        item.description,
+        item.reference,
+        item.client_id or "",
+        item.viewer or "",
+        *item.metadata.keys(),
+        *item.metadata.values(),
     ]
+    if isinstance(item.amount, str):
+        texts.append(item.amount)
+    for text in texts:
+        if not isinstance(text, str) or "\x00" in text:
+            return False
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 def _prepare(item: FunctionItem) -> _Prepared:
