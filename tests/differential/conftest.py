@@ -1,4 +1,4 @@
-"""The backends a differential example runs on, migrated and seeded once per module.
+"""The backends a differential example runs on, migrated and seeded once per session.
 
 SQLite with the Python path; PostgreSQL with the Python path (the stored
 function switched off); PostgreSQL with the stored function, once
@@ -40,7 +40,7 @@ def function_available(backend: Backend) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Backend]]:
     tmp: Path = tmp_path_factory.mktemp("differential")
     idempotency.configure(os.urandom(32))

@@ -7,6 +7,7 @@ code as typed), so that bad input reaches the same checks on every path.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -48,6 +49,15 @@ class Keyed:
 
 
 @dataclass(frozen=True)
+class KeyedBatch:
+    """BatchCreateTransfers by `actor`: items with or without an idempotency key
+    (the keys of CreateTransfer: a batch item and a Keyed request share them)."""
+
+    actor: str
+    items: tuple[tuple[str | None, Transfer], ...]
+
+
+@dataclass(frozen=True)
 class Replay:
     """The `index`-th keyed request of the example (modulo their count) sent again."""
 
@@ -63,7 +73,7 @@ class AdvanceClock:
     sweep: bool
 
 
-Operation = Transfer | Batch | Keyed | Replay | AdvanceClock
+Operation = Transfer | Batch | Keyed | KeyedBatch | Replay | AdvanceClock
 
 # Amounts that sit on a rule's edge: the per-transaction bounds, balances
 # plus or minus the overdraft fee, bad precision, zero, negative, not finite.
@@ -178,6 +188,20 @@ def transfers(draw: st.DrawFn) -> Transfer:
     )
 
 
+@st.composite
+def keyed_batches(draw: st.DrawFn) -> KeyedBatch:
+    """One caller's batch; its items are posted now (a batch never schedules)."""
+    actor = draw(_ACTOR)
+    items = draw(st.lists(st.tuples(_ITEM_KEY, transfers()), min_size=1, max_size=5))
+    return KeyedBatch(
+        actor,
+        tuple((key, dataclasses.replace(item, actor=actor, scheduled=None)) for key, item in items),
+    )
+
+
+_ITEM_KEY = st.one_of(st.none(), st.sampled_from(KEYS))
+
+
 def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
     """One of `choices`, each drawn in proportion to its weight."""
     table = [strategy for weight, strategy in choices for _ in range(weight)]
@@ -189,6 +213,7 @@ def operations() -> st.SearchStrategy[Operation]:
         (8, transfers()),
         (2, st.builds(Batch, items=st.lists(transfers(), min_size=2, max_size=6).map(tuple))),
         (3, st.builds(Keyed, key=st.sampled_from(KEYS), transfer=transfers())),
+        (2, keyed_batches()),
         (2, st.builds(Replay, index=st.integers(min_value=0, max_value=5))),
         (2, st.builds(AdvanceClock, hours=st.sampled_from((6, 24, 0)), sweep=st.booleans())),
     )

@@ -2,8 +2,9 @@
 answered and the state the database ends in.
 
 Transfers go through the use case (server.services.transfers.transfer),
-batches through server.services.transfer_batches.post_transfers when it
-exists (one database transaction; otherwise one transfer after another),
+batches through server.services.transfer_batches.post_transfers (one
+database transaction, each item refused on its own) or, with idempotency
+keys, as BatchCreateTransfers posts them (server.api.batch_items),
 keyed requests through the idempotency store as the API runs it
 (server.api.idempotency.run, with the call facts a gRPC call would set: no
 gRPC context is needed below the interceptor), clock moves as AdvanceClock
@@ -13,7 +14,6 @@ does them (server.store.clock.advance, then the due work).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import math
 from datetime import datetime, timedelta
@@ -22,11 +22,12 @@ from typing import Any
 from google.protobuf import json_format
 
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import call, idempotency
+from server.api import batch_items, call, idempotency
 from server.api import transaction_views as views
 from server.domain import errors
 from server.services import transfers
 from server.services.context import Movement
+from server.services.transfer_batches import post_transfers
 from server.store import clock
 from server.store.db import database
 from server.workers import due_work
@@ -34,6 +35,7 @@ from tests.differential import operations as ops
 from tests.differential import world
 
 METHOD = "/backoffice.v1.TransactionService/CreateTransfer"
+BATCH_METHOD = "/backoffice.v1.TransactionService/BatchCreateTransfers"
 # Tables whose rows make the state compared after a sequence, with the
 # columns compared (ids of transactions are normalised later).
 STATE_QUERIES = {
@@ -56,15 +58,6 @@ STATE_QUERIES = {
 }
 
 
-def batch_poster() -> Any:
-    """server.services.transfer_batches.post_transfers, or None before it exists."""
-    try:
-        module = importlib.import_module("server.services.transfer_batches")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "post_transfers", None)
-
-
 @dataclasses.dataclass
 class Run:
     """One backend's record of a sequence."""
@@ -83,31 +76,31 @@ def run_sequence(sequence: list[ops.Operation]) -> Run:
 class _Runner:
     def __init__(self) -> None:
         self.keyed: list[ops.Keyed] = []
-        self.post_transfers = batch_poster()
 
     def apply(self, operation: ops.Operation) -> Any:
-        if isinstance(operation, ops.Transfer):
-            return _attempt(lambda: transfers.transfer(*_request(operation)))
-        if isinstance(operation, ops.Batch):
-            return self._batch(operation)
-        if isinstance(operation, ops.Keyed):
-            self.keyed.append(operation)
-            return _keyed(operation)
         if isinstance(operation, ops.Replay):
             if not self.keyed:
                 return "no keyed request yet"
-            return _keyed(self.keyed[operation.index % len(self.keyed)])
-        return _advance(operation)
+            operation = self.keyed[operation.index % len(self.keyed)]
+        elif isinstance(operation, ops.Keyed):
+            self.keyed.append(operation)
+        return _HANDLERS[type(operation)](operation)
 
-    def _batch(self, batch: ops.Batch) -> list[Any]:
-        if self.post_transfers is None:
-            return [self.apply(item) for item in batch.items]
-        results = self.post_transfers([_request(item) for item in batch.items])
-        assert len(results) == len(batch.items), "one result per item"
-        return [
-            error_record(result) if isinstance(result, errors.BankError) else movement(result)
-            for result in results
-        ]
+
+def _transfer(transfer: ops.Transfer) -> dict[str, Any]:
+    try:
+        return movement(transfers.transfer(*_request(transfer)))
+    except errors.BankError as exc:
+        return error_record(exc)
+
+
+def _batch(batch: ops.Batch) -> list[Any]:
+    results = post_transfers([_request(item) for item in batch.items])
+    assert len(results) == len(batch.items), "one result per item"
+    return [
+        error_record(result) if isinstance(result, errors.BankError) else movement(result)
+        for result in results
+    ]
 
 
 def scheduled_date(transfer: ops.Transfer) -> str | None:
@@ -131,13 +124,6 @@ def _request(transfer: ops.Transfer) -> tuple[transfers.TransferInput, Any]:
         ),
         world.context_of(transfer.actor),
     )
-
-
-def _attempt(work: Any) -> Any:
-    try:
-        return movement(work())
-    except errors.BankError as exc:
-        return error_record(exc)
 
 
 def movement(result: Movement) -> dict[str, Any]:
@@ -207,6 +193,32 @@ def _keyed(keyed: ops.Keyed) -> dict[str, Any]:
     }
 
 
+def _keyed_batch(batch: ops.KeyedBatch) -> list[Any]:
+    """The batch as BatchCreateTransfers posts it (server.api.batch_items)."""
+    items = [
+        pb.BatchTransferItem(
+            from_account_id=item.from_account_id,
+            to_account_id=item.to_account_id,
+            amount=item.amount,
+            currency=item.currency,
+            description=item.description,
+            reference=item.reference,
+            idempotency_key=key or "",
+        )
+        for key, item in batch.items
+    ]
+    context = world.context_of(batch.actor)
+    token = call.begin(BATCH_METHOD, "req_differential")
+    call.current().principal = context.principal
+    try:
+        results = batch_items.post(items, context)
+    except errors.BankError as exc:
+        return [error_record(exc)]
+    finally:
+        call.end(token)
+    return [json_format.MessageToDict(result) for result in results]
+
+
 def _advance(move: ops.AdvanceClock) -> dict[str, Any]:
     now = clock.now()
     if move.hours:
@@ -219,6 +231,15 @@ def _advance(move: ops.AdvanceClock) -> dict[str, Any]:
     now = clock.now()
     work = due_work.run(now, sandbox=True) if move.sweep else {}
     return {"date": now.date().isoformat(), "hour": now.hour, "work": work}
+
+
+_HANDLERS: dict[type, Any] = {
+    ops.Transfer: _transfer,
+    ops.Batch: _batch,
+    ops.Keyed: _keyed,
+    ops.KeyedBatch: _keyed_batch,
+    ops.AdvanceClock: _advance,
+}
 
 
 def dump_state() -> dict[str, list[tuple[Any, ...]]]:

@@ -11,68 +11,16 @@ ledger's invariants.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
-from tests.differential import normalise
 from tests.differential import operations as ops
-from tests.differential.backends import Backend, active
-from tests.differential.run import Run, run_sequence
+from tests.differential.backends import Backend
+from tests.differential.compare import compare, run_everywhere
 
 EXAMPLES = 30
-
-
-def compare(sequence: list[ops.Operation], runs: dict[str, Run]) -> list[str]:
-    """The differences between the first run and each other one (empty: none)."""
-    problems = []
-    for name, run in runs.items():
-        problems += [f"{name}: {problem}" for problem in normalise.invariants(run)]
-    (reference, first), *others = runs.items()
-    first_names = normalise.Names(first)
-    expected = normalise.outcomes(first, first_names)
-    expected_state = normalise.state(first, first_names)
-    for name, run in others:
-        names = normalise.Names(run)
-        for index, (want, got) in enumerate(
-            zip(expected, normalise.outcomes(run, names), strict=True)
-        ):
-            if want != got:
-                problems.append(
-                    f"operation {index} {sequence[index]!r} answered differently:\n"
-                    f"  {reference}: {_show(want)}\n  {name}: {_show(got)}"
-                )
-        for table, rows in normalise.state(run, names).items():
-            if rows != expected_state[table]:
-                problems.append(
-                    _table_difference(table, reference, expected_state[table], name, rows)
-                )
-    return problems
-
-
-def _show(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-def _table_difference(
-    table: str, reference: str, expected: list[Any], name: str, found: list[Any]
-) -> str:
-    want = {_show(row) for row in expected}
-    got = {_show(row) for row in found}
-    lines = [f"table {table} differs:"]
-    lines += [f"  only in {reference}: {row}" for row in sorted(want - got)[:5]]
-    lines += [f"  only in {name}: {row}" for row in sorted(got - want)[:5]]
-    return "\n".join(lines)
-
-
-def run_everywhere(backends: list[Backend], sequence: list[ops.Operation]) -> dict[str, Run]:
-    runs = {}
-    for backend in backends:
-        with active(backend):
-            runs[backend.name] = run_sequence(sequence)
-    return runs
 
 
 # A failing sequence is printed whole, however long.
@@ -97,17 +45,19 @@ def test_every_backend_answers_and_books_a_sequence_alike(
 
 
 def _kinds(outcome: Any) -> list[str]:
+    """Names of what an operation's answer shows, for the statistics."""
     if isinstance(outcome, list):
         return [f"batch item: {kind}" for item in outcome for kind in _kinds(item)]
     if not isinstance(outcome, dict):
         return [str(outcome)]
+    replayed = outcome.get("replayed") or outcome.get("headers", {}).get("idempotent-replayed")
+    again = " (replayed)" if replayed else ""
     if "error" in outcome:
-        return [f"refused {outcome['error']['reason']}"]
+        return [f"refused {outcome['error'].get('reason') or outcome['error']['code']}{again}"]
     if "movement" in outcome:
         fee = outcome["movement"]["overdraft_fee_transaction_id"]
         status = outcome["movement"]["transaction"]["status"]
         return [f"{status}{' with overdraft fee' if fee else ''}"]
-    if "response" in outcome:
-        replayed = outcome["headers"].get("idempotent-replayed") == "true"
-        return ["keyed: replayed" if replayed else "keyed: executed"]
+    if "response" in outcome or "transaction" in outcome:
+        return [f"keyed: answered{again}"]
     return [f"clock moved{', due work run' if outcome['work'] else ''}"]
