@@ -24,7 +24,8 @@ path instead (nothing of theirs was written). They are rare:
 - a holder's name is not plain ASCII: history rows keep it in lower case,
   and Python's `str.lower` and the database's `lower()` differ beyond ASCII;
 - a text of the request cannot be a PostgreSQL value (a NUL character, a
-  lone surrogate): it is not sent, so that it fails its own transfer only.
+  lone surrogate), or its two accounts are one (which the caller refuses
+  first): it is not sent, so that it fails its own transfer only.
 A fallback item the function saw took a transaction number it does not use
 (numbers are unique, not gapless).
 """
@@ -52,6 +53,7 @@ from server.store.models import Account, LedgerTransaction
 from server.store.movement_rows import holder
 
 ENV_SWITCH = "BANK_TRANSFER_FUNCTION"  # "off": always the Python path
+NOT_SENT = "not for the database: a text it cannot hold, or one account twice"
 
 _STATEMENT = "SELECT bank_post_transfers(?, ?)"
 # One currency per exponent: what parse_amount is asked for each item.
@@ -146,7 +148,7 @@ def post_transfers(items: Sequence[FunctionItem], now: datetime) -> list[Result]
         if _holdable(item):
             sent.append((index, _prepare(item)))
         else:
-            results[index] = Fallback("text the database cannot hold")
+            results[index] = Fallback(NOT_SENT)
     if sent:
         payload = json.dumps([_wire(entry) for _, entry in sent], separators=(",", ":"))
         answer = sql.scalar(_STATEMENT, (payload, now))
@@ -162,8 +164,8 @@ def post_transfers(items: Sequence[FunctionItem], now: datetime) -> list[Result]
 
 def _holdable(item: FunctionItem) -> bool:
     """Whether every text of the item fits a PostgreSQL text value (UTF-8, no
-    NUL character). One that does not is left to the Python path, whose
-    failure then is its own, not the whole batch's."""
+    NUL character), and its accounts differ. One that does not is left to the
+    Python path, whose failure then is its own, not the whole batch's."""
     texts = [
         item.from_account_id,
         item.to_account_id,
@@ -175,6 +177,8 @@ def _holdable(item: FunctionItem) -> bool:
         *item.metadata.keys(),
         *item.metadata.values(),
     ]
+    if item.from_account_id == item.to_account_id:
+        return False  # refused by the caller's checks; never posted here
     if isinstance(item.amount, str):
         texts.append(item.amount)
     for text in texts:

@@ -8,6 +8,8 @@ PostgreSQL only: SQLite has no such function and keeps the Python path.
 from __future__ import annotations
 
 import json
+import random
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -15,8 +17,7 @@ from decimal import Decimal
 import peewee
 import pytest
 
-from server.domain import limit_checks, limits, movements
-from server.domain.money import CURRENCY_EXPONENTS, to_major
+from server.domain import limits
 from server.domain.principal import AUDITOR, CUSTOMER, Principal
 from server.services.context import Posted, RequestContext
 from server.store import clock, sql, transfer_function, tx
@@ -288,17 +289,15 @@ def test_unreadable_limit_overrides_and_unholdable_texts_fall_back() -> None:
         Request(words, target, 1).item(),
         Request(fine, target, 1, description="nul \x00 inside").item(),
         Request(fine, target, 1, reference="\ud800").item(),
+        Request(fine, fine, 1).item(),
         Request(fine, target, 2).item(),
     ]
     results, rows = in_rolled_back(
         lambda: tx.write(lambda: transfer_function.post_transfers(items, NOW))
     )
-    assert (
-        results[:5]
-        == [Fallback("unreadable limit overrides")] * 3
-        + [Fallback("text the database cannot hold")] * 2
-    )
-    assert isinstance(results[5], Posted)
+    unread, not_sent = Fallback("unreadable limit overrides"), Fallback(transfer_function.NOT_SENT)
+    assert results[:6] == [unread] * 3 + [not_sent] * 3
+    assert isinstance(results[6], Posted)
     assert [
         row["amount_minor"]
         for row in rows["ledger_transactions"]
@@ -328,48 +327,56 @@ def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     assert transfer_function.available()
 
 
-# -- the figures the function holds ---------------------------------------------------
+def test_concurrent_batches_never_deadlock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches over the same accounts in every order, with overdraft fees in two
+    currencies (two income accounts), from several connections at once."""
+    owner = person()
+    usd = [account(owner, 50_00, overdraft_limit_minor=10**6) for _ in range(3)]
+    eur = [account(owner, 50_00, currency="EUR", overdraft_limit_minor=10**6) for _ in range(3)]
+    conflicts: list[BaseException] = []
+    retryable = tx._retryable
 
+    def recording(exc: BaseException) -> bool:
+        conflicts.append(exc)
+        return retryable(exc)
 
-def test_the_functions_figures_are_the_domains() -> None:
-    constants = sql.scalar("SELECT bank_transfer_constants()")
-    types = limits.DEFAULT_LIMITS_MAJOR
-    assert constants == {
-        "exponents": CURRENCY_EXPONENTS,
-        "limits_major": {
-            kind: {
-                limits.DAILY_TRANSFER: table[limits.DAILY_TRANSFER],
-                limits.MONTHLY_TRANSFER: table[limits.MONTHLY_TRANSFER],
-            }
-            for kind, table in types.items()
-        },
-        "per_transaction_internal_transfer_max_major": (
-            limits.PER_TRANSACTION_INTERNAL_TRANSFER_MAX_MAJOR
-        ),
-        "per_transaction_min_cents": limits.PER_TRANSACTION_MIN_CENTS,
-        "transfer_usage_classes": sorted(limits.USAGE_CLASSES[limits.DAILY_TRANSFER]),
-        "warning_percent": limit_checks.LIMIT_WARNING_PERCENT,
-        "overdraft_fee_minor": movements.OVERDRAFT_FEE_MINOR,
-        "overdraft_types": sorted(movements.OVERDRAFT_ACCOUNT_TYPES),
-        "fee_income_accounts": {
-            currency: internal_account_id("FEE_INCOME", currency) for currency in CURRENCY_EXPONENTS
-        },
-    }
-    assert (
-        limits.USAGE_CLASSES[limits.DAILY_TRANSFER] == limits.USAGE_CLASSES[limits.MONTHLY_TRANSFER]
+    monkeypatch.setattr(tx, "_retryable", recording)
+    before = dict(sql.execute("SELECT id, balance_minor FROM accounts").fetchall())
+    last_posting = sql.scalar("SELECT coalesce(max(id), 0) FROM postings")
+    failures: list[BaseException] = []
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)  # noqa: S311 - a test's mix, not a secret
+        try:
+            for _ in range(12):
+                requests = []
+                for _ in range(8):
+                    pair = rng.sample(rng.choice([usd, eur]), 2)
+                    requests.append(Request(pair[0], pair[1], rng.randint(1, 90)).item())
+                results = tx.write(
+                    lambda batch=requests: transfer_function.post_transfers(batch, NOW)
+                )
+                assert all(isinstance(result, Posted) for result in results), results
+        except BaseException as failure:
+            failures.append(failure)
+        finally:
+            sql.database.close()
+
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == [] and conflicts == []
+    after = dict(sql.execute("SELECT id, balance_minor FROM accounts").fetchall())
+    moved = dict(
+        sql.execute(
+            "SELECT account_id, sum(amount_minor) FROM postings WHERE id > ? GROUP BY account_id",
+            (last_posting,),
+        ).fetchall()
     )
-    assert set(limits.OVERRIDABLE) >= {
-        limits.DAILY_TRANSFER,
-        limits.MONTHLY_TRANSFER,
-        limits.PER_TRANSACTION_INTERNAL_TRANSFER_MAX,
+    assert {a: after[a] - before[a] for a in after if after[a] != before[a]} == {
+        a: int(total) for a, total in moved.items() if total
     }
-
-
-@pytest.mark.parametrize("currency", ["USD", "JPY"])
-def test_major_text_is_how_python_writes_the_float(currency: str) -> None:
-    values = [1, 5, 10, 33, 99, 100, 101, 110, 3500, 12_345, 500_000, 10**9 + 7, 10**13, 10**13 - 1]
-    places = CURRENCY_EXPONENTS[currency]
-    texts = sql.execute(
-        "SELECT bank_major_text(v, ?) FROM unnest(?::bigint[]) AS v", (places, values)
-    ).fetchall()
-    assert [text for (text,) in texts] == [json.dumps(to_major(v, currency)) for v in values]
+    fees = sql.scalar("SELECT count(*) FROM ledger_transactions WHERE type = 'FEE'")
+    assert fees > 0  # the income accounts were moved
