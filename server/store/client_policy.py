@@ -1,28 +1,26 @@
 """What every call of a client is held to: rate limits, IP allowlist, signing.
 
 Read from `oauth_clients` (and the client's sealed signing secret) and kept
-in memory for CACHE_SECONDS, because every call needs it: a change made in
-the database (or by another server process) applies within that time; a
-change made through this process applies at once (`forget`).
+in memory, because every call needs it, until the credential epoch moves
+(`server.store.credential_changes`): a change of these columns or of the
+secret, made by any server process or straight in the database, moves it,
+so the next call of any process reads the policy again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from dataclasses import dataclass
 
 from server.config import Settings
 from server.domain import addresses, ratelimits
 from server.domain.addresses import IpNetwork
-from server.store import signing_secrets
+from server.store import credential_changes, signing_secrets
 from server.store.models import OAuthClient
 
 log = logging.getLogger(__name__)
 
-CACHE_SECONDS = 2.0
 CACHED_CLIENTS_MAX = 10_000
 
 
@@ -45,8 +43,9 @@ DEFAULT = ClientPolicy(
     signing_secret=None,
 )
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[float, ClientPolicy]] = {}
+_cache: credential_changes.EpochCache[str, ClientPolicy] = credential_changes.EpochCache(
+    CACHED_CLIENTS_MAX
+)
 
 
 def _json(text: str, kind: type, client_id: str, column: str) -> object:
@@ -79,21 +78,17 @@ def _load(client_id: str, settings: Settings) -> ClientPolicy:
 
 
 def policy(client_id: str, settings: Settings) -> ClientPolicy:
-    """The client's policy, at most CACHE_SECONDS old."""
-    now = time.monotonic()
-    with _lock:
-        cached = _cache.get(client_id)
-    if cached is not None and now - cached[0] < CACHE_SECONDS:
-        return cached[1]
+    """The client's policy as committed when the current epoch began."""
+    at = credential_changes.epoch()  # before the read: see EpochCache.put
+    cached = _cache.get(client_id, at)
+    if cached is not None:
+        return cached
     loaded = _load(client_id, settings)
-    with _lock:
-        if len(_cache) >= CACHED_CLIENTS_MAX:
-            _cache.clear()
-        _cache[client_id] = (now, loaded)
+    _cache.put(client_id, at, loaded)
     return loaded
 
 
 def forget(client_id: str) -> None:
     """Drops the cached policy, so that this process's next call reads it again."""
-    with _lock:
-        _cache.pop(client_id, None)
+    _cache.forget(client_id)
+    credential_changes.changed()

@@ -29,7 +29,7 @@ from server.domain import errors
 from server.domain.ids import new_id
 from server.domain.passwords import fast_hash
 from server.domain.principal import Principal
-from server.store import client_policy, clock, oauth, text_match, tx
+from server.store import client_policy, clock, credential_changes, oauth, text_match, tx
 from server.store.db import is_postgres
 from server.store.models import ApiKeyRecord, OAuthClient
 from server.store.sandbox import PRODUCTION_LIMITS
@@ -221,8 +221,8 @@ def update_client(principal: Principal, client_id: str, change: rules.ClientChan
         return OAuthClient.get_by_id(row.id)
 
     updated = tx.write(work)
-    # Allowlist, limits and signing rules apply at once in this process (other
-    # processes re-read them within client_policy's 2-second cache).
+    # Allowlist, limits and signing rules apply to the next call of every
+    # process (server.store.credential_changes); this one forgets them now.
     client_policy.forget(client_id)
     return updated
 
@@ -298,6 +298,7 @@ def list_api_keys(
 
 
 def _revoke_key(row: ApiKeyRecord) -> ApiKeyRecord:
+    credential_changes.changed()  # servers forget the key before this call answers
     ApiKeyRecord.update(status=KEY_REVOKED, slot="", revoked_at=clock.now()).where(
         (ApiKeyRecord.id == row.id) & (ApiKeyRecord.status == KEY_ACTIVE)
     ).execute()

@@ -2,8 +2,11 @@
 
 In sandbox mode the offset lives in the `settings` table, so every server
 process sees the same time; it only ever grows. In production it is zero.
-Inside `call_scope()` (one RPC) the offset is read once and reused, so a
-call sees one consistent clock and pays one read for it.
+Inside `call_scope()` (one RPC) the offset is found once and reused, so a
+call sees one consistent clock. Each process also remembers the offset
+until the credential epoch moves (`server.store.credential_changes`: a move
+of the clock, by any process, moves it), so in the steady state a call
+reads nothing for it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
-from server.store import sql
+from server.store import credential_changes, sql
 from server.store.db import database
 
 OFFSET_KEY = "sandbox_clock_offset_seconds"
@@ -21,14 +24,17 @@ ADVANCE_SECONDS_MAX = 366 * 24 * 3600
 
 # The offset as read in the current call (None: not read yet, or no call).
 _call_offset: ContextVar[list[int] | None] = ContextVar("clock_call_offset", default=None)
+# The offset as this process last read it, valid within its epoch.
+_remembered: credential_changes.EpochCache[str, int] = credential_changes.EpochCache(1)
 
 
 @contextlib.contextmanager
 def call_scope() -> Iterator[None]:
-    """Reads the offset at most once until the scope ends."""
+    """One call: the offset (and the credential epoch) found at most once until it ends."""
     token = _call_offset.set([])
     try:
-        yield
+        with credential_changes.call_scope():
+            yield
     finally:
         _call_offset.reset(token)
 
@@ -44,18 +50,33 @@ def _read_offset() -> int:
 
 
 def prime(value: str | None) -> None:
-    """The offset as another read of this call found it (OFFSET_ROW_SQL)."""
+    """The offset as another read of this call found it (OFFSET_ROW_SQL).
+
+    The call's epoch was taken before that read, so the value may be
+    remembered for the epoch.
+    """
     cached = _call_offset.get()
     if cached is not None and not cached:
-        cached.append(int(value) if value is not None else 0)
+        offset = int(value) if value is not None else 0
+        cached.append(offset)
+        _remembered.put(OFFSET_KEY, credential_changes.epoch(), offset)
+
+
+def _offset() -> int:
+    at = credential_changes.epoch()  # before the read: see EpochCache.put
+    offset = _remembered.get(OFFSET_KEY, at)
+    if offset is None:
+        offset = _read_offset()
+        _remembered.put(OFFSET_KEY, at, offset)
+    return offset
 
 
 def offset_seconds() -> int:
     cached = _call_offset.get()
     if cached is None:
-        return _read_offset()
+        return _offset()
     if not cached:
-        cached.append(_read_offset())
+        cached.append(_offset())
     return cached[0]
 
 
@@ -76,7 +97,9 @@ def advance(seconds: int) -> int:
             'CAST(CAST("settings"."value" AS BIGINT) + ? AS TEXT)',
             (OFFSET_KEY, str(seconds), seconds),
         )
+        credential_changes.changed()
         offset = _read_offset()
+    credential_changes.changed()  # committed (unless an enclosing transaction holds it)
     cached = _call_offset.get()
     if cached is not None:
         cached[:] = [offset]

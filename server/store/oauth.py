@@ -6,28 +6,27 @@
 - Refresh tokens are opaque, valid 30 days, stored as SHA-256, and rotate on
   every use; using a rotated one again revokes its whole family (the grant),
   access tokens included.
-- Revocation is immediate: every authenticated call checks the token's
-  `jti`, its family, its subject and its client against `revocations` (one
-  indexed read). Subject and client revocations kill what was issued before
-  them, so `iat` carries milliseconds: a token issued right after a password
-  reset must not die with the ones before it.
+- Revocation is immediate (`server.store.revocations`): a token is checked
+  against its `jti`, family, subject and client revocations, and the
+  process remembers the answer (and the signature check) only until the
+  credential epoch moves, which any revocation, by any process, makes it do
+  (`server.store.credential_changes`). In the steady state an
+  authenticated call reads nothing for its credentials.
 - API keys are `bko_` + 40 letters and digits, stored as SHA-256 (the key
   carries 238 random bits, so a fast hash is as safe as a slow one and the
-  lookup is one indexed equality). A key's `last_used_at` (and its client's)
-  is written at most once a minute, so API-key traffic costs no write per
-  call.
+  lookup is one indexed equality); what a key proves is remembered the same
+  way. A key's `last_used_at` (and its client's) is written at most once a
+  minute, so API-key traffic costs no write per call.
 - Token lifetimes follow the wall clock, not the sandbox clock, so moving
   sandbox time never logs anyone out.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,8 +34,6 @@ from functools import cache
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.config import Settings
 from server.crypto import jws
@@ -45,23 +42,22 @@ from server.domain import errors
 from server.domain.ids import new_id
 from server.domain.principal import ADMIN, OPERATIONS, Principal
 from server.keys import key_file
-from server.store import clock, sql, tx
+from server.store import credential_changes, revocations, tx
 from server.store.models import (
     ApiKeyRecord,
     OAuthClient,
     RefreshToken,
-    Revocation,
-    SigningKey,
     User,
 )
+from server.store.revocations import revoke_client, revoke_family, revoke_subject, wall_now
+from server.store.signing_keys import ALGORITHM, SigningKeys
 
-ALGORITHM = "ES256"
 AUDIENCE = "backoffice"
 ACCESS_TOKEN_TTL = timedelta(hours=1)
 REFRESH_TOKEN_TTL = timedelta(days=30)
-KEY_CACHE_SECONDS = 60.0
 CLOCK_SKEW_SECONDS = 30
 VERIFIED_TOKENS_MAX = 10_000
+API_KEYS_REMEMBERED_MAX = 10_000
 SCOPES = ("banking.read", "banking.write", "backoffice.admin")
 API_KEY_PREFIX = "bko_"
 API_KEY_RANDOM_LENGTH = 40
@@ -81,17 +77,8 @@ class OAuthError(errors.BankError):
         self.http_status = http_status
 
 
-def wall_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _b64(number: int) -> str:
-    raw = number.to_bytes(32, "big")
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 @dataclass(frozen=True)
@@ -121,93 +108,28 @@ class TokenAuthority:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.issuer = settings.public_url
-        self._password = key_file(settings.data_dir / "keys" / "jwt-signing.key")
-        self._lock = threading.Lock()
-        self._keys: dict[str, Any] = {}
-        self._active: tuple[str, Any] | None = None
-        self._public: dict[str, Any] = {}
-        self._loaded_at = 0.0
+        self._keys = SigningKeys(key_file(settings.data_dir / "keys" / "jwt-signing.key"))
         # token -> (kid, claims) of access tokens whose signature has been
-        # checked; expiry and revocation are still checked on every use.
+        # checked; expiry and revocation are checked again on a use that
+        # `_principals` cannot answer.
         self._verified: dict[str, tuple[str, dict[str, Any]]] = {}
+        # What a token, or an API key's hash, proved in the current epoch.
+        self._principals: credential_changes.EpochCache[str, Principal] = (
+            credential_changes.EpochCache(VERIFIED_TOKENS_MAX)
+        )
+        self._api_keys: credential_changes.EpochCache[str, _KeyUse] = credential_changes.EpochCache(
+            API_KEYS_REMEMBERED_MAX
+        )
 
-    # --- signing keys -------------------------------------------------------
-
-    def _load_keys(self, force: bool = False) -> None:
-        with self._lock:
-            if (
-                not force
-                and time.monotonic() - self._loaded_at < KEY_CACHE_SECONDS
-                and self._active
-            ):
-                return
-            rows = list(SigningKey.select().order_by(SigningKey.created_at))
-            if not rows:
-                rows = [self._create_key("ACTIVE")]
-            keys: dict[str, Any] = {}
-            active = None
-            for row in rows:
-                private = serialization.load_pem_private_key(
-                    row.private_key.encode(), password=self._password
-                )
-                keys[row.kid] = private
-                if row.status == "ACTIVE":
-                    active = (row.kid, private)
-            assert active is not None, "no ACTIVE signing key"
-            self._keys, self._active, self._loaded_at = keys, active, time.monotonic()
-            self._public = {kid: private.public_key() for kid, private in keys.items()}
-
-    def _create_key(self, status: str) -> SigningKey:
-        private = ec.generate_private_key(ec.SECP256R1())
-        numbers = private.public_key().public_numbers()
-        kid = f"k{wall_now():%Y%m%d%H%M%S}{secrets.token_hex(2)}"
-        jwk = {
-            "kty": "EC",
-            "crv": "P-256",
-            "x": _b64(numbers.x),
-            "y": _b64(numbers.y),
-            "kid": kid,
-            "use": "sig",
-            "alg": ALGORITHM,
-        }
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(self._password),
-        ).decode()
-
-        def write() -> SigningKey:
-            if status == "ACTIVE":
-                SigningKey.update(status="RETIRED", retired_at=wall_now()).where(
-                    SigningKey.status == "ACTIVE"
-                ).execute()
-            return SigningKey.create(
-                kid=kid,
-                algorithm=ALGORITHM,
-                private_key=pem,
-                public_jwk=json.dumps(jwk),
-                status=status,
-                created_at=wall_now(),
-            )
-
-        return tx.write(write)
+    # --- signing keys (server.store.signing_keys) ---------------------------
 
     def rotate_signing_key(self) -> str:
         """A new key signs from now on; the old one keeps verifying."""
-        row = self._create_key("ACTIVE")
-        self._load_keys(force=True)
-        return str(row.kid)
+        return self._keys.rotate()
 
     def jwks(self) -> dict[str, Any]:
         """Public keys that may have signed a token still valid."""
-        self._load_keys()
-        horizon = wall_now() - ACCESS_TOKEN_TTL - timedelta(minutes=5)
-        rows = (
-            SigningKey.select()
-            .where((SigningKey.status == "ACTIVE") | (SigningKey.retired_at > horizon))
-            .order_by(SigningKey.created_at.desc())
-        )
-        return {"keys": [json.loads(row.public_jwk) for row in rows]}
+        return self._keys.jwks(ACCESS_TOKEN_TTL)
 
     # --- clients (authentication: server.store.client_auth) -----------------
 
@@ -262,15 +184,7 @@ class TokenAuthority:
     def _access_token(
         self, client: OAuthClient, scope: str, user: User | None, family: str, now: datetime
     ) -> str:
-        self._load_keys()
-        assert self._active is not None
-        # A rotation made by another process (the rotate-signing-key command,
-        # another server) is seen by the next token issued: one indexed read
-        # on a path that writes anyway.
-        active_kid = SigningKey.select(SigningKey.kid).where(SigningKey.status == "ACTIVE").scalar()
-        if active_kid is not None and active_kid != self._active[0]:
-            self._load_keys(force=True)
-        kid, private = self._active
+        kid, private = self._keys.signer()
         instant = now.replace(tzinfo=UTC).timestamp()
         issued = int(instant)
         claims = {
@@ -341,7 +255,7 @@ class TokenAuthority:
             claims = self._decode(token, verify_expiry=False)
             if claims is not None and claims.get("client_id") == client.id:
                 expires = datetime.fromtimestamp(int(claims["exp"]), UTC).replace(tzinfo=None)
-                _revocation(f"jti:{claims['jti']}", now, max(expires, now))
+                revocations.revoke(f"jti:{claims['jti']}", now, max(expires, now))
 
         tx.write(work)
 
@@ -359,10 +273,7 @@ class TokenAuthority:
         kid = header.get("kid")
         if header.get("alg") != ALGORITHM or not isinstance(kid, str) or not jws.is_low_s(token):
             return None
-        self._load_keys()
-        if kid not in self._keys:
-            self._load_keys(force=True)
-        public = self._public.get(kid)
+        public = self._keys.public(kid)
         if public is None:
             return None
         try:
@@ -386,8 +297,7 @@ class TokenAuthority:
         known = self._verified.get(token)
         if known is not None:
             kid, known_claims = known
-            self._load_keys()
-            if kid in self._public and time.time() < known_claims["exp"] + CLOCK_SKEW_SECONDS:
+            if self._keys.knows(kid) and time.time() < known_claims["exp"] + CLOCK_SKEW_SECONDS:
                 return known_claims
             self._verified.pop(token, None)
             return None
@@ -399,38 +309,38 @@ class TokenAuthority:
         return claims
 
     def principal_from_token(self, token: str) -> Principal:
+        """The caller a valid, unrevoked access token names; Unauthenticated otherwise."""
+        at = credential_changes.epoch()  # before the reads: see EpochCache.put
+        now = time.time()
+        known = self._principals.get(token, at, now)
+        if known is not None:
+            return known
         claims = self._checked_claims(token)
         if claims is None:
             raise errors.Unauthenticated("The access token is invalid or expired")
-        keys = [f"jti:{claims['jti']}", f"sub:{claims['sub']}", f"cli:{claims['client_id']}"]
-        if claims.get("fam"):
-            keys.append(f"fam:{claims['fam']}")
-        # The call's sandbox clock comes with the same round trip (the row
-        # with no key), so an authenticated call pays one read for both.
-        found = sql.execute(
-            'SELECT "key", "revoked_at", NULL FROM "revocations"'
-            f' WHERE "key" IN ({sql.marks(len(keys))})'
-            f" UNION ALL {clock.OFFSET_ROW_SQL}",
-            [*keys, clock.OFFSET_KEY],
-        ).fetchall()
-        revoked = [(key, revoked_at) for key, revoked_at, _ in found if key is not None]
-        clock.prime(next((offset for key, _, offset in found if key is None), None))
-        for key, revoked_at in revoked:
-            # sub: and cli: revoke what was issued until then; the others all.
-            if not key.startswith(("sub:", "cli:")) or _stored_time(revoked_at).replace(
-                tzinfo=UTC
-            ).timestamp() >= float(claims["iat"]):
-                raise errors.Unauthenticated("The access token has been revoked")
+        revocations.check(claims)
         user_id = None if claims["sub"] == claims["client_id"] else str(claims["sub"])
-        return Principal(
+        principal = Principal(
             client_id=str(claims["client_id"]),
             role=str(claims.get("role", "")),
             user_id=user_id,
             scopes=frozenset(str(claims.get("scope", "")).split()),
         )
+        self._principals.put(token, at, principal, float(claims["exp"]) + CLOCK_SKEW_SECONDS)
+        return principal
 
     def principal_from_api_key(self, key: str) -> Principal:
-        row = ApiKeyRecord.get_or_none(ApiKeyRecord.key_hash == _sha256(key))
+        at = credential_changes.epoch()  # before the reads: see EpochCache.put
+        key_hash = _sha256(key)
+        known = self._api_keys.get(key_hash, at)
+        if known is None:
+            known = self._key_use(key, key_hash)
+            self._api_keys.put(key_hash, at, known)
+        _touch_api_key(known.row, known.client)
+        return known.principal
+
+    def _key_use(self, key: str, key_hash: str) -> _KeyUse:
+        row = ApiKeyRecord.get_or_none(ApiKeyRecord.key_hash == key_hash)
         if (
             row is None
             or row.status != "ACTIVE"
@@ -440,18 +350,21 @@ class TokenAuthority:
         client = OAuthClient.get_or_none(OAuthClient.id == row.client_id)
         if client is None or not client.active or (client.sandbox and not self.settings.sandbox):
             raise errors.Unauthenticated("The API key is invalid or revoked")
-        _touch_api_key(row, client)
-        return Principal(
+        principal = Principal(
             client_id=client.id,
             role=client_role(client.scopes),
             scopes=frozenset(client.scopes.split()),
         )
+        return _KeyUse(principal, row, client)
 
 
-def _stored_time(value: Any) -> datetime:
-    """A timestamp column as read by hand (SQLite gives text, PostgreSQL a datetime)."""
-    read: datetime = Revocation.revoked_at.python_value(value)
-    return read
+@dataclass(frozen=True)
+class _KeyUse:
+    """What an API key proved, and the rows whose use hints it refreshes."""
+
+    principal: Principal
+    row: ApiKeyRecord
+    client: OAuthClient
 
 
 def client_role(scope: str) -> str:
@@ -463,56 +376,6 @@ def client_role(scope: str) -> str:
     return ADMIN if "backoffice.admin" in scope.split() else OPERATIONS
 
 
-def _revocation(key: str, now: datetime, expires: datetime) -> None:
-    if Revocation.get_or_none(Revocation.key == key) is None:
-        Revocation.create(key=key, revoked_at=now, expires_at=expires)
-
-
-def _revoke_before(key: str, now: datetime) -> None:
-    """Revokes what was issued under `key` until `now` (the latest cut wins)."""
-    Revocation.delete().where(Revocation.key == key).execute()
-    _revocation(key, now, now + REFRESH_TOKEN_TTL)
-
-
-def revoke_family(family_id: str, now: datetime | None = None) -> None:
-    """One grant ends: its refresh tokens and the access tokens issued from them."""
-    moment = now or wall_now()
-    RefreshToken.update(status="REVOKED").where(
-        (RefreshToken.family_id == family_id) & (RefreshToken.status != "REVOKED")
-    ).execute()
-    _revocation(f"fam:{family_id}", moment, moment + REFRESH_TOKEN_TTL)
-
-
-def revoke_subject(subject: str) -> None:
-    """Every token of user `subject` issued until now stops working.
-
-    Called on deactivation, lock and password reset, inside their write
-    transaction when there is one.
-    """
-
-    def work() -> None:
-        now = wall_now()
-        RefreshToken.update(status="REVOKED").where(
-            (RefreshToken.user_id == subject) & (RefreshToken.status == "ACTIVE")
-        ).execute()
-        _revoke_before(f"sub:{subject}", now)
-
-    tx.write(work)
-
-
-def revoke_client(client_id: str) -> None:
-    """Every token the client holds stops working (disabled, or scopes taken away)."""
-
-    def work() -> None:
-        now = wall_now()
-        RefreshToken.update(status="REVOKED").where(
-            (RefreshToken.client_id == client_id) & (RefreshToken.status == "ACTIVE")
-        ).execute()
-        _revoke_before(f"cli:{client_id}", now)
-
-    tx.write(work)
-
-
 def touch_client(client: OAuthClient, now: datetime) -> None:
     """Notes the client's use, at most once per LAST_USED_RESOLUTION."""
     if client.last_used_at is None or now - client.last_used_at >= LAST_USED_RESOLUTION:
@@ -521,6 +384,11 @@ def touch_client(client: OAuthClient, now: datetime) -> None:
 
 
 def _touch_api_key(row: ApiKeyRecord, client: OAuthClient) -> None:
+    """Notes the key's (and its client's) use, at most once per LAST_USED_RESOLUTION.
+
+    `row` and `client` may be remembered from an earlier call (and shared
+    by threads): at worst two threads both write the same hint.
+    """
     now = wall_now()
     if row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION:
         return
@@ -530,6 +398,7 @@ def _touch_api_key(row: ApiKeyRecord, client: OAuthClient) -> None:
         touch_client(client, now)
 
     tx.write(work)
+    row.last_used_at = now
 
 
 @cache
@@ -555,4 +424,5 @@ __all__ = [
     "revoke_client",
     "revoke_family",
     "revoke_subject",
+    "wall_now",
 ]

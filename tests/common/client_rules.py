@@ -2,8 +2,8 @@
 
 Each test makes a fresh client so that its counters and nonces are its own on
 the shared stack. The rules are written straight into `oauth_clients`
-before the client's first API call: servers cache a client's rules for
-`client_policy.CACHE_SECONDS` from that call on.
+before the client's first API call (servers remember a client's rules until
+the database announces a change of them: `server.store.credential_changes`).
 """
 
 from __future__ import annotations
