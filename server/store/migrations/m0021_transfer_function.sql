@@ -143,6 +143,13 @@ DECLARE
     income_total bigint;
     income_after bigint;
     fee_entry jsonb;
+    -- the batch's rows, written together at the end (columns in table order;
+    -- the ids of serial columns are left to their sequences)
+    txn_rows ledger_transactions[] := '{}';
+    posting_rows postings[] := '{}';
+    entry_rows account_entries[] := '{}';
+    usage_rows limit_usage[] := '{}';
+    event_rows outbox_events[] := '{}';
 BEGIN
     -- The lock, and the locked rows with their owners' names: FOR UPDATE
     -- hands back each row as it is once locked, in id order.
@@ -317,58 +324,55 @@ BEGIN
             CONTINUE;
         END IF;
 
-        -- The transfer (transfers.execute with new=True).
-        INSERT INTO ledger_transactions
-            (id, number, type, status, currency, amount_minor, fee_minor, description,
-             reference, details, created_at, from_account_id, to_account_id, client_id,
-             completed_at)
-        VALUES (item->>'id', number, 'TRANSFER', 'COMPLETED', cur, amount, 0,
-                item->>'description', item->>'reference', item->>'details', moment, f, t,
-                item->>'client_id', moment);
+        -- The transfer (transfers.execute with new=True): the balances move
+        -- now (the next items check them); its rows are written with the
+        -- batch's, at the end, in the order the Python path writes them.
+        txn_rows := array_append(txn_rows, ROW(
+            item->>'id', number, 'TRANSFER', 'COMPLETED', cur, amount, 0, item->>'description',
+            item->>'reference', item->>'details', moment, moment, f, t, item->>'client_id',
+            NULL, NULL, NULL, NULL)::ledger_transactions);
         IF f < t THEN
             UPDATE accounts SET balance_minor = balance_minor - amount WHERE id = f
                 RETURNING balance_minor INTO src_after;
             UPDATE accounts SET balance_minor = balance_minor + amount WHERE id = t
                 RETURNING balance_minor INTO dst_after;
-            INSERT INTO postings (transaction_id, account_id, currency, amount_minor,
-                                  balance_after_minor, created_at)
-            VALUES (item->>'id', f, cur, -amount, src_after, moment),
-                   (item->>'id', t, cur, amount, dst_after, moment);
+            posting_rows := array_append(posting_rows,
+                ROW(NULL, item->>'id', f, cur, -amount, src_after, moment)::postings);
+            posting_rows := array_append(posting_rows,
+                ROW(NULL, item->>'id', t, cur, amount, dst_after, moment)::postings);
         ELSE
             UPDATE accounts SET balance_minor = balance_minor + amount WHERE id = t
                 RETURNING balance_minor INTO dst_after;
             UPDATE accounts SET balance_minor = balance_minor - amount WHERE id = f
                 RETURNING balance_minor INTO src_after;
-            INSERT INTO postings (transaction_id, account_id, currency, amount_minor,
-                                  balance_after_minor, created_at)
-            VALUES (item->>'id', t, cur, amount, dst_after, moment),
-                   (item->>'id', f, cur, -amount, src_after, moment);
+            posting_rows := array_append(posting_rows,
+                ROW(NULL, item->>'id', t, cur, amount, dst_after, moment)::postings);
+            posting_rows := array_append(posting_rows,
+                ROW(NULL, item->>'id', f, cur, -amount, src_after, moment)::postings);
         END IF;
-        INSERT INTO account_entries
-            (account_id, transaction_id, direction, type, status, limit_class, currency,
-             amount_minor, fee_minor, balance_after_minor, counterparty, search_text, created_at)
-        VALUES (f, item->>'id', 'DEBIT', 'TRANSFER', 'COMPLETED', 'TRANSFER', cur, amount, 0,
-                src_after, dst_holder,
-                concat_ws(' ', lower(number), nullif(item->>'search', ''), nullif(lower(dst_holder), '')),
-                moment),
-               (t, item->>'id', 'CREDIT', 'TRANSFER', 'COMPLETED', '', cur, amount, 0,
-                dst_after, src_holder,
-                concat_ws(' ', lower(number), nullif(item->>'search', ''), nullif(lower(src_holder), '')),
-                moment);
-        INSERT INTO limit_usage (account_id, limit_class, period, used_minor)
-        VALUES (f, 'TRANSFER', day_key, amount), (f, 'TRANSFER', month_key, amount)
-        ON CONFLICT (account_id, limit_class, period)
-        DO UPDATE SET used_minor = limit_usage.used_minor + excluded.used_minor;
+        entry_rows := array_append(entry_rows, ROW(
+            NULL, f, item->>'id', 'DEBIT', 'TRANSFER', 'COMPLETED', 'TRANSFER', cur, amount, 0,
+            src_after, dst_holder,
+            concat_ws(' ', lower(number), nullif(item->>'search', ''), nullif(lower(dst_holder), '')),
+            moment)::account_entries);
+        entry_rows := array_append(entry_rows, ROW(
+            NULL, t, item->>'id', 'CREDIT', 'TRANSFER', 'COMPLETED', '', cur, amount, 0,
+            dst_after, src_holder,
+            concat_ws(' ', lower(number), nullif(item->>'search', ''), nullif(lower(src_holder), '')),
+            moment)::account_entries);
+        usage_rows := array_append(usage_rows, ROW(f, 'TRANSFER', day_key, amount)::limit_usage);
+        usage_rows := array_append(usage_rows, ROW(f, 'TRANSFER', month_key, amount)::limit_usage);
         amount_text := bank_major_text(amount, places);
-        INSERT INTO outbox_events (event_id, type, aggregate_id, payload, created_at)
-        VALUES (events->>0, 'transaction.created', item->>'id',
-                bank_transaction_event(events->>0, 'transaction.created', stamp, item->>'id',
-                                       number, f, amount_text, cur, 'TRANSFER', 'PROCESSING'),
-                moment),
-               (events->>1, 'transaction.completed', item->>'id',
-                bank_transaction_event(events->>1, 'transaction.completed', stamp, item->>'id',
-                                       number, f, amount_text, cur, 'TRANSFER', 'COMPLETED'),
-                moment);
+        event_rows := array_append(event_rows, ROW(
+            NULL, events->>0, 'transaction.created', item->>'id',
+            bank_transaction_event(events->>0, 'transaction.created', stamp, item->>'id',
+                                   number, f, amount_text, cur, 'TRANSFER', 'PROCESSING'),
+            moment, NULL)::outbox_events);
+        event_rows := array_append(event_rows, ROW(
+            NULL, events->>1, 'transaction.completed', item->>'id',
+            bank_transaction_event(events->>1, 'transaction.completed', stamp, item->>'id',
+                                   number, f, amount_text, cur, 'TRANSFER', 'COMPLETED'),
+            moment, NULL)::outbox_events);
         -- limit.approaching (limit_checks.approaching), daily then monthly
         FOR j IN 0 .. 1 LOOP
             limit_name := CASE j WHEN 0 THEN 'daily_transfer' ELSE 'monthly_transfer' END;
@@ -376,16 +380,16 @@ BEGIN
             used_value := CASE j WHEN 0 THEN daily_used ELSE monthly_used END;
             threshold := limit_value * warning / 100;
             IF limit_value <> 0 AND used_value < threshold AND threshold <= used_value + amount THEN
-                INSERT INTO outbox_events (event_id, type, aggregate_id, payload, created_at)
-                VALUES (events->>(2 + j), 'limit.approaching', f,
-                        '{"data": {"accountId": ' || to_json(f)::text
-                        || ', "limit": ' || to_json(limit_name)::text
-                        || ', "limitAmount": ' || bank_major_text(limit_value, places)
-                        || ', "percent": ' || ((used_value + amount) * 100 / limit_value)::text
-                        || ', "usedAmount": ' || bank_major_text(used_value + amount, places)
-                        || '}, "event": "limit.approaching", "id": ' || to_json(events->>(2 + j))::text
-                        || ', "timestamp": ' || to_json(stamp)::text || '}',
-                        moment);
+                event_rows := array_append(event_rows, ROW(
+                    NULL, events->>(2 + j), 'limit.approaching', f,
+                    '{"data": {"accountId": ' || to_json(f)::text
+                    || ', "limit": ' || to_json(limit_name)::text
+                    || ', "limitAmount": ' || bank_major_text(limit_value, places)
+                    || ', "percent": ' || ((used_value + amount) * 100 / limit_value)::text
+                    || ', "usedAmount": ' || bank_major_text(used_value + amount, places)
+                    || '}, "event": "limit.approaching", "id": ' || to_json(events->>(2 + j))::text
+                    || ', "timestamp": ' || to_json(stamp)::text || '}',
+                    moment, NULL)::outbox_events);
             END IF;
         END LOOP;
 
@@ -398,34 +402,29 @@ BEGIN
                 || lpad(sequence_value::text, greatest(3, length(sequence_value::text)), '0');
             fee_txn := item->>'fee_id';
             income := k->'fee_income_accounts'->>cur;
-            INSERT INTO ledger_transactions
-                (id, number, type, status, currency, amount_minor, fee_minor, description,
-                 reference, details, created_at, completed_at, from_account_id,
-                 original_transaction_id)
-            VALUES (fee_txn, fee_number, 'FEE', 'COMPLETED', cur, fee, 0,
-                    'Overdraft fee (' || number || ')', '', '{"fee_kind": "OVERDRAFT"}', moment,
-                    moment, f, item->>'id');
+            txn_rows := array_append(txn_rows, ROW(
+                fee_txn, fee_number, 'FEE', 'COMPLETED', cur, fee, 0,
+                'Overdraft fee (' || number || ')', '', '{"fee_kind": "OVERDRAFT"}', moment,
+                moment, f, NULL, NULL, item->>'id', NULL, NULL, NULL)::ledger_transactions);
             UPDATE accounts SET balance_minor = balance_minor - fee WHERE id = f
                 RETURNING balance_minor INTO fee_after;
             fees := array_append(fees, jsonb_build_array(fee_txn, f, income, fee_after, fee, cur));
-            INSERT INTO account_entries
-                (account_id, transaction_id, direction, type, status, limit_class, currency,
-                 amount_minor, fee_minor, balance_after_minor, counterparty, search_text,
-                 created_at)
-            VALUES (f, fee_txn, 'DEBIT', 'FEE', 'COMPLETED', '', cur, fee, 0, fee_after,
-                    'Overdraft fee',
-                    lower(fee_number) || ' overdraft fee (' || lower(number) || ') overdraft fee',
-                    moment);
+            entry_rows := array_append(entry_rows, ROW(
+                NULL, f, fee_txn, 'DEBIT', 'FEE', 'COMPLETED', '', cur, fee, 0, fee_after,
+                'Overdraft fee',
+                lower(fee_number) || ' overdraft fee (' || lower(number) || ') overdraft fee',
+                moment)::account_entries);
             amount_text := bank_major_text(fee, places);
-            INSERT INTO outbox_events (event_id, type, aggregate_id, payload, created_at)
-            VALUES (events->>4, 'transaction.created', fee_txn,
-                    bank_transaction_event(events->>4, 'transaction.created', stamp, fee_txn,
-                                           fee_number, f, amount_text, cur, 'FEE', 'COMPLETED'),
-                    moment),
-                   (events->>5, 'transaction.completed', fee_txn,
-                    bank_transaction_event(events->>5, 'transaction.completed', stamp, fee_txn,
-                                           fee_number, f, amount_text, cur, 'FEE', 'COMPLETED'),
-                    moment);
+            event_rows := array_append(event_rows, ROW(
+                NULL, events->>4, 'transaction.created', fee_txn,
+                bank_transaction_event(events->>4, 'transaction.created', stamp, fee_txn,
+                                       fee_number, f, amount_text, cur, 'FEE', 'COMPLETED'),
+                moment, NULL)::outbox_events);
+            event_rows := array_append(event_rows, ROW(
+                NULL, events->>5, 'transaction.completed', fee_txn,
+                bank_transaction_event(events->>5, 'transaction.completed', stamp, fee_txn,
+                                       fee_number, f, amount_text, cur, 'FEE', 'COMPLETED'),
+                moment, NULL)::outbox_events);
         END IF;
         -- What the source and destination hold now: [balance, held].
         results := array_append(results, jsonb_build_object(
@@ -438,11 +437,12 @@ BEGIN
                 'fee_number', fee_number)));
     END LOOP;
 
-    -- The fee income accounts, in id order, each moved once by all its fees;
-    -- then each fee's two postings (in account id order) with the balances after them.
-    IF cardinality(fees) = 0 THEN
+    IF cardinality(txn_rows) = 0 THEN
         RETURN json_build_object('accounts', base, 'items', array_to_json(results));
     END IF;
+    -- The fee income accounts, in id order, each moved once by all its fees;
+    -- then each fee's two postings (in account id order) with the balances
+    -- after them, after every transfer's.
     FOR income, income_total IN
         SELECT e->>2, sum((e->>4)::bigint) FROM unnest(fees) AS e GROUP BY 1 ORDER BY 1
     LOOP
@@ -453,15 +453,50 @@ BEGIN
             CONTINUE WHEN fee_entry->>2 <> income;
             fee := (fee_entry->>4)::bigint;
             income_after := income_after + fee;
-            INSERT INTO postings (transaction_id, account_id, currency, amount_minor,
-                                  balance_after_minor, created_at)
-            SELECT fee_entry->>0, leg.account_id, fee_entry->>5, leg.amount_minor,
-                   leg.balance_after, moment
-              FROM (VALUES (fee_entry->>1, -fee, (fee_entry->>3)::bigint),
-                           (income, fee, income_after)) AS leg(account_id, amount_minor, balance_after)
-             ORDER BY leg.account_id;
+            IF fee_entry->>1 < income THEN
+                posting_rows := array_append(posting_rows, ROW(
+                    NULL, fee_entry->>0, fee_entry->>1, fee_entry->>5, -fee,
+                    (fee_entry->>3)::bigint, moment)::postings);
+                posting_rows := array_append(posting_rows, ROW(
+                    NULL, fee_entry->>0, income, fee_entry->>5, fee, income_after, moment)::postings);
+            ELSE
+                posting_rows := array_append(posting_rows, ROW(
+                    NULL, fee_entry->>0, income, fee_entry->>5, fee, income_after, moment)::postings);
+                posting_rows := array_append(posting_rows, ROW(
+                    NULL, fee_entry->>0, fee_entry->>1, fee_entry->>5, -fee,
+                    (fee_entry->>3)::bigint, moment)::postings);
+            END IF;
         END LOOP;
     END LOOP;
+    -- The batch's rows, one statement per table (serial ids in item order).
+    INSERT INTO ledger_transactions
+        (id, number, type, status, currency, amount_minor, fee_minor, description, reference,
+         details, created_at, completed_at, from_account_id, to_account_id, client_id,
+         original_transaction_id)
+    SELECT r.id, r.number, r.type, r.status, r.currency, r.amount_minor, r.fee_minor,
+           r.description, r.reference, r.details, r.created_at, r.completed_at,
+           r.from_account_id, r.to_account_id, r.client_id, r.original_transaction_id
+      FROM unnest(txn_rows) AS r;
+    INSERT INTO postings (transaction_id, account_id, currency, amount_minor,
+                          balance_after_minor, created_at)
+    SELECT r.transaction_id, r.account_id, r.currency, r.amount_minor, r.balance_after_minor,
+           r.created_at
+      FROM unnest(posting_rows) WITH ORDINALITY AS r ORDER BY r.ordinality;
+    INSERT INTO account_entries
+        (account_id, transaction_id, direction, type, status, limit_class, currency,
+         amount_minor, fee_minor, balance_after_minor, counterparty, search_text, created_at)
+    SELECT r.account_id, r.transaction_id, r.direction, r.type, r.status, r.limit_class,
+           r.currency, r.amount_minor, r.fee_minor, r.balance_after_minor, r.counterparty,
+           r.search_text, r.created_at
+      FROM unnest(entry_rows) WITH ORDINALITY AS r ORDER BY r.ordinality;
+    INSERT INTO limit_usage (account_id, limit_class, period, used_minor)
+    SELECT r.account_id, r.limit_class, r.period, sum(r.used_minor)
+      FROM unnest(usage_rows) AS r GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (account_id, limit_class, period)
+    DO UPDATE SET used_minor = limit_usage.used_minor + excluded.used_minor;
+    INSERT INTO outbox_events (event_id, type, aggregate_id, payload, created_at)
+    SELECT r.event_id, r.type, r.aggregate_id, r.payload, r.created_at
+      FROM unnest(event_rows) WITH ORDINALITY AS r ORDER BY r.ordinality;
     RETURN json_build_object('accounts', base, 'items', array_to_json(results));
 END
 $$
