@@ -4,8 +4,8 @@
 
 -- The rules' figures the function needs, as the domain holds them
 -- (server.domain.money, limits, limit_checks, movements, server.store.bootstrap).
--- tests/store/test_transfer_function.py compares every figure with the
--- Python constants: a change there needs a migration that replaces this.
+-- tests/store/test_transfer_function_figures.py compares every figure with
+-- the Python constants: a change there needs a migration that replaces this.
 CREATE FUNCTION bank_transfer_constants() RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 SELECT '{
@@ -33,12 +33,14 @@ $$;
 -- next
 -- The wire value of `minor` (server.domain.money.to_major) as Python writes
 -- that float in JSON: the shortest decimal, at least one decimal digit.
+-- Neither STRICT nor with a FROM: the planner inlines it.
 CREATE FUNCTION bank_major_text(minor bigint, places integer) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 SELECT CASE
     WHEN places = 0 THEN minor::text || '.0'
     ELSE rtrim(round(minor::numeric / (10::numeric ^ places), places)::text, '0')
-         || CASE WHEN right(rtrim(round(minor::numeric / (10::numeric ^ places), places)::text, '0'), 1) = '.'
+         || CASE WHEN right(rtrim(round(minor::numeric / (10::numeric ^ places), places)::text,
+                                  '0'), 1) = '.'
                  THEN '0' ELSE '' END
 END
 $$;
@@ -83,8 +85,11 @@ $$;
 -- and reading stored limit overrides (a value that does not read falls back).
 -- Blocks are only entered when the account has holds or overrides: a
 -- subtransaction per item would cost about a tenth of the function's time.
--- The fee income accounts are moved last, once per account in id order,
--- for the same reason as the lock.
+-- Balances move item by item (the next items check them); the rows are
+-- written at the end, one statement per table, in the order the Python path
+-- writes them (each fee's postings after every transfer's). The fee income
+-- accounts are moved last, once per account in id order, for the same
+-- reason as the lock.
 CREATE FUNCTION bank_post_transfers(items jsonb, moment timestamp) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
