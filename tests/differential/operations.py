@@ -116,18 +116,22 @@ SAME_CURRENCY = {
 }
 DESCRIPTIONS = ("", "Rent", "  Café ☕ share  ")
 REFERENCES = ("", "REF-1")
-KEYS = ("key-a", "key-b", "key-c")
+KEYS = ("key-a", "key-b", "key-c", "key-d", "key-e")
 
 
-def mostly(usual: st.SearchStrategy[T], rare: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
-    """`usual` nine times in ten: requests are mostly well formed, so that
-    sequences get past the first checks and reach funds, limits and fees."""
-    return st.integers(0, 9).flatmap(lambda n: rare if n == 9 else usual)
+def mostly(
+    usual: st.SearchStrategy[T], rare: st.SearchStrategy[T], one_in: int = 10
+) -> st.SearchStrategy[T]:
+    """`rare` once in `one_in` draws, else `usual`: requests are mostly well
+    formed, so that sequences get past the first checks and reach funds,
+    limits and fees."""
+    return st.integers(1, one_in).flatmap(lambda n: rare if n == one_in else usual)
 
 
 def _edges_of(seed: world.AccountSeed) -> tuple[float, ...]:
-    """Amounts at the source's own edges: its balance, and its balance plus
-    its overdraft line less the fee (the largest debit that pays the fee)."""
+    """Amounts at the source's own edges: its balance, its balance plus its
+    overdraft line less the fee (the largest debit that pays the fee), its
+    limits and half of them (two such debits meet the limit)."""
     scale = 1 if seed.currency == "JPY" else 100
     minors = {
         seed.balance_minor,
@@ -136,6 +140,8 @@ def _edges_of(seed: world.AccountSeed) -> tuple[float, ...]:
         seed.balance_minor + seed.overdraft_minor - 35_00 + 1,
         seed.balance_minor - seed.held_minor,
     }
+    for _, limit_minor in seed.overrides:
+        minors |= {limit_minor, limit_minor + 1, limit_minor // 2}
     return tuple(sorted(minor / scale for minor in minors if minor > 0))
 
 
@@ -157,18 +163,21 @@ OWN_IDS = {
     )
     for actor, principal in world.ACTORS.items()
 }
-_ACTOR = st.sampled_from(sorted(world.ACTORS))
+# Customers more often than staff; the auditor (refused at the end) least.
+_ACTOR = st.sampled_from(("alice", "alice", "alice", "bob", "bob", "carol", "staff", "auditor"))
 _SOURCE = {actor: mostly(st.sampled_from(ids), ANY_ID) for actor, ids in OWN_IDS.items()}
 _DESTINATION = {
     source: mostly(st.sampled_from(others), ANY_ID) for source, others in SAME_CURRENCY.items()
 }
 CURRENCIES = ("USD", "usd", "EUR", "JPY", "XYZ")
 _CURRENCY = mostly(st.just(""), st.sampled_from(CURRENCIES))
-_DESCRIPTION = mostly(st.sampled_from(DESCRIPTIONS), st.just("x" * 256))
-_REFERENCE = mostly(st.sampled_from(REFERENCES), st.just("r" * 36))
+_DESCRIPTION = mostly(st.sampled_from(DESCRIPTIONS), st.just("x" * 256), one_in=20)
+_REFERENCE = mostly(st.sampled_from(REFERENCES), st.just("r" * 36), one_in=20)
 # Mostly immediate; some scheduled (tomorrow or later, today, yesterday,
 # beyond the horizon, not a date).
-_SCHEDULED = mostly(st.none(), st.sampled_from(("+1", "+1", "+2", "0", "-1", "+400", "soon")))
+_SCHEDULED = mostly(
+    st.none(), st.sampled_from(("+1", "+1", "+2", "0", "-1", "+400", "soon")), one_in=12
+)
 
 
 @st.composite
@@ -220,4 +229,4 @@ def operations() -> st.SearchStrategy[Operation]:
 
 
 def sequences() -> st.SearchStrategy[list[Operation]]:
-    return st.lists(operations(), min_size=8, max_size=30)
+    return st.lists(operations(), min_size=12, max_size=40)

@@ -20,7 +20,7 @@ from tests.differential import operations as ops
 from tests.differential.backends import Backend
 from tests.differential.compare import compare, run_everywhere
 
-EXAMPLES = 30
+EXAMPLES = 50
 
 
 # A failing sequence is printed whole, however long.

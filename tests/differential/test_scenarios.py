@@ -48,9 +48,9 @@ SCENARIO: list[Operation] = [
     Transfer("alice", CHK, SAV, 50.0, reference="REF-1"),
     Transfer("alice", CHK, SAV, 15.01),
     # Per-transaction maximum, the daily limit crossed at 80%, then met.
-    Transfer("alice", SAV, BOB, 200.01),
-    Transfer("alice", SAV, BOB, 200.0),
-    Transfer("alice", SAV, BOB, 60.0),
+    Transfer("alice", SAV, BOB, 120.01),
+    Transfer("alice", SAV, BOB, 120.0),
+    Transfer("alice", SAV, BOB, 31.0),
     # The monthly limit: crossed at 80%, met, and after the month turns, free again.
     Transfer("bob", BOB, SAV, 400.0),
     Transfer("bob", BOB, SAV, 300.0),
@@ -95,12 +95,12 @@ SCENARIO: list[Operation] = [
     Transfer("carol", JPY, BOB_JPY, 1.5),
     # The next day: the daily limit is free again; the month is not over.
     AdvanceClock(24, sweep=True),
-    Transfer("alice", SAV, BOB, 200.0),
+    Transfer("alice", SAV, BOB, 120.0),
     Transfer("bob", BOB, SAV, 0.01),
     # The next month, without the due work: the transfer itself releases
     # the savings account's due hold.
     AdvanceClock(0, sweep=False),
-    Transfer("alice", SAV, BOB, 200.0),
+    Transfer("alice", SAV, BOB, 120.0),
     Transfer("bob", BOB, SAV, 100.0),
 ]
 

@@ -56,9 +56,9 @@ ACCOUNTS = (
         "USD",
         3_000_00,
         overrides=(
-            ("daily_transfer", 250_00),
-            ("monthly_transfer", 600_00),
-            ("per_transaction_internal_transfer_max", 200_00),
+            ("daily_transfer", 150_00),
+            ("monthly_transfer", 400_00),
+            ("per_transaction_internal_transfer_max", 120_00),
         ),
         held_minor=20_00,
     ),
