@@ -40,13 +40,8 @@ from server.services import transfers
 from server.services.batcher import Knobs, MicroBatcher
 from server.services.context import Movement, Posted, RequestContext
 from server.services.transfers import Checked, TransferInput
-from server.store import clock, ledger, tx
+from server.store import clock, ledger, transfer_function, tx
 from server.store.db import database, is_postgres
-
-try:  # TEMPORARY until the stored function lands
-    from server.store import transfer_function
-except ImportError:  # pragma: no cover
-    transfer_function = None  # type: ignore[assignment]
 
 Item = tuple[TransferInput, RequestContext]
 Result = Movement | errors.BankError
@@ -80,7 +75,7 @@ def _post(
     work: Sequence[tuple[int, TransferInput, Checked, RequestContext]],
 ) -> list[Posted | errors.BankError]:
     """Inside the transaction: each item's Posted or refusal, in order."""
-    if transfer_function is not None and transfer_function.available():
+    if transfer_function.available():
         return _through_function(work)
     if is_postgres() and len(work) > 1:
         ledger.lock_accounts(_account_ids(work))
@@ -114,7 +109,7 @@ def _item(
         description=checked.description,
         reference=checked.reference,
         client_id=principal.client_id,
-        viewer=None if principal.is_staff else (principal.user_id or ""),
+        viewer=transfer_function.FunctionItem.viewer_of(principal),
         can_write=_can_write(context),
         metadata=context.metadata(),
     )
