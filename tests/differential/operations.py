@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
+from server.domain.movements import OVERDRAFT_FEE_MINOR
 from tests.differential import world
 
 T = TypeVar("T")
@@ -75,8 +76,9 @@ class AdvanceClock:
 
 Operation = Transfer | Batch | Keyed | KeyedBatch | Replay | AdvanceClock
 
-# Amounts that sit on a rule's edge: the per-transaction bounds, balances
-# plus or minus the overdraft fee, bad precision, zero, negative, not finite.
+# Amounts every account meets: round figures and a cent past them, the
+# smallest amount, bad precision (too many decimals; any in yen), zero,
+# negative, too large, not finite. Each source adds its own (`_edges_of`).
 EDGE_AMOUNTS = (
     0.01,
     1.0,
@@ -136,8 +138,8 @@ def _edges_of(seed: world.AccountSeed) -> tuple[float, ...]:
     minors = {
         seed.balance_minor,
         seed.balance_minor + 1,
-        seed.balance_minor + seed.overdraft_minor - 35_00,
-        seed.balance_minor + seed.overdraft_minor - 35_00 + 1,
+        seed.balance_minor + seed.overdraft_minor - OVERDRAFT_FEE_MINOR,
+        seed.balance_minor + seed.overdraft_minor - OVERDRAFT_FEE_MINOR + 1,
         seed.balance_minor - seed.held_minor,
     }
     for _, limit_minor in seed.overrides:
