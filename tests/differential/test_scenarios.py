@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from server.store import transfer_function
 from tests.differential import normalise
 from tests.differential.backends import Backend
 from tests.differential.compare import compare, run_everywhere
@@ -105,9 +106,22 @@ SCENARIO: list[Operation] = [
 ]
 
 
+# What the stored function answered, by kind, while the scenario ran.
+FUNCTION_OUTCOMES: Counter[str] = Counter()
+
+
 @pytest.fixture(scope="module")
 def scenario_runs(backends: list[Backend]) -> dict[str, Run]:
-    return run_everywhere(backends, SCENARIO)
+    real = transfer_function.post_transfers
+
+    def counted(items: Any, now: Any) -> Any:
+        outcomes = real(items, now)
+        FUNCTION_OUTCOMES.update(type(outcome).__name__ for outcome in outcomes)
+        return outcomes
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transfer_function, "post_transfers", counted)
+        return run_everywhere(backends, SCENARIO)
 
 
 def test_every_backend_answers_and_books_the_scenario_alike(
@@ -151,6 +165,18 @@ def test_the_scenario_meets_every_rule(scenario_runs: dict[str, Run]) -> None:
     assert run.outcomes[13]["headers"] == {"idempotent-replayed": "true"}
     jpy_fee = [row for row in run.state["transactions"] if row[2] == "FEE" and row[4] == "JPY"]
     assert [row[5] for row in jpy_fee] == [3_500]
+
+
+def test_the_function_backend_posts_through_the_function(
+    backends: list[Backend], scenario_runs: dict[str, Run]
+) -> None:
+    """Not handed back to the Python path: then the comparison would prove nothing."""
+    if "postgres-function" not in scenario_runs:
+        pytest.skip("no stored function yet")
+    assert FUNCTION_OUTCOMES["Posted"] >= 10, FUNCTION_OUTCOMES
+    assert FUNCTION_OUTCOMES["Fallback"] == 0, FUNCTION_OUTCOMES
+    refusals = sum(FUNCTION_OUTCOMES.values()) - FUNCTION_OUTCOMES["Posted"]
+    assert refusals >= 10, FUNCTION_OUTCOMES
 
 
 def _reasons(value: Any) -> list[str]:
