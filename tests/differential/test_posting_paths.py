@@ -23,8 +23,10 @@ from tests.differential.compare import compare, run_everywhere
 EXAMPLES = 50
 
 
-# A failing sequence is printed whole, however long.
+# A failing sequence is printed whole, however long; shrinking it to the
+# shortest that still fails may take hypothesis up to 5 minutes of its own.
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
+@pytest.mark.timeout(900)
 @settings(
     max_examples=EXAMPLES,
     derandomize=True,
