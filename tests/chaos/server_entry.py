@@ -14,6 +14,10 @@ can show the test catches that bug (`make chaos BREAK=...`):
   with one Idempotency-Key both execute.
 - `no-lock`: accounts are read without `FOR UPDATE`, so two debits can both
   pass the funds check on the same stale balance (floors must break).
+  On PostgreSQL a transfer is posted by the function `bank_post_transfers`
+  (m0021), which locks in one statement: these two modes also make the
+  servers call a copy of it, `bank_post_transfers_broken`, whose lock has the
+  same bug (`broken_function_text`), installed when the server starts.
 - `double-release`: `store.external_rows.reserve` applies every release
   twice, as a worker releasing an external transfer's reservation twice at
   submission would (the reservation check must fire).
@@ -30,8 +34,9 @@ from typing import Any
 
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.__main__ import main as server_main
-from server.store import external_rows, idempotency, ledger, sql
+from server.store import external_rows, idempotency, ledger, sql, transfer_function
 from server.store.limit_usage import limit_usage
+from server.store.migrations import m0021_transfer_function
 from server.store.models import Account
 
 BREAK_ENV = "CHAOS_BREAK"
@@ -84,12 +89,61 @@ def _install_locker(locker: Any) -> None:
     ledger.lock_accounts_with_owners = with_owners
 
 
+# The lock of bank_post_transfers: the accounts of every item, in id order.
+FUNCTION_LOCK = "ORDER BY a.id FOR UPDATE OF a"
+BROKEN_FUNCTION = "bank_post_transfers_broken"
+_CALLERS_ORDER = (
+    "ORDER BY array_position(ARRAY(SELECT v FROM jsonb_array_elements(items) AS e,"
+    " LATERAL (VALUES (e->>'from'), (e->>'to')) AS ids(v)), a.id) FOR UPDATE OF a"
+)
+
+
+def broken_function_text(mode: str) -> str:
+    """`CREATE OR REPLACE FUNCTION bank_post_transfers_broken` with `mode`'s bug:
+    lock-order locks each item's accounts in the caller's order (debited
+    first), no-lock reads them without locking."""
+    pieces = [
+        piece
+        for piece in m0021_transfer_function.statements("postgres")
+        if "FUNCTION bank_post_transfers(" in piece
+    ]
+    assert len(pieces) == 1, "m0021 creates bank_post_transfers once"
+    text = pieces[0]
+    assert text.count(FUNCTION_LOCK) == 1, f"bank_post_transfers locks with {FUNCTION_LOCK!r}"
+    lock = _CALLERS_ORDER if mode == "lock-order" else "ORDER BY a.id"
+    text = text.replace(FUNCTION_LOCK, lock)
+    return text.replace(
+        "CREATE FUNCTION bank_post_transfers(",
+        f"CREATE OR REPLACE FUNCTION {BROKEN_FUNCTION}(",
+    )
+
+
+def _break_function(mode: str) -> None:
+    """Servers on PostgreSQL post transfers through the broken copy of the function."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import psycopg2  # noqa: PLC0415 (only broken servers need it here)
+
+    connection = psycopg2.connect(url)
+    try:
+        with connection, connection.cursor() as cursor:
+            # Servers starting together: one at a time.
+            cursor.execute("SELECT pg_advisory_xact_lock(7215640099)")
+            cursor.execute(broken_function_text(mode))
+    finally:
+        connection.close()
+    transfer_function._STATEMENT = f"SELECT {BROKEN_FUNCTION}(?, ?)"
+
+
 def apply_break(mode: str) -> None:
     """Installs the broken function named by `mode` (see the module docstring)."""
     if mode == "lock-order":
         _install_locker(_lock_in_callers_order)
+        _break_function(mode)
     elif mode == "no-lock":
         _install_locker(_read_without_lock)
+        _break_function(mode)
     elif mode == "idempotency":
         claim = idempotency.claim
 

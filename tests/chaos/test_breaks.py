@@ -68,3 +68,16 @@ def test_a_double_release_is_what_submitting_an_external_transfer_releases_with(
     # The submission step releases through the broken function: not a copy of it.
     source = inspect.getsource(external_settlement._submit)
     assert "external_rows.reserve(source.id, -reserved_minor)" in source
+
+
+@pytest.mark.parametrize("mode", ["lock-order", "no-lock"])
+def test_the_functions_copy_has_the_same_bug_in_its_lock(mode: str) -> None:
+    text = server_entry.broken_function_text(mode)
+    assert f"CREATE OR REPLACE FUNCTION {server_entry.BROKEN_FUNCTION}(" in text
+    # The lock of the real function is gone; a copy that still locked in id
+    # order would prove nothing.
+    assert server_entry.FUNCTION_LOCK not in text
+    if mode == "lock-order":
+        assert "array_position(" in text and "FOR UPDATE OF a" in text
+    else:
+        assert "FOR UPDATE OF a" not in text
