@@ -12,11 +12,8 @@
   credential epoch moves, which any revocation, by any process, makes it do
   (`server.store.credential_changes`). In the steady state an
   authenticated call reads nothing for its credentials.
-- API keys are `bko_` + 40 letters and digits, stored as SHA-256 (the key
-  carries 238 random bits, so a fast hash is as safe as a slow one and the
-  lookup is one indexed equality); what a key proves is remembered the same
-  way. A key's `last_used_at` (and its client's) is written at most once a
-  minute, so API-key traffic costs no write per call.
+- API keys (`server.store.api_keys`): what a key proves is remembered the
+  same way.
 - Token lifetimes follow the wall clock, not the sandbox clock, so moving
   sandbox time never logs anyone out.
 """
@@ -24,7 +21,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -40,11 +36,11 @@ from server.crypto import jws
 from server.domain import clients as client_rules
 from server.domain import errors
 from server.domain.ids import new_id
-from server.domain.principal import ADMIN, OPERATIONS, Principal
+from server.domain.principal import Principal
 from server.keys import key_file
-from server.store import credential_changes, revocations, tx
+from server.store import api_keys, credential_changes, revocations, tx
+from server.store.api_keys import client_role, new_api_key, touch_client
 from server.store.models import (
-    ApiKeyRecord,
     OAuthClient,
     RefreshToken,
     User,
@@ -59,11 +55,6 @@ CLOCK_SKEW_SECONDS = 30
 VERIFIED_TOKENS_MAX = 10_000
 API_KEYS_REMEMBERED_MAX = 10_000
 SCOPES = ("banking.read", "banking.write", "backoffice.admin")
-API_KEY_PREFIX = "bko_"
-API_KEY_RANDOM_LENGTH = 40
-API_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-# last_used_at is a hint for administrators: refreshed at most this often.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class OAuthError(errors.BankError):
@@ -117,8 +108,8 @@ class TokenAuthority:
         self._principals: credential_changes.EpochCache[str, Principal] = (
             credential_changes.EpochCache(VERIFIED_TOKENS_MAX)
         )
-        self._api_keys: credential_changes.EpochCache[str, _KeyUse] = credential_changes.EpochCache(
-            API_KEYS_REMEMBERED_MAX
+        self._api_keys: credential_changes.EpochCache[str, api_keys.KeyUse] = (
+            credential_changes.EpochCache(API_KEYS_REMEMBERED_MAX)
         )
 
     # --- signing keys (server.store.signing_keys) ---------------------------
@@ -331,87 +322,19 @@ class TokenAuthority:
 
     def principal_from_api_key(self, key: str) -> Principal:
         at = credential_changes.epoch()  # before the reads: see EpochCache.put
-        key_hash = _sha256(key)
+        key_hash = api_keys.sha256(key)
         known = self._api_keys.get(key_hash, at)
         if known is None:
-            known = self._key_use(key, key_hash)
+            known = api_keys.key_use(key, key_hash, sandbox=self.settings.sandbox)
             self._api_keys.put(key_hash, at, known)
-        _touch_api_key(known.row, known.client)
+        api_keys.touch(known)
         return known.principal
-
-    def _key_use(self, key: str, key_hash: str) -> _KeyUse:
-        row = ApiKeyRecord.get_or_none(ApiKeyRecord.key_hash == key_hash)
-        if (
-            row is None
-            or row.status != "ACTIVE"
-            or not hmac.compare_digest(row.key_hash, _sha256(key))
-        ):
-            raise errors.Unauthenticated("The API key is invalid or revoked")
-        client = OAuthClient.get_or_none(OAuthClient.id == row.client_id)
-        if client is None or not client.active or (client.sandbox and not self.settings.sandbox):
-            raise errors.Unauthenticated("The API key is invalid or revoked")
-        principal = Principal(
-            client_id=client.id,
-            role=client_role(client.scopes),
-            scopes=frozenset(client.scopes.split()),
-        )
-        return _KeyUse(principal, row, client)
-
-
-@dataclass(frozen=True)
-class _KeyUse:
-    """What an API key proved, and the rows whose use hints it refreshes."""
-
-    principal: Principal
-    row: ApiKeyRecord
-    client: OAuthClient
-
-
-def client_role(scope: str) -> str:
-    """A client acting for itself (client credentials, API key).
-
-    With `backoffice.admin` it administers the back office; otherwise it is a
-    bank application acting as operations staff, still limited by its scopes.
-    """
-    return ADMIN if "backoffice.admin" in scope.split() else OPERATIONS
-
-
-def touch_client(client: OAuthClient, now: datetime) -> None:
-    """Notes the client's use, at most once per LAST_USED_RESOLUTION."""
-    if client.last_used_at is None or now - client.last_used_at >= LAST_USED_RESOLUTION:
-        OAuthClient.update(last_used_at=now).where(OAuthClient.id == client.id).execute()
-        client.last_used_at = now
-
-
-def _touch_api_key(row: ApiKeyRecord, client: OAuthClient) -> None:
-    """Notes the key's (and its client's) use, at most once per LAST_USED_RESOLUTION.
-
-    `row` and `client` may be remembered from an earlier call (and shared
-    by threads): at worst two threads both write the same hint.
-    """
-    now = wall_now()
-    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION:
-        return
-
-    def work() -> None:
-        ApiKeyRecord.update(last_used_at=now).where(ApiKeyRecord.id == row.id).execute()
-        touch_client(client, now)
-
-    tx.write(work)
-    row.last_used_at = now
 
 
 @cache
 def authority(settings: Settings) -> TokenAuthority:
     """The process's token authority for these settings."""
     return TokenAuthority(settings)
-
-
-def new_api_key() -> tuple[str, str, str]:
-    """(key shown once, its SHA-256, its prefix: the first 8 characters)."""
-    random_part = "".join(secrets.choice(API_KEY_ALPHABET) for _ in range(API_KEY_RANDOM_LENGTH))
-    key = f"{API_KEY_PREFIX}{random_part}"
-    return key, _sha256(key), key[:8]
 
 
 __all__ = [
