@@ -25,7 +25,7 @@ from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
 from server.config import Settings
 from server.keys import key_file
-from server.services import transfer_batches
+from server.services import transfer_queue
 from server.services.batcher import Knobs
 from server.store import audit
 from server.store import db as store_db
@@ -123,7 +123,7 @@ def build_server(settings: Settings, share_port: bool = False) -> tuple[grpc.Ser
     """The server; `share_port` lets the supervisor's other workers bind the same port."""
     idempotency.configure(key_file(settings.data_dir / "keys" / "idempotency.key"))
     paging.configure(key_file(settings.data_dir / "keys" / "paging.key"))
-    transfer_batches.configure(
+    transfer_queue.configure(
         Knobs(
             wait_seconds=settings.transfer_batch_wait_ms / 1000,
             max_items=settings.transfer_batch_max,

@@ -42,6 +42,8 @@ from google.protobuf import descriptor_pool
 
 from server.api import call
 from server.domain import errors
+from server.services import transfer_queue
+from server.services.context import Movement
 from server.store import clock, tx
 from server.store import idempotency as store
 
@@ -66,7 +68,10 @@ NOT_IDEMPOTENT = frozenset(
         "RotateWebhookSecret",
     }
 )
-STORED_FAILURE_STATUSES = frozenset({404, 409, 422})
+STORED_FAILURE_STATUSES = store.STORED_FAILURE_STATUSES
+# Methods whose servicer handles its Idempotency-Key itself (through `run`,
+# or `run_queued` when the transfer is batched with others).
+OWN_KEYS = frozenset({"/backoffice.v1.TransactionService/CreateTransfer"})
 
 
 _KEY: list[bytes] = []
@@ -154,9 +159,7 @@ def run(
         try:
             response = tx.write(behavior)  # a savepoint: a failure undoes it, not the claim
         except errors.BankError as exc:
-            if exc.http_status not in STORED_FAILURE_STATUSES or isinstance(
-                exc, errors.IdempotencyKeyReused | errors.IdempotencyRequestInProgress
-            ):
+            if not store.kept(exc):
                 raise
             # Stored while this transaction still holds the key: a duplicate
             # waiting on the claim replays this failure. Stored after a
@@ -176,6 +179,33 @@ def run(
     if isinstance(result, _Failed):
         raise result.error
     return result
+
+
+def run_queued(
+    method: str,
+    key: str,
+    request: Any,
+    item: Callable[[transfer_queue.KeyUse], transfer_queue.Item],
+    answer: Callable[[Movement], transfer_queue.Answer],
+) -> Any:
+    """`run` for a transfer posted by the micro-batcher (server.services.transfer_queue):
+    the key is claimed, and its outcome stored, in the batch's transaction."""
+    info = call.current()
+    owner = store.Owner(info.principal.client_id, info.principal.user_id or "")
+    request_hash = hash_of(method, request)
+    stored = store.lookup(owner, key, clock.now(sandbox=False))
+    if stored is not None:
+        return _replay(stored, request_hash)
+    use = transfer_queue.KeyUse(store.Claim(owner, key, method, request_hash), answer)
+    outcome = transfer_queue.submit(item(use))
+    if isinstance(outcome, transfer_queue.Held):
+        stored = store.lookup(owner, key, clock.now(sandbox=False))
+        if stored is None or (stored.response is None and stored.error is None):
+            raise errors.IdempotencyRequestInProgress()
+        return _replay(stored, request_hash)
+    assert outcome.answer is not None
+    info.http_status, info.message = outcome.answer.http_status, outcome.answer.message
+    return outcome.answer.response
 
 
 def _replay(stored: store.Outcome, request_hash: str) -> bytes:

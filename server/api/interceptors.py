@@ -121,7 +121,7 @@ def _invoke(
     context: grpc.ServicerContext,
 ) -> Any:
     """Calls the servicer, through the idempotency store when a key is given."""
-    if idempotency.is_idempotent(method):
+    if idempotency.is_idempotent(method) and method not in idempotency.OWN_KEYS:
         key = idempotency.key_from(context)
         if key is not None:
             return idempotency.run(

@@ -11,7 +11,13 @@ from backoffice.v1 import common_pb2
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
-from server.api import call, external_views, paging, payment_views, transactions_generic
+from server.api import (
+    call,
+    external_views,
+    paging,
+    payment_views,
+    transactions_generic,
+)
 from server.api import transaction_views as views
 from server.api.convert import alias, parse_date
 from server.api.transaction_base import MovementMethods
@@ -20,6 +26,7 @@ from server.api.transactions_corrections import CorrectionMethods
 from server.api.transactions_external import ExternalTransferMethods
 from server.api.transactions_payments import PaymentMethods
 from server.api.transactions_recurring import RecurringMethods
+from server.api.transactions_transfer import TransferMethods, transfer_input, transfer_message
 from server.config import Settings
 from server.domain import errors
 from server.domain.adjustments import KINDS as STAFF_POSTINGS
@@ -40,6 +47,7 @@ KEYWORD_LENGTH_MAX = 50
 
 
 class TransactionServicer(
+    TransferMethods,
     BatchTransferMethods,
     ExternalTransferMethods,
     PaymentMethods,
@@ -48,17 +56,10 @@ class TransactionServicer(
     MovementMethods,
     pb_grpc.TransactionServiceServicer,
 ):
-    """Transfers, deposits, withdrawals and reads here; the other kinds in their mixins."""
+    """Deposits, withdrawals and reads here; the other kinds in their mixins."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-
-    def CreateTransfer(
-        self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
-    ) -> pb.CreateTransferResponse:
-        result = transfers.transfer(_transfer_input(request), self._context(context))
-        call.current().created(_transfer_message(result))
-        return pb.CreateTransferResponse(transaction=views.created_message(result))
 
     def CreateDeposit(
         self, request: pb.CreateDepositRequest, context: grpc.ServicerContext
@@ -135,19 +136,6 @@ class TransactionServicer(
 # --- requests -> domain ------------------------------------------------------
 
 
-def _transfer_input(request: Any) -> transfers.TransferInput:
-    return transfers.TransferInput(
-        from_account_id=request.from_account_id,
-        to_account_id=request.to_account_id,
-        amount=request.amount,
-        currency=request.currency,
-        description=request.description,
-        reference=request.reference,
-        scheduled=request.scheduled,
-        scheduled_date=request.scheduled_date if request.HasField("scheduled_date") else None,
-    )
-
-
 def _deposit_input(request: Any, method: str) -> deposits.DepositInput:
     """From CreateDepositRequest or the generic CreateTransactionRequest."""
     return deposits.DepositInput(
@@ -174,12 +162,6 @@ def _withdrawal_input(request: Any, method: str) -> withdrawals.WithdrawalInput:
         card_number=request.card_number,
         description=request.description,
     )
-
-
-def _transfer_message(result: Movement) -> str:
-    if result.transaction.status == "SCHEDULED":
-        return "Transfer scheduled successfully"
-    return "Transfer completed successfully"
 
 
 _ONLY_FOR = {
@@ -267,8 +249,8 @@ def _dispatch(
     if kind == "EXTERNAL_TRANSFER":
         return send_external(request, context)
     if kind == "TRANSFER":
-        result = transfers.transfer(_transfer_input(request), context)
-        return result, _transfer_message(result)
+        result = transfers.transfer(transfer_input(request), context)
+        return result, transfer_message(result)
     if kind == "DEPOSIT":
         return deposits.deposit(
             _deposit_input(request, method),

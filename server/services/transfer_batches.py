@@ -15,29 +15,16 @@ nothing and does not stop the others (its result is the error). Two ways:
   every account of the list is locked first, in sorted id order, so two
   lists never wait for each other in a cycle.
 
-The batch API (BatchCreateTransfers) calls it directly. Single transfers
-(CreateTransfer) on PostgreSQL go through `one`: outside a transaction, the
-process's micro-batcher (server.services.batcher) gathers concurrent ones
-into one `post_transfers`; inside one (a request with an Idempotency-Key,
-whose outcome is stored in the same transaction) the transfer runs there,
-alone. SQLite takes no batching: its single writer commits in microseconds
-and the Python path stays its only one.
-
-Knobs (settings, per process): BANK_TRANSFER_BATCH_WAIT_MS (how long a
-transfer may wait for batch-mates while batches are running, default 2),
-BANK_TRANSFER_BATCH_MAX (largest batch, default 64; 1 turns batching off),
-BANK_TRANSFER_BATCH_CONCURRENCY (batches running at once per process,
-default 2).
+The batch API (BatchCreateTransfers) and the micro-batcher of single
+transfers (server.services.transfer_queue) call it.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 from server.domain import errors
 from server.services import transfers
-from server.services.batcher import Knobs, MicroBatcher
 from server.services.context import Movement, Posted, RequestContext
 from server.services.transfers import Checked, TransferInput
 from server.store import clock, ledger, transfer_function, tx
@@ -141,47 +128,3 @@ def _through_function(
             for account_id in (item.from_account_id, item.to_account_id)
         )
         return [_python(request, checked, context) for _, request, checked, context in work]
-
-
-# -- single transfers: the process's micro-batcher ----------------------------------------
-class _Batching:
-    """The process's batcher, made on first use with the knobs of `configure`."""
-
-    def __init__(self) -> None:
-        self.knobs = Knobs()
-        self.batcher: MicroBatcher[Item, Result] | None = None
-        self.lock = threading.Lock()
-
-
-_batching = _Batching()
-
-
-def configure(knobs: Knobs) -> None:
-    """Sets the knobs (server start)."""
-    with _batching.lock:
-        _batching.knobs, _batching.batcher = knobs, None
-
-
-def batcher() -> MicroBatcher[Item, Result]:
-    with _batching.lock:
-        if _batching.batcher is None:
-            _batching.batcher = MicroBatcher(post_transfers, _batching.knobs)
-        return _batching.batcher
-
-
-def takes(request: TransferInput) -> bool:
-    """True when `one` posts this immediate transfer (PostgreSQL)."""
-    return is_postgres()
-
-
-def one(request: TransferInput, checked: Checked, context: RequestContext) -> Movement:
-    """An immediate transfer on PostgreSQL: batched with concurrent ones when it can be."""
-    if database.in_transaction() or _batching.knobs.max_items <= 1:
-        outcome = tx.write(lambda: _post([(0, request, checked, context)]))[0]
-        if isinstance(outcome, errors.BankError):
-            raise outcome
-        return outcome.movement()
-    result = batcher().submit((request, context))
-    if isinstance(result, errors.BankError):
-        raise result
-    return result

@@ -77,15 +77,16 @@ def transfer(request: TransferInput, context: RequestContext) -> Movement:
     """Moves money between two customer accounts, now or on a scheduled date.
 
     An immediate transfer on PostgreSQL shares a transaction with concurrent
-    ones (server.services.transfer_batches); otherwise it runs here.
+    ones (server.services.transfer_queue); otherwise it runs here.
     """
     checked = check_request(request, context)
-    if is_immediate(request):
-        # Imported here: transfer_batches builds on this module.
-        from server.services import transfer_batches  # noqa: PLC0415
+    # Imported here: transfer_queue builds on this module.
+    from server.services import transfer_queue  # noqa: PLC0415
 
-        if transfer_batches.takes(request):
-            return transfer_batches.one(request, checked, context)
+    if transfer_queue.takes(request):
+        done = transfer_queue.submit(transfer_queue.Item(request, context))
+        assert isinstance(done, transfer_queue.Done), "an unkeyed transfer holds no key"
+        return done.movement
     return tx.write(lambda: post(request, checked, context)).movement()
 
 

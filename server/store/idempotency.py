@@ -16,6 +16,7 @@ retry again instead would move the money twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,17 @@ from server.store.models import IdempotencyKey
 
 RETENTION = timedelta(hours=24)
 LEGACY_OWNER = "*"
+# Failures kept as a key's outcome: those met while executing (not found,
+# conflicts, business rules). Others (malformed input, an unavailable
+# database) give the key up, so a retry runs again.
+STORED_FAILURE_STATUSES = frozenset({404, 409, 422})
+
+
+def kept(error: errors.BankError) -> bool:
+    """True when `error` is kept as the outcome of the key its request claimed."""
+    return error.http_status in STORED_FAILURE_STATUSES and not isinstance(
+        error, errors.IdempotencyKeyReused | errors.IdempotencyRequestInProgress
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +105,61 @@ def claim(owner: Owner, key: str, method: str, request_hash: str, now: datetime)
         (owner.client_id, owner.user_id, key, method, request_hash, 0, "", now, now + RETENTION),
     )
     return bool(cursor.rowcount == 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One key a request of a batch asks for."""
+
+    owner: Owner
+    key: str
+    method: str
+    request_hash: str
+
+
+def claim_many(claims: Sequence[Claim], now: datetime) -> set[tuple[Owner, str]]:
+    """`claim` for several keys in two statements (one round trip on PostgreSQL);
+    the (owner, key) pairs this transaction now holds.
+
+    Claimed in sorted order, so two batches never wait for each other's keys
+    in a cycle. A key another request holds is not in the answer (on
+    PostgreSQL, after waiting for that request's transaction to end). The
+    keys must be distinct.
+    """
+    ordered = sorted(claims, key=lambda c: (c.owner.client_id, c.key, c.owner.user_id))
+    if not ordered:
+        return set()
+    expired: list[object] = []
+    for claim_ in ordered:
+        expired += [claim_.owner.client_id, claim_.key, claim_.owner.user_id, LEGACY_OWNER]
+    sql.defer(
+        'DELETE FROM "idempotency_keys" WHERE "expires_at" <= ? AND ('
+        + " OR ".join(['("client_id" = ? AND "key" = ? AND "user_id" IN (?, ?))'] * len(ordered))
+        + ")",
+        (IdempotencyKey.expires_at.db_value(now), *expired),
+    )
+    values: list[object] = []
+    for claim_ in ordered:
+        values += [
+            claim_.owner.client_id,
+            claim_.owner.user_id,
+            claim_.key,
+            claim_.method,
+            claim_.request_hash,
+            0,
+            "",
+            IdempotencyKey.created_at.db_value(now),
+            IdempotencyKey.expires_at.db_value(now + RETENTION),
+        ]
+    rows = sql.execute(
+        'INSERT INTO "idempotency_keys" ("client_id", "user_id", "key", "method", "request_hash",'
+        ' "http_status", "message", "created_at", "expires_at") VALUES '
+        + ", ".join([f"({sql.marks(9)})"] * len(ordered))
+        + ' ON CONFLICT ("client_id", "key", "user_id") DO NOTHING'
+        ' RETURNING "client_id", "user_id", "key"',
+        values,
+    ).fetchall()
+    return {(Owner(row[0], row[1]), row[2]) for row in rows}
 
 
 def complete(owner: Owner, key: str, response: bytes, http_status: int, message: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from server.domain import errors
 from server.domain.principal import ADMIN, Principal
-from server.services import transfer_batches, transfers
+from server.services import transfer_batches, transfer_queue, transfers
 from server.services.batcher import Knobs
 from server.services.context import Movement, RequestContext
 from server.store.bootstrap import ensure_internal_accounts
@@ -82,7 +82,7 @@ def test_concurrent_single_transfers_share_transactions_and_lose_no_cent(
     ensure_internal_accounts()
     owner = rows.customer("Ring Owner")
     ring = [rows.account(owner, 100_000) for _ in range(6)]
-    transfer_batches.configure(Knobs(wait_seconds=0.005, max_items=16, concurrency=1))
+    transfer_queue.configure(Knobs(wait_seconds=0.005, max_items=16, concurrency=1))
     start = threading.Barrier(16)
 
     def work(worker: int) -> int:
@@ -99,9 +99,9 @@ def test_concurrent_single_transfers_share_transactions_and_lose_no_cent(
     try:
         with ThreadPoolExecutor(max_workers=16) as pool:
             assert sum(pool.map(work, range(16))) == 240
-        stats = transfer_batches.batcher().stats
+        stats = transfer_queue.batcher().stats
     finally:
-        transfer_batches.configure(Knobs())
+        transfer_queue.configure(Knobs())
     assert stats.items == 240
     assert stats.largest > 1  # they did share transactions
     assert sum(_balance(account) for account in ring) == 600_000

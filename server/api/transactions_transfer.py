@@ -1,0 +1,82 @@
+"""TransactionService: CreateTransfer.
+
+An immediate transfer on PostgreSQL is posted by the micro-batcher with
+concurrent ones (server.services.transfer_queue); with an Idempotency-Key
+the key is claimed, and its answer stored, in that batch's transaction
+(`idempotency.run_queued`). Otherwise (SQLite, a scheduled transfer) the
+key goes through `idempotency.run` as every other POST's does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from backoffice.v1 import transaction_service_pb2 as pb
+from server.api import call, idempotency
+from server.api import transaction_views as views
+from server.api.transaction_base import MovementMethods
+from server.services import transfer_queue, transfers
+from server.services.context import Movement
+
+CREATE_TRANSFER = "/backoffice.v1.TransactionService/CreateTransfer"
+
+
+class TransferMethods(MovementMethods):
+    """CreateTransfer."""
+
+    def CreateTransfer(
+        self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
+    ) -> Any:
+        transfer, movement_context = transfer_input(request), self._context(context)
+        key = idempotency.key_from(context)
+        if key is not None and transfer_queue.takes(transfer):
+            return idempotency.run_queued(
+                CREATE_TRANSFER,
+                key,
+                request,
+                lambda use: transfer_queue.Item(transfer, movement_context, use),
+                _answer,
+            )
+
+        def create() -> pb.CreateTransferResponse:
+            result = transfers.transfer(transfer, movement_context)
+            call.current().created(transfer_message(result))
+            return pb.CreateTransferResponse(transaction=views.created_message(result))
+
+        if key is not None:
+            return idempotency.run(CREATE_TRANSFER, key, request, create, _serialize)
+        return create()
+
+
+def _serialize(response: pb.CreateTransferResponse) -> bytes:
+    return response.SerializeToString()
+
+
+def _answer(result: Movement) -> transfer_queue.Answer:
+    """A batched keyed transfer's answer, as its key keeps it (made in the batch)."""
+    response = pb.CreateTransferResponse(transaction=views.created_message(result))
+    return transfer_queue.Answer(
+        response.SerializeToString(), 201, transfer_message(result), response
+    )
+
+
+def transfer_input(request: Any) -> transfers.TransferInput:
+    """From CreateTransferRequest or the generic CreateTransactionRequest."""
+    return transfers.TransferInput(
+        from_account_id=request.from_account_id,
+        to_account_id=request.to_account_id,
+        amount=request.amount,
+        currency=request.currency,
+        description=request.description,
+        reference=request.reference,
+        scheduled=request.scheduled,
+        scheduled_date=request.scheduled_date if request.HasField("scheduled_date") else None,
+    )
+
+
+def transfer_message(result: Movement) -> str:
+    if result.transaction.status == "SCHEDULED":
+        return "Transfer scheduled successfully"
+    return "Transfer completed successfully"

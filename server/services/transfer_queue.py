@@ -1,0 +1,171 @@
+"""Single immediate transfers on PostgreSQL, posted together by the micro-batcher.
+
+Each CreateTransfer on PostgreSQL that posts now (with or without an
+Idempotency-Key) is `submit`ted here. Outside a transaction, the process's
+micro-batcher (server.services.batcher) gathers concurrent ones into one
+database transaction: the keys of the keyed ones are claimed together
+(`idempotency.claim_many`, in sorted order), the transfers whose key this
+transaction now holds (and the unkeyed ones) are posted by
+`transfer_batches.post_transfers`, and each key's outcome is stored beside
+its transfer; then one COMMIT. Every caller is answered after that commit,
+never before. A key another request holds comes back `Held`: the caller reads
+that request's outcome once this transaction has ended, exactly as a single
+keyed request does (server.api.idempotency). Inside a transaction (a
+recurring run posting its transfer) the transfer runs there, alone.
+
+A key's outcome is the policy of server.api.idempotency: a posted transfer
+keeps its answer, a refusal answered 404, 409 or 422 keeps that refusal, any
+other refusal gives the key up so a corrected retry can use it.
+
+SQLite takes no batching: its single writer commits in microseconds and the
+Python path stays its only one.
+
+Knobs (settings, per process): BANK_TRANSFER_BATCH_WAIT_MS (how long a
+transfer may wait for batch-mates while batches are running, default 2),
+BANK_TRANSFER_BATCH_MAX (largest batch, default 64; 1 turns batching off),
+BANK_TRANSFER_BATCH_CONCURRENCY (batches running at once per process,
+default 2).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from server.domain import errors
+from server.services import transfer_batches
+from server.services.batcher import Knobs, MicroBatcher
+from server.services.context import Movement, RequestContext
+from server.services.transfers import TransferInput, is_immediate
+from server.store import clock, tx
+from server.store import idempotency as keys
+from server.store.db import database, is_postgres
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a key keeps for a posted transfer: the answer as the API sends it."""
+
+    body: bytes  # the serialized response
+    http_status: int
+    message: str
+    response: object  # the response message itself, for the caller
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """An Idempotency-Key a transfer comes with, and how its answer is made."""
+
+    claim: keys.Claim
+    answer: Callable[[Movement], Answer]
+
+
+@dataclass(frozen=True)
+class Item:
+    request: TransferInput
+    context: RequestContext
+    key: KeyUse | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    movement: Movement
+    answer: Answer | None  # None: no key
+
+
+@dataclass(frozen=True)
+class Held:
+    """Another request holds the key: read its outcome once this transaction ended."""
+
+
+Outcome = Done | Held | errors.BankError
+
+
+def takes(request: TransferInput) -> bool:
+    """True when `submit` posts this transfer (PostgreSQL, posted now)."""
+    return is_postgres() and is_immediate(request)
+
+
+def submit(item: Item) -> Done | Held:
+    """Posts `item` (batched with concurrent ones when it can be); a refusal raises."""
+    if database.in_transaction() or _batching.knobs.max_items <= 1:
+        outcome = post([item])[0]
+    else:
+        outcome = batcher().submit(item)
+    if isinstance(outcome, errors.BankError):
+        raise outcome
+    return outcome
+
+
+def post(items: Sequence[Item]) -> list[Outcome]:
+    """The items in one transaction, keys and all; one outcome per item, in order."""
+    return tx.write(lambda: _post(items))
+
+
+def _post(items: Sequence[Item]) -> list[Outcome]:
+    # Two requests with one key may share a batch: the first holds it, the
+    # other waits for its outcome as it would behind another transaction.
+    claims = {
+        (item.key.claim.owner, item.key.claim.key): item.key.claim
+        for item in reversed(items)
+        if item.key is not None
+    }
+    held = keys.claim_many(list(claims.values()), clock.now(sandbox=False))
+    outcomes: list[Outcome | None] = [None] * len(items)
+    fresh: list[int] = []
+    for index, item in enumerate(items):
+        if item.key is not None:
+            pair = (item.key.claim.owner, item.key.claim.key)
+            if pair not in held:
+                outcomes[index] = Held()
+                continue
+            held.discard(pair)  # a later item with this key is Held
+        fresh.append(index)
+    posted = transfer_batches.post_transfers(
+        [(items[index].request, items[index].context) for index in fresh]
+    )
+    for index, result in zip(fresh, posted, strict=True):
+        use = items[index].key
+        if isinstance(result, errors.BankError):
+            outcomes[index] = result
+            if use is not None:
+                claim = use.claim
+                if keys.kept(result):
+                    keys.fail(claim.owner, claim.key, result)
+                else:
+                    keys.release(claim.owner, claim.key)
+            continue
+        answer = use.answer(result) if use is not None else None
+        if use is not None and answer is not None:
+            claim = use.claim
+            keys.complete(claim.owner, claim.key, answer.body, answer.http_status, answer.message)
+        outcomes[index] = Done(result, answer)
+    assert all(outcome is not None for outcome in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+# -- the process's micro-batcher ------------------------------------------------------------
+class _Batching:
+    """The process's batcher, made on first use with the knobs of `configure`."""
+
+    def __init__(self) -> None:
+        self.knobs = Knobs()
+        self.batcher: MicroBatcher[Item, Outcome] | None = None
+        self.lock = threading.Lock()
+
+
+_batching = _Batching()
+
+
+def configure(knobs: Knobs) -> None:
+    """Sets the knobs (server start)."""
+    with _batching.lock:
+        _batching.knobs, _batching.batcher = knobs, None
+
+
+def batcher() -> MicroBatcher[Item, Outcome]:
+    with _batching.lock:
+        if _batching.batcher is None:
+            _batching.batcher = MicroBatcher(post, _batching.knobs)
+        return _batching.batcher
