@@ -126,7 +126,7 @@ def test_an_expired_key_is_claimed_again(database: peewee.Database) -> None:
 
 
 def test_a_refused_batch_writes_no_key_and_no_money(database: peewee.Database) -> None:
-    a, b = _accounts()
+    a, _ = _accounts()
     before = LedgerTransaction.select().count()
     [refused] = transfer_queue.post([_item(a, a, 1.00, "k-same-account")])
     assert isinstance(refused, errors.ValidationFailed)  # 422: kept
