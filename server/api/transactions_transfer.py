@@ -37,7 +37,7 @@ class TransferMethods(MovementMethods):
                 key,
                 request,
                 lambda use: transfer_queue.Item(transfer, movement_context, use),
-                _answer,
+                answer_of,
             )
 
         def create() -> pb.CreateTransferResponse:
@@ -54,7 +54,7 @@ def _serialize(response: pb.CreateTransferResponse) -> bytes:
     return response.SerializeToString()
 
 
-def _answer(result: Movement) -> transfer_queue.Answer:
+def answer_of(result: Movement) -> transfer_queue.Answer:
     """A batched keyed transfer's answer, as its key keeps it (made in the batch)."""
     response = pb.CreateTransferResponse(transaction=views.created_message(result))
     return transfer_queue.Answer(

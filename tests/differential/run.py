@@ -5,9 +5,10 @@ Transfers go through the use case (server.services.transfers.transfer),
 batches through server.services.transfer_batches.post_transfers (one
 database transaction, each item refused on its own) or, with idempotency
 keys, as BatchCreateTransfers posts them (server.api.batch_items),
-keyed requests through the idempotency store as the API runs it
-(server.api.idempotency.run, with the call facts a gRPC call would set: no
-gRPC context is needed below the interceptor), clock moves as AdvanceClock
+keyed requests through the idempotency store as CreateTransfer runs them
+(server.api.idempotency.run, or run_queued where the micro-batcher posts
+them, on PostgreSQL; with the call facts a gRPC call would set: no gRPC
+context is needed below the interceptor), clock moves as AdvanceClock
 does them (server.store.clock.advance, then the due work).
 """
 
@@ -22,10 +23,10 @@ from typing import Any
 from google.protobuf import json_format
 
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import batch_items, call, idempotency
+from server.api import batch_items, call, idempotency, transactions_transfer
 from server.api import transaction_views as views
 from server.domain import errors
-from server.services import transfers
+from server.services import transfer_queue, transfers
 from server.services.context import Movement
 from server.services.transfer_batches import post_transfers
 from server.store import clock
@@ -147,7 +148,8 @@ def error_record(error: errors.BankError) -> dict[str, Any]:
 
 
 def _keyed(keyed: ops.Keyed) -> dict[str, Any]:
-    """The transfer as CreateTransfer with an Idempotency-Key runs it."""
+    """The transfer as CreateTransfer with an Idempotency-Key runs it
+    (server.api.transactions_transfer)."""
     item = keyed.transfer
     message = pb.CreateTransferRequest(
         from_account_id=item.from_account_id,
@@ -172,13 +174,23 @@ def _keyed(keyed: ops.Keyed) -> dict[str, Any]:
         return pb.CreateTransferResponse(transaction=views.created_message(result))
 
     try:
-        answer = idempotency.run(
-            METHOD,
-            keyed.key,
-            message,
-            behavior,
-            lambda response: response.SerializeToString(deterministic=True),
-        )
+        if transfer_queue.takes(request):
+            # As CreateTransfer does on PostgreSQL: the key claimed in the batch.
+            answer = idempotency.run_queued(
+                METHOD,
+                keyed.key,
+                message,
+                lambda use: transfer_queue.Item(request, context, use),
+                transactions_transfer.answer_of,
+            )
+        else:
+            answer = idempotency.run(
+                METHOD,
+                keyed.key,
+                message,
+                behavior,
+                lambda response: response.SerializeToString(deterministic=True),
+            )
     except errors.BankError as exc:
         return {**error_record(exc), "headers": dict(info.headers)}
     finally:
