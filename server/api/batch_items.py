@@ -8,10 +8,11 @@ the refusal). So a transfer retried by either route is answered from the
 first outcome and never moves money twice, and a CreateTransfer with a key
 a batch item used replays that item's transaction byte for byte.
 
-All of it happens in one database transaction: the keyed items' claims
-(in sorted key order, so two batches never wait for each other's keys in a
-cycle), the posting of the fresh items (`post_transfers`, whose transaction
-becomes a savepoint of this one) and the keys' outcomes. A crash keeps all
+All of it happens in one database transaction, as the micro-batcher posts
+single transfers (server.services.transfer_queue.post): the keyed items'
+claims (together, in sorted key order, so two batches never wait for each
+other's keys in a cycle), the posting of the items whose key is fresh and
+the keys' outcomes. A crash keeps all
 or nothing. As for a single request, a refusal that is answered 404, 409 or
 422 is stored as the key's outcome; any other (a malformed item) gives the
 key up, so the corrected item can use it again.
@@ -24,10 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import call, idempotency
+from server.api import call, idempotency, transactions_transfer
 from server.api import transaction_views as views
 from server.domain import errors, requests
-from server.services import transfer_batches
+from server.services import transfer_queue
 from server.services.context import RequestContext
 from server.services.transfers import TransferInput
 from server.store import clock, tx
@@ -35,8 +36,6 @@ from server.store import idempotency as store
 
 # A key is stored under the method that used it first: a batch item is a CreateTransfer.
 CREATE_TRANSFER = "/backoffice.v1.TransactionService/CreateTransfer"
-# CreateTransfer's REST message for an immediate transfer (a batch never schedules).
-CREATED_MESSAGE = "Transfer completed successfully"
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -77,42 +76,30 @@ def _post(
 ) -> list[pb.BatchTransferResult]:
     """Inside the transaction (run again whole when it is retried)."""
     results = {item.index: item.result for item in batch if item.result is not None}
-    now = clock.now(sandbox=False)
-    keyed = sorted(
-        (item for item in batch if item.request_hash), key=lambda i: i.request.idempotency_key
-    )
-    for item in keyed:
-        key = item.request.idempotency_key
-        if not store.claim(owner, key, CREATE_TRANSFER, item.request_hash, now):
-            # Held by a request that has committed (PostgreSQL waits for it
-            # here) or by this very batch's Idempotency-Key.
-            results[item.index] = _replayed(store.lookup(owner, key, now), item)
     fresh = [item for item in batch if item.index not in results]
-    outcomes = transfer_batches.post_transfers(
-        [(_transfer_input(item.request), context) for item in fresh]
-    )
+    outcomes = transfer_queue.post([_queued(item, owner, context) for item in fresh])
+    now = clock.now(sandbox=False)
     for item, outcome in zip(fresh, outcomes, strict=True):
-        key = item.request.idempotency_key
-        if isinstance(outcome, errors.BankError):
+        if isinstance(outcome, transfer_queue.Held):
+            # Held by a request that has committed (PostgreSQL waited for it)
+            # or by this very batch's Idempotency-Key.
+            key = item.request.idempotency_key
+            results[item.index] = _replayed(store.lookup(owner, key, now), item)
+        elif isinstance(outcome, errors.BankError):
             results[item.index] = _refused(outcome, item.index)
-            if key and _stored(outcome):
-                store.fail(owner, key, outcome)
-            elif key:
-                store.release(owner, key)
-            continue
-        transaction = views.created_message(outcome)
-        results[item.index] = pb.BatchTransferResult(transaction=transaction)
-        if key:
-            answer = pb.CreateTransferResponse(transaction=transaction)
-            store.complete(owner, key, answer.SerializeToString(), 201, CREATED_MESSAGE)
+        else:
+            transaction = views.created_message(outcome.movement)
+            results[item.index] = pb.BatchTransferResult(transaction=transaction)
     return [results[item.index] for item in batch]  # type: ignore[misc]
 
 
-def _stored(error: errors.BankError) -> bool:
-    """The failures a key keeps as its outcome (as `idempotency.run` does)."""
-    return error.http_status in idempotency.STORED_FAILURE_STATUSES and not isinstance(
-        error, errors.IdempotencyKeyReused | errors.IdempotencyRequestInProgress
-    )
+def _queued(item: _Item, owner: store.Owner, context: RequestContext) -> transfer_queue.Item:
+    """The item as the queue posts it: its key claimed with the others, in sorted order."""
+    use = None
+    if item.request_hash:
+        claim = store.Claim(owner, item.request.idempotency_key, CREATE_TRANSFER, item.request_hash)
+        use = transfer_queue.KeyUse(claim, transactions_transfer.answer_of)
+    return transfer_queue.Item(_transfer_input(item.request), context, use)
 
 
 def _replayed(stored: store.Outcome | None, item: _Item) -> pb.BatchTransferResult:
