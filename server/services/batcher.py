@@ -7,12 +7,16 @@ then; nothing is answered before the commit.
 
 Who runs a batch: no thread of its own. A caller that arrives while fewer
 than `concurrency` batches are running runs at once, taking with it every
-item already waiting (up to `max_items`); a caller that arrives while they
-run waits for batch-mates, and the first waiter whose item has waited
-`wait_seconds`, or who finds `max_items` waiting, or who is woken by a batch
-finishing while fewer than `concurrency` run, takes the queue and runs it.
-So a lone caller never waits (its batch holds one item), and under load
-batches grow by themselves to what arrives while one commit is in flight.
+item already waiting (up to `max_items`). A caller that arrives while they
+run queues; the queue is taken as the next batch by whichever comes first:
+a batch finishing (its thread hands the queue's oldest item the lead), the
+queue reaching `max_items` (the caller that fills it leads), or the oldest
+item having waited `wait_seconds` (it leads, beyond `concurrency`). So a
+lone caller never waits (its batch holds one item), and under load batches
+grow by themselves to what arrives while one commit is in flight.
+
+Each caller sleeps on an event of its own: a finishing batch wakes its own
+callers and at most one leader, never every waiting thread.
 
 The batch runs on the leader's thread and database connection. `run` gets
 the items in arrival order and returns one result per item, in that order;
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -47,11 +52,12 @@ class Knobs:
 class _Slot(Generic[I, R]):
     item: I
     arrived: float
-    taken: bool = False
-    done: bool = False
+    batch: list[_Slot[I, R]] | None = None  # the batch holding it, once taken
+    run: list[_Slot[I, R]] | None = None  # a batch this slot's thread must run
+    done: bool = False  # its batch has ended: result or error is set
     result: R | None = None
     error: BaseException | None = None
-    finished: threading.Event = field(default_factory=threading.Event)
+    woken: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -69,8 +75,8 @@ class MicroBatcher(Generic[I, R]):
         self._run = run
         self.knobs = knobs
         self.stats = Stats()
-        self._lock = threading.Condition()
-        self._queue: list[_Slot[I, R]] = []
+        self._lock = threading.Lock()
+        self._queue: deque[_Slot[I, R]] = deque()
         self._running = 0
 
     def submit(self, item: I) -> R:
@@ -78,37 +84,36 @@ class MicroBatcher(Generic[I, R]):
         slot: _Slot[I, R] = _Slot(item, time.monotonic())
         with self._lock:
             self._queue.append(slot)
-        while not slot.done:
-            batch = self._lead(slot)
-            if batch is None:
+            if self._running < self.knobs.concurrency or len(self._queue) >= self.knobs.max_items:
+                self._take(slot)
+        while True:
+            if slot.run is not None:
+                batch, slot.run = slot.run, None
+                self._execute(batch)
+                continue  # usually its own batch; else older items ahead of it
+            if slot.done:
                 break
-            # Usually holds `slot`; when more than max_items waited ahead of
-            # it, this thread runs the oldest ones and then queues on.
-            self._execute(batch)
-        slot.finished.wait()
+            if slot.batch is None:
+                # Queued: wait for a leader, or lead once it has waited long enough.
+                remaining = self.knobs.wait_seconds - (time.monotonic() - slot.arrived)
+                if not slot.woken.wait(max(remaining, 0.0)):
+                    with self._lock:
+                        if slot.batch is None:
+                            self._take(slot)
+                continue
+            slot.woken.wait()
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[return-value]
 
-    def _lead(self, slot: _Slot[I, R]) -> list[_Slot[I, R]] | None:
-        """The batch this thread must run next, or None once another took `slot`."""
-        knobs = self.knobs
-        with self._lock:
-            while not slot.taken:
-                waited = time.monotonic() - slot.arrived
-                if (
-                    self._running < knobs.concurrency
-                    or len(self._queue) >= knobs.max_items
-                    or waited >= knobs.wait_seconds
-                ):
-                    batch = self._queue[: knobs.max_items]
-                    del self._queue[: knobs.max_items]
-                    for taken in batch:
-                        taken.taken = True
-                    self._running += 1
-                    return batch
-                self._lock.wait(max(knobs.wait_seconds - waited, 0.0001))
-        return None
+    def _take(self, leader: _Slot[I, R]) -> None:
+        """Under the lock: the queue's oldest items become `leader`'s batch to run."""
+        count = min(len(self._queue), self.knobs.max_items)
+        batch = [self._queue.popleft() for _ in range(count)]
+        for taken in batch:
+            taken.batch = batch
+        leader.run = batch
+        self._running += 1
 
     def _execute(self, batch: list[_Slot[I, R]]) -> None:
         try:
@@ -120,13 +125,17 @@ class MicroBatcher(Generic[I, R]):
         except BaseException as exc:  # every caller of the batch learns it
             for slot in batch:
                 slot.error = exc
-        finally:
-            with self._lock:
-                self._running -= 1
-                self.stats.batches += 1
-                self.stats.items += len(batch)
-                self.stats.largest = max(self.stats.largest, len(batch))
-                self._lock.notify_all()
-            for slot in batch:
-                slot.done = True
-                slot.finished.set()
+        next_leader = None
+        with self._lock:
+            self._running -= 1
+            self.stats.batches += 1
+            self.stats.items += len(batch)
+            self.stats.largest = max(self.stats.largest, len(batch))
+            if self._queue and self._running < self.knobs.concurrency:
+                next_leader = self._queue[0]
+                self._take(next_leader)
+        for slot in batch:
+            slot.done = True
+            slot.woken.set()
+        if next_leader is not None:
+            next_leader.woken.set()
