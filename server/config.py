@@ -125,7 +125,7 @@ class Settings:
     # run, the largest batch (1: no batching), batches running at once.
     transfer_batch_wait_ms: float = 2.0
     transfer_batch_max: int = 64
-    transfer_batch_concurrency: int = 2
+    transfer_batch_concurrency: int = 1
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -196,7 +196,7 @@ class Settings:
             hash_threads=_int(env, "BANK_HASH_THREADS", 2, 1, 64),
             transfer_batch_wait_ms=_float(env, "BANK_TRANSFER_BATCH_WAIT_MS", 2.0, 0.0, 100.0),
             transfer_batch_max=_int(env, "BANK_TRANSFER_BATCH_MAX", 64, 1, 1_000),
-            transfer_batch_concurrency=_int(env, "BANK_TRANSFER_BATCH_CONCURRENCY", 2, 1, 64),
+            transfer_batch_concurrency=_int(env, "BANK_TRANSFER_BATCH_CONCURRENCY", 1, 1, 64),
             hash_queue=_int(env, "BANK_HASH_QUEUE", 8, 0, 10_000),
             oauth_requests_per_minute=_int(
                 env, "BANK_OAUTH_REQUESTS_PER_MINUTE", 60, 1, 10_000_000

@@ -45,7 +45,7 @@ class Knobs:
     wait_seconds: float = 0.002
     max_items: int = 64
     # Batches running at once per process (each its own transaction).
-    concurrency: int = 2
+    concurrency: int = 1
 
 
 @dataclass(eq=False)

@@ -24,7 +24,10 @@ Knobs (settings, per process): BANK_TRANSFER_BATCH_WAIT_MS (how long a
 transfer may wait for batch-mates while batches are running, default 2),
 BANK_TRANSFER_BATCH_MAX (largest batch, default 64; 1 turns batching off),
 BANK_TRANSFER_BATCH_CONCURRENCY (batches running at once per process,
-default 2).
+default 1). The defaults are measured (`make bench`, 16 callers, 2 server
+processes on 2 cores): one batch at a time per process spent the least
+database CPU per transfer (1.17 ms against 1.60 ms unbatched) at the best
+throughput and p99; a longer wait bought nothing.
 """
 
 from __future__ import annotations
