@@ -104,6 +104,6 @@ class BenchConfig:
             history_rate=_float(env, "BENCH_HISTORY_RATE", 50.0, 1.0, 10_000.0),
             history_write_rate=_float(env, "BENCH_HISTORY_WRITE_RATE", 50.0, 0.0, 10_000.0),
             grpc_tls=_choice(env, "BENCH_GRPC_TLS", "off", GRPC_TLS_MODES),
-            batch_size=_int(env, "BENCH_BATCH_SIZE", 100, 1, 1_000),
-            batch_clients=_int(env, "BENCH_BATCH_CLIENTS", 4, 1, 64),
+            batch_size=_int(env, "BENCH_BATCH_SIZE", 50, 1, 1_000),
+            batch_clients=_int(env, "BENCH_BATCH_CLIENTS", 8, 1, 64),
         )
