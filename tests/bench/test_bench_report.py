@@ -228,8 +228,8 @@ def test_batch_call_with_an_item_error_is_a_failure_and_still_counts_its_transfe
 
 
 def test_batch_size_knob() -> None:
-    assert BenchConfig.from_env({}).batch_size == 100
-    assert BenchConfig.from_env({}).batch_clients == 4
+    assert BenchConfig.from_env({}).batch_size == 50
+    assert BenchConfig.from_env({}).batch_clients == 8
     assert BenchConfig.from_env({"BENCH_BATCH_CLIENTS": "16"}).batch_clients == 16
     with pytest.raises(SystemExit, match="BENCH_BATCH_CLIENTS"):
         BenchConfig.from_env({"BENCH_BATCH_CLIENTS": "0"})
