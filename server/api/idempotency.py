@@ -146,9 +146,7 @@ def run(
 ) -> Any:
     """Runs `behavior` at most once per (caller, key); returns the response or its stored bytes."""
     info = call.current()
-    owner = store.Owner(info.principal.client_id, info.principal.user_id or "")
-    request_hash = hash_of(method, request)
-    stored = store.lookup(owner, key, clock.now(sandbox=False))
+    owner, request_hash, stored = _first_look(method, key, request)
     if stored is not None:
         return _replay(stored, request_hash)
 
@@ -172,10 +170,7 @@ def run(
     try:
         result = tx.write(work)
     except _KeyHeld:
-        stored = store.lookup(owner, key, clock.now(sandbox=False))
-        if stored is None or (stored.response is None and stored.error is None):
-            raise errors.IdempotencyRequestInProgress() from None
-        return _replay(stored, request_hash)
+        return _held(owner, key, request_hash)
     if isinstance(result, _Failed):
         raise result.error
     return result
@@ -191,21 +186,33 @@ def run_queued(
     """`run` for a transfer posted by the micro-batcher (server.services.transfer_queue):
     the key is claimed, and its outcome stored, in the batch's transaction."""
     info = call.current()
-    owner = store.Owner(info.principal.client_id, info.principal.user_id or "")
-    request_hash = hash_of(method, request)
-    stored = store.lookup(owner, key, clock.now(sandbox=False))
+    owner, request_hash, stored = _first_look(method, key, request)
     if stored is not None:
         return _replay(stored, request_hash)
     use = transfer_queue.KeyUse(store.Claim(owner, key, method, request_hash), answer)
     outcome = transfer_queue.submit(item(use))
     if isinstance(outcome, transfer_queue.Held):
-        stored = store.lookup(owner, key, clock.now(sandbox=False))
-        if stored is None or (stored.response is None and stored.error is None):
-            raise errors.IdempotencyRequestInProgress()
-        return _replay(stored, request_hash)
+        return _held(owner, key, request_hash)
     assert outcome.answer is not None
     info.http_status, info.message = outcome.answer.http_status, outcome.answer.message
     return outcome.answer.response
+
+
+def _first_look(
+    method: str, key: str, request: Any
+) -> tuple[store.Owner, str, store.Outcome | None]:
+    """The caller's key owner, the request's hash, and the key's stored outcome if any."""
+    principal = call.current().principal
+    owner = store.Owner(principal.client_id, principal.user_id or "")
+    return owner, hash_of(method, request), store.lookup(owner, key, clock.now(sandbox=False))
+
+
+def _held(owner: store.Owner, key: str, request_hash: str) -> bytes:
+    """The answer when another request held the key: its outcome, once it has one."""
+    stored = store.lookup(owner, key, clock.now(sandbox=False))
+    if stored is None or (stored.response is None and stored.error is None):
+        raise errors.IdempotencyRequestInProgress()
+    return _replay(stored, request_hash)
 
 
 def _replay(stored: store.Outcome, request_hash: str) -> bytes:
