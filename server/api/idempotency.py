@@ -42,6 +42,7 @@ from google.protobuf import descriptor_pool
 
 from server.api import call
 from server.domain import errors
+from server.domain.principal import Principal
 from server.services import transfer_queue
 from server.services.context import Movement
 from server.store import clock, tx
@@ -181,7 +182,7 @@ def run_queued(
     key: str,
     request: Any,
     item: Callable[[transfer_queue.KeyUse], transfer_queue.Item],
-    answer: Callable[[Movement], transfer_queue.Answer],
+    answer: Callable[[Movement, Principal], transfer_queue.Answer],
 ) -> Any:
     """`run` for a transfer posted by the micro-batcher (server.services.transfer_queue):
     the key is claimed, and its outcome stored, in the batch's transaction."""

@@ -132,10 +132,15 @@ def _base_message(row: TransactionRecord, reader: Principal) -> tpb.Transaction:
     return message
 
 
-def created_message(movement: Movement) -> tpb.Transaction:
-    """The transaction as its creator sees it: with the balances after it."""
+def created_message(movement: Movement, creator: Principal | None = None) -> tpb.Transaction:
+    """The transaction as its creator sees it: with the balances after it.
+
+    `creator`: who made it, when that is not this call's caller (a keyed
+    transfer answered by the batch another call runs, server.services.
+    transfer_queue); by default this call's principal.
+    """
     row = movement.transaction
-    principal = call.current().principal
+    principal = creator if creator is not None else call.current().principal
     message = _base_message(row, principal)
     own: Side | None = None
     for name, side in (

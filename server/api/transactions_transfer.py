@@ -17,6 +17,7 @@ from backoffice.v1 import transaction_service_pb2 as pb
 from server.api import call, idempotency
 from server.api import transaction_views as views
 from server.api.transaction_base import MovementMethods
+from server.domain.principal import Principal
 from server.services import transfer_queue, transfers
 from server.services.context import Movement
 
@@ -54,9 +55,10 @@ def _serialize(response: pb.CreateTransferResponse) -> bytes:
     return response.SerializeToString()
 
 
-def answer_of(result: Movement) -> transfer_queue.Answer:
-    """A batched keyed transfer's answer, as its key keeps it (made in the batch)."""
-    response = pb.CreateTransferResponse(transaction=views.created_message(result))
+def answer_of(result: Movement, creator: Principal) -> transfer_queue.Answer:
+    """A batched keyed transfer's answer, as its key keeps it: made in the batch,
+    which may run on another call's thread, so for `creator`, not that call's caller."""
+    response = pb.CreateTransferResponse(transaction=views.created_message(result, creator))
     return transfer_queue.Answer(
         response.SerializeToString(), 201, transfer_message(result), response
     )

@@ -5,11 +5,11 @@ transaction, in order; each is checked on its own and a refused one writes
 nothing and does not stop the others (its result is the error). Two ways:
 - PostgreSQL with the stored function (server.store.transfer_function): the
   whole list is one round trip, the function locking every account of the
-  list first, in sorted id order, and running each transfer in a
-  subtransaction. An item the function hands back (a case only the Python
-  path handles) runs through the Python path in a savepoint, in its place in
-  the order: the function's run is rolled back to before that item, and the
-  rest goes through the function again.
+  list first, in sorted id order, then checking each transfer on its own
+  (a refusal ends its item before it writes anything). When the function
+  hands an item back (a case only the Python path handles), what it did is
+  rolled back to a savepoint and the whole list goes through the Python
+  path instead, in order.
 - Otherwise (SQLite, or the function switched off) the Python path
   (server.services.transfers.post), each item in a savepoint. On PostgreSQL
   every account of the list is locked first, in sorted id order, so two

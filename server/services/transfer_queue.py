@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from server.domain import errors
+from server.domain.principal import Principal
 from server.services import transfer_batches
 from server.services.batcher import Knobs, MicroBatcher
 from server.services.context import Movement, RequestContext
@@ -61,7 +62,9 @@ class KeyUse:
     """An Idempotency-Key a transfer comes with, and how its answer is made."""
 
     claim: keys.Claim
-    answer: Callable[[Movement], Answer]
+    # Made in the batch, possibly on another call's thread: it is given the
+    # principal of the transfer's own caller.
+    answer: Callable[[Movement, Principal], Answer]
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,21 @@ def post(items: Sequence[Item]) -> list[Outcome]:
 
 
 def _post(items: Sequence[Item]) -> list[Outcome]:
+    outcomes, again = _post_once(items)
+    if again:
+        # The same key twice in one batch, and the first gave it up (a refusal
+        # no key keeps): the others run now, as they would have once a
+        # transaction holding the key had ended.
+        for index, outcome in zip(again, _post([items[i] for i in again]), strict=True):
+            outcomes[index] = outcome
+    return outcomes
+
+
+Pair = tuple[keys.Owner, str]  # a key and its owner
+
+
+def _post_once(items: Sequence[Item]) -> tuple[list[Outcome], list[int]]:
+    """One pass: the outcomes, and the items to run again (their key was given up)."""
     # Two requests with one key may share a batch: the first holds it, the
     # other waits for its outcome as it would behind another transaction.
     claims = {
@@ -117,35 +135,53 @@ def _post(items: Sequence[Item]) -> list[Outcome]:
     held = keys.claim_many(list(claims.values()), clock.now(sandbox=False))
     outcomes: list[Outcome | None] = [None] * len(items)
     fresh: list[int] = []
+    behind: dict[Pair, list[int]] = {}  # the same-batch duplicates of each held key
     for index, item in enumerate(items):
-        if item.key is not None:
-            pair = (item.key.claim.owner, item.key.claim.key)
-            if pair not in held:
-                outcomes[index] = Held()
-                continue
-            held.discard(pair)  # a later item with this key is Held
-        fresh.append(index)
+        pair = (item.key.claim.owner, item.key.claim.key) if item.key is not None else None
+        if pair is None:
+            fresh.append(index)
+        elif pair not in held:
+            outcomes[index] = Held()
+        elif pair in behind:
+            behind[pair].append(index)
+            outcomes[index] = Held()
+        else:
+            behind[pair] = []
+            fresh.append(index)
     posted = transfer_batches.post_transfers(
         [(items[index].request, items[index].context) for index in fresh]
     )
-    for index, result in zip(fresh, posted, strict=True):
-        use = items[index].key
-        if isinstance(result, errors.BankError):
-            outcomes[index] = result
-            if use is not None:
-                claim = use.claim
-                if keys.kept(result):
-                    keys.fail(claim.owner, claim.key, result)
-                else:
-                    keys.release(claim.owner, claim.key)
-            continue
-        answer = use.answer(result) if use is not None else None
-        if use is not None and answer is not None:
-            claim = use.claim
-            keys.complete(claim.owner, claim.key, answer.body, answer.http_status, answer.message)
-        outcomes[index] = Done(result, answer)
+    released = [
+        pair
+        for index, result in zip(fresh, posted, strict=True)
+        if (pair := _settle(items[index], result, outcomes, index)) is not None
+    ]
+    again = sorted(index for pair in released for index in behind.get(pair, []))
     assert all(outcome is not None for outcome in outcomes)
-    return outcomes  # type: ignore[return-value]
+    return outcomes, again  # type: ignore[return-value]
+
+
+def _settle(
+    item: Item, result: Movement | errors.BankError, outcomes: list[Outcome | None], index: int
+) -> Pair | None:
+    """Records `item`'s outcome and its key's; the key when it was given up."""
+    use = item.key
+    if isinstance(result, errors.BankError):
+        outcomes[index] = result
+        if use is None:
+            return None
+        claim = use.claim
+        if keys.kept(result):
+            keys.fail(claim.owner, claim.key, result)
+            return None
+        keys.release(claim.owner, claim.key)
+        return (claim.owner, claim.key)
+    answer = use.answer(result, item.context.principal) if use is not None else None
+    if use is not None and answer is not None:
+        claim = use.claim
+        keys.complete(claim.owner, claim.key, answer.body, answer.http_status, answer.message)
+    outcomes[index] = Done(result, answer)
+    return None
 
 
 # -- the process's micro-batcher ------------------------------------------------------------
@@ -170,5 +206,12 @@ def configure(knobs: Knobs) -> None:
 def batcher() -> MicroBatcher[Item, Outcome]:
     with _batching.lock:
         if _batching.batcher is None:
-            _batching.batcher = MicroBatcher(post, _batching.knobs)
+            _batching.batcher = MicroBatcher(_batch, _batching.knobs)
         return _batching.batcher
+
+
+def _batch(items: Sequence[Item]) -> list[Outcome]:
+    """A batch, on whichever call's thread leads it: with a clock reading of its own,
+    taken as it starts (after each of its transfers arrived), not the leader's."""
+    with clock.call_scope():
+        return post(items)

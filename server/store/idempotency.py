@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from server.domain import errors
 from server.store import sql
+from server.store.db import is_postgres
 from server.store.models import IdempotencyKey
 
 RETENTION = timedelta(hours=24)
@@ -119,7 +120,8 @@ class Claim:
 
 def claim_many(claims: Sequence[Claim], now: datetime) -> set[tuple[Owner, str]]:
     """`claim` for several keys in two statements (one round trip on PostgreSQL);
-    the (owner, key) pairs this transaction now holds.
+    the (owner, key) pairs this transaction now holds. A key a live legacy
+    row holds (see the module) is not claimed: `lookup` answers from it.
 
     Claimed in sorted order, so two batches never wait for each other's keys
     in a cycle. A key another request holds is not in the answer (on
@@ -151,13 +153,24 @@ def claim_many(claims: Sequence[Claim], now: datetime) -> set[tuple[Owner, str]]
             IdempotencyKey.created_at.db_value(now),
             IdempotencyKey.expires_at.db_value(now + RETENTION),
         ]
+    # PostgreSQL types a VALUES list from its values: say what the literals are.
+    row = (
+        "(?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))"
+        if is_postgres()
+        else f"({sql.marks(9)})"
+    )
     rows = sql.execute(
         'INSERT INTO "idempotency_keys" ("client_id", "user_id", "key", "method", "request_hash",'
-        ' "http_status", "message", "created_at", "expires_at") VALUES '
-        + ", ".join([f"({sql.marks(9)})"] * len(ordered))
-        + ' ON CONFLICT ("client_id", "key", "user_id") DO NOTHING'
+        ' "http_status", "message", "created_at", "expires_at")'
+        " SELECT * FROM (VALUES " + ", ".join([row] * len(ordered)) + ") AS v"
+        # A live key stored before owners were recorded (m0013) holds the key
+        # for every caller of its client, as `lookup` reads it.
+        ' WHERE NOT EXISTS (SELECT 1 FROM "idempotency_keys" AS l'
+        ' WHERE l."client_id" = v.column1 AND l."key" = v.column3 AND l."user_id" = ?'
+        ' AND l."expires_at" > ?)'
+        ' ON CONFLICT ("client_id", "key", "user_id") DO NOTHING'
         ' RETURNING "client_id", "user_id", "key"',
-        values,
+        [*values, LEGACY_OWNER, IdempotencyKey.expires_at.db_value(now)],
     ).fetchall()
     return {(Owner(row[0], row[1]), row[2]) for row in rows}
 

@@ -20,7 +20,7 @@ OWNER = keys.Owner("queue-client", "")
 METHOD = "/backoffice.v1.TransactionService/CreateTransfer"
 
 
-def _answer(result: Movement) -> transfer_queue.Answer:
+def _answer(result: Movement, creator: object = None) -> transfer_queue.Answer:
     body = f"posted {result.transaction.id}".encode()
     return transfer_queue.Answer(body, 201, "Transfer completed successfully", body)
 
@@ -133,3 +133,20 @@ def test_a_refused_batch_writes_no_key_and_no_money(database: peewee.Database) -
     stored = keys.lookup(OWNER, "k-same-account", _now())
     assert stored is not None and stored.error is not None
     assert LedgerTransaction.select().count() == before
+
+
+def test_one_key_twice_in_a_batch_runs_again_when_the_first_gave_it_up(
+    database: peewee.Database,
+) -> None:
+    a, b = _accounts()
+    auditor = RequestContext(principal=Principal(client_id="queue-client", role=AUDITOR))
+    first, second = transfer_queue.post(
+        [
+            _item(a, b, 0.50, "k-released", context=auditor),
+            _item(a, b, 0.50, "k-released", context=auditor),
+        ]
+    )
+    assert not IdempotencyKey.select().where(IdempotencyKey.key == "k-released").exists()
+    # The second runs once the first has given the key up, as it would behind
+    # another transaction: the same refusal, not an answer of a key in use.
+    assert isinstance(first, errors.Forbidden) and isinstance(second, errors.Forbidden)
