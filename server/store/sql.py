@@ -67,7 +67,10 @@ def _prepared_name(connection: Any, text: str) -> str | None:
             return None
         name = f"bo_{len(names) + 1}"
         numbered, _ = _numbered(text)
-        with connection.cursor() as cursor:
+        # Through peewee's wrapper, as every other statement: a connection the
+        # server closed raises peewee.OperationalError (answered UNAVAILABLE),
+        # not psycopg2's own (which no handler knows: a 500).
+        with peewee.__exception_wrapper__, connection.cursor() as cursor:  # type: ignore[attr-defined]
             cursor.execute(f"PREPARE {name} AS {numbered}")
         names[text] = name
     return name
