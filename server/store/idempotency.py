@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from server.domain import errors
-from server.store import sql
+from server.store import sql, tx
 from server.store.db import is_postgres
 from server.store.models import IdempotencyKey
 
@@ -207,6 +207,31 @@ def release(owner: Owner, key: str) -> None:
         'DELETE FROM "idempotency_keys" WHERE "client_id" = ? AND "key" = ? AND "user_id" = ?',
         (owner.client_id, key, owner.user_id),
     )
+
+
+PRUNE_BATCH = 5_000
+
+
+def prune_expired(now: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Removes the keys past their RETENTION (real time, `now`), at most `batch`
+    per transaction so that no sweep holds many rows at once; how many.
+
+    A key past its time already answers as absent (`lookup`) and is taken
+    over by the next claim of it; this only keeps the table to about a day
+    of keys.
+    """
+    rowid = '"ctid"' if is_postgres() else '"rowid"'
+    text = (
+        f'DELETE FROM "idempotency_keys" WHERE {rowid} IN (SELECT {rowid}'
+        ' FROM "idempotency_keys" WHERE "expires_at" <= ? LIMIT ?)'
+    )
+    expired = IdempotencyKey.expires_at.db_value(now)
+    total = 0
+    while True:
+        removed = int(tx.write(lambda: sql.execute(text, (expired, batch)).rowcount))
+        total += removed
+        if removed < batch:
+            return total
 
 
 def _dump_error(error: errors.BankError) -> str:

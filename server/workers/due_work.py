@@ -1,5 +1,5 @@
 """Work that becomes due as time passes: deposit holds, scheduled transfers,
-audit events past their retention.
+audit events past their retention, idempotency keys past their 24 hours.
 
 Run by a background sweeper (in server process 0), and at once when the
 sandbox clock moves. Each item is claimed and done in a short write
@@ -13,7 +13,7 @@ import logging
 import threading
 from datetime import datetime
 
-from server.store import audit, clock
+from server.store import audit, clock, idempotency
 from server.store.db import per_use_connection
 from server.workers import external, holds, payments, recurring, scheduled
 
@@ -38,6 +38,7 @@ def run(now: datetime, sandbox: bool = False) -> dict[str, int]:
         "recurring_failed": recurring_failed,
         # Retention is counted in real time, not on the sandbox clock (`now`).
         "audit_events_pruned": audit.prune_expired(),
+        "idempotency_keys_pruned": idempotency.prune_expired(audit.now()),
         **external_steps,
     }
 
