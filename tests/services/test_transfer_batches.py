@@ -13,6 +13,7 @@ from server.domain.principal import ADMIN, Principal
 from server.services import transfer_batches, transfer_queue, transfers
 from server.services.batcher import Knobs
 from server.services.context import Movement, RequestContext
+from server.store import transfer_function
 from server.store.bootstrap import ensure_internal_accounts
 from server.store.db import is_postgres
 from server.store.models import Account, LedgerTransaction, Posting
@@ -108,3 +109,30 @@ def test_concurrent_single_transfers_share_transactions_and_lose_no_cent(
     postings = Posting.select().where(Posting.account_id << ring)
     assert sum(p.amount_minor for p in postings) == 0
     assert postings.count() == 480
+
+
+def test_a_refusal_the_domain_does_not_confirm_sends_the_batch_the_python_way(
+    database: peewee.Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not is_postgres():
+        pytest.skip("SQLite has no function to disagree with")
+    ensure_internal_accounts()
+    owner = rows.customer("Disagreement Owner")
+    a, b = rows.account(owner, 1_000), rows.account(owner, 0)
+
+    def disagree(*_: object) -> errors.BankError:
+        raise AssertionError("the function refused what the domain would post")
+
+    monkeypatch.setattr(transfer_function, "_error", disagree)
+    results = transfer_batches.post_transfers(
+        [
+            (_transfer(a, b, 2.00), STAFF),
+            (_transfer(a, b, 50.00), STAFF),  # refused by the function: no funds
+            (_transfer(a, b, 3.00), STAFF),
+        ]
+    )
+    # The Python path's answers, not a failed batch: its neighbours post.
+    assert isinstance(results[0], Movement) and isinstance(results[2], Movement)
+    assert isinstance(results[1], errors.InsufficientFunds)
+    assert (_balance(a), _balance(b)) == (500, 500)
+    assert "disagrees with the domain" in caplog.text
