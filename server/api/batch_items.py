@@ -151,11 +151,4 @@ def _as_create(item: pb.BatchTransferItem) -> pb.CreateTransferRequest:
 
 
 def _transfer_input(item: pb.BatchTransferItem) -> TransferInput:
-    return TransferInput(
-        from_account_id=item.from_account_id,
-        to_account_id=item.to_account_id,
-        amount=item.amount,
-        currency=item.currency,
-        description=item.description,
-        reference=item.reference,
-    )
+    return transactions_transfer.transfer_input(_as_create(item))

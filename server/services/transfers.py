@@ -79,14 +79,15 @@ def transfer(request: TransferInput, context: RequestContext) -> Movement:
     An immediate transfer on PostgreSQL shares a transaction with concurrent
     ones (server.services.transfer_queue); otherwise it runs here.
     """
-    checked = check_request(request, context)
     # Imported here: transfer_queue builds on this module.
     from server.services import transfer_queue  # noqa: PLC0415
 
     if transfer_queue.takes(request):
+        # The batch checks the request (check_request) with the others'.
         done = transfer_queue.submit(transfer_queue.Item(request, context))
         assert isinstance(done, transfer_queue.Done), "an unkeyed transfer holds no key"
         return done.movement
+    checked = check_request(request, context)
     return tx.write(lambda: post(request, checked, context)).movement()
 
 
