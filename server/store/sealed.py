@@ -77,6 +77,9 @@ BILL_PAYMENT_ACCOUNT_NUMBER = SealedColumn("bill_payments", "payee_account_numbe
 BENEFICIARY_ACCOUNT_NUMBER = SealedColumn("external_transfers", "beneficiary_account_number")
 BENEFICIARY_ROUTING_NUMBER = SealedColumn("external_transfers", "beneficiary_routing_number")
 BENEFICIARY_IBAN = SealedColumn("external_transfers", "beneficiary_iban")
+# Webhook signing secrets (server.store.webhooks): HMAC keys, opened to sign.
+WEBHOOK_SECRET = SealedColumn("webhook_subscriptions", "secret")
+WEBHOOK_PREVIOUS_SECRET = SealedColumn("webhook_subscriptions", "previous_secret")
 COLUMNS: tuple[SealedColumn, ...] = (
     USER_TAX_ID,
     USER_PHONE,
@@ -87,6 +90,8 @@ COLUMNS: tuple[SealedColumn, ...] = (
     BENEFICIARY_ROUTING_NUMBER,
     BENEFICIARY_IBAN,
     BILL_PAYMENT_ACCOUNT_NUMBER,
+    WEBHOOK_SECRET,
+    WEBHOOK_PREVIOUS_SECRET,
 )
 
 
