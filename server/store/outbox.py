@@ -11,29 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from server.domain.ids import new_id
+from server.domain.webhook_events import SUBSCRIBABLE
 from server.store import sql
 from server.store.models import OutboxEvent
 
-EVENT_TYPES = frozenset(
-    {
-        "user.created",
-        "user.updated",
-        "account.created",
-        "account.updated",
-        "account.closed",
-        "transaction.created",
-        "transaction.completed",
-        "transaction.failed",
-        "transaction.cancelled",
-        "transaction.refunded",
-        "recurring.executed",
-        "recurring.failed",
-        "limit.approaching",
-        # server.domain.public_limits.SignInAlert: an account's failed sign-ins
-        # reached the alert threshold (staff only; not a customer event).
-        "security.sign_in_failures",
-    }
-)
+EVENT_TYPES = SUBSCRIBABLE
 
 
 def emit(event_type: str, aggregate_id: str, data: dict[str, Any], now: datetime) -> str:
