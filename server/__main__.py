@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "setup", help="migrate, create internal accounts, load sandbox data in sandbox mode"
     )
+    sub.add_parser("webhooks", help="run the webhook delivery worker until SIGTERM")
     sub.add_parser("run", help="setup, then run the gRPC server and Envoy until Ctrl-C")
     sub.add_parser(
         "reset-sandbox",
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs.configure(settings.log_level)
 
-    if args.command in ("serve", "run"):
+    if args.command in ("serve", "run", "webhooks"):
         return _serve_command(settings, args.command)
     if args.command in ("create-client", "rotate-signing-key", "issue-signing-secret"):
         return _credentials_command(settings, args)
@@ -80,6 +81,10 @@ def _serve_command(settings: Settings, command: str) -> int:
     from server.tls import TlsError
 
     try:
+        if command == "webhooks":
+            from server.workers import webhooks
+
+            return webhooks.main(settings)
         if command == "run":
             return run(settings)
         serve(settings)

@@ -49,6 +49,15 @@ def _float(env: dict[str, str], name: str, default: float, low: float, high: flo
     return value
 
 
+def _on_off(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return raw == "on"
+
+
 def _cidrs(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(name)
     if raw is None:
@@ -126,6 +135,11 @@ class Settings:
     transfer_batch_wait_ms: float = 2.0
     transfer_batch_max: int = 64
     transfer_batch_concurrency: int = 1
+    # The webhook delivery worker (server.workers.webhooks): whether the
+    # stack starts it, attempts in flight at once, how often it looks for work.
+    webhook_worker: bool = True
+    webhook_concurrency: int = 32
+    webhook_poll_ms: int = 100
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -207,4 +221,7 @@ class Settings:
             sign_in_failures_per_minute=_int(
                 env, "BANK_SIGN_IN_FAILURES_PER_MINUTE", 5, 1, 1_000_000
             ),
+            webhook_worker=_on_off(env, "BANK_WEBHOOK_WORKER", True),
+            webhook_concurrency=_int(env, "BANK_WEBHOOK_CONCURRENCY", 32, 1, 1_000),
+            webhook_poll_ms=_int(env, "BANK_WEBHOOK_POLL_MS", 100, 10, 60_000),
         )

@@ -56,6 +56,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_OAUTH_REQUESTS_PER_MINUTE=str(settings.oauth_requests_per_minute),
         BANK_OAUTH_CLIENT_CHECKS_PER_MINUTE=str(settings.oauth_client_checks_per_minute),
         BANK_SIGN_IN_FAILURES_PER_MINUTE=str(settings.sign_in_failures_per_minute),
+        BANK_WEBHOOK_WORKER="on" if settings.webhook_worker else "off",
+        BANK_WEBHOOK_CONCURRENCY=str(settings.webhook_concurrency),
+        BANK_WEBHOOK_POLL_MS=str(settings.webhook_poll_ms),
     )
     return env
 
@@ -139,6 +142,8 @@ class Stack:
         )
         wait_for_port(self.settings.host, self.settings.http_port, deadline)
         wait_for_port(self.settings.host, self.settings.https_port, deadline)
+        if self.settings.webhook_worker:  # last: the server and Envoy keep their places
+            self._spawn("webhooks", [sys.executable, "-m", "server", "webhooks"])
         return self
 
     def write_envoy_config(self) -> Path:

@@ -1,0 +1,199 @@
+"""Use cases of webhook delivery: fan events out, claim due deliveries,
+record what their attempts came to, prune old events.
+
+Each is one short write transaction; the HTTP call happens between `claim`
+and `record`, outside any transaction (server.workers.webhooks).
+
+Time. Delivery runs on real time (`now()`), not the sandbox clock: retry
+delays, leases, `failing_since` and the 30-day retention are about the
+receiver's and the worker's clocks, as idempotency keys' retention is.
+Events keep the business time they were written with.
+
+Decisions:
+- An event goes to the subscriptions that are active when it is fanned out
+  (a moment after its commit); subscriptions inactive then get nothing, not
+  even later (webhook.proto: events while inactive are not queued).
+- A due delivery whose subscription is inactive or deleted, or whose event
+  is no longer kept, is not sent: it becomes DEAD with the error
+  `subscription inactive`, `subscription deleted` or `event expired`, so it
+  leaves the due index and its log says why.
+- A secret that does not open (its key retired or the row tampered with)
+  fails the attempt (`signing secret unreadable`) like a refused
+  connection, so the delivery follows the retry schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from server.crypto.fields import FieldSealer, UnreadableField
+from server.domain import webhook_delivery as rules
+from server.domain import webhook_events
+from server.store import sealed, tx
+from server.store import webhook_deliveries as rows
+from server.store.webhook_deliveries import DueDelivery, SubscriptionRecord
+
+log = logging.getLogger(__name__)
+
+FAN_OUT_BATCH = 500
+LEASE = timedelta(seconds=60)
+RETENTION = timedelta(days=30)
+PRUNE_BATCHES_MAX = 1_000
+
+ERROR_INACTIVE = "subscription inactive"
+ERROR_DELETED = "subscription deleted"
+ERROR_EXPIRED = "event expired"
+ERROR_SECRET = "signing secret unreadable"  # noqa: S105 (an error message)
+
+
+def now() -> datetime:
+    """Real UTC time, naive (see the module comment)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed delivery, ready to send; `secrets` None when they do not open."""
+
+    delivery: DueDelivery
+    url: str
+    body: bytes
+    secrets: rules.Secrets | None
+
+
+def fan_out(batch: int = FAN_OUT_BATCH) -> int:
+    """One delivery per active matching subscription for each of the oldest
+    `batch` unpublished events, which become published; how many events."""
+
+    def work() -> int:
+        at = now()
+        events = rows.unpublished_events(batch)
+        if not events:
+            return 0
+        subscriptions = rows.active_subscriptions()
+        pairs = [
+            (event.event_id, event.type, subscription.id)
+            for event in events
+            for subscription in subscriptions
+            if webhook_events.matches(list(subscription.events), event.type)
+        ]
+        rows.create_deliveries(pairs, at)
+        rows.mark_published([event.id for event in events], at)
+        return len(events)
+
+    return tx.write(work)
+
+
+def _open_secrets(sealer: FieldSealer, subscription: SubscriptionRecord) -> rules.Secrets | None:
+    try:
+        current = sealed.open_value(
+            sealer, sealed.WEBHOOK_SECRET, subscription.id, subscription.secret
+        )
+        previous = sealed.open_value(
+            sealer, sealed.WEBHOOK_PREVIOUS_SECRET, subscription.id, subscription.previous_secret
+        )
+    except UnreadableField:
+        log.exception("webhook secret does not open", extra={"webhook_id": subscription.id})
+        return None
+    if not current:
+        return None
+    return rules.Secrets(current, previous, subscription.previous_secret_expires_at)
+
+
+def claim(limit: int, sealer: FieldSealer, lease: timedelta = LEASE) -> list[Job]:
+    """Up to `limit` due deliveries, leased for `lease`; those that will not be
+    sent are made DEAD on the way (see the module comment)."""
+
+    def work() -> list[tuple[DueDelivery, SubscriptionRecord, bytes]]:
+        at = now()
+        due = rows.due_deliveries(at, limit)
+        if not due:
+            return []
+        subscriptions = rows.subscriptions(d.webhook_id for d in due)
+        payloads = rows.payloads(d.event_id for d in due)
+        dropped: dict[str, list[str]] = {ERROR_INACTIVE: [], ERROR_DELETED: [], ERROR_EXPIRED: []}
+        claimed = []
+        for delivery in due:
+            subscription = subscriptions.get(delivery.webhook_id)
+            payload = payloads.get(delivery.event_id)
+            if subscription is None:
+                dropped[ERROR_DELETED].append(delivery.id)
+            elif not subscription.active:
+                dropped[ERROR_INACTIVE].append(delivery.id)
+            elif payload is None:
+                dropped[ERROR_EXPIRED].append(delivery.id)
+            else:
+                claimed.append((delivery, subscription, webhook_events.body(payload)))
+        for error, ids in dropped.items():
+            rows.give_up(ids, error)
+        rows.lease([delivery.id for delivery, _, _ in claimed], at + lease)
+        return claimed
+
+    opened: dict[str, rules.Secrets | None] = {}
+    jobs = []
+    for delivery, subscription, body in tx.write(work):
+        if subscription.id not in opened:
+            opened[subscription.id] = _open_secrets(sealer, subscription)
+        jobs.append(Job(delivery, subscription.url, body, opened[subscription.id]))
+    return jobs
+
+
+def record(
+    results: Sequence[tuple[Job, rules.Answer]],
+    schedule: Sequence[timedelta] = rules.SCHEDULE,
+) -> int:
+    """Writes each attempt and what it makes of its delivery and subscription,
+    in one transaction; how many were recorded (an attempt recorded already,
+    by a worker whose lease passed, is not recorded twice)."""
+
+    def work() -> int:
+        at = now()
+        recorded = 0
+        # Per subscription, its last outcome in this batch: None for a success.
+        last_error: dict[str, str | None] = {}
+        for job, answer in results:
+            verdict = rules.verdict(answer, job.delivery.attempt + 1, at, schedule)
+            if rows.record_attempt(job.delivery, answer, verdict, at):
+                recorded += 1
+                last_error[job.delivery.webhook_id] = verdict.error
+        rows.mark_healthy(w for w, error in last_error.items() if error is None)
+        for webhook_id in sorted(w for w, error in last_error.items() if error is not None):
+            _note_failure(webhook_id, str(last_error[webhook_id]), at)
+        return recorded
+
+    return tx.write(work)
+
+
+def _note_failure(webhook_id: str, error: str, at: datetime) -> None:
+    subscription = rows.mark_failing(webhook_id, at)
+    if subscription is None or not subscription.active:
+        return
+    if rules.should_disable(subscription.failing_since, at):
+        assert subscription.failing_since is not None
+        reason = rules.disabled_reason(subscription.failing_since, error)
+        if rows.disable(webhook_id, reason, at):
+            log.warning(
+                "webhook subscription disabled", extra={"webhook_id": webhook_id, "why": reason}
+            )
+
+
+def prune(retention: timedelta = RETENTION) -> tuple[int, int]:
+    """Removes events older than `retention` (real time) with their finished
+    deliveries and attempts, a batch per transaction; (deliveries, events)."""
+    before = now() - retention
+    deliveries = events = 0
+    for _ in range(PRUNE_BATCHES_MAX):
+        removed_deliveries, removed_events = tx.write(lambda: rows.prune_finished(before))
+        deliveries += removed_deliveries
+        events += removed_events
+        if removed_deliveries < rows.PRUNE_BATCH and removed_events < rows.PRUNE_BATCH:
+            break
+    return deliveries, events
+
+
+def secret_unreadable(duration_ms: int = 0) -> rules.Answer:
+    """What an attempt whose secret does not open comes to."""
+    return rules.Answer(error=ERROR_SECRET, duration_ms=duration_ms)

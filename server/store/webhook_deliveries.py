@@ -1,0 +1,298 @@
+"""Rows of webhook delivery (m0023): fanning outbox events out, claiming due
+deliveries, recording attempts, pruning old ones.
+
+Claims lock with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers
+never take one outbox event or one delivery at once; SQLite serialises
+writers anyway. A claimed delivery is leased: its `next_attempt_at` moves
+to the end of the lease in the claiming transaction, so the row stays out
+of every other claim while it is sent, and comes back by itself when the
+worker that took it dies. Recording an attempt is conditional on the
+attempt count the claim read, so a late worker whose lease passed cannot
+record one attempt twice.
+
+All times here are real UTC time (naive), not the sandbox clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import peewee
+
+from server.domain.ids import new_id
+from server.domain.webhook_delivery import DEAD, DUE_STATUSES, PENDING, SUCCEEDED, Answer, Verdict
+from server.store import sql
+from server.store.db import is_postgres
+from server.store.models import OutboxEvent
+from server.store.webhook_models import WebhookAttempt, WebhookDeliveryRow, WebhookSubscription
+
+Q = TypeVar("Q", bound="peewee.ModelSelect[Any]")
+PRUNE_BATCH = 5_000
+FINISHED_STATUSES = (SUCCEEDED, DEAD)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRecord:
+    """What delivery needs of a subscription (secrets still sealed)."""
+
+    id: str
+    url: str
+    events: tuple[str, ...]
+    active: bool
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+    failing_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A claimed delivery: `attempt` attempts made so far."""
+
+    id: str
+    event_id: str
+    webhook_id: str
+    attempt: int
+
+
+def _subscription(row: WebhookSubscription) -> SubscriptionRecord:
+    return SubscriptionRecord(
+        id=row.id,
+        url=row.url,
+        events=tuple(json.loads(row.events)),
+        active=bool(row.active),
+        secret=row.secret,
+        previous_secret=row.previous_secret,
+        previous_secret_expires_at=row.previous_secret_expires_at,
+        failing_since=row.failing_since,
+    )
+
+
+def _locked(query: Q) -> Q:
+    return query.for_update(skip_locked=True) if is_postgres() else query
+
+
+# -- Fan-out ---------------------------------------------------------------------------
+def unpublished_events(limit: int) -> list[OutboxEvent]:
+    """The oldest outbox events not fanned out yet, locked for this transaction
+    (rows another worker holds are skipped); served by outbox_unpublished_idx."""
+    query = (
+        OutboxEvent.select(OutboxEvent.id, OutboxEvent.event_id, OutboxEvent.type)
+        .where(OutboxEvent.published_at.is_null())
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    return list(_locked(query))
+
+
+def active_subscriptions() -> list[SubscriptionRecord]:
+    query = WebhookSubscription.select().where(WebhookSubscription.active == True)  # noqa: E712
+    return [_subscription(row) for row in query]
+
+
+def create_deliveries(pairs: Sequence[tuple[str, str, str]], now: datetime) -> None:
+    """A PENDING delivery, due at `now`, per (event id, event type, subscription id).
+
+    A pair that already has its first delivery breaks the unique index
+    (webhook_deliveries_first_idx) and fails the transaction.
+    """
+    records = [
+        {
+            "id": new_id("dlv"),
+            "event_id": event_id,
+            "event_type": event_type,
+            "webhook_id": webhook_id,
+            "status": PENDING,
+            "attempt": 0,
+            "response_code": 0,
+            "duration_ms": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for event_id, event_type, webhook_id in pairs
+    ]
+    for start in range(0, len(records), 500):
+        sql.insert(WebhookDeliveryRow, records[start : start + 500])
+
+
+def mark_published(row_ids: Iterable[int], now: datetime) -> None:
+    ids = list(row_ids)
+    if ids:
+        OutboxEvent.update(published_at=now).where(OutboxEvent.id.in_(ids)).execute()
+
+
+# -- Claiming --------------------------------------------------------------------------
+def due_deliveries(now: datetime, limit: int) -> list[DueDelivery]:
+    """Deliveries due at `now`, soonest first, locked for this transaction."""
+    query = (
+        WebhookDeliveryRow.select(
+            WebhookDeliveryRow.id,
+            WebhookDeliveryRow.event_id,
+            WebhookDeliveryRow.webhook_id,
+            WebhookDeliveryRow.attempt,
+        )
+        .where(
+            WebhookDeliveryRow.status.in_(DUE_STATUSES)
+            & (WebhookDeliveryRow.next_attempt_at <= now)
+        )
+        .order_by(WebhookDeliveryRow.next_attempt_at)
+        .limit(limit)
+    )
+    return [
+        DueDelivery(
+            id=row.id, event_id=row.event_id, webhook_id=row.webhook_id, attempt=row.attempt
+        )
+        for row in _locked(query)
+    ]
+
+
+def lease(delivery_ids: Sequence[str], until: datetime) -> None:
+    if delivery_ids:
+        WebhookDeliveryRow.update(next_attempt_at=until).where(
+            WebhookDeliveryRow.id.in_(list(delivery_ids))
+        ).execute()
+
+
+def subscriptions(ids: Iterable[str]) -> dict[str, SubscriptionRecord]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = WebhookSubscription.select().where(WebhookSubscription.id.in_(wanted))
+    return {row.id: _subscription(row) for row in query}
+
+
+def payloads(event_ids: Iterable[str]) -> dict[str, str]:
+    """The stored payload of each event still kept."""
+    wanted = sorted(set(event_ids))
+    if not wanted:
+        return {}
+    query = OutboxEvent.select(OutboxEvent.event_id, OutboxEvent.payload).where(
+        OutboxEvent.event_id.in_(wanted)
+    )
+    return {row.event_id: row.payload for row in query}
+
+
+def give_up(delivery_ids: Sequence[str], error: str) -> None:
+    """Deliveries that will not be attempted (again): DEAD with `error`."""
+    if delivery_ids:
+        WebhookDeliveryRow.update(status=DEAD, error=error, next_attempt_at=None).where(
+            WebhookDeliveryRow.id.in_(list(delivery_ids))
+            & WebhookDeliveryRow.status.in_(DUE_STATUSES)
+        ).execute()
+
+
+# -- Recording -------------------------------------------------------------------------
+def record_attempt(delivery: DueDelivery, answer: Answer, verdict: Verdict, now: datetime) -> bool:
+    """The delivery's `delivery.attempt + 1`-th attempt; False (nothing written)
+    when that attempt was recorded already (the lease passed and another
+    worker sent it too) or the delivery is no longer due."""
+    attempt = delivery.attempt + 1
+    updated = (
+        WebhookDeliveryRow.update(
+            status=verdict.status,
+            attempt=attempt,
+            response_code=answer.response_code,
+            response_body_excerpt=answer.excerpt,
+            error=verdict.error,
+            duration_ms=answer.duration_ms,
+            last_attempt_at=now,
+            next_attempt_at=verdict.next_attempt_at,
+            delivered_at=now if verdict.status == SUCCEEDED else None,
+        )
+        .where(
+            (WebhookDeliveryRow.id == delivery.id)
+            & (WebhookDeliveryRow.attempt == delivery.attempt)
+            & WebhookDeliveryRow.status.in_(DUE_STATUSES)
+        )
+        .execute()
+    )
+    if not updated:
+        return False
+    sql.insert(
+        WebhookAttempt,
+        [
+            {
+                "id": f"{delivery.id}.{attempt}",
+                "delivery_id": delivery.id,
+                "attempt": attempt,
+                "response_code": answer.response_code,
+                "response_body_excerpt": answer.excerpt,
+                "error": verdict.error,
+                "duration_ms": answer.duration_ms,
+                "attempted_at": now,
+                "next_attempt_at": verdict.next_attempt_at,
+            }
+        ],
+    )
+    return True
+
+
+def mark_healthy(webhook_ids: Iterable[str]) -> None:
+    """A delivery to each succeeded: their failing runs end."""
+    ids = sorted(set(webhook_ids))
+    if ids:
+        WebhookSubscription.update(failing_since=None).where(
+            WebhookSubscription.id.in_(ids) & WebhookSubscription.failing_since.is_null(False)
+        ).execute()
+
+
+def mark_failing(webhook_id: str, now: datetime) -> SubscriptionRecord | None:
+    """A delivery failed: the subscription's failing run starts at `now` unless
+    one runs already; the subscription as it now is (None: deleted)."""
+    WebhookSubscription.update(failing_since=now).where(
+        (WebhookSubscription.id == webhook_id) & WebhookSubscription.failing_since.is_null()
+    ).execute()
+    return subscriptions([webhook_id]).get(webhook_id)
+
+
+def disable(webhook_id: str, reason: str, now: datetime) -> bool:
+    """Makes an active subscription inactive for `reason`; True if it was active."""
+    return bool(
+        WebhookSubscription.update(
+            active=False, disabled_reason=reason, disabled_at=now, updated_at=now
+        )
+        .where((WebhookSubscription.id == webhook_id) & (WebhookSubscription.active == True))  # noqa: E712
+        .execute()
+    )
+
+
+# -- Retention -------------------------------------------------------------------------
+def prune_finished(before: datetime, batch: int = PRUNE_BATCH) -> tuple[int, int]:
+    """One batch: finished deliveries of events created before `before`, with their
+    attempts; then up to `batch` such published events that no delivery needs
+    any more. (deliveries, events) removed; call in a transaction."""
+    old_events = OutboxEvent.select(OutboxEvent.event_id).where(
+        (OutboxEvent.created_at < before) & OutboxEvent.published_at.is_null(False)
+    )
+    doomed = [
+        row.id
+        for row in WebhookDeliveryRow.select(WebhookDeliveryRow.id)
+        .where(
+            WebhookDeliveryRow.status.in_(FINISHED_STATUSES)
+            & WebhookDeliveryRow.event_id.in_(old_events)
+        )
+        .limit(batch)
+    ]
+    if doomed:
+        WebhookAttempt.delete().where(WebhookAttempt.delivery_id.in_(doomed)).execute()
+        WebhookDeliveryRow.delete().where(WebhookDeliveryRow.id.in_(doomed)).execute()
+    pending = WebhookDeliveryRow.select(WebhookDeliveryRow.event_id).where(
+        WebhookDeliveryRow.event_id == OutboxEvent.event_id
+    )
+    events = [
+        row.id
+        for row in OutboxEvent.select(OutboxEvent.id)
+        .where(
+            (OutboxEvent.created_at < before)
+            & OutboxEvent.published_at.is_null(False)
+            & ~peewee.fn.EXISTS(pending)
+        )
+        .limit(batch)
+    ]
+    if events:
+        OutboxEvent.delete().where(OutboxEvent.id.in_(events)).execute()
+    return len(doomed), len(events)
