@@ -22,16 +22,20 @@ Decisions (written in the protos too):
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
+import re
 import secrets
 import socket
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from server.domain import errors
 from server.domain.webhook_events import EVERY_TYPE, SUBSCRIBABLE
+from server.domain.webhook_records import SubscriptionRecord
 
 URL_LENGTH_MAX = 2048
 EVENTS_MIN = 1
@@ -85,6 +89,14 @@ class RefusedHost(errors.ValidationFailed):
         self.why = why
 
 
+class UnresolvedHost(RefusedHost):
+    """The host has no address (now). Subscribing accepts it, since sending
+    checks again at every attempt; sending fails the attempt."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(host, "it does not resolve")
+
+
 # -- Addresses -----------------------------------------------------------------
 def refused_address(ip: IpAddress, sandbox: bool) -> str | None:
     """Why events may not be sent to `ip`; None when they may.
@@ -112,10 +124,12 @@ def _literal(host: str) -> IpAddress | None:
 def check_host(
     host: str, port: int, sandbox: bool, resolve: Resolver = socket.getaddrinfo
 ) -> list[IpAddress]:
-    """Every address `host` resolves to, each allowed by `refused_address`;
-    RefusedHost when the host does not resolve or any address is refused
-    (a name with one private address among public ones could be steered to
-    it). Connect only to the addresses returned."""
+    """Every address `host` resolves to, each allowed by `refused_address`.
+
+    RefusedHost when any address is refused (a name with one private address
+    among public ones could be steered to it); UnresolvedHost, a RefusedHost,
+    when the host does not resolve. Connect only to the addresses returned.
+    """
     literal = _literal(host)
     if literal is not None:
         addresses: list[IpAddress] = [literal]
@@ -123,14 +137,14 @@ def check_host(
         try:
             infos = resolve(host, port, 0, socket.SOCK_STREAM)
         except (OSError, UnicodeError) as error:
-            raise RefusedHost(host, "it does not resolve") from error
+            raise UnresolvedHost(host) from error
         addresses = []
         for info in infos:
             ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
             if ip not in addresses:
                 addresses.append(ip)
         if not addresses:
-            raise RefusedHost(host, "it does not resolve")
+            raise UnresolvedHost(host)
     for ip in addresses:
         why = refused_address(ip, sandbox)
         if why is not None:
@@ -183,9 +197,11 @@ def parse_url(url: str, sandbox: bool) -> Target:
 
 
 def check_url(url: str, sandbox: bool, resolve: Resolver = socket.getaddrinfo) -> str:
-    """`url` when its form and its host's addresses are accepted."""
+    """`url` when its form and its host's addresses are accepted. A host that
+    does not resolve (yet) is accepted: every attempt checks it again."""
     target = parse_url(url, sandbox)
-    check_host(target.host, target.port, sandbox, resolve)
+    with contextlib.suppress(UnresolvedHost):
+        check_host(target.host, target.port, sandbox, resolve)
     return url
 
 
@@ -251,3 +267,86 @@ def check_description(description: str) -> str | None:
             "description contains a control character", field=FIELD_DESCRIPTION
         )
     return description or None
+
+
+# -- Refusals -------------------------------------------------------------------------
+class InactiveSubscription(errors.Conflict):
+    """Work for a subscription that sends nothing (webhook_service.proto)."""
+
+    grpc_status = "FAILED_PRECONDITION"
+
+
+def subscription_not_found(webhook_id: str) -> errors.NotFound:
+    """Unknown, deleted, or another client's: all look the same."""
+    return errors.NotFound(
+        "Webhook subscription not found", metadata={"webhook_id": webhook_id[:64]}
+    )
+
+
+def delivery_not_found(delivery_id: str) -> errors.NotFound:
+    return errors.NotFound("Webhook delivery not found", metadata={"delivery_id": delivery_id[:64]})
+
+
+def event_not_found(event_id: str) -> errors.NotFound:
+    return errors.NotFound("Event not found", metadata={"event_id": event_id[:64]})
+
+
+def check_room(count: int) -> None:
+    """Refuses a client's subscription beyond SUBSCRIPTIONS_PER_CLIENT_MAX."""
+    if count >= SUBSCRIPTIONS_PER_CLIENT_MAX:
+        raise errors.BusinessRuleViolation(
+            f"A client may have at most {SUBSCRIPTIONS_PER_CLIENT_MAX} webhook subscriptions",
+            metadata={"max": str(SUBSCRIPTIONS_PER_CLIENT_MAX)},
+        )
+
+
+def check_active(subscription: SubscriptionRecord) -> None:
+    if not subscription.active:
+        raise InactiveSubscription(
+            "The webhook subscription is inactive; make it active first",
+            metadata={"webhook_id": subscription.id},
+        )
+
+
+# -- Events listed -------------------------------------------------------------------
+EVENT_RETENTION = timedelta(days=30)
+TYPE_FILTER_LENGTH_MAX = 100
+FAMILY_SUFFIX = ".*"
+_TYPE_FILTER_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """Which events to list: `type` exact, or `family` (`transaction.`) prefix."""
+
+    since: datetime
+    until: datetime | None
+    type: str | None = None
+    family: str | None = None
+
+
+def event_query(
+    type_filter: str, since: datetime | None, until: datetime | None, now: datetime
+) -> EventQuery:
+    """The events asked for, within the last 30 days (an earlier `since` is
+    moved to 30 days ago: older events are not kept)."""
+    if type_filter and (
+        len(type_filter) > TYPE_FILTER_LENGTH_MAX or not _TYPE_FILTER_RE.match(type_filter)
+    ):
+        raise errors.ValidationFailed(
+            "type must be an event type (`transaction.completed`) or a family (`transaction.*`)",
+            field="type",
+            metadata={"type": type_filter[:TYPE_FILTER_LENGTH_MAX]},
+        )
+    oldest = now - EVENT_RETENTION
+    start = max(since, oldest) if since is not None else oldest
+    if since is not None and until is not None and until <= since:
+        raise errors.ValidationFailed("until must be after since", field="until")
+    if type_filter.endswith(FAMILY_SUFFIX):
+        return EventQuery(start, until, family=type_filter.removesuffix("*"))
+    return EventQuery(start, until, type=type_filter or None)
+
+
+def kept(created_at: datetime, now: datetime) -> bool:
+    """Whether an event of `created_at` is still shown (30 days)."""
+    return created_at >= now - EVENT_RETENTION

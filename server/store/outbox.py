@@ -15,7 +15,9 @@ from server.domain.webhook_events import SUBSCRIBABLE
 from server.store import sql
 from server.store.models import OutboxEvent
 
-EVENT_TYPES = SUBSCRIBABLE
+# `webhook.ping` is written by PingWebhookSubscription for one subscription
+# only (server.store.webhook_records.ping), never subscribable.
+EVENT_TYPES = SUBSCRIBABLE | {"webhook.ping"}
 
 
 def emit(event_type: str, aggregate_id: str, data: dict[str, Any], now: datetime) -> str:

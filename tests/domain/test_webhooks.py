@@ -246,3 +246,10 @@ def test_descriptions() -> None:
         rules.check_description("d" * 201)
     with pytest.raises(errors.InvalidRequest):
         rules.check_description("bad\x00")
+
+
+def test_a_url_whose_host_does_not_resolve_yet_is_accepted() -> None:
+    url = "https://not-yet.example/hook"
+    assert rules.check_url(url, False, _resolver()) == url
+    with pytest.raises(rules.UnresolvedHost):
+        rules.check_host("not-yet.example", 443, False, _resolver())

@@ -88,6 +88,16 @@ class WebhookServiceStub:
                 request_serializer=backoffice_dot_v1_dot_webhook__service__pb2.RedeliverWebhookEventRequest.SerializeToString,
                 response_deserializer=backoffice_dot_v1_dot_webhook__service__pb2.RedeliverWebhookEventResponse.FromString,
                 _registered_method=True)
+        self.PingWebhookSubscription = channel.unary_unary(
+                '/backoffice.v1.WebhookService/PingWebhookSubscription',
+                request_serializer=backoffice_dot_v1_dot_webhook__service__pb2.PingWebhookSubscriptionRequest.SerializeToString,
+                response_deserializer=backoffice_dot_v1_dot_webhook__service__pb2.PingWebhookSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.GetWebhookDelivery = channel.unary_unary(
+                '/backoffice.v1.WebhookService/GetWebhookDelivery',
+                request_serializer=backoffice_dot_v1_dot_webhook__service__pb2.GetWebhookDeliveryRequest.SerializeToString,
+                response_deserializer=backoffice_dot_v1_dot_webhook__service__pb2.GetWebhookDeliveryResponse.FromString,
+                _registered_method=True)
 
 
 class WebhookServiceServicer:
@@ -98,9 +108,13 @@ class WebhookServiceServicer:
     """
 
     def CreateWebhookSubscription(self, request, context):
-        """Subscribes a URL to event types. REST answers 201. Honours
-        `Idempotency-Key`. At most 20 subscriptions per client. The response is
-        the only read that shows the secret.
+        """Subscribes a URL to event types. REST answers 201. An `Idempotency-Key`
+        is not honoured: the answer holds the secret, which is never stored to be
+        replayed (a retry makes a second subscription; delete the extra one). At
+        most 20 subscriptions per client; the 21st answers VALIDATION_ERROR (422,
+        gRPC FAILED_PRECONDITION). The response is the only read that shows the
+        secret. Refusals name the field (`url`, `events`, `secret`,
+        `description`); see WebhookSubscription for the rules.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -130,7 +144,9 @@ class WebhookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteWebhookSubscription(self, request, context):
-        """Deletes a subscription for good; its pending deliveries are dropped.
+        """Deletes a subscription for good, with its deliveries and their attempts:
+        pending ones are not sent (one being sent at that moment may still
+        arrive).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -139,14 +155,17 @@ class WebhookServiceServicer:
     def RotateWebhookSecret(self, request, context):
         """Replaces the signing secret. For 24 hours (unless
         expire_previous_now) both secrets sign, so receivers can switch without
-        losing events. The response is the only read that shows the new secret.
+        losing events; a secret kept from an earlier rotation stops at once.
+        The response is the only read that shows the new secret; like create, it
+        does not honour `Idempotency-Key`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListWebhookEvents(self, request, context):
-        """Lists events of the last 30 days, newest first.
+        """Lists events of the last 30 days, newest first. Every event of the bank,
+        whichever client's subscriptions it went to.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -172,6 +191,26 @@ class WebhookServiceServicer:
         deliveries went DEAD. REST answers 202. The original delivery is left as
         it is. An inactive subscription answers FAILED_PRECONDITION with reason
         CONFLICT; an event older than 30 days answers NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PingWebhookSubscription(self, request, context):
+        """Sends a test event, type `webhook.ping` with data `{"webhookId",
+        "message": "ping"}`, to this subscription only (whatever its event
+        types), signed and retried like any event. REST answers 202 with the new
+        delivery (PENDING). An inactive subscription answers FAILED_PRECONDITION
+        with reason CONFLICT (409). `webhook.ping` cannot be subscribed to and is
+        listed by ListWebhookEvents like other events.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWebhookDelivery(self, request, context):
+        """Reads one delivery of a subscription with its attempts, oldest first
+        (the delivery log).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -229,6 +268,16 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.RedeliverWebhookEvent,
                     request_deserializer=backoffice_dot_v1_dot_webhook__service__pb2.RedeliverWebhookEventRequest.FromString,
                     response_serializer=backoffice_dot_v1_dot_webhook__service__pb2.RedeliverWebhookEventResponse.SerializeToString,
+            ),
+            'PingWebhookSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.PingWebhookSubscription,
+                    request_deserializer=backoffice_dot_v1_dot_webhook__service__pb2.PingWebhookSubscriptionRequest.FromString,
+                    response_serializer=backoffice_dot_v1_dot_webhook__service__pb2.PingWebhookSubscriptionResponse.SerializeToString,
+            ),
+            'GetWebhookDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWebhookDelivery,
+                    request_deserializer=backoffice_dot_v1_dot_webhook__service__pb2.GetWebhookDeliveryRequest.FromString,
+                    response_serializer=backoffice_dot_v1_dot_webhook__service__pb2.GetWebhookDeliveryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -505,6 +554,60 @@ class WebhookService:
             '/backoffice.v1.WebhookService/RedeliverWebhookEvent',
             backoffice_dot_v1_dot_webhook__service__pb2.RedeliverWebhookEventRequest.SerializeToString,
             backoffice_dot_v1_dot_webhook__service__pb2.RedeliverWebhookEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PingWebhookSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backoffice.v1.WebhookService/PingWebhookSubscription',
+            backoffice_dot_v1_dot_webhook__service__pb2.PingWebhookSubscriptionRequest.SerializeToString,
+            backoffice_dot_v1_dot_webhook__service__pb2.PingWebhookSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWebhookDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backoffice.v1.WebhookService/GetWebhookDelivery',
+            backoffice_dot_v1_dot_webhook__service__pb2.GetWebhookDeliveryRequest.SerializeToString,
+            backoffice_dot_v1_dot_webhook__service__pb2.GetWebhookDeliveryResponse.FromString,
             options,
             channel_credentials,
             insecure,
