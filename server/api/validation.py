@@ -228,8 +228,11 @@ def _check_key(root: Descriptor | None, response: Descriptor, sent: rules.JsonFi
         if kind == _MAP:
             break
         message = field.message_type
+        opaque = message is not None and message.full_name.startswith(_OPAQUE_PACKAGES)
+        if depth == len(sent.path) - 1 and not opaque:
+            _check_shape(field, sent.kinds, name)
         if message is not None:
-            if message.full_name.startswith(_OPAQUE_PACKAGES):
+            if opaque:
                 break
             continue
         if field.type in _NUMERIC and not sent.kinds <= _NUMBER_KINDS:
@@ -239,6 +242,21 @@ def _check_key(root: Descriptor | None, response: Descriptor, sent: rules.JsonFi
 
 
 _NUMBER_KINDS = rules.NUMERIC_KINDS | {rules.ARRAY}
+
+
+def _check_shape(field: FieldDescriptor, kinds: frozenset[str], name: str) -> None:
+    """A list field holds a JSON array (or null), any other field never one.
+
+    The transcoder reads `{"requests": {}}` as an empty list; refused here
+    so that a client's mistake is not taken for an empty request.
+    """
+    sent = kinds - {rules.NULL}
+    if field.is_repeated and sent and rules.ARRAY not in sent:
+        _remember(name)
+        raise rules.refuse_shape(name, "must be a JSON array")
+    if not field.is_repeated and rules.ARRAY in sent:
+        _remember(name)
+        raise rules.refuse_shape(name, "must not be a JSON array")
 
 
 def _resource_note(response: Descriptor, key: str) -> str:

@@ -136,6 +136,10 @@ def refuse_unknown_field(name: str, note: str = "") -> errors.InvalidRequest:
     return errors.InvalidRequest(message, field=name, metadata={"problem": "unknown_field"})
 
 
+def refuse_shape(name: str, why: str) -> errors.InvalidRequest:
+    return errors.InvalidRequest(f"{name} {why}", field=name, metadata={"problem": "shape"})
+
+
 def refuse_output_only(name: str, note: str = "") -> errors.InvalidRequest:
     message = f"{name} is output only" + (f": {note}" if note else "")
     return errors.InvalidRequest(message, field=name, metadata={"problem": "output_only"})

@@ -222,6 +222,26 @@ def test_unknown_fields_are_400_naming_them(
     assert _entries(stack, pair[1]) == 0
 
 
+@pytest.mark.parametrize("requests", [{}, {"amount": 5}])
+def test_a_list_sent_as_an_object_is_400_naming_it(
+    rest: Rest, stack: Stack, pair: tuple[str, str], requests: dict[str, object]
+) -> None:
+    # The transcoder alone would read an object as an empty list of requests.
+    response = rest.post("/v1/transactions/transfers:batchCreate", json={"requests": requests})
+    error = envelope.error(response, 400, "INVALID_REQUEST", field="requests")
+    assert "array" in error["message"]
+    assert _entries(stack, pair[1]) == 0
+
+
+@pytest.mark.parametrize("extra", [{"description": ["rent"]}, {"amount": [5]}])
+def test_an_array_where_one_value_is_due_is_400(
+    rest: Rest, stack: Stack, pair: tuple[str, str], extra: dict[str, object]
+) -> None:
+    body = {"fromAccountId": pair[0], "toAccountId": pair[1], "amount": 5, **extra}
+    envelope.error(rest.post("/v1/transactions/transfer", json=body), 400, "INVALID_REQUEST")
+    assert _entries(stack, pair[1]) == 0
+
+
 def test_snake_case_names_are_accepted(rest: Rest, pair: tuple[str, str]) -> None:
     body = {"from_account_id": pair[0], "to_account_id": pair[1], "amount": 5}
     envelope.success(rest.post("/v1/transactions/transfer", json=body), 201)
