@@ -14,10 +14,10 @@ import pytest
 import requests
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from backoffice.v1 import report_service_pb2 as report_pb
+from backoffice.v1 import report_service_pb2_grpc as report_grpc
 from backoffice.v1 import sandbox_service_pb2 as sandbox_pb
 from backoffice.v1 import sandbox_service_pb2_grpc as sandbox_grpc
-from backoffice.v1 import webhook_service_pb2 as webhook_pb
-from backoffice.v1 import webhook_service_pb2_grpc as webhook_grpc
 from server import gateway
 from server.run import DESCRIPTOR_SET, Stack
 from tests.common import envelope
@@ -83,12 +83,12 @@ def test_unknown_query_parameters_are_ignored(rest: Rest) -> None:
 def test_unimplemented_rpc_is_501_on_rest_and_unimplemented_on_grpc(
     rest: Rest, grpc_channel: grpc.Channel
 ) -> None:
-    # Webhooks are declared in the protos and not built yet.
-    error = envelope.error(rest.get("/v1/webhooks"), 501, "NOT_IMPLEMENTED")
+    # Reports are declared in the protos and not built yet.
+    error = envelope.error(rest.get("/v1/reports/rpt_none"), 501, "NOT_IMPLEMENTED")
     assert "not implemented" in error["message"]
     with pytest.raises(grpc.RpcError) as caught:
-        webhook_grpc.WebhookServiceStub(grpc_channel).ListWebhookSubscriptions(
-            webhook_pb.ListWebhookSubscriptionsRequest(), timeout=10
+        report_grpc.ReportServiceStub(grpc_channel).GetReport(
+            report_pb.GetReportRequest(report_id="rpt_none"), timeout=10
         )
     envelope.grpc_error(caught.value, grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED")
 
