@@ -5,6 +5,8 @@ their own."""
 from __future__ import annotations
 
 import base64
+import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 
 from backoffice.v1 import webhook_service_pb2 as pb
 from server.run import Stack
-from tests.common import envelope
+from tests.common import audit, envelope
 from tests.common.accounts import Db
 from tests.common.auth import create_client, token_over_rest
 from tests.common.principals import CUSTOMER_SCOPES, Caller, client_caller
@@ -343,3 +345,56 @@ def test_production_accepts_seed_000(production: Rest) -> None:
     created = envelope.success(production.post("/v1/webhooks", json=SEED_BODY), 201)
     assert created["webhook"]["url"] == SEED_BODY["url"]
     assert created["webhook"]["secret"] == "webhook_secret_key"
+
+
+# -- Audit and Idempotency-Key ----------------------------------------------------------
+def test_writes_are_audited_without_the_secret(owner: Caller, rest: Rest) -> None:
+    rid = audit.request_id("webhook")
+    response = owner.rest.post("/v1/webhooks", json=SEED_BODY, headers={"X-Request-ID": rid})
+    created = envelope.success(response, 201)["webhook"]
+    event = audit.find(rest, rid, method="/backoffice.v1.WebhookService/CreateWebhookSubscription")
+    assert event["outcomeCode"] == "OK" and event["clientId"] == owner.name
+    assert created["id"] in event["resourceIds"]
+    assert "webhook_secret_key" not in json.dumps(event)
+    rid = audit.request_id("webhook-rotate")
+    path = f"/v1/webhooks/{created['id']}/rotate-secret"
+    envelope.success(owner.rest.post(path, json={}, headers={"X-Request-ID": rid}))
+    event = audit.find(rest, rid, method="/backoffice.v1.WebhookService/RotateWebhookSecret")
+    assert created["id"] in event["resourceIds"]
+
+
+def test_ping_honours_idempotency_keys_and_create_makes_a_new_one(owner: Caller) -> None:
+    key = {"Idempotency-Key": f"ping-{uuid.uuid4().hex}"}
+    created = subscribe(owner)
+    path = f"/v1/webhooks/{created['id']}/ping"
+    first = envelope.success(owner.rest.post(path, json={}, headers=key), 202)["delivery"]
+    replayed = owner.rest.post(path, json={}, headers=key)
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    assert envelope.success(replayed, 202)["delivery"]["id"] == first["id"]
+    # The answer of a create holds the secret, which is never stored to be replayed.
+    key = {"Idempotency-Key": f"create-{uuid.uuid4().hex}"}
+    one = envelope.success(owner.rest.post("/v1/webhooks", json=SEED_BODY, headers=key), 201)
+    two = envelope.success(owner.rest.post("/v1/webhooks", json=SEED_BODY, headers=key), 201)
+    assert one["webhook"]["id"] != two["webhook"]["id"]
+
+
+def test_switched_off_subscription_shows_why_and_active_again_clears_it(
+    owner: Caller, db: Db
+) -> None:
+    created = subscribe(owner)
+    since = datetime(2026, 1, 1, 8, 0, 0)
+    db.execute(
+        "UPDATE webhook_subscriptions SET active = ?, failing_since = ?, disabled_at = ?,"
+        " disabled_reason = ? WHERE id = ?",
+        (False, since, since + timedelta(days=3), "failing since then: HTTP 503", created["id"]),
+    )
+    path = f"/v1/webhooks/{created['id']}"
+    shown = envelope.success(owner.rest.get(path))["webhook"]
+    assert shown["active"] is False
+    assert shown["disabledReason"] == "failing since then: HTTP 503"
+    assert shown["failingSince"] == "2026-01-01T08:00:00Z"
+    assert shown["disabledAt"] == "2026-01-04T08:00:00Z"
+    again = envelope.success(owner.rest.patch(path, json={"active": True}))["webhook"]
+    assert again["active"] is True
+    for cleared in ("disabledReason", "disabledAt", "failingSince"):
+        assert cleared not in again
