@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from backoffice.v1 import webhook_pb2 as resource_pb
 from backoffice.v1 import webhook_service_pb2 as pb
 from backoffice.v1 import webhook_service_pb2_grpc as pb_grpc
-from server.api import call, paging
+from server.api import call, convert, paging
 from server.api import webhook_views as views
 from server.config import Settings
 from server.crypto.fields import LiveKeyring
@@ -93,7 +91,7 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
         call.current().ok("Webhook secret rotated successfully")
         return pb.RotateWebhookSecretResponse(
             webhook=views.subscription(record),
-            previous_secret_expires_at=_timestamp(record.previous_secret_expires_at),
+            previous_secret_expires_at=convert.timestamp(record.previous_secret_expires_at),
         )
 
     # -- Events -------------------------------------------------------------------------
@@ -185,14 +183,6 @@ def _status(value: int) -> str | None:
         return str(_STATUS.Name(value))
     except ValueError:
         raise refuse_enum_number("status", value) from None
-
-
-def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 SERVICES = {"WebhookService": WebhookServicer}

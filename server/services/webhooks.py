@@ -64,8 +64,10 @@ def _real_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _owned(principal: Principal, webhook_id: str) -> shapes.SubscriptionRecord:
-    subscription = store.get_subscription(webhook_id, principal.client_id)
+def _owned(
+    principal: Principal, webhook_id: str, *, lock: bool = False
+) -> shapes.SubscriptionRecord:
+    subscription = store.get_subscription(webhook_id, principal.client_id, lock=lock)
     if subscription is None:
         raise rules.subscription_not_found(webhook_id)
     return subscription
@@ -207,7 +209,7 @@ def redeliver(principal: Principal, webhook_id: str, delivery_id: str) -> shapes
     """A new PENDING delivery of the event of `delivery_id`, due at once."""
 
     def work() -> shapes.DeliveryRecord:
-        rules.check_active(_owned(principal, webhook_id))
+        rules.check_active(_owned(principal, webhook_id, lock=True))
         original = records.get_delivery(webhook_id, delivery_id)
         if original is None:
             raise rules.delivery_not_found(delivery_id)
@@ -225,7 +227,7 @@ def ping(principal: Principal, webhook_id: str) -> shapes.DeliveryRecord:
     """A `webhook.ping` event delivered to this subscription only."""
 
     def work() -> shapes.DeliveryRecord:
-        rules.check_active(_owned(principal, webhook_id))
+        rules.check_active(_owned(principal, webhook_id, lock=True))
         return records.ping(webhook_id, clock.now(), _real_now())
 
     return tx.write(work)

@@ -64,9 +64,18 @@ def _owned(webhook_id: str, client_id: str) -> peewee.ModelSelect[WebhookSubscri
 
 
 # -- Reads ------------------------------------------------------------------------------
-def get_subscription(webhook_id: str, client_id: str) -> shapes.SubscriptionRecord | None:
-    """The client's subscription; None when there is none (or it is another's)."""
-    row = _owned(webhook_id, client_id).first()
+def get_subscription(
+    webhook_id: str, client_id: str, *, lock: bool = False
+) -> shapes.SubscriptionRecord | None:
+    """The client's subscription; None when there is none (or it is another's).
+
+    `lock`: held until the transaction ends on PostgreSQL, so that a delivery
+    started for it (ping, redelivery) never outlives a concurrent delete.
+    """
+    query = _owned(webhook_id, client_id)
+    if lock and is_postgres():
+        query = query.for_update()
+    row = query.first()
     return _record(row) if row is not None else None
 
 
