@@ -90,6 +90,25 @@ lint: $(STAMP) $(BUF_STAMP) ## ruff, mypy on server/, buf lint and buf format ch
 	@$(PY) -m mypy
 	@$(BUF) lint
 	@$(BUF) format -d --exit-code
+	@$(MAKE) --no-print-directory breaking
+
+# The published API: an image of protos/ as released. `buf breaking` (FILE
+# rules, buf.yaml) fails `make lint` on any change that would break a client
+# of it (a field renumbered, renamed or removed, a type changed, an RPC or
+# file deleted); additions pass. `make publish-api` records protos/ as the new
+# published API, deliberately, when a release ships.
+PUBLISHED_API := protos/published.binpb
+.PHONY: breaking
+breaking: $(STAMP) $(BUF_STAMP) ## Fail if protos/ break the published API (protos/published.binpb)
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	  $(BUF) build --exclude-source-info -o $$tmp/now.binpb && \
+	  $(BUF) breaking $$tmp/now.binpb --against $(PUBLISHED_API) && \
+	  echo "protos/ keep the published API ($(PUBLISHED_API))"
+
+.PHONY: publish-api
+publish-api: $(STAMP) $(BUF_STAMP) ## Record protos/ as the published API (when a release ships)
+	@$(BUF) build --exclude-source-info -o $(PUBLISHED_API)
+	@echo "wrote $(PUBLISHED_API)"
 
 .PHONY: fmt
 fmt: $(STAMP) $(BUF_STAMP) ## Format Python and protos in place (buf needs npm)
