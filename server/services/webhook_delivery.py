@@ -70,18 +70,17 @@ def fan_out(batch: int = FAN_OUT_BATCH) -> int:
 
     def work() -> int:
         at = now()
-        events = rows.unpublished_events(batch)
+        events = rows.publish_oldest(batch, at)
         if not events:
             return 0
         subscriptions = rows.active_subscriptions()
         pairs = [
-            (event.event_id, event.type, subscription.id)
-            for event in events
+            (event_id, event_type, subscription.id)
+            for event_id, event_type in events
             for subscription in subscriptions
-            if webhook_events.matches(list(subscription.events), event.type)
+            if webhook_events.matches(list(subscription.events), event_type)
         ]
         rows.create_deliveries(pairs, at)
-        rows.mark_published([event.id for event in events], at)
         return len(events)
 
     return tx.write(work)
@@ -154,11 +153,16 @@ def record(
         recorded = 0
         # Per subscription, its last outcome in this batch: None for a success.
         last_error: dict[str, str | None] = {}
-        for job, answer in results:
-            verdict = rules.verdict(answer, job.delivery.attempt + 1, at, schedule)
-            if rows.record_attempt(job.delivery, answer, verdict, at):
+        judged = [
+            (job.delivery, answer, rules.verdict(answer, job.delivery.attempt + 1, at, schedule))
+            for job, answer in results
+        ]
+        for (delivery, _, verdict), written in zip(
+            judged, rows.record_attempts(judged, at), strict=True
+        ):
+            if written:
                 recorded += 1
-                last_error[job.delivery.webhook_id] = verdict.error
+                last_error[delivery.webhook_id] = verdict.error
         rows.mark_healthy(w for w, error in last_error.items() if error is None)
         for webhook_id in sorted(w for w, error in last_error.items() if error is not None):
             _note_failure(webhook_id, str(last_error[webhook_id]), at)

@@ -77,16 +77,21 @@ def _locked(query: Q) -> Q:
 
 
 # -- Fan-out ---------------------------------------------------------------------------
-def unpublished_events(limit: int) -> list[OutboxEvent]:
-    """The oldest outbox events not fanned out yet, locked for this transaction
-    (rows another worker holds are skipped); served by outbox_unpublished_idx."""
-    query = (
-        OutboxEvent.select(OutboxEvent.id, OutboxEvent.event_id, OutboxEvent.type)
-        .where(OutboxEvent.published_at.is_null())
-        .order_by(OutboxEvent.id)
-        .limit(limit)
-    )
-    return list(_locked(query))
+_PUBLISH_TEXT = (
+    'UPDATE "outbox_events" SET "published_at" = ? WHERE "id" IN (SELECT "id"'
+    ' FROM "outbox_events" WHERE "published_at" IS NULL ORDER BY "id" LIMIT ?{lock})'
+    ' RETURNING "event_id", "type"'
+)
+
+
+def publish_oldest(limit: int, now: datetime) -> list[tuple[str, str]]:
+    """Marks the oldest `limit` unpublished outbox events published at `now`
+    (on PostgreSQL skipping those another worker holds); their (event id,
+    type). One statement (served by outbox_unpublished_idx): it runs for
+    every event the bank writes, subscribers or not."""
+    text = _PUBLISH_TEXT.format(lock=" FOR UPDATE SKIP LOCKED" if is_postgres() else "")
+    found = sql.execute(text, (OutboxEvent.published_at.db_value(now), limit)).fetchall()
+    return [(str(event_id), str(event_type)) for event_id, event_type in found]
 
 
 def active_subscriptions() -> list[SubscriptionRecord]:
@@ -117,12 +122,6 @@ def create_deliveries(pairs: Sequence[tuple[str, str, str]], now: datetime) -> N
     ]
     for start in range(0, len(records), 500):
         sql.insert(WebhookDeliveryRow, records[start : start + 500])
-
-
-def mark_published(row_ids: Iterable[int], now: datetime) -> None:
-    ids = list(row_ids)
-    if ids:
-        OutboxEvent.update(published_at=now).where(OutboxEvent.id.in_(ids)).execute()
 
 
 # -- Claiming --------------------------------------------------------------------------
@@ -186,49 +185,64 @@ def give_up(delivery_ids: Sequence[str], error: str) -> None:
 
 
 # -- Recording -------------------------------------------------------------------------
-def record_attempt(delivery: DueDelivery, answer: Answer, verdict: Verdict, now: datetime) -> bool:
-    """The delivery's `delivery.attempt + 1`-th attempt; False (nothing written)
-    when that attempt was recorded already (the lease passed and another
-    worker sent it too) or the delivery is no longer due."""
-    attempt = delivery.attempt + 1
-    updated = (
-        WebhookDeliveryRow.update(
-            status=verdict.status,
-            attempt=attempt,
-            response_code=answer.response_code,
-            response_body_excerpt=answer.excerpt,
-            error=verdict.error,
-            duration_ms=answer.duration_ms,
-            last_attempt_at=now,
-            next_attempt_at=verdict.next_attempt_at,
-            delivered_at=now if verdict.status == SUCCEEDED else None,
+_RECORD_TEXT = (
+    'UPDATE "webhook_deliveries" SET "status" = ?, "attempt" = ?, "response_code" = ?,'
+    ' "response_body_excerpt" = ?, "error" = ?, "duration_ms" = ?, "last_attempt_at" = ?,'
+    ' "next_attempt_at" = ?, "delivered_at" = ?'
+    ' WHERE "id" = ? AND "attempt" = ? AND "status" IN (?, ?)'
+)
+
+
+def _time(value: datetime | None) -> object:
+    return WebhookDeliveryRow.last_attempt_at.db_value(value)
+
+
+def record_attempts(
+    attempts: Sequence[tuple[DueDelivery, Answer, Verdict]], now: datetime
+) -> list[bool]:
+    """Each delivery's `delivery.attempt + 1`-th attempt: whether it was written.
+    Not when that attempt was recorded already (the lease passed and another
+    worker sent it too) or the delivery is no longer due. (A statement text
+    of its own, cached: this runs for every attempt.)"""
+    written = []
+    rows: list[dict[str, object]] = []
+    at = _time(now)
+    for delivery, answer, verdict in attempts:
+        attempt = delivery.attempt + 1
+        next_at = _time(verdict.next_attempt_at)
+        params = (
+            verdict.status,
+            attempt,
+            answer.response_code,
+            answer.excerpt,
+            verdict.error,
+            answer.duration_ms,
+            at,
+            next_at,
+            at if verdict.status == SUCCEEDED else None,
+            delivery.id,
+            delivery.attempt,
+            *DUE_STATUSES,
         )
-        .where(
-            (WebhookDeliveryRow.id == delivery.id)
-            & (WebhookDeliveryRow.attempt == delivery.attempt)
-            & WebhookDeliveryRow.status.in_(DUE_STATUSES)
-        )
-        .execute()
-    )
-    if not updated:
-        return False
-    sql.insert(
-        WebhookAttempt,
-        [
-            {
-                "id": f"{delivery.id}.{attempt}",
-                "delivery_id": delivery.id,
-                "attempt": attempt,
-                "response_code": answer.response_code,
-                "response_body_excerpt": answer.excerpt,
-                "error": verdict.error,
-                "duration_ms": answer.duration_ms,
-                "attempted_at": now,
-                "next_attempt_at": verdict.next_attempt_at,
-            }
-        ],
-    )
-    return True
+        updated = bool(sql.execute(_RECORD_TEXT, params).rowcount)
+        written.append(updated)
+        if updated:
+            rows.append(
+                {
+                    "id": f"{delivery.id}.{attempt}",
+                    "delivery_id": delivery.id,
+                    "attempt": attempt,
+                    "response_code": answer.response_code,
+                    "response_body_excerpt": answer.excerpt,
+                    "error": verdict.error,
+                    "duration_ms": answer.duration_ms,
+                    "attempted_at": now,
+                    "next_attempt_at": verdict.next_attempt_at,
+                }
+            )
+    for start in range(0, len(rows), 500):
+        sql.insert(WebhookAttempt, rows[start : start + 500])
+    return written
 
 
 def mark_healthy(webhook_ids: Iterable[str]) -> None:

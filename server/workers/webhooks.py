@@ -1,19 +1,18 @@
 """The webhook delivery worker: its own process (`python -m server webhooks`),
 started beside the server by the stack.
 
-One asyncio loop does everything:
-- every BANK_WEBHOOK_POLL_MS (at once while there is more) it fans new
-  outbox events out to deliveries and claims due deliveries, as many as
-  there are free sending slots (BANK_WEBHOOK_CONCURRENCY);
-- each claimed delivery is sent by a task of its own through one shared
-  HTTP client (server.workers.webhook_sender), outside any transaction;
-- a recorder task writes the attempts that finished, all those waiting in
+- The main thread, every BANK_WEBHOOK_POLL_MS (at once while there is
+  more), fans new outbox events out to deliveries and claims due
+  deliveries, as many as there are free sending slots
+  (BANK_WEBHOOK_CONCURRENCY).
+- Each claimed delivery is sent by one of that many sending threads through
+  one shared HTTP client (server.workers.webhook_sender), outside any
+  transaction.
+- A recorder thread writes the attempts that finished, all those waiting in
   one transaction, so the database sees a few transactions per second, not
-  one per attempt;
-- about once a day (the first an hour after start) events past their 30
+  one per attempt; a slot is free again once its attempt is recorded.
+- About once a day (the first an hour after start) events past their 30
   days are pruned with their finished deliveries.
-The database work runs on two threads of its own (claims, and records), so
-the loop only waits for it.
 
 Delivery is at least once: a claimed delivery is leased for 60 s. Killed at
 any point, the worker loses only leases; their deliveries are sent again,
@@ -24,15 +23,16 @@ records them, then exits.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import queue
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from types import FrameType
 from typing import TypeVar
 
 from server.config import Settings
@@ -51,8 +51,10 @@ T = TypeVar("T")
 PRUNE_FIRST_SECONDS = 3600.0
 PRUNE_EVERY_SECONDS = 24 * 3600.0
 ERROR_BACKOFF_SECONDS_MAX = 5.0
-# Database connections of the worker process: its two database threads, and spare.
+# Database connections of the worker process: the main and recorder threads, and spare.
 WORKER_CONNECTIONS = 2
+# How long a wait lasts at most before the worker looks at its stop again.
+STOP_CHECK_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -80,141 +82,121 @@ def _in_connection(work: Callable[..., T], *args: object) -> T:
         return work(*args)
 
 
-@dataclass
-class _Finished:
-    job: Job
-    answer: rules.Answer
-    recorded: asyncio.Future[None]
-
-
 class Worker:
-    """One worker's loop; `run` until `stop` is set."""
+    """One worker; `run` until `stop` is set."""
 
     def __init__(self, knobs: Knobs, sealer: FieldSealer, sender: Sender | None = None) -> None:
         self.knobs = knobs
         self.sealer = sealer
         self.sender = sender or Sender(knobs.sandbox, knobs.concurrency, knobs.check)
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._finished: list[_Finished] = []
-        self._wake: asyncio.Event | None = None
-        self._claims = ThreadPoolExecutor(1, thread_name_prefix="webhook-claims")
-        self._records = ThreadPoolExecutor(1, thread_name_prefix="webhook-records")
+        self._in_flight = 0  # claimed and not recorded yet
+        self._changed = threading.Condition()
+        self._finished: queue.SimpleQueue[tuple[Job, rules.Answer] | None] = queue.SimpleQueue()
+        self._senders = ThreadPoolExecutor(knobs.concurrency, thread_name_prefix="webhook-send")
 
-    async def _db(self, executor: ThreadPoolExecutor, work: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(executor, _in_connection, work, *args)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        self._wake = asyncio.Event()
-        recorder = asyncio.create_task(self._recorder(self._wake))
+    def run(self, stop: threading.Event) -> None:
+        recorder = threading.Thread(target=self._recorder, name="webhook-records")
+        recorder.start()
         next_prune = time.monotonic() + self.knobs.prune_first_seconds
         failures = 0
         try:
             while not stop.is_set():
                 try:
-                    busy = await self.cycle()
+                    busy = self.cycle()
                     if time.monotonic() >= next_prune:
                         next_prune = time.monotonic() + self.knobs.prune_every_seconds
-                        await self._prune()
+                        self._prune()
                     failures = 0
                 except Exception:
                     failures += 1
                     log.exception("webhook worker cycle failed; trying again")
                     busy = False
                 wait = min(self.knobs.poll_seconds * 2**failures, ERROR_BACKOFF_SECONDS_MAX)
-                await self._pause(stop, 0 if busy else wait)
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight, return_exceptions=True)
+                self._pause(stop, 0 if busy else wait)
         finally:
-            recorder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recorder
-            await self._record()  # what finished while the recorder stopped
-            await self.sender.aclose()
-            self._claims.shutdown(wait=True)
-            self._records.shutdown(wait=True)
+            self._senders.shutdown(wait=True)  # the attempts in flight finish
+            self._finished.put(None)
+            recorder.join()
+            self.sender.close()
 
-    async def cycle(self) -> bool:
+    def cycle(self) -> bool:
         """Fans out and claims once; True when more is waiting already."""
-        fanned = await self._db(self._claims, deliveries.fan_out, deliveries.FAN_OUT_BATCH)
-        free = self.knobs.concurrency - len(self._in_flight)
+        fanned = _in_connection(deliveries.fan_out, deliveries.FAN_OUT_BATCH)
+        with self._changed:
+            free = self.knobs.concurrency - self._in_flight
         jobs: list[Job] = []
         if free > 0:
-            jobs = await self._db(
-                self._claims, deliveries.claim, free, self.sealer, self.knobs.lease
-            )
+            jobs = _in_connection(deliveries.claim, free, self.sealer, self.knobs.lease)
+        with self._changed:
+            self._in_flight += len(jobs)
         for job in jobs:
-            task = asyncio.create_task(self._deliver(job))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            self._senders.submit(self._deliver, job)
         return fanned == deliveries.FAN_OUT_BATCH or (free > 0 and len(jobs) == free)
 
-    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
+    def _pause(self, stop: threading.Event, seconds: float) -> None:
         """Until `seconds` have passed and enough slots are free for a claim
         (any, when nothing is in flight), or until `stop`."""
         deadline = time.monotonic() + seconds
-        stopping = asyncio.ensure_future(stop.wait())
-        try:
+        with self._changed:
             while not stop.is_set():
-                free = self.knobs.concurrency - len(self._in_flight)
                 left = deadline - time.monotonic()
-                if left > 0:
-                    await asyncio.wait({stopping}, timeout=left)
-                elif not self._in_flight or free >= self.knobs.claim_at_least:
+                free = self.knobs.concurrency - self._in_flight
+                if left <= 0 and (not self._in_flight or free >= self.knobs.claim_at_least):
                     return
-                else:
-                    await asyncio.wait(
-                        {stopping, *self._in_flight}, return_when=asyncio.FIRST_COMPLETED
-                    )
-        finally:
-            stopping.cancel()
+                # Past the deadline, a recorded attempt (notify_all) or the
+                # next stop check wakes it.
+                self._changed.wait(
+                    min(left, STOP_CHECK_SECONDS) if left > 0 else STOP_CHECK_SECONDS
+                )
 
-    async def _deliver(self, job: Job) -> None:
-        assert self._wake is not None
-        answer = await self.sender.send(job, deliveries.now)
-        finished = _Finished(job, answer, asyncio.get_running_loop().create_future())
-        self._finished.append(finished)
-        self._wake.set()
-        await finished.recorded
-
-    async def _recorder(self, wake: asyncio.Event) -> None:
-        while True:
-            await wake.wait()
-            wake.clear()
-            await self._record()
-
-    async def _record(self) -> None:
-        batch, self._finished = self._finished, []
-        if not batch:
-            return
+    def _deliver(self, job: Job) -> None:
         try:
-            await self._db(
-                self._records,
-                deliveries.record,
-                [(item.job, item.answer) for item in batch],
-                self.knobs.schedule,
-            )
+            answer = self.sender.send(job, deliveries.now)
+        except Exception:
+            log.exception("sending a webhook failed", extra={"delivery_id": job.delivery.id})
+            answer = rules.Answer(error="internal error")
+        self._finished.put((job, answer))
+
+    def _recorder(self) -> None:
+        """Records finished attempts, those waiting together, until told to stop."""
+        while True:
+            batch = [self._finished.get()]
+            while not self._finished.empty():
+                batch.append(self._finished.get())
+            results = [item for item in batch if item is not None]
+            if results:
+                self._record(results)
+            if None in batch:
+                return
+
+    def _record(self, results: list[tuple[Job, rules.Answer]]) -> None:
+        try:
+            _in_connection(deliveries.record, results, self.knobs.schedule)
         except Exception:
             # The leases bring these deliveries back: they are sent again.
-            log.exception("recording webhook attempts failed", extra={"attempts": len(batch)})
-        for item in batch:
-            if not item.recorded.done():
-                item.recorded.set_result(None)
+            log.exception("recording webhook attempts failed", extra={"attempts": len(results)})
+        with self._changed:
+            self._in_flight -= len(results)
+            self._changed.notify_all()
 
-    async def _prune(self) -> None:
-        removed, events = await self._db(self._claims, deliveries.prune, deliveries.RETENTION)
+    def _prune(self) -> None:
+        removed, events = _in_connection(deliveries.prune, deliveries.RETENTION)
         if removed or events:
             log.info("webhook events pruned", extra={"deliveries": removed, "events": events})
 
 
-async def serve(knobs: Knobs, sealer: FieldSealer) -> None:
+def serve(knobs: Knobs, sealer: FieldSealer) -> None:
     """Runs a worker until SIGTERM or SIGINT."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("webhook worker stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     log.info("webhook worker running", extra={"concurrency": knobs.concurrency})
-    await Worker(knobs, sealer).run(stop)
+    Worker(knobs, sealer).run(stop)
     log.info("webhook worker stopped")
 
 
@@ -232,6 +214,8 @@ def main(settings: Settings) -> int:
         concurrency=settings.webhook_concurrency,
         poll_seconds=settings.webhook_poll_ms / 1000,
         sandbox=settings.sandbox,
+        lease=timedelta(seconds=settings.webhook_lease_seconds),
+        schedule=tuple(delay * settings.webhook_retry_scale for delay in rules.SCHEDULE),
     )
-    asyncio.run(serve(knobs, LiveKeyring(settings.data_dir / "keys")))
+    serve(knobs, LiveKeyring(settings.data_dir / "keys"))
     return 0

@@ -3,7 +3,6 @@ worker run on a thread of its own, the delivery rows read back."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -108,16 +107,12 @@ def running_worker(sealer: FieldSealer, **knobs: Any) -> Iterator[Worker]:
     is SIGTERM's: attempts in flight finish and are recorded)."""
     settings: dict[str, Any] = {"poll_seconds": 0.02, "prune_first_seconds": 3600.0}
     worker = Worker(Knobs(**{**settings, **knobs}), sealer)
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    thread = threading.Thread(
-        target=loop.run_until_complete, args=(worker.run(stop),), name="webhook-worker"
-    )
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), name="webhook-worker")
     thread.start()
     try:
         yield worker
     finally:
-        loop.call_soon_threadsafe(stop.set)
+        stop.set()
         thread.join(30)
         assert not thread.is_alive(), "the worker did not stop"
-        loop.close()
