@@ -140,6 +140,11 @@ class Settings:
     webhook_worker: bool = True
     webhook_concurrency: int = 32
     webhook_poll_ms: int = 100
+    # Test-only (the fault test and the bench): the worker's lease, and a
+    # factor on its retry schedule's delays, shrunk so that a killed worker's
+    # deliveries and retries come back within a run. Leave them unset.
+    webhook_lease_seconds: float = 60.0
+    webhook_retry_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -224,4 +229,6 @@ class Settings:
             webhook_worker=_on_off(env, "BANK_WEBHOOK_WORKER", True),
             webhook_concurrency=_int(env, "BANK_WEBHOOK_CONCURRENCY", 32, 1, 1_000),
             webhook_poll_ms=_int(env, "BANK_WEBHOOK_POLL_MS", 100, 10, 60_000),
+            webhook_lease_seconds=_float(env, "BANK_WEBHOOK_LEASE_SECONDS", 60.0, 1.0, 3600.0),
+            webhook_retry_scale=_float(env, "BANK_WEBHOOK_RETRY_SCALE", 1.0, 0.0001, 1.0),
         )

@@ -23,6 +23,7 @@ SCENARIOS = (
     "history",
     "history_typical",
     "history_paced",
+    "webhooks",
 )
 
 

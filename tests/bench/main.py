@@ -11,7 +11,9 @@
    authenticated read, transfers over gRPC and over REST, a hot account,
    fresh keyed transfers and their replays, the batch transfer API (gRPC
    and REST), history reads mixed with writes
-   (and EXPLAIN of the history statements).
+   (and EXPLAIN of the history statements), and webhook delivery
+   (tests/bench/webhooks.py: deliveries/s, lag at a steady rate, a
+   receiver outage).
 4. Checks the invariants again, prints one table, the CPU per transfer by
    process (tests/bench/cpu.py) and the targets with the CPU guards, writes
    var/bench/result-<timestamp>.json, stops the stack and drops the databases.
@@ -39,7 +41,7 @@ import psycopg2
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.config import REPO_ROOT, Settings
 from server.run import Stack, grpc_channel
-from tests.bench import batch, cpu, dataset, flood, load, pgbench, plans, probes
+from tests.bench import batch, cpu, dataset, flood, load, pgbench, plans, probes, webhooks
 from tests.bench.config import BenchConfig
 from tests.bench.report import Row, row_dict, table, targets_table, write_json
 from tests.bench.targets import targets as run_targets
@@ -560,6 +562,8 @@ def main() -> int:
                 stack.start()
                 token = str(token_over_rest(stack.http_url)["access_token"])
                 bench.service(stack, token, data)
+                if "webhooks" in config.only:  # last: it stops the stack's webhook worker
+                    webhooks.run(bench, stack, token)
             finally:
                 stack.stop()
             if "pgbench" in config.only:

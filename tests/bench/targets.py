@@ -5,7 +5,9 @@ mean of its runs before and after the service scenarios), as issue 15
 states them: single gRPC transfers >= 0.35x (stretch 0.45x), REST >= 0.8x
 of gRPC, the batch API >= 1.0x in transfers/s (stretch 1.5x), a hot account
 >= 0.3x of uniform, and the p99 of single transfers at the run's callers
-below the one before that work (tests/bench/reference.json).
+below the one before that work (tests/bench/reference.json). Webhooks:
+>= 500 deliveries/s, p99 lag < 1 s at 200 events/s, and no event lost
+after a receiver outage.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ TARGETS = {
     "replay_vs_fresh": 2.0,
     "history_p99_ms": 50.0,
     "rss_mb": 300.0,
+    "webhook_deliveries_per_s": 500.0,
+    "webhook_lag_p99_ms": 1000.0,
 }
 
 
@@ -135,6 +139,29 @@ def targets(
             by_key["history_typical"].p99_ms if "history_typical" in by_key else None,
             history_p99,
             "{:.1f} ms",
+            above=False,
+        ),
+        check(
+            "webhook deliveries/s (queued events)",
+            ">= 500/s",
+            by_key["webhooks_throughput"].throughput if "webhooks_throughput" in by_key else None,
+            TARGETS["webhook_deliveries_per_s"],
+            "{:.0f}/s",
+        ),
+        check(
+            "webhook lag p99 at 200 events/s",
+            "< 1000 ms",
+            by_key["webhooks_lag"].p99_ms if "webhooks_lag" in by_key else None,
+            TARGETS["webhook_lag_p99_ms"],
+            "{:.0f} ms",
+            above=False,
+        ),
+        check(
+            "webhooks lost after a receiver outage",
+            "0",
+            by_key["webhooks_outage"].notes.get("lost") if "webhooks_outage" in by_key else None,
+            1,
+            "{:.0f}",
             above=False,
         ),
         check(

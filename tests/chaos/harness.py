@@ -31,7 +31,13 @@ What runs (`run(config)`):
 - a nemesis that, between quiet gaps, SIGKILLs a server (then restarts it),
   terminates every database connection (pg_terminate_backend), pauses
   PostgreSQL (SIGSTOP to the postmaster and its children, then SIGCONT) or
-  crash-restarts it (`pg_ctl stop -m immediate`, then start).
+  crash-restarts it (`pg_ctl stop -m immediate`, then start), or SIGKILLs
+  a webhook delivery worker (then restarts it);
+- `webhook_workers` webhook delivery workers (`python -m server webhooks`)
+  sending every event, through one subscription to `*` made at setup, to a
+  receiver in this process that answers 500 to a share of the requests
+  (tests/chaos/webhooks.py); the workers run with a short lease and a
+  shrunk retry schedule.
 
 A call's outcome is definitive when it is a success or a business refusal
 (TXN001..., VALIDATION_ERROR). Anything else (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, the key
@@ -56,7 +62,10 @@ limit counters equal the sums of the debits they count; every committed
 transaction has its outbox events; PostgreSQL never detected a deadlock (the
 sorted lock order makes one impossible); every call answered definitively
 has its audit event (unless its server was SIGKILLed after the call began: a
-crash loses the events a server could not write yet, by design). The seed
+crash loses the events a server could not write yet, by design). Webhooks,
+once nothing is left to send (a bounded wait): every event reached the
+receiver at least once with the same `webhook-id` and body and valid
+signatures (tests/chaos/checks_webhooks.py); duplicates are counted. The seed
 fixes the operations (accounts, amounts, duplicates, servers) and the fault
 schedule; the machine's timing still varies between replays.
 
@@ -93,7 +102,7 @@ from pathlib import Path
 from typing import Any
 
 import server  # noqa: F401  (puts gen/ on sys.path)
-from tests.chaos import checks_movements, movements
+from tests.chaos import checks_movements, checks_webhooks, movements
 from tests.chaos.checks import check, deadlocks
 from tests.chaos.model import (
     DURATION_MAX_SECONDS,
@@ -108,6 +117,7 @@ from tests.chaos.nemesis import Nemesis
 from tests.chaos.postgres import PostgresUnavailable
 from tests.chaos.server_entry import BREAKS
 from tests.chaos.system import System
+from tests.chaos.webhooks import wait_delivered
 from tests.chaos.workload import Bank
 
 # --- the run ------------------------------------------------------------------
@@ -200,9 +210,14 @@ def run(config: Config, log: Callable[[str], None] = print) -> Report:
             movements.finish(bank)
         final = bank.final_read(time.monotonic() + config.heal_timeout)
         bank.flush_audit()
+        left = wait_delivered(system.pg.connect, time.monotonic() + config.heal_timeout)
         with contextlib.closing(system.pg.connect()) as db:
             violations = early + check(bank, db, final, unresolved, nemesis.kills)
             report.ledger = ledger_counts(db, bank)
+            undelivered, report.webhooks = checks_webhooks.check(
+                db, system.receiver.snapshot(), system.webhook_id, left
+            )
+            violations += undelivered
         if final is None:
             violations.append(("unresolved", "no server answered a read of the balances"))
         report.deadlocks = deadlocks(system.pg.log_text())
@@ -279,7 +294,7 @@ def server_log_errors(log_dir: Path) -> dict[str, int]:
     explain them, the invariants decide.
     """
     counts: Counter[str] = Counter()
-    for path in sorted(log_dir.glob("server-*.log")):
+    for path in sorted([*log_dir.glob("server-*.log"), *log_dir.glob("webhooks-*.log")]):
         for line in path.read_text(errors="replace").splitlines():
             if "Exception in thread " in line:
                 # Lines of concurrent threads interleave: keep the name's characters only.
@@ -339,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--accounts", type=int, default=12)
+    parser.add_argument("--webhook-workers", type=int, default=2)
     parser.add_argument("--faults", default=",".join(FAULT_KINDS), help="comma-separated kinds")
     parser.add_argument(
         "--movements",
@@ -369,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         servers=args.servers,
         clients=args.clients,
         accounts=args.accounts,
+        webhook_workers=args.webhook_workers,
         faults=faults,
         movements=args.movements,
         # Deposits bring money back (movements), so less of it keeps accounts

@@ -9,7 +9,13 @@ from typing import Any
 
 import server  # noqa: F401  (puts gen/ on sys.path)
 
-FAULT_KINDS = ("kill-server", "terminate-connections", "pause-postgres", "crash-postgres")
+FAULT_KINDS = (
+    "kill-server",
+    "terminate-connections",
+    "pause-postgres",
+    "crash-postgres",
+    "kill-webhook-worker",
+)
 FEE_MINOR = 35_00  # the overdraft fee (server.domain.movements.OVERDRAFT_FEE_MINOR)
 # Business refusals the workload can meet: transfer limits are raised, so
 # only funds refuse. Any other code is reported as unexpected.
@@ -74,6 +80,14 @@ class Config:
     clock_gap: tuple[float, float] = (0.3, 1.0)  # seconds between two clock moves
     break_mode: str = ""  # a deliberate bug in the server (tests/chaos/server_entry.py)
     keep: bool = False  # keep the work directory even when the run passes
+    # Webhook delivery: worker processes (`python -m server webhooks`), the
+    # share of requests the receiver answers 500 (retried), the lease and the
+    # retry schedule's scale the workers run with (shrunk, so that a killed
+    # worker's deliveries and the retries come back within the run).
+    webhook_workers: int = 2
+    webhook_failure_rate: float = 0.1
+    webhook_lease_seconds: float = 3.0
+    webhook_retry_scale: float = 0.01
 
 
 # --- what happened ------------------------------------------------------------
@@ -172,6 +186,9 @@ class Report:
     late_errors: dict[str, int] = field(default_factory=dict)
     # Exceptions nothing caught, from the servers' logs (see `server_log_errors`).
     server_errors: dict[str, int] = field(default_factory=dict)
+    # Webhook deliveries: events, requests the receiver got, duplicates (an
+    # event received more than once with a 2xx answer: at least once allows them).
+    webhooks: dict[str, int] = field(default_factory=dict)
     violations: list[tuple[str, str]] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     work_dir: str = ""
@@ -200,6 +217,7 @@ class Report:
             f"  deadlocks    {self.deadlocks} (PostgreSQL log)",
             f"  late errors  {pairs(self.late_errors)} ({late} s or more after a fault healed)",
             f"  server logs  {pairs(self.server_errors)} (uncaught exceptions)",
+            f"  webhooks     {pairs(self.webhooks)}",
             f"  violations   {len(self.violations)} {pairs(self.violation_counts())}",
         ]
         lines += [f"    [{category}] {text}" for category, text in self.violations[:examples]]

@@ -62,6 +62,14 @@ class Nemesis:
             time.sleep(down)
             process.start()
             return f"server {process.index} SIGKILLed, restarted after {down:.1f} s"
+        if kind == "kill-webhook-worker":
+            workers = self.system.webhook_workers
+            worker = workers[self.rng.randrange(len(workers))]
+            down = self.rng.uniform(0.2, 2.0)
+            worker.kill()  # its leased deliveries come back when the lease passes
+            time.sleep(down)
+            worker.start()
+            return f"webhook worker {worker.index} SIGKILLed, restarted after {down:.1f} s"
         if kind == "terminate-connections":
             return f"{pg.terminate_backends()} backends terminated"
         if kind == "pause-postgres":

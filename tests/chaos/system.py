@@ -1,7 +1,9 @@
-"""The system under test: the private PostgreSQL and the server processes on it."""
+"""The system under test: the private PostgreSQL, the server processes and the
+webhook delivery workers on it, and the webhook receiver (tests/chaos/webhooks.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from server.run import settings_env, wait_for_health
 from tests.chaos.model import CHANNEL_OPTIONS, Config
 from tests.chaos.postgres import PrivatePostgres
 from tests.chaos.server_entry import BREAK_ENV
+from tests.chaos.webhooks import ChaosReceiver, WebhookProcess, chaos_receiver, subscribe
 from tests.common.auth import authenticated, token_over_grpc
 from tests.common.stack import free_ports
 
@@ -93,6 +96,13 @@ class System:
             )
             for index, port in enumerate(ports[1:])
         ]
+        self.webhook_workers = [
+            WebhookProcess(index, base, data_dir / "logs", config)
+            for index in range(config.webhook_workers)
+        ]
+        self._open = contextlib.ExitStack()
+        self.receiver: ChaosReceiver = self._open.enter_context(chaos_receiver(config))
+        self.webhook_id = ""
         self.channels: list[grpc.Channel] = []
         self.transactions: list[transaction_grpc.TransactionServiceStub] = []
         self.accounts: list[account_grpc.AccountServiceStub] = []
@@ -122,6 +132,10 @@ class System:
             self.users.append(user_grpc.UserServiceStub(channel))
             self.payees.append(payee_grpc.PayeeServiceStub(channel))
             self.sandbox.append(sandbox_grpc.SandboxServiceStub(channel))
+        # Subscribed before any worker runs: every event is fanned out to it.
+        self.webhook_id = subscribe(authenticated(self.channels[0], token), self.receiver.url)
+        for worker in self.webhook_workers:
+            worker.start()
 
     def cli(self, command: str) -> None:
         """`python -m server <command>` against the private database."""
@@ -148,11 +162,17 @@ class System:
             if not process.alive():
                 process.start()
             wait_for_health(process.target, time.monotonic() + 60)
+        for worker in self.webhook_workers:
+            if not worker.alive():
+                worker.start()
 
     def close(self) -> None:
         for channel in self.channels:
             channel.close()
         self.pg.resume()
+        for worker in self.webhook_workers:
+            worker.stop()
         for process in self.servers:
             process.stop()
         self.pg.stop("fast")
+        self._open.close()
