@@ -27,6 +27,16 @@ transactions ever wait for each other in a cycle:
 `tests/workers/test_lock_order.py` races a cancel against the payments
 worker; the fault test fails on any deadlock PostgreSQL logs.
 
+Account locks are FOR NO KEY UPDATE (the strength PostgreSQL's own UPDATE of
+a non-key column takes), never FOR UPDATE: an insert elsewhere that
+references accounts (a recurring schedule's from and to accounts, a payee,
+a card) takes FOR KEY SHARE on each referenced row, one after the other in
+the order of its foreign keys, not sorted; FOR UPDATE would make it wait
+for a movement holding one account while that movement waits for the other,
+a deadlock. FOR NO KEY UPDATE still excludes every other movement (it
+conflicts with itself) and lets the key checks pass (migration m0026 moves
+`bank_post_transfers` to it; `tests/store/test_account_lock_strength.py`).
+
 The callers' locked rows (`lock_accounts`) are kept current: posting to a
 locked account moves the row's balance_minor in memory as the UPDATE moves
 it in the database, so the balances a movement reports are the ones it wrote
@@ -74,7 +84,7 @@ def _lock_text(count: int, numbered: bool) -> str:
         f'SELECT {sql.column_list(Account)}{number} FROM "accounts"'
         f' WHERE "id" IN ({sql.marks(count)}) ORDER BY "id"'
     )
-    return text + " FOR UPDATE" if is_postgres() else text
+    return text + " FOR NO KEY UPDATE" if is_postgres() else text
 
 
 def lock_accounts(account_ids: Iterable[str]) -> dict[str, Account]:
@@ -127,7 +137,8 @@ def lock_accounts_with_owners(
     limit counters of those periods (`limit_usage`), read once the lock is
     held, so they count every debit committed before it.
 
-    On PostgreSQL one round trip: the lock (FOR UPDATE) travels with BEGIN
+    On PostgreSQL one round trip: the lock (FOR NO KEY UPDATE, see the
+    module's doc) travels with BEGIN
     and a second statement that reads the locked rows, the owners' names, a
     transaction number and the counters. Two statements because one would
     read the counters in the snapshot it took before waiting for the lock
@@ -141,7 +152,7 @@ def lock_accounts_with_owners(
     postgres = is_postgres()
     extra, extra_params = "", list[object]()
     if postgres:
-        sql.defer(f'SELECT 1 FROM "accounts" a{where} ORDER BY a."id" FOR UPDATE', params)
+        sql.defer(f'SELECT 1 FROM "accounts" a{where} ORDER BY a."id" FOR NO KEY UPDATE', params)
         extra = ", (SELECT nextval('transaction_numbers'))"
     if periods is not None:
         counters, counter_params = usage.counters_column('a."id"', periods)

@@ -33,12 +33,18 @@ def _config(seed: int) -> harness.Config:
         accounts=8,  # few accounts: transfers contend for the same rows
         opening=(200, 1_500),  # little money: accounts reach their floors within seconds
         # Each kind in turn, so that every kind is met in a short run.
-        faults=("kill-server", "pause-postgres", "terminate-connections", "crash-postgres"),
+        faults=(
+            "kill-server",
+            "kill-webhook-worker",
+            "pause-postgres",
+            "terminate-connections",
+            "crash-postgres",
+        ),
         order="cycle",
         # One of each and no more: the last is a database crash, so the
         # servers must recover from lost connections without being restarted.
-        min_faults=4,
-        max_faults=4,
+        min_faults=5,
+        max_faults=5,
         gap=(1.0, 2.5),
         heal_timeout=15,
         replays=100,
@@ -60,4 +66,4 @@ def test_bank_invariants_hold_while_servers_and_postgres_fail() -> None:
     print(summary)  # shown by pytest with the failure, and with -s
     assert report.ok, summary
     assert report.operations > 0 and report.outcomes.get("transfer_ok", 0) > 0, summary
-    assert len(report.faults) == 4, summary  # every kind of fault was injected
+    assert len(report.faults) == 5, summary  # every kind of fault was injected

@@ -86,5 +86,5 @@ def test_the_function_never_scans_every_account() -> None:
 
     plans = _plans(transfer)
     assert "bank_post_transfers" in plans  # the notices did come
-    assert "FOR UPDATE OF a" in plans  # the lock's plan is among them
+    assert "FOR NO KEY UPDATE OF a" in plans  # the lock's plan is among them
     assert "Seq Scan on accounts" not in plans, plans
