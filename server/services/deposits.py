@@ -1,15 +1,21 @@
-"""Deposits: money in through a clearing account; checks are held (seed 002)."""
+"""Deposits: money in through a clearing account; checks are held (seed 002).
+
+On PostgreSQL a deposit is posted by the stored function `bank_post_deposit`
+(server.store.movement_functions, m0025) in one round trip, with the same
+checks, rows and errors; what it hands back, SQLite, and
+BANK_TRANSFER_FUNCTION=off take the Python path below.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.domain import limits, movements
+from server.domain import errors, limits, movements
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.services import steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import clock, holds, ledger, movement_rows, tx
+from server.store import clock, holds, ledger, movement_functions, movement_rows, tx
 from server.store.bootstrap import internal_account_id
 
 
@@ -34,6 +40,25 @@ def deposit(request: DepositInput, context: RequestContext) -> Movement:
     description = movements.text(
         request.description, "description", movements.DESCRIPTION_LENGTH_MAX
     )
+    if movement_functions.available():
+        moved = _through_function(
+            movement_functions.Deposit(
+                movement_functions.Movement(
+                    account_id,
+                    request.amount,
+                    request.currency,
+                    method,
+                    context.principal,
+                    context.metadata(),
+                ),
+                context.sandbox,
+                location,
+                reference,
+                description,
+            )
+        )
+        if moved is not None:
+            return moved
     account = steps.customer_account(account_id, context.principal, "accountId")
     movements.check_deposit_method(context.principal, method, sandbox=context.sandbox)
     currency = movements.currency_of(request.currency, account.currency)
@@ -106,3 +131,13 @@ def deposit(request: DepositInput, context: RequestContext) -> Movement:
         return Posted(row, details, {account_id: locked}, balances)
 
     return tx.write(work).movement()
+
+
+def _through_function(deposit: movement_functions.Deposit) -> Movement | None:
+    """The deposit in one statement (PostgreSQL); None: the Python path posts it."""
+    outcome = movement_functions.post_deposit(deposit, clock.now())
+    if isinstance(outcome, movement_functions.Fallback):
+        return None
+    if isinstance(outcome, errors.BankError):
+        raise outcome
+    return outcome.movement()

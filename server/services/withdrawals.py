@@ -6,6 +6,12 @@ counts even when the request fails, and the third locks the card. The PIN
 is checked (Argon2, on the hashing pool: a full pool answers 503 and counts
 nothing) before the account is locked; the wrong-PIN counter is one SQL
 increment, so concurrent wrong PINs all count.
+
+On PostgreSQL the withdrawal is posted by the stored function
+`bank_post_withdrawal` (server.store.movement_functions, m0025), with the
+same checks, rows and errors: in one round trip without a card; with one,
+after the card, the ATM and the PIN are checked here. What it hands back,
+SQLite, and BANK_TRANSFER_FUNCTION=off take the Python path below.
 """
 
 from __future__ import annotations
@@ -14,12 +20,12 @@ from dataclasses import dataclass
 
 from server import hashing
 from server.config import Settings
-from server.domain import limit_checks, limits, movements, withdrawals
+from server.domain import errors, limit_checks, limits, movements, withdrawals
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.services import steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import cards, clock, ledger, movement_rows, tx
+from server.store import cards, clock, ledger, movement_functions, movement_rows, tx
 from server.store.bootstrap import internal_account_id
 from server.store.models import Account
 
@@ -44,11 +50,23 @@ def withdrawal(request: WithdrawalInput, context: RequestContext, settings: Sett
     fields = withdrawals.check_fields(
         method, request.location, request.description, request.card_number, request.pin
     )
+    function = movement_functions.available()
+    if function and not request.card_number:
+        # Nothing to read first: the function makes every check.
+        moved = _through_function(request, fields, context, "", "")
+        if moved is not None:
+            return moved
+        function = False
     account = steps.customer_account(account_id, context.principal, "accountId")
     currency = movements.currency_of(request.currency, account.currency)
     amount_minor = parse_amount(request.amount, currency)
     context.principal.require_write()
     atm_kind, card_last4 = _terms(request, account, amount_minor, fields.location, settings)
+    if function:
+        # The card and its PIN are checked: the function posts (checking again).
+        moved = _through_function(request, fields, context, atm_kind, card_last4)
+        if moved is not None:
+            return moved
     fee_minor = movements.ATM_FEE_MINOR[atm_kind] if atm_kind else 0
     clearing = internal_account_id(movements.WITHDRAWAL_CLEARING_ACCOUNT[method], currency)
     words = movements.method_words(method)
@@ -134,6 +152,38 @@ def withdrawal(request: WithdrawalInput, context: RequestContext, settings: Sett
         return posted
 
     return tx.write(work).movement()
+
+
+def _through_function(
+    request: WithdrawalInput,
+    fields: withdrawals.WithdrawalFields,
+    context: RequestContext,
+    atm_kind: str,
+    card_last4: str,
+) -> Movement | None:
+    """The withdrawal in one statement (PostgreSQL); None: the Python path posts it."""
+    outcome = movement_functions.post_withdrawal(
+        movement_functions.Withdrawal(
+            movement_functions.Movement(
+                request.account_id,
+                request.amount,
+                request.currency,
+                request.method,
+                context.principal,
+                context.metadata(),
+            ),
+            fields.location,
+            fields.description,
+            atm_kind,
+            card_last4,
+        ),
+        clock.now(),
+    )
+    if isinstance(outcome, movement_functions.Fallback):
+        return None
+    if isinstance(outcome, errors.BankError):
+        raise outcome
+    return outcome.movement()
 
 
 def _terms(

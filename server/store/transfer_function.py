@@ -44,22 +44,21 @@ from typing import Any, cast
 
 from server.domain import errors, limit_checks, limits, movements
 from server.domain.ids import new_id
-from server.domain.money import CURRENCY_EXPONENTS, parse_amount
+from server.domain.money import parse_amount
 from server.domain.principal import AUDITOR, Principal
 from server.services.context import Posted
 from server.store import sql
 from server.store.db import is_postgres
-from server.store.models import Account, LedgerTransaction
+from server.store.function_rows import Accounts as _Accounts
+from server.store.function_rows import minor_by_exponent as _minor_by_exponent
+from server.store.function_rows import texts_fit
+from server.store.models import LedgerTransaction
 from server.store.movement_rows import holder
 
 ENV_SWITCH = "BANK_TRANSFER_FUNCTION"  # "off": always the Python path
 NOT_SENT = "not for the database: a text it cannot hold, or one account twice"
 
 _STATEMENT = "SELECT bank_post_transfers(?, ?)"
-# One currency per exponent: what parse_amount is asked for each item.
-_CURRENCY_OF_EXPONENT = {
-    places: currency for currency, places in reversed(list(CURRENCY_EXPONENTS.items()))
-}
 _EVENTS_PER_ITEM = 6  # created, completed, 2 x limit.approaching, the fee's two
 
 
@@ -181,14 +180,7 @@ def _holdable(item: FunctionItem) -> bool:
         return False  # refused by the caller's checks; never posted here
     if isinstance(item.amount, str):
         texts.append(item.amount)
-    for text in texts:
-        if not isinstance(text, str) or "\x00" in text:
-            return False
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-    return True
+    return texts_fit(texts)
 
 
 def _prepare(item: FunctionItem) -> _Prepared:
@@ -202,16 +194,6 @@ def _prepare(item: FunctionItem) -> _Prepared:
         metadata=metadata,
         details_text=json.dumps({"metadata": metadata}, sort_keys=True),
     )
-
-
-def _minor_by_exponent(amount: object) -> dict[str, int | None]:
-    minor: dict[str, int | None] = {}
-    for places, currency in _CURRENCY_OF_EXPONENT.items():
-        try:
-            minor[str(places)] = parse_amount(amount, currency)  # type: ignore[arg-type]
-        except errors.InvalidAmount:
-            minor[str(places)] = None
-    return minor
 
 
 def _wire(entry: _Prepared) -> dict[str, Any]:
@@ -233,47 +215,6 @@ def _wire(entry: _Prepared) -> dict[str, Any]:
         "fee_id": entry.fee_transaction_id,
         "events": [new_id("evt") for _ in range(_EVENTS_PER_ITEM)],
     }
-
-
-class _Accounts:
-    """The locked accounts as the function read them after its lock."""
-
-    def __init__(self, rows: Mapping[str, dict[str, Any]]) -> None:
-        self._rows = rows
-        self._data: dict[str, dict[str, Any]] = {}
-
-    def data(self, account_id: str) -> dict[str, Any]:
-        """The account's field values (peewee field names) as locked."""
-        found = self._data.get(account_id)
-        if found is None:
-            found = self._data[account_id] = _field_values(self._rows[account_id])
-        return found
-
-    def owner_name(self, account_id: str) -> str | None:
-        name = self._rows[account_id].get("owner_name")
-        return None if name is None else str(name)
-
-    def instance(self, account_id: str, balance_minor: int, held_minor: int) -> Account:
-        account = Account(__no_default__=1)
-        account.__data__ = {
-            **self.data(account_id),
-            "balance_minor": balance_minor,
-            "held_minor": held_minor,
-        }
-        return account
-
-
-def _field_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for model_field in Account._meta.sorted_fields:
-        value = row[model_field.column_name]
-        if value is not None and isinstance(model_field, _DATETIME_FIELDS):
-            value = datetime.fromisoformat(value)
-        values[model_field.name] = value
-    return values
-
-
-_DATETIME_FIELDS = (type(Account.created_at),)
 
 
 def _result(

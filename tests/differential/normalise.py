@@ -6,7 +6,8 @@ What legitimately differs between two runs of one sequence is replaced:
   shows: fees and executions of the due work) in the order of their numbers;
 - transaction numbers come from a sequence with gaps (a refused transfer
   may spend a value on PostgreSQL and not on SQLite): `TXN<date>#T<n>`;
-- event ids are random: `evt`;
+- event ids are random: `evt`; so are the ids of deposits' holds: `hold`
+  (a hold row names its transaction);
 - timestamps follow the wall clock, which runs on between two runs: only
   their date is kept (the sandbox clock stays hours away from midnight).
 Everything else (amounts, balances, messages, metadata, order of answers)
@@ -27,6 +28,7 @@ from tests.differential.world import ACCOUNTS
 
 _TXN_ID = re.compile(r"txn_[a-z2-7]{20}")
 _EVT_ID = re.compile(r"evt_[a-z2-7]{20}")
+_HOLD_ID = re.compile(r"hold_[a-z2-7]{20}")
 _NUMBER = re.compile(r"TXN(\d{8})(\d{3,})", re.IGNORECASE)
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?")
 
@@ -52,6 +54,7 @@ class Names:
     def text(self, value: str) -> str:
         value = _TXN_ID.sub(lambda m: self.ids.get(m.group(0), "T?"), value)
         value = _EVT_ID.sub("evt", value)
+        value = _HOLD_ID.sub("hold", value)
         value = _NUMBER.sub(lambda m: self.numbers.get(m.group(0).lower(), "TXN?"), value)
         return _STAMP.sub(lambda m: m.group(1), value)
 

@@ -74,7 +74,37 @@ class AdvanceClock:
     sweep: bool
 
 
-Operation = Transfer | Batch | Keyed | KeyedBatch | Replay | AdvanceClock
+@dataclass(frozen=True)
+class Deposit:
+    """One CreateDeposit request by `actor`."""
+
+    actor: str
+    account_id: str
+    amount: float
+    method: str = "CASH"
+    currency: str = ""
+    location: str = ""
+    reference: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """One CreateWithdrawal request by `actor` (ATM and DEBIT_CARD with a card)."""
+
+    actor: str
+    account_id: str
+    amount: float
+    method: str = "BRANCH"
+    currency: str = ""
+    location: str = "Main St branch"
+    location_country: str = ""
+    card_number: str = ""
+    pin: str = ""
+    description: str = ""
+
+
+Operation = Transfer | Batch | Keyed | KeyedBatch | Replay | AdvanceClock | Deposit | Withdrawal
 
 # Amounts every account meets: round figures and a cent past them, the
 # smallest amount, bad precision (too many decimals; any in yen), zero,
@@ -158,6 +188,7 @@ _AMOUNTS = {
     )
     for seed in world.ACCOUNTS
 }
+_EDGES = {seed.id: st.sampled_from(_edges_of(seed)) for seed in world.ACCOUNTS}
 _ANY_AMOUNT = st.one_of(st.sampled_from(EDGE_AMOUNTS), _CENTS)
 OWN_IDS = {
     actor: tuple(
@@ -219,9 +250,77 @@ def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[
     return st.integers(0, len(table) - 1).flatmap(lambda n: table[n])
 
 
+_DEPOSIT_METHOD = mostly(
+    st.sampled_from(("CASH", "CHECK", "MOBILE_CHECK", "MOBILE_CHECK", "WIRE", "DIRECT_DEPOSIT")),
+    st.just("CRYPTO"),
+    one_in=20,
+)
+_LOCATION = st.sampled_from(("", "Main St branch", "  Café ☕  "))
+
+
+@st.composite
+def deposits(draw: st.DrawFn) -> Deposit:
+    """Mostly into an account the actor holds; customers deposit mobile checks only."""
+    actor = draw(_ACTOR)
+    target = draw(_SOURCE[actor])
+    staff = world.ACTORS[actor].is_staff
+    return Deposit(
+        actor=actor,
+        account_id=target,
+        amount=draw(_AMOUNTS.get(target, _ANY_AMOUNT)),
+        method=draw(_DEPOSIT_METHOD if staff else mostly(st.just("MOBILE_CHECK"), _DEPOSIT_METHOD)),
+        currency=draw(_CURRENCY),
+        location=draw(_LOCATION),
+        reference=draw(_REFERENCE),
+        description=draw(_DESCRIPTION),
+    )
+
+
+# Where a card is used: the bank's ATMs at home and abroad, another bank's,
+# an unknown one of this bank (refused), and no location at all (refused).
+_ATM_LOCATION = mostly(
+    st.sampled_from((world.ATM_HOME, world.ATM_HOME, world.ATM_ABROAD, "Corner shop")),
+    st.sampled_from(("ATM-DT-NOWHERE", "")),
+)
+_WITHDRAWAL_METHOD = st.sampled_from(
+    ("BRANCH", "BRANCH", "BRANCH", "CHECK", "CHECK", "ATM", "ATM", "DEBIT_CARD")
+)
+_PIN = mostly(st.just(world.PIN), st.just("0000"), one_in=15)
+
+
+@st.composite
+def withdrawals(draw: st.DrawFn) -> Withdrawal:
+    """Mostly cash at a branch or a bank check; some with the world's card."""
+    actor = draw(_ACTOR)
+    source = draw(_SOURCE[actor])
+    method = draw(_WITHDRAWAL_METHOD)
+    carded = method in ("ATM", "DEBIT_CARD")
+    if carded and world.CARD_ACCOUNT in OWN_IDS[actor]:
+        source = draw(mostly(st.just(world.CARD_ACCOUNT), st.just(source)))
+    elif carded:
+        method, carded = "BRANCH", False  # the card is Alice's
+    location = draw(_ATM_LOCATION) if method == "ATM" else draw(_LOCATION)
+    if method == "BRANCH":
+        location = draw(mostly(st.just("Main St branch"), st.just("")))
+    return Withdrawal(
+        actor=actor,
+        account_id=source,
+        # Often at the account's own edges (its balance, overdraft line, limits).
+        amount=draw(mostly(_AMOUNTS.get(source, _ANY_AMOUNT), _EDGES.get(source, _ANY_AMOUNT), 3)),
+        method=method,
+        currency=draw(_CURRENCY),
+        location=location,
+        card_number=world.CARD_NUMBER if carded else "",
+        pin=draw(_PIN) if method == "ATM" else "",
+        description=draw(_DESCRIPTION),
+    )
+
+
 def operations() -> st.SearchStrategy[Operation]:
     return weighted(
         (8, transfers()),
+        (3, deposits()),
+        (4, withdrawals()),
         (2, st.builds(Batch, items=st.lists(transfers(), min_size=2, max_size=6).map(tuple))),
         (3, st.builds(Keyed, key=st.sampled_from(KEYS), transfer=transfers())),
         (2, keyed_batches()),

@@ -5,8 +5,9 @@ Transfers go through the use case (server.services.transfers.transfer),
 batches through server.services.transfer_batches.post_transfers (one
 database transaction, each item refused on its own) or, with idempotency
 keys, as BatchCreateTransfers posts them (server.api.batch_items),
-keyed requests through the idempotency store as CreateTransfer runs them
-(server.api.idempotency.run, or run_queued where the micro-batcher posts
+deposits and withdrawals through their use cases (server.services.deposits,
+server.services.withdrawals), keyed requests through the idempotency store
+as CreateTransfer runs them (server.api.idempotency.run, or run_queued where the micro-batcher posts
 them, on PostgreSQL; with the call facts a gRPC call would set: no gRPC
 context is needed below the interceptor), clock moves as AdvanceClock
 does them (server.store.clock.advance, then the due work).
@@ -25,8 +26,9 @@ from google.protobuf import json_format
 from backoffice.v1 import transaction_service_pb2 as pb
 from server.api import batch_items, call, idempotency, transactions_transfer
 from server.api import transaction_views as views
+from server.config import Settings
 from server.domain import errors
-from server.services import transfer_queue, transfers
+from server.services import deposits, transfer_queue, transfers, withdrawals
 from server.services.context import Movement
 from server.services.transfer_batches import post_transfers
 from server.store import clock
@@ -55,8 +57,11 @@ STATE_QUERIES = {
     "outbox": 'SELECT "type", "aggregate_id", "payload" FROM "outbox_events"',
     "idempotency": 'SELECT "client_id", "user_id", "key", "method", "request_hash",'
     ' "response", "http_status", "message", "error" FROM "idempotency_keys"',
-    "holds": 'SELECT "id", "account_id", "status", "amount_minor", "resolved_at" FROM "holds"',
+    "holds": 'SELECT "id", "account_id", "transaction_id", "status", "amount_minor", "currency",'
+    ' "reason", "description", "release_at", "created_at", "resolved_at" FROM "holds"',
+    "cards": 'SELECT "id", "failed_pin_attempts", "status" FROM "cards"',
 }
+SETTINGS = Settings.from_env({})
 
 
 @dataclasses.dataclass
@@ -102,6 +107,41 @@ def _batch(batch: ops.Batch) -> list[Any]:
         error_record(result) if isinstance(result, errors.BankError) else movement(result)
         for result in results
     ]
+
+
+def _deposit(deposit: ops.Deposit) -> dict[str, Any]:
+    request = deposits.DepositInput(
+        account_id=deposit.account_id,
+        amount=deposit.amount,
+        method=deposit.method,
+        currency=deposit.currency,
+        location=deposit.location,
+        reference=deposit.reference,
+        description=deposit.description,
+    )
+    try:
+        return movement(deposits.deposit(request, world.context_of(deposit.actor)))
+    except errors.BankError as exc:
+        return error_record(exc)
+
+
+def _withdrawal(withdrawal: ops.Withdrawal) -> dict[str, Any]:
+    request = withdrawals.WithdrawalInput(
+        account_id=withdrawal.account_id,
+        amount=withdrawal.amount,
+        method=withdrawal.method,
+        currency=withdrawal.currency,
+        location=withdrawal.location,
+        location_country=withdrawal.location_country,
+        pin=withdrawal.pin,
+        card_number=withdrawal.card_number,
+        description=withdrawal.description,
+    )
+    context = world.context_of(withdrawal.actor)
+    try:
+        return movement(withdrawals.withdrawal(request, context, SETTINGS))
+    except errors.BankError as exc:
+        return error_record(exc)
 
 
 def scheduled_date(transfer: ops.Transfer) -> str | None:
@@ -251,6 +291,8 @@ _HANDLERS: dict[type, Any] = {
     ops.Keyed: _keyed,
     ops.KeyedBatch: _keyed_batch,
     ops.AdvanceClock: _advance,
+    ops.Deposit: _deposit,
+    ops.Withdrawal: _withdrawal,
 }
 
 

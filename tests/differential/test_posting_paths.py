@@ -58,8 +58,9 @@ def _kinds(outcome: Any) -> list[str]:
         return [f"refused {outcome['error'].get('reason') or outcome['error']['code']}{again}"]
     if "movement" in outcome:
         fee = outcome["movement"]["overdraft_fee_transaction_id"]
-        status = outcome["movement"]["transaction"]["status"]
-        return [f"{status}{' with overdraft fee' if fee else ''}"]
+        transaction = outcome["movement"]["transaction"]
+        kind = f"{transaction['type']} {transaction['status']}"
+        return [f"{kind}{' with overdraft fee' if fee else ''}"]
     if "response" in outcome or "transaction" in outcome:
         return [f"keyed: answered{again}"]
     return [f"clock moved{', due work run' if outcome['work'] else ''}"]

@@ -152,7 +152,7 @@ def test_the_scenario_meets_every_rule(scenario_runs: dict[str, Run]) -> None:
     assert events["limit.approaching"] >= 2, events
     statuses = Counter(row[3] for row in run.state["transactions"])
     assert statuses == {"COMPLETED": sum(statuses.values())}, "the scheduled one executed"
-    assert [row[2] for row in run.state["holds"] if row[0] == HOLD_ID] == ["RELEASED"]
+    assert [row[3] for row in run.state["holds"] if row[0] == HOLD_ID] == ["RELEASED"]
     replay, reused = run.outcomes[10], run.outcomes[11]
     assert replay["headers"] == {"idempotent-replayed": "true"}
     assert reused["error"]["reason"] == "IDEMPOTENCY_KEY_REUSED"

@@ -4,7 +4,8 @@ A few customers whose accounts reach every rule a transfer applies: an
 overdraft line with its fee, low balances (funds refusals), limit overrides
 low enough that the daily, monthly and per-transaction limits are met within
 a handful of operations, three currencies (JPY has no minor unit), a frozen
-and a closed account, and a deposit hold that comes due after a clock move.
+and a closed account, a deposit hold that comes due after a clock move, and
+a debit card with the bank's ATMs for withdrawals.
 Ids are fixed, so the same operation names the same account on every
 database. Opening balances are balanced by OPENING_EQUITY of each currency,
 so the balances of all accounts of a currency sum to zero.
@@ -12,14 +13,17 @@ so the balances of all accounts of a currency sum to zero.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from server.domain.movements import card_number_hash
+from server.domain.passwords import FAST_PREFIX
 from server.domain.principal import ADMIN, AUDITOR, CUSTOMER, Principal
 from server.services.context import RequestContext
 from server.store import bootstrap
-from server.store.models import Account, Hold, User
+from server.store.models import Account, Atm, Card, Hold, User
 
 # Where the sandbox clock stands when an example starts: noon, so that moves
 # of whole quarter days never leave it a few seconds before midnight (the
@@ -45,7 +49,17 @@ class AccountSeed:
 
 ACCOUNTS = (
     # Overdraft: a low balance, a 100.00 line, and the fee when it goes negative.
-    AccountSeed("acc_dtalicechk", ALICE, "CHECKING", "USD", 200_00, overdraft_minor=100_00),
+    # Its card (CARD_NUMBER, PIN) takes it to ATMs, whose daily limit is met
+    # within a few withdrawals.
+    AccountSeed(
+        "acc_dtalicechk",
+        ALICE,
+        "CHECKING",
+        "USD",
+        200_00,
+        overdraft_minor=100_00,
+        overrides=(("daily_atm_withdrawal", 100_00),),
+    ),
     # Limits: daily, monthly and per-transaction limits met before the money
     # runs out; SAVINGS pays no overdraft fee. 20.00 of its balance is held
     # until a day and a half after START.
@@ -86,6 +100,14 @@ HOLD_RELEASE = START + timedelta(hours=30)
 UNKNOWN_ID = "acc_dtnosuchaccount"
 FEE_INCOME_USD = bootstrap.internal_account_id("FEE_INCOME", "USD")
 OTHER_IDS = (UNKNOWN_ID, "", FEE_INCOME_USD)
+
+# Alice's debit card (its PIN hash costs nothing to check) and the bank's ATMs:
+# one at home, one abroad (the international fee); any other location is
+# another bank's (the out-of-network fee), and an unknown ATM- id is refused.
+CARD_ACCOUNT = "acc_dtalicechk"
+CARD_NUMBER = "4000001234567899"
+PIN = "2468"
+ATM_HOME, ATM_ABROAD = "ATM-DT-HOME", "ATM-DT-ABROAD"
 
 CLIENT_ID = "dt-client"
 ACTORS = {
@@ -144,6 +166,18 @@ def seed(stamp: datetime) -> None:
         Account.update(balance_minor=-total).where(
             Account.id == bootstrap.internal_account_id("OPENING_EQUITY", currency)
         ).execute()
+    Card.create(
+        id="card_dtalice",
+        account_id=CARD_ACCOUNT,
+        number_hash=card_number_hash(CARD_NUMBER),
+        last4=CARD_NUMBER[-4:],
+        pin_hash=FAST_PREFIX + hashlib.sha256(PIN.encode()).hexdigest(),
+        failed_pin_attempts=0,
+        status="ACTIVE",
+        created_at=stamp,
+    )
+    Atm.create(id=ATM_HOME, network="OWN", country="US", city="Springfield")
+    Atm.create(id=ATM_ABROAD, network="OWN", country="FR", city="Paris")
     Hold.create(
         id=HOLD_ID,
         account_id="acc_dtalicesav",
