@@ -175,6 +175,11 @@ class Settings:
         return self.grpc_tls_dir or self.data_dir / "tls" / "grpc"
 
     @property
+    def own_ports(self) -> frozenset[int]:
+        """The ports this bank's processes listen on (webhooks never POST to them)."""
+        return frozenset((self.grpc_port, self.http_port, self.https_port, self.envoy_admin_port))
+
+    @property
     def sandbox(self) -> bool:
         return self.mode == "sandbox"
 

@@ -23,6 +23,7 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._keyring = LiveKeyring(settings.data_dir / "keys")
         self._sandbox = settings.sandbox
+        self._own_ports = settings.own_ports
 
     # -- Subscriptions ------------------------------------------------------------------
     def CreateWebhookSubscription(
@@ -35,7 +36,9 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
             active=request.active if request.HasField("active") else True,
             description=request.description,
         )
-        record = use_cases.create(call.current().principal, form, self._keyring, self._sandbox)
+        record = use_cases.create(
+            call.current().principal, form, self._keyring, self._sandbox, self._own_ports
+        )
         call.current().created("Webhook subscription created successfully")
         return pb.CreateWebhookSubscriptionResponse(webhook=views.subscription(record))
 
@@ -67,7 +70,9 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
             active=request.active if request.HasField("active") else None,
             description=request.description if request.HasField("description") else None,
         )
-        record = use_cases.update(call.current().principal, request.webhook_id, form, self._sandbox)
+        record = use_cases.update(
+            call.current().principal, request.webhook_id, form, self._sandbox, self._own_ports
+        )
         call.current().ok("Webhook subscription updated successfully")
         return pb.UpdateWebhookSubscriptionResponse(webhook=views.subscription(record))
 

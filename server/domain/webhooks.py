@@ -114,6 +114,12 @@ def refused_address(ip: IpAddress, sandbox: bool) -> str | None:
     return None
 
 
+def _loopback(ip: IpAddress) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
+
+
 def _literal(host: str) -> IpAddress | None:
     try:
         return ipaddress.ip_address(host.strip("[]"))
@@ -122,13 +128,22 @@ def _literal(host: str) -> IpAddress | None:
 
 
 def check_host(
-    host: str, port: int, sandbox: bool, resolve: Resolver = socket.getaddrinfo
+    host: str,
+    port: int,
+    sandbox: bool,
+    resolve: Resolver = socket.getaddrinfo,
+    *,
+    own_ports: frozenset[int] = frozenset(),
 ) -> list[IpAddress]:
     """Every address `host` resolves to, each allowed by `refused_address`.
 
     RefusedHost when any address is refused (a name with one private address
     among public ones could be steered to it); UnresolvedHost, a RefusedHost,
     when the host does not resolve. Connect only to the addresses returned.
+    `own_ports`: the ports this bank's own processes listen on (gRPC, Envoy's
+    REST and admin ports); a loopback address, which only a sandbox accepts,
+    is refused on them, so that an event is never POSTed to Envoy's admin
+    interface (`/quitquitquit`) or to the bank's own API.
     """
     literal = _literal(host)
     if literal is not None:
@@ -147,6 +162,8 @@ def check_host(
             raise UnresolvedHost(host)
     for ip in addresses:
         why = refused_address(ip, sandbox)
+        if why is None and port in own_ports and _loopback(ip):
+            why = f"loopback address on port {port}, one of this bank's own ports"
         if why is not None:
             raise RefusedHost(host, f"{ip} is a {why}" if ip != literal else why)
     return addresses
@@ -196,12 +213,18 @@ def parse_url(url: str, sandbox: bool) -> Target:
     return Target(scheme, host, port or 443)
 
 
-def check_url(url: str, sandbox: bool, resolve: Resolver = socket.getaddrinfo) -> str:
+def check_url(
+    url: str,
+    sandbox: bool,
+    resolve: Resolver = socket.getaddrinfo,
+    *,
+    own_ports: frozenset[int] = frozenset(),
+) -> str:
     """`url` when its form and its host's addresses are accepted. A host that
     does not resolve (yet) is accepted: every attempt checks it again."""
     target = parse_url(url, sandbox)
     with contextlib.suppress(UnresolvedHost):
-        check_host(target.host, target.port, sandbox, resolve)
+        check_host(target.host, target.port, sandbox, resolve, own_ports=own_ports)
     return url
 
 

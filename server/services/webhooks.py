@@ -75,13 +75,17 @@ def _owned(
 
 # -- Subscriptions ------------------------------------------------------------------------
 def create(
-    principal: Principal, form: SubscriptionForm, sealer: FieldSealer, sandbox: bool
+    principal: Principal,
+    form: SubscriptionForm,
+    sealer: FieldSealer,
+    sandbox: bool,
+    own_ports: frozenset[int] = frozenset(),
 ) -> shapes.SubscriptionRecord:
     """A new subscription of the caller's client; its record shows the secret."""
     events = rules.check_events(form.events)
     secret = rules.check_secret(form.secret) if form.secret else rules.new_secret()
     description = rules.check_description(form.description)
-    url = rules.check_url(form.url, sandbox)
+    url = rules.check_url(form.url, sandbox, own_ports=own_ports)
 
     def work() -> shapes.SubscriptionRecord:
         rules.check_room(store.lock_client(principal.client_id))
@@ -112,11 +116,19 @@ def get(principal: Principal, webhook_id: str) -> shapes.SubscriptionRecord:
 
 
 def update(
-    principal: Principal, webhook_id: str, form: ChangeForm, sandbox: bool
+    principal: Principal,
+    webhook_id: str,
+    form: ChangeForm,
+    sandbox: bool,
+    own_ports: frozenset[int] = frozenset(),
 ) -> shapes.SubscriptionRecord:
     """Changes the fields given; an empty event list leaves the types as they are."""
     change = shapes.SubscriptionChange(
-        url=rules.check_url(form.url, sandbox) if form.url is not None else None,
+        url=(
+            rules.check_url(form.url, sandbox, own_ports=own_ports)
+            if form.url is not None
+            else None
+        ),
         events=rules.check_events(form.events) if form.events else None,
         active=form.active,
         description=(

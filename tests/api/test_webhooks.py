@@ -264,6 +264,20 @@ def test_sandbox_accepts_loopback_http(owner: Caller, url: str) -> None:
     assert subscribe(owner, url=url)["url"] == url
 
 
+@pytest.mark.parametrize("port", ["envoy_admin_port", "http_port", "https_port", "grpc_port"])
+def test_sandbox_loopback_never_reaches_the_banks_own_ports(
+    stack: Stack, owner: Caller, port: str
+) -> None:
+    # Envoy's admin interface would stop Envoy on a POST to /quitquitquit.
+    url = f"http://127.0.0.1:{getattr(stack.settings, port)}/quitquitquit"
+    refused = owner.rest.post("/v1/webhooks", json={**SEED_BODY, "url": url})
+    error = envelope.error(refused, 422, "VALIDATION_ERROR", "url")
+    assert "own ports" in error["message"]
+    created = subscribe(owner, url="http://127.0.0.1:8765/hooks")
+    changed = owner.rest.patch(f"/v1/webhooks/{created['id']}", json={"url": url})
+    envelope.error(changed, 422, "VALIDATION_ERROR", "url")
+
+
 # -- Rotation ------------------------------------------------------------------------
 def test_rotate_keeps_the_old_secret_a_day(owner: Caller, db: Db) -> None:
     created = subscribe(owner)

@@ -118,6 +118,17 @@ def test_check_host_sandbox_loopback() -> None:
         rules.check_host("localhost", 8000, False, resolve)
 
 
+def test_check_host_refuses_loopback_on_the_banks_own_ports() -> None:
+    resolve = _resolver("127.0.0.1")
+    own = frozenset({9901, 8080})
+    for host in ("localhost", "127.0.0.1", "::ffff:127.0.0.1"):
+        with pytest.raises(rules.RefusedHost, match="own ports"):
+            rules.check_host(host, 9901, True, resolve, own_ports=own)
+    assert rules.check_host("localhost", 8765, True, resolve, own_ports=own)
+    with pytest.raises(rules.RefusedHost, match="own ports"):
+        rules.check_url("http://localhost:8080/h", True, resolve, own_ports=own)
+
+
 def test_check_host_strips_scope_ids() -> None:
     with pytest.raises(rules.RefusedHost, match="link-local"):
         rules.check_host("printer.local", 443, False, _resolver("fe80::1%eth0"))
