@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -175,3 +176,15 @@ def should_disable(failing_since: datetime | None, now: datetime) -> bool:
 
 def disabled_reason(failing_since: datetime, last_error: str) -> str:
     return short_error(f"failing since {failing_since.isoformat()}Z: {last_error}")
+
+
+def endpoint(url: str) -> str:
+    """The host and port a delivery goes to (`your-app.com:443`): the unit of
+    fairness between receivers (`Knobs.per_endpoint`)."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return f"{(parts.hostname or '').lower()}:{port or default}"

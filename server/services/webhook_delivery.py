@@ -25,7 +25,8 @@ Decisions:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -42,6 +43,9 @@ FAN_OUT_BATCH = 500
 LEASE = timedelta(seconds=60)
 RETENTION = timedelta(days=30)
 PRUNE_BATCHES_MAX = 1_000
+# A fair claim reads this many candidates per free slot: receivers at their
+# share are passed over without leaving the claim short.
+CANDIDATES_PER_SLOT = 4
 
 ERROR_INACTIVE = "subscription inactive"
 ERROR_DELETED = "subscription deleted"
@@ -102,19 +106,37 @@ def _open_secrets(sealer: FieldSealer, subscription: SubscriptionRecord) -> rule
     return rules.Secrets(current, previous, subscription.previous_secret_expires_at)
 
 
-def claim(limit: int, sealer: FieldSealer, lease: timedelta = LEASE) -> list[Job]:
+def claim(
+    limit: int,
+    sealer: FieldSealer,
+    lease: timedelta = LEASE,
+    *,
+    per_endpoint: int = 0,
+    in_flight: Mapping[str, int] | None = None,
+) -> list[Job]:
     """Up to `limit` due deliveries, leased for `lease`; those that will not be
-    sent are made DEAD on the way (see the module comment)."""
+    sent are made DEAD on the way (see the module comment).
+
+    With `per_endpoint`, at most that many per receiver (host and port,
+    `rules.endpoint`) counting those `in_flight` already: the rest stay due,
+    unleased, for a later claim, so that a slow or unreachable receiver holds
+    a few sending slots, never all of them, and the others' events flow.
+    """
+    busy: Counter[str] = Counter(in_flight or {})
 
     def work() -> list[tuple[DueDelivery, SubscriptionRecord, bytes]]:
         at = now()
-        due = rows.due_deliveries(at, limit)
+        due = (
+            rows.due_deliveries(at, limit * CANDIDATES_PER_SLOT, per_subscription=per_endpoint)
+            if per_endpoint
+            else rows.due_deliveries(at, limit)
+        )
         if not due:
             return []
         subscriptions = rows.subscriptions(d.webhook_id for d in due)
         payloads = rows.payloads(d.event_id for d in due)
         dropped: dict[str, list[str]] = {ERROR_INACTIVE: [], ERROR_DELETED: [], ERROR_EXPIRED: []}
-        claimed = []
+        claimed: list[tuple[DueDelivery, SubscriptionRecord, bytes]] = []
         for delivery in due:
             subscription = subscriptions.get(delivery.webhook_id)
             payload = payloads.get(delivery.event_id)
@@ -124,7 +146,12 @@ def claim(limit: int, sealer: FieldSealer, lease: timedelta = LEASE) -> list[Job
                 dropped[ERROR_INACTIVE].append(delivery.id)
             elif payload is None:
                 dropped[ERROR_EXPIRED].append(delivery.id)
-            else:
+            elif len(claimed) < limit:
+                if per_endpoint:
+                    where = rules.endpoint(subscription.url)
+                    if busy[where] >= per_endpoint:
+                        continue  # stays due for a later claim
+                    busy[where] += 1
                 claimed.append((delivery, subscription, webhook_events.body(payload)))
         for error, ids in dropped.items():
             rows.give_up(ids, error)

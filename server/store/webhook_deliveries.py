@@ -125,8 +125,41 @@ def create_deliveries(pairs: Sequence[tuple[str, str, str]], now: datetime) -> N
 
 
 # -- Claiming --------------------------------------------------------------------------
-def due_deliveries(now: datetime, limit: int) -> list[DueDelivery]:
-    """Deliveries due at `now`, soonest first, locked for this transaction."""
+_ROUND_ROBIN_TEXT = (
+    'SELECT "id" FROM (SELECT "id", "next_attempt_at", ROW_NUMBER() OVER'
+    ' (PARTITION BY "webhook_id" ORDER BY "next_attempt_at", "id") AS "turn"'
+    ' FROM "webhook_deliveries" WHERE "status" IN (?, ?) AND "next_attempt_at" <= ?) AS "due"'
+    ' WHERE "turn" <= ? ORDER BY "turn", "next_attempt_at" LIMIT ?'
+)
+
+
+def due_deliveries(now: datetime, limit: int, per_subscription: int = 0) -> list[DueDelivery]:
+    """Deliveries due at `now`, locked for this transaction: soonest first, or
+    with `per_subscription`, taking turns: every subscription's soonest, then
+    every one's second, up to that many each, so that one subscription's
+    backlog never fills the claim."""
+    if per_subscription:
+        stamp = WebhookDeliveryRow.next_attempt_at.db_value(now)
+        picked = sql.execute(
+            _ROUND_ROBIN_TEXT, (*DUE_STATUSES, stamp, per_subscription, limit)
+        ).fetchall()
+        if not picked:
+            return []
+        order = {str(row[0]): index for index, row in enumerate(picked)}
+        # Locked by id, and again only while still due (another worker may
+        # have leased one since the window read it).
+        query = WebhookDeliveryRow.select(
+            WebhookDeliveryRow.id,
+            WebhookDeliveryRow.event_id,
+            WebhookDeliveryRow.webhook_id,
+            WebhookDeliveryRow.attempt,
+        ).where(
+            WebhookDeliveryRow.id.in_(list(order))
+            & WebhookDeliveryRow.status.in_(DUE_STATUSES)
+            & (WebhookDeliveryRow.next_attempt_at <= now)
+        )
+        found = [_due(row) for row in _locked(query)]
+        return sorted(found, key=lambda due: order[due.id])
     query = (
         WebhookDeliveryRow.select(
             WebhookDeliveryRow.id,
@@ -141,12 +174,13 @@ def due_deliveries(now: datetime, limit: int) -> list[DueDelivery]:
         .order_by(WebhookDeliveryRow.next_attempt_at)
         .limit(limit)
     )
-    return [
-        DueDelivery(
-            id=row.id, event_id=row.event_id, webhook_id=row.webhook_id, attempt=row.attempt
-        )
-        for row in _locked(query)
-    ]
+    return [_due(row) for row in _locked(query)]
+
+
+def _due(row: WebhookDeliveryRow) -> DueDelivery:
+    return DueDelivery(
+        id=row.id, event_id=row.event_id, webhook_id=row.webhook_id, attempt=row.attempt
+    )
 
 
 def lease(delivery_ids: Sequence[str], until: datetime) -> None:

@@ -38,6 +38,11 @@ from server.services.webhook_delivery import Job, secret_unreadable
 CONNECT_TIMEOUT_SECONDS = 5.0
 ATTEMPT_TIMEOUT_SECONDS = 10.0
 BODY_READ_BYTES_MAX = 64 * 1024
+# A host that did not resolve is not asked for again for this long: a lookup
+# that fails can take the resolver's whole timeout (seconds), and every
+# delivery to that host would hold a sending thread for it.
+UNRESOLVED_MEMORY_SECONDS = 60.0
+UNRESOLVED_REMEMBERED_MAX = 10_000
 HostCheck = Callable[[str, int, bool], Sequence[webhooks.IpAddress]]
 
 
@@ -105,6 +110,7 @@ class PinnedBackend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
         self._lock = threading.Lock()
         self.connections = 0  # made so far (for tests and logs)
+        self._unresolved: dict[str, float] = {}  # host -> until when it is not asked for
 
     def connect_tcp(
         self,
@@ -114,9 +120,17 @@ class PinnedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
+        with self._lock:
+            until = self._unresolved.get(host, 0.0)
+        if until > time.monotonic():
+            raise httpcore.ConnectError(f"{host} does not resolve (remembered for a minute)")
         try:
             addresses = self._check(host, port, self._sandbox)
         except webhooks.UnresolvedHost:
+            with self._lock:
+                if len(self._unresolved) >= UNRESOLVED_REMEMBERED_MAX:
+                    self._unresolved.clear()
+                self._unresolved[host] = time.monotonic() + UNRESOLVED_MEMORY_SECONDS
             raise httpcore.ConnectError(f"{host} does not resolve") from None
         except webhooks.RefusedHost as refused:
             raise AddressRefused(refused.why) from None
@@ -238,7 +252,7 @@ def _connect_failure(exc: httpx.ConnectError, text: str) -> str:
     cause = exc.__cause__ or exc.__context__
     if isinstance(cause, ssl.SSLError) or "SSL" in text or "certificate" in text:
         return f"tls: {text}"
-    if text.endswith("does not resolve"):
+    if "does not resolve" in text:
         return f"dns: {text}"
     if "refused" in text.lower():
         return "connection refused"

@@ -23,11 +23,13 @@ records them, then exits.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -67,6 +69,10 @@ class Knobs:
     lease: timedelta = deliveries.LEASE
     schedule: Sequence[timedelta] = rules.SCHEDULE
     check: HostCheck = webhooks.check_host
+    # Sending slots one receiver (host and port) may hold at once, a quarter
+    # of them: a receiver that is slow, down or does not resolve delays its
+    # own events, not the others' (deliveries.claim). 0: no cap.
+    per_endpoint: int = 8
     prune_first_seconds: float = PRUNE_FIRST_SECONDS
     prune_every_seconds: float = PRUNE_EVERY_SECONDS
 
@@ -90,6 +96,7 @@ class Worker:
         self.sealer = sealer
         self.sender = sender or Sender(knobs.sandbox, knobs.concurrency, knobs.check)
         self._in_flight = 0  # claimed and not recorded yet
+        self._per_endpoint: Counter[str] = Counter()  # the same, by receiver
         self._changed = threading.Condition()
         self._finished: queue.SimpleQueue[tuple[Job, rules.Answer] | None] = queue.SimpleQueue()
         self._senders = ThreadPoolExecutor(knobs.concurrency, thread_name_prefix="webhook-send")
@@ -124,11 +131,22 @@ class Worker:
         fanned = _in_connection(deliveries.fan_out, deliveries.FAN_OUT_BATCH)
         with self._changed:
             free = self.knobs.concurrency - self._in_flight
+            busy = dict(self._per_endpoint)
         jobs: list[Job] = []
         if free > 0:
-            jobs = _in_connection(deliveries.claim, free, self.sealer, self.knobs.lease)
+            jobs = _in_connection(
+                functools.partial(
+                    deliveries.claim,
+                    per_endpoint=self.knobs.per_endpoint,
+                    in_flight=busy,
+                ),
+                free,
+                self.sealer,
+                self.knobs.lease,
+            )
         with self._changed:
             self._in_flight += len(jobs)
+            self._per_endpoint.update(rules.endpoint(job.url) for job in jobs)
         for job in jobs:
             self._senders.submit(self._deliver, job)
         return fanned == deliveries.FAN_OUT_BATCH or (free > 0 and len(jobs) == free)
@@ -177,6 +195,8 @@ class Worker:
             log.exception("recording webhook attempts failed", extra={"attempts": len(results)})
         with self._changed:
             self._in_flight -= len(results)
+            self._per_endpoint.subtract(rules.endpoint(job.url) for job, _ in results)
+            self._per_endpoint += Counter()  # drops receivers with none in flight
             self._changed.notify_all()
 
     def _prune(self) -> None:
@@ -216,6 +236,8 @@ def main(settings: Settings) -> int:
         sandbox=settings.sandbox,
         lease=timedelta(seconds=settings.webhook_lease_seconds),
         schedule=tuple(delay * settings.webhook_retry_scale for delay in rules.SCHEDULE),
+        check=functools.partial(webhooks.check_host, own_ports=settings.own_ports),
+        per_endpoint=max(1, settings.webhook_concurrency // 4),
     )
     serve(knobs, LiveKeyring(settings.data_dir / "keys"))
     return 0

@@ -1,0 +1,149 @@
+"""One receiver that is slow, down or does not resolve holds a few sending
+slots, never all of them: claims take turns between subscriptions and cap
+each receiver (host and port); a host that does not resolve is not asked
+for again for a minute. Both databases."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpcore
+import peewee
+import pytest
+
+from server.crypto.fields import FieldSealer
+from server.domain import webhooks
+from server.domain.webhook_delivery import endpoint
+from server.services import webhook_delivery as deliveries
+from server.store import outbox, tx
+from server.workers.webhook_sender import PinnedBackend
+from tests.common.webhook_receiver import Receiver, receiving
+from tests.workers.webhook_support import (
+    deliveries_of,
+    quiet_everything,
+    running_worker,
+    sealer_for,
+    subscribe,
+    wait_until,
+)
+
+DEAD_HOST = "http://127.0.0.1:9/hooks"  # the discard port: nothing listens
+
+
+@pytest.fixture(scope="module")
+def sealer(tmp_path_factory: pytest.TempPathFactory) -> FieldSealer:
+    return sealer_for(tmp_path_factory.mktemp("webhook-keys"))
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _quiet(database: peewee.Database) -> Iterator[None]:
+    quiet_everything()
+    yield
+    quiet_everything()
+
+
+def _emit(count: int, event_type: str = "user.created") -> list[str]:
+    now = deliveries.now()
+    return tx.write(
+        lambda: outbox.emit_many([(event_type, f"usr_{i}", {}) for i in range(count)], now)
+    )
+
+
+def test_a_backlog_of_one_subscription_never_fills_the_claim(sealer: FieldSealer) -> None:
+    # Eight subscriptions of one receiver that is down, each with a backlog,
+    # written before the one subscription whose receiver is up.
+    down = [subscribe(sealer, DEAD_HOST, ["user.created"]) for _ in range(8)]
+    _emit(40)
+    deliveries.fan_out(100_000)
+    up = subscribe(sealer, "http://127.0.0.1:8765/in", ["account.created"])
+    _emit(1, "account.created")
+    deliveries.fan_out(100_000)
+
+    jobs = deliveries.claim(6, sealer, per_endpoint=3)
+    by_receiver = Counter(endpoint(job.url) for job in jobs)
+    assert by_receiver == {"127.0.0.1:9": 3, "127.0.0.1:8765": 1}
+    assert [job.delivery.webhook_id for job in jobs].count(up) == 1
+    assert len({job.delivery.webhook_id for job in jobs} & set(down)) == 3  # taking turns
+
+    # Slots the worker already has in flight count: the down receiver gets none.
+    _emit(1, "account.created")
+    deliveries.fan_out(100_000)
+    jobs = deliveries.claim(6, sealer, per_endpoint=3, in_flight={"127.0.0.1:9": 3})
+    assert [job.delivery.webhook_id for job in jobs] == [up]
+    # What was passed over stays due, unleased.
+    assert sum(d.next_attempt_at <= deliveries.now() for s in down for d in deliveries_of(s)) > 0
+
+
+def test_a_receiver_that_is_up_gets_its_events_while_another_hangs(
+    sealer: FieldSealer,
+) -> None:
+    hanging_seconds = 3.0
+
+    def hang(_request: object) -> tuple[int, bytes]:
+        time.sleep(hanging_seconds)
+        return 204, b""
+
+    with receiving() as slow, receiving() as fast:
+        slow.answer = hang
+        for _ in range(4):
+            subscribe(sealer, f"{slow.url}/slow", ["user.created"])
+        quick = subscribe(sealer, f"{fast.url}/fast", ["account.created"])
+        _emit(30)  # 120 deliveries to the hanging receiver first
+        wanted = _emit(3, "account.created")
+        started = time.monotonic()
+        with running_worker(sealer, concurrency=8, per_endpoint=4):
+            fast.wait_for(lambda r: len(r) >= len(wanted), timeout=hanging_seconds * 2)
+            took = time.monotonic() - started
+            wait_until(
+                lambda: [d.status for d in deliveries_of(quick)] == ["SUCCEEDED"] * len(wanted)
+            )
+        assert {r.headers["webhook-id"] for r in fast.received} == set(wanted)
+        # Without the cap, eight slots wait on the hanging receiver first.
+        assert took < hanging_seconds
+
+
+def _unresolvable(calls: list[str]) -> webhooks.Resolver:
+    def resolve(host: str, *_: object) -> Sequence[Any]:
+        calls.append(host)
+        raise OSError("Name or service not known")
+
+    return resolve
+
+
+def test_a_host_that_does_not_resolve_is_not_asked_for_again_for_a_minute() -> None:
+    calls: list[str] = []
+    backend = PinnedBackend(
+        sandbox=False,
+        check=lambda host, port, sandbox: webhooks.check_host(
+            host, port, sandbox, _unresolvable(calls)
+        ),
+    )
+    for _ in range(3):
+        with pytest.raises(httpcore.ConnectError, match="does not resolve"):
+            backend.connect_tcp("gone.example", 443, timeout=1)
+    assert calls == ["gone.example"]
+    with pytest.raises(httpcore.ConnectError):
+        backend.connect_tcp("other.example", 443, timeout=1)
+    assert calls == ["gone.example", "other.example"]
+
+
+def test_receivers_hold_no_slots_once_their_attempts_are_recorded(
+    sealer: FieldSealer, receiver: Receiver
+) -> None:
+    webhook_id = subscribe(sealer, receiver.url, ["user.created"])
+    _emit(5)
+    with running_worker(sealer, concurrency=4, per_endpoint=2) as worker:
+        wait_until(
+            lambda: [d.status for d in deliveries_of(webhook_id)] == ["SUCCEEDED"] * 5
+        )
+        wait_until(lambda: not worker._per_endpoint and worker._in_flight == 0)
+    assert len(receiver.received) == 5
