@@ -108,7 +108,7 @@ BEGIN
     SELECT row_to_json(r) INTO base
       FROM (SELECT a.*, u.name AS owner_name
               FROM accounts a LEFT JOIN users u ON u.id = a.owner_id
-             WHERE a.id = target AND a.kind = 'CUSTOMER' FOR UPDATE OF a) AS r;
+             WHERE a.id = target AND a.kind = 'CUSTOMER' FOR NO KEY UPDATE OF a) AS r;
     acct := json_populate_record(NULL::accounts, base);
     IF base IS NULL OR (item->>'viewer' IS NOT NULL
                         AND acct.owner_id IS DISTINCT FROM item->>'viewer') THEN
@@ -230,7 +230,7 @@ BEGIN
     SELECT row_to_json(r) INTO base
       FROM (SELECT a.*, u.name AS owner_name
               FROM accounts a LEFT JOIN users u ON u.id = a.owner_id
-             WHERE a.id = target AND a.kind = 'CUSTOMER' FOR UPDATE OF a) AS r;
+             WHERE a.id = target AND a.kind = 'CUSTOMER' FOR NO KEY UPDATE OF a) AS r;
     acct := json_populate_record(NULL::accounts, base);
     IF base IS NULL OR (item->>'viewer' IS NOT NULL
                         AND acct.owner_id IS DISTINCT FROM item->>'viewer') THEN
