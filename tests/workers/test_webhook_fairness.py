@@ -142,8 +142,6 @@ def test_receivers_hold_no_slots_once_their_attempts_are_recorded(
     webhook_id = subscribe(sealer, receiver.url, ["user.created"])
     _emit(5)
     with running_worker(sealer, concurrency=4, per_endpoint=2) as worker:
-        wait_until(
-            lambda: [d.status for d in deliveries_of(webhook_id)] == ["SUCCEEDED"] * 5
-        )
+        wait_until(lambda: [d.status for d in deliveries_of(webhook_id)] == ["SUCCEEDED"] * 5)
         wait_until(lambda: not worker._per_endpoint and worker._in_flight == 0)
     assert len(receiver.received) == 5
