@@ -42,6 +42,7 @@ from server.api.interceptors import SERVICE_PREFIX, to_rpc_status
 from server.config import Settings
 from server.domain import audit as rules
 from server.domain import errors
+from server.domain.audit_drafts import AuditDraft
 from server.domain.ids import new_id
 from server.domain.principal import Principal
 from server.store import audit as store
@@ -181,26 +182,56 @@ def _audited(
                 raise
             finally:
                 info = seen[0] if seen else None
-                store.record(
-                    _entry(
-                        method,
-                        request,
-                        response,
-                        context,
-                        request_id=info.request_id if info is not None else "",
-                        # Public endpoints (OAuth) run unauthenticated.
-                        principal=(
-                            info.principal
-                            if info is not None and not authn.is_public(method)
-                            else None
-                        ),
-                        ip_address=client_ip(info, context, settings),
-                        outcome=outcome,
-                    )
-                )
+                draft = info.audit_draft if info is not None else None
+                if draft is None or draft.written != outcome:
+                    _record(method, request, response, context, info, outcome, settings)
             return response
 
     return handle
+
+
+def _record(  # noqa: PLR0917 (the call's facts, as handle holds them)
+    method: str,
+    request: Any,
+    response: Any,
+    context: grpc.ServicerContext,
+    info: call.CallInfo | None,
+    outcome: str,
+    settings: Settings,
+) -> None:
+    store.record(
+        _entry(
+            method,
+            request,
+            response,
+            context,
+            request_id=info.request_id if info is not None else "",
+            # Public endpoints (OAuth) run unauthenticated.
+            principal=(
+                info.principal if info is not None and not authn.is_public(method) else None
+            ),
+            ip_address=client_ip(info, context, settings),
+            outcome=outcome,
+        )
+    )
+
+
+def draft(method: str, request: Message) -> AuditDraft:
+    """The current call's audit event, for the transaction posting its work to
+    append (server.domain.audit_drafts); remembered by the call, so that the
+    interceptor appends no second one."""
+    info = call.current()
+    principal = info.principal
+    made = AuditDraft(
+        actor_id=principal.user_id or "",
+        client_id=principal.client_id,
+        method=method,
+        request_id=info.request_id,
+        ip_address=str(info.client_address) if info.client_address is not None else "",
+        request_fields=tuple(_message_ids(request)),
+    )
+    info.audit_draft = made
+    return made
 
 
 class AuditInterceptor(grpc.ServerInterceptor):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from server.domain.addresses import IpAddress
+from server.domain.audit_drafts import AuditDraft
 from server.domain.principal import INTERNAL, Principal
 
 
@@ -39,6 +40,9 @@ class CallInfo:
     # REST: {proto field path: the JSON name the client sent}, for error fields
     # (server.api.validation); None when the names are the proto's.
     field_names: dict[str, str] | None = None
+    # The call's audit event when its work appends it in its own transaction
+    # (server.domain.audit_drafts); the audit interceptor then appends none.
+    audit_draft: AuditDraft | None = None
 
     def created(self, message: str) -> None:
         self.http_status, self.message = 201, message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from server.domain.audit_drafts import AuditDraft
 from server.domain.principal import Principal
 from server.store import transactions
 from server.store.models import Account, LedgerTransaction
@@ -21,6 +22,9 @@ class RequestContext:
     # Sandbox mode relaxes what customers may do (deposit methods); False
     # unless the caller says so, so that a forgotten flag keeps the stricter rule.
     sandbox: bool = False
+    # The call's audit event, when the transaction posting its work is to
+    # append it (server.domain.audit_drafts); None: the call appends its own.
+    audit: AuditDraft | None = None
 
     def metadata(self) -> dict[str, str]:
         # user_id (with the row's client_id) names the initiator, who alone

@@ -37,11 +37,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from server.domain import errors
+from server.domain.audit import OUTCOME_OK
+from server.domain.audit_drafts import AuditDraft
 from server.domain.principal import Principal
 from server.services import transfer_batches
 from server.services.batcher import Knobs, MicroBatcher
 from server.services.context import Movement, RequestContext
 from server.services.transfers import TransferInput, is_immediate
+from server.store import audit as audit_log
 from server.store import clock, tx
 from server.store import idempotency as keys
 from server.store.db import database, is_postgres
@@ -105,8 +108,48 @@ def submit(item: Item) -> Done | Held:
 
 
 def post(items: Sequence[Item]) -> list[Outcome]:
-    """The items in one transaction, keys and all; one outcome per item, in order."""
-    return tx.write(lambda: _post(items))
+    """The items in one transaction, keys and all; one outcome per item, in order.
+
+    Outside a transaction, the audit events of the items' calls (those that
+    carry an `AuditDraft`) are appended in it too, last, so that they commit
+    with the transfers (server.domain.audit_drafts); each draft is marked
+    written, with its outcome, once that commit is done."""
+    if database.in_transaction():
+        return _post(items)  # the caller's transaction: its calls audit themselves
+    written: list[tuple[AuditDraft, str]] = []
+
+    def work() -> list[Outcome]:
+        written.clear()
+        outcomes = _post(items)
+        written.extend(_audit(items, outcomes))
+        return outcomes
+
+    outcomes = tx.write(work)
+    for draft, outcome in written:
+        draft.written = outcome
+    return outcomes
+
+
+def _audit(items: Sequence[Item], outcomes: Sequence[Outcome]) -> list[tuple[AuditDraft, str]]:
+    """Appends the audit events of the items whose outcome is known here (a
+    `Held` one reads its outcome later); what it appended."""
+    now = audit_log.now()
+    drafts: list[tuple[AuditDraft, str]] = []
+    entries = []
+    for item, outcome in zip(items, outcomes, strict=True):
+        draft = item.context.audit
+        if draft is None or isinstance(outcome, Held):
+            continue
+        made: tuple[tuple[str, str], ...] = ()
+        if isinstance(outcome, errors.BankError):
+            code = outcome.reason
+        else:
+            code, made = OUTCOME_OK, (("transaction.id", outcome.movement.transaction.id),)
+        entries.append(draft.entry(code, made, now))
+        drafts.append((draft, code))
+    if not entries or not audit_log.append_within(entries):
+        return []
+    return drafts
 
 
 def _post(items: Sequence[Item]) -> list[Outcome]:

@@ -98,41 +98,79 @@ def _lock_head() -> tuple[int, str]:
 
 
 def _append(entries: list[rules.AuditEntry]) -> None:
-    def work() -> None:
-        sequence, previous = _lock_head()
-        events: list[dict[str, object]] = []
-        resources: list[dict[str, object]] = []
-        for entry in entries:
-            event = rules.chained(entry, sequence + 1, previous)
-            events.append(
-                {
-                    "sequence": event.sequence,
-                    "id": event.id,
-                    "actor_id": event.actor_id,
-                    "client_id": event.client_id,
-                    "method": event.method,
-                    "resource_ids": json.dumps(list(event.resource_ids), ensure_ascii=False),
-                    "outcome_code": event.outcome_code,
-                    "request_id": event.request_id,
-                    "ip_address": event.ip_address,
-                    "created_at": event.created_at,
-                    "previous_hash": event.previous_hash,
-                    "hash": event.hash,
-                }
-            )
-            resources.extend(
-                {"resource_id": rid, "sequence": event.sequence} for rid in event.resource_ids
-            )
-            sequence, previous = event.sequence, event.hash
-        # Rows in chain order; the database's trigger checks each extends the chain.
-        for start in range(0, len(events), INSERT_ROWS_MAX):
-            sql.insert(AuditEventRow, events[start : start + INSERT_ROWS_MAX], deferred=True)
-        for start in range(0, len(resources), INSERT_ROWS_MAX):
-            sql.insert(
-                AuditEventResource, resources[start : start + INSERT_ROWS_MAX], deferred=True
-            )
+    tx.write(lambda: _extend(entries))
 
-    tx.write(work)
+
+def append_within(entries: list[rules.AuditEntry]) -> bool:
+    """Appends `entries` in the caller's open write transaction, committed
+    with it (server.domain.audit_drafts); True when it did. The chain's lock
+    is held from here to the caller's commit, so call it last, once the
+    transaction has done its other work.
+
+    False, appending nothing, while older events wait in the backlog (they go
+    first, through `record`), and when the append fails: it runs in a
+    savepoint and is sent at once, not with the COMMIT, so that a refused
+    append leaves the caller's work to commit and each call then appends its
+    own event as `record` does (backlog and all). A lost connection is not
+    such a failure: it is raised, as any statement of the transaction would.
+    """
+    assert database.in_transaction(), "append_within runs inside a write transaction"
+    if len(_backlog):
+        return False
+    if not entries:
+        return True
+    try:
+        with database.atomic():
+            _extend(entries, eager=True)
+    except (peewee.OperationalError, peewee.InterfaceError):
+        raise
+    except peewee.DatabaseError:
+        log.warning(
+            "audit events not appended with their work; each call appends its own",
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def _extend(entries: list[rules.AuditEntry], *, eager: bool = False) -> None:
+    """The chain extended by `entries`, inside the current write transaction;
+    `eager`: its last statement is sent now (with the ones queued before it)."""
+    sequence, previous = _lock_head()
+    events: list[dict[str, object]] = []
+    resources: list[dict[str, object]] = []
+    for entry in entries:
+        event = rules.chained(entry, sequence + 1, previous)
+        events.append(
+            {
+                "sequence": event.sequence,
+                "id": event.id,
+                "actor_id": event.actor_id,
+                "client_id": event.client_id,
+                "method": event.method,
+                "resource_ids": json.dumps(list(event.resource_ids), ensure_ascii=False),
+                "outcome_code": event.outcome_code,
+                "request_id": event.request_id,
+                "ip_address": event.ip_address,
+                "created_at": event.created_at,
+                "previous_hash": event.previous_hash,
+                "hash": event.hash,
+            }
+        )
+        resources.extend(
+            {"resource_id": rid, "sequence": event.sequence} for rid in event.resource_ids
+        )
+        sequence, previous = event.sequence, event.hash
+    # Rows in chain order; the database's trigger checks each extends the chain.
+    inserts = [
+        (AuditEventRow, events[start : start + INSERT_ROWS_MAX])
+        for start in range(0, len(events), INSERT_ROWS_MAX)
+    ] + [
+        (AuditEventResource, resources[start : start + INSERT_ROWS_MAX])
+        for start in range(0, len(resources), INSERT_ROWS_MAX)
+    ]
+    for number, (model, rows) in enumerate(inserts, start=1):
+        sql.insert(model, rows, deferred=not (eager and number == len(inserts)))
 
 
 def _unwritten(entries: list[rules.AuditEntry]) -> list[rules.AuditEntry]:
