@@ -160,13 +160,19 @@ def verdict(
 
 
 def excerpt(raw: bytes) -> str:
-    """The first EXCERPT_BYTES_MAX bytes of a response body, as text."""
-    return raw[:EXCERPT_BYTES_MAX].decode("utf-8", errors="replace")
+    """The first EXCERPT_BYTES_MAX bytes of a response body, as text (NUL, which
+    a PostgreSQL text column refuses, shown as U+FFFD like undecodable bytes)."""
+    return _storable(raw[:EXCERPT_BYTES_MAX].decode("utf-8", errors="replace"))
 
 
 def short_error(text: str) -> str:
     """An error message cut to what a delivery row keeps."""
+    text = _storable(text)
     return text if len(text) <= ERROR_CHARS_MAX else text[: ERROR_CHARS_MAX - 1] + "…"
+
+
+def _storable(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 def should_disable(failing_since: datetime | None, now: datetime) -> bool:

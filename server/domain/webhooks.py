@@ -58,6 +58,7 @@ FIELD_DESCRIPTION = "description"
 # Hosts a sandbox may send to over plain http (the developer's own machine).
 SANDBOX_HTTP_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598, carrier-grade NAT
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, still routed on some networks
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # In this order: the first that applies names the refusal (240.0.0.0/4 is
@@ -104,8 +105,15 @@ def refused_address(ip: IpAddress, sandbox: bool) -> str | None:
     An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is judged as the IPv4
     address it carries. In sandbox mode loopback addresses are allowed.
     """
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            # 6to4 (2002::/16) carries the IPv4 address it reaches.
+            why = refused_address(ip.sixtofour, sandbox=False)
+            return f"6to4 address of a {why}" if why is not None else "6to4 address"
+        elif ip in _SITE_LOCAL:
+            return "site-local address"
     if ip.is_loopback:
         return None if sandbox else "loopback address"
     for refused, why in _REFUSED_KINDS:
@@ -202,6 +210,11 @@ def parse_url(url: str, sandbox: bool) -> Target:
         raise _refuse_url("url must be absolute, with a host", url)
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise _refuse_url("url must not carry a user name or password", url)
+    bracketed = "[" in parts.netloc
+    if not _host_syntax_ok(host) or (bracketed and _literal(host) is None):
+        raise _refuse_url("url's host is not a host name or an IP address", url)
+    if port == 0:
+        raise _refuse_url("url's port must be 1 to 65535", url)
     scheme = parts.scheme.lower()
     if scheme == "http" and sandbox and host in SANDBOX_HTTP_HOSTS:
         return Target(scheme, host, port or 80)
@@ -211,6 +224,23 @@ def parse_url(url: str, sandbox: bool) -> Target:
             why += " (http only to localhost, 127.0.0.1 or [::1] in sandbox mode)"
         raise _refuse_url(why, url)
     return Target(scheme, host, port or 443)
+
+
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _host_syntax_ok(host: str) -> bool:
+    """An IP address, or a DNS name of letter-digit-hyphen labels (a trailing dot allowed)."""
+    if _literal(host) is not None:
+        return True
+    name = host[:-1] if host.endswith(".") else host
+    if not name or len(name) > 253:
+        return False
+    labels = name.split(".")
+    if any(not _LABEL_RE.match(label) for label in labels):
+        return False
+    # A punycode label has something after its prefix; a name is not all digits.
+    return not any(label == "xn--" for label in labels) and not labels[-1].isdigit()
 
 
 def check_url(

@@ -80,7 +80,10 @@ def list_events(
     query: rules.EventQuery, *, limit: int, offset: int, after: list[Any] | None
 ) -> Page:
     """One page of events, newest first (outbox_events_created_idx)."""
-    base = OutboxEvent.select().where(OutboxEvent.created_at >= query.since)
+    # A ping belongs to one subscription (its delivery log shows it), not to the bank's events.
+    base = OutboxEvent.select().where(
+        (OutboxEvent.created_at >= query.since) & (OutboxEvent.type != rules.PING_EVENT_TYPE)
+    )
     if query.until is not None:
         base = base.where(OutboxEvent.created_at < query.until)
     if query.type is not None:
@@ -103,7 +106,7 @@ def list_events(
 
 def get_event(event_id: str) -> shapes.EventRecord | None:
     row = OutboxEvent.get_or_none(OutboxEvent.event_id == event_id)
-    return _event(row) if row is not None else None
+    return _event(row) if row is not None and row.type != rules.PING_EVENT_TYPE else None
 
 
 # -- Deliveries -------------------------------------------------------------------------

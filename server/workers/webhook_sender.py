@@ -224,10 +224,13 @@ class Sender:
         )
 
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        # Asked for as is (`Accept-Encoding: identity`) and read raw: the cap
+        # counts the bytes that arrive, never what they would inflate to.
+        headers = {**headers, "accept-encoding": "identity"}
         with self.client.stream("POST", url, content=body, headers=headers) as response:
             kept = bytearray()
             read = 0
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_raw():
                 if len(kept) < rules.EXCERPT_BYTES_MAX:
                     kept += chunk[: rules.EXCERPT_BYTES_MAX - len(kept)]
                 read += len(chunk)

@@ -191,8 +191,18 @@ class Worker:
         try:
             _in_connection(deliveries.record, results, self.knobs.schedule)
         except Exception:
-            # The leases bring these deliveries back: they are sent again.
             log.exception("recording webhook attempts failed", extra={"attempts": len(results)})
+            # One by one, so that an attempt the database refuses holds back
+            # no other; one that still fails comes back with its lease and is
+            # sent again.
+            for result in results if len(results) > 1 else ():
+                try:
+                    _in_connection(deliveries.record, [result], self.knobs.schedule)
+                except Exception:
+                    log.exception(
+                        "recording a webhook attempt failed",
+                        extra={"delivery_id": result[0].delivery.id},
+                    )
         with self._changed:
             self._in_flight -= len(results)
             self._per_endpoint.subtract(rules.endpoint(job.url) for job, _ in results)

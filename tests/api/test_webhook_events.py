@@ -182,9 +182,11 @@ def test_ping_delivers_to_this_subscription_only(owner: Caller, rest: Rest, db: 
     assert delivery["webhookId"] == created["id"]
     assert delivery["eventType"] == "webhook.ping"
     assert "redeliveryOf" not in delivery
-    event = envelope.success(rest.get(f"/v1/events/{delivery['eventId']}"))["event"]
-    assert event["type"] == "webhook.ping"
-    assert event["data"] == {"webhookId": created["id"], "message": "ping"}
+    # A ping belongs to its subscription's delivery log, not to the bank's
+    # events: no client (its owner included) lists it or reads it there.
+    envelope.error(rest.get(f"/v1/events/{delivery['eventId']}"), 404, "NOT_FOUND")
+    listed_events = envelope.success(rest.get("/v1/events?type=webhook.ping"))["events"]
+    assert listed_events == []
     rows = db.execute(
         "SELECT webhook_id FROM webhook_deliveries WHERE event_id = ?", (delivery["eventId"],)
     )

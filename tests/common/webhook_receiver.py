@@ -36,6 +36,7 @@ class Receiver:
         self._received: list[Received] = []
         self.connections = 0
         self.answer: Answerer = lambda _request: (200, b"ok")
+        self.extra_headers: dict[str, str] = {}  # sent with every answer
 
     @property
     def url(self) -> str:
@@ -88,6 +89,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("content-type", "text/plain")
             self.send_header("content-length", str(len(body)))
+            for name, value in receiver.extra_headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 

@@ -187,6 +187,12 @@ def test_excerpt_keeps_the_first_1024_bytes_as_text() -> None:
     assert rules.excerpt(b"\xff\xfe") == "\ufffd\ufffd"
 
 
+def test_excerpts_and_errors_hold_no_nul() -> None:
+    # PostgreSQL refuses NUL in text: a receiver's answer must not block recording.
+    assert rules.excerpt(b"ok\x00") == "ok\ufffd"
+    assert rules.short_error("bad\x00name") == "bad\ufffdname"
+
+
 def test_short_error_cuts_long_messages() -> None:
     assert rules.short_error("x") == "x"
     assert len(rules.short_error("x" * 2000)) == rules.ERROR_CHARS_MAX

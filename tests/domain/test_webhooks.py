@@ -264,3 +264,46 @@ def test_a_url_whose_host_does_not_resolve_yet_is_accepted() -> None:
     assert rules.check_url(url, False, _resolver()) == url
     with pytest.raises(rules.UnresolvedHost):
         rules.check_host("not-yet.example", 443, False, _resolver())
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("2002:7f00:1::", "6to4 address of a loopback"),
+        ("2002:a9fe:a9fe::", "6to4 address of a link-local"),
+        ("2002:0808:0808::", "6to4 address"),
+        ("fec0::1", "site-local"),
+    ],
+)
+def test_6to4_and_site_local_addresses_are_refused_in_both_modes(address: str, words: str) -> None:
+    ip = ipaddress.ip_address(address)
+    for sandbox in (False, True):
+        why = rules.refused_address(ip, sandbox)
+        assert why is not None and words in why
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://a..b/",
+        "https://./",
+        "https://[v1.abc]/",
+        "https://example.com:0/",
+        "https://xn--/",
+        "https://a%00b.com/",
+        "https://%31%32%37.0.0.1/",
+        "https://-lead.example/",
+        "https://123/",
+    ],
+)
+def test_hosts_that_no_request_could_reach_are_refused_at_once(url: str) -> None:
+    with pytest.raises(errors.ValidationFailed, match=r"host|port"):
+        rules.parse_url(url, sandbox=False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://Your-App.com./hooks", "https://[2001:db8::1]:8443/", "https://sub-1.example.co.uk/"],
+)
+def test_ordinary_hosts_pass_the_syntax_check(url: str) -> None:
+    assert rules.parse_url(url, sandbox=False).scheme == "https"

@@ -5,7 +5,9 @@ for again for a minute. Both databases."""
 
 from __future__ import annotations
 
+import gzip
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -145,3 +147,52 @@ def test_receivers_hold_no_slots_once_their_attempts_are_recorded(
         wait_until(lambda: [d.status for d in deliveries_of(webhook_id)] == ["SUCCEEDED"] * 5)
         wait_until(lambda: not worker._per_endpoint and worker._in_flight == 0)
     assert len(receiver.received) == 5
+
+
+# -- what one receiver's answers can do to the others ------------------------------------
+def test_an_answer_with_nul_bytes_is_recorded(sealer: FieldSealer, receiver: Receiver) -> None:
+    receiver.answer = lambda _request: (200, b"ok\x00")
+    webhook_id = subscribe(sealer, receiver.url, ["user.created"])
+    _emit(3)
+    with running_worker(sealer, concurrency=4):
+        wait_until(lambda: [d.status for d in deliveries_of(webhook_id)] == ["SUCCEEDED"] * 3)
+    assert {d.response_body_excerpt for d in deliveries_of(webhook_id)} == {"ok\ufffd"}
+    assert len(receiver.received) == 3  # recorded the first time: never sent again
+
+
+def test_an_attempt_the_database_refuses_holds_back_no_other(
+    sealer: FieldSealer, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poisoned = subscribe(sealer, f"{receiver.url}/poisoned", ["user.created"])
+    healthy = subscribe(sealer, f"{receiver.url}/healthy", ["user.created"])
+    record = deliveries.record
+
+    def refusing(results: Sequence[Any], *args: Any) -> int:
+        if any(job.delivery.webhook_id == poisoned for job, _ in results):
+            raise peewee.IntegrityError("refused (test)")
+        return record(results, *args)
+
+    monkeypatch.setattr(deliveries, "record", refusing)
+    _emit(6)
+    with running_worker(sealer, concurrency=12, per_endpoint=12):
+        wait_until(lambda: [d.status for d in deliveries_of(healthy)] == ["SUCCEEDED"] * 6)
+    assert all(d.attempt == 0 for d in deliveries_of(poisoned))  # never recorded
+
+
+def test_a_compressed_answer_is_never_inflated(sealer: FieldSealer, receiver: Receiver) -> None:
+    bomb = gzip.compress(b"\0" * 50_000_000)  # 50 MB of zeros in about 50 KB
+
+    receiver.answer = lambda _request: (200, bomb)
+    receiver.extra_headers = {"content-encoding": "gzip"}
+    webhook_id = subscribe(sealer, receiver.url, ["user.created"])
+    _emit(1)
+    tracemalloc.start()
+    try:
+        with running_worker(sealer, concurrency=2):
+            wait_until(lambda: [d.status for d in deliveries_of(webhook_id)] == ["SUCCEEDED"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, peak
+    (request,) = receiver.received
+    assert request.headers["accept-encoding"] == "identity"

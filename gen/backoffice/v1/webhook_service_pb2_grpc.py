@@ -165,14 +165,16 @@ class WebhookServiceServicer:
 
     def ListWebhookEvents(self, request, context):
         """Lists events of the last 30 days, newest first. Every event of the bank,
-        whichever client's subscriptions it went to.
+        whichever client's subscriptions it went to, but `webhook.ping` events:
+        a ping belongs to one subscription, whose delivery log shows it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetWebhookEvent(self, request, context):
-        """Reads one event.
+        """Reads one event; a `webhook.ping` event answers NOT_FOUND (see
+        ListWebhookEvents).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
