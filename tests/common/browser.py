@@ -56,7 +56,13 @@ def _find(names: tuple[str, ...]) -> str | None:
 def _install() -> str:
     """Runs apt-get; returns its output (for the failure message)."""
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    commands = (["apt-get", "update"], ["apt-get", "install", "-y", *APT_PACKAGES])
+    # An install cut short earlier (a killed test run) leaves dpkg waiting to
+    # be finished; apt-get refuses to install anything until it is.
+    commands = (
+        ["dpkg", "--configure", "-a"],
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", *APT_PACKAGES],
+    )
     output = []
     for command in commands:
         result = subprocess.run(
