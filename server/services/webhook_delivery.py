@@ -43,9 +43,6 @@ FAN_OUT_BATCH = 500
 LEASE = timedelta(seconds=60)
 RETENTION = timedelta(days=30)
 PRUNE_BATCHES_MAX = 1_000
-# A fair claim reads this many candidates per free slot: receivers at their
-# share are passed over without leaving the claim short.
-CANDIDATES_PER_SLOT = 4
 
 ERROR_INACTIVE = "subscription inactive"
 ERROR_DELETED = "subscription deleted"
@@ -106,6 +103,11 @@ def _open_secrets(sealer: FieldSealer, subscription: SubscriptionRecord) -> rule
     return rules.Secrets(current, previous, subscription.previous_secret_expires_at)
 
 
+def give_up_orphans() -> int:
+    """Due deliveries of subscriptions made inactive or deleted: DEAD."""
+    return tx.write(lambda: rows.give_up_orphans(ERROR_INACTIVE, ERROR_DELETED))
+
+
 def claim(
     limit: int,
     sealer: FieldSealer,
@@ -120,17 +122,24 @@ def claim(
     With `per_endpoint`, at most that many per receiver (host and port,
     `rules.endpoint`) counting those `in_flight` already: the rest stay due,
     unleased, for a later claim, so that a slow or unreachable receiver holds
-    a few sending slots, never all of them, and the others' events flow.
+    part of the sending slots, never all of them, and the others' events
+    flow. The deliveries are then read subscription by subscription, the
+    subscriptions of a receiver at its share left out, so that a long
+    backlog of one never hides the others'.
     """
     busy: Counter[str] = Counter(in_flight or {})
 
     def work() -> list[tuple[DueDelivery, SubscriptionRecord, bytes]]:
         at = now()
-        due = (
-            rows.due_deliveries(at, limit * CANDIDATES_PER_SLOT, per_subscription=per_endpoint)
-            if per_endpoint
-            else rows.due_deliveries(at, limit)
-        )
+        if per_endpoint:
+            open_to = [
+                webhook_id
+                for webhook_id, url in rows.active_endpoints().items()
+                if busy[rules.endpoint(url)] < per_endpoint
+            ]
+            due = rows.due_deliveries(at, limit, webhook_ids=open_to)
+        else:
+            due = rows.due_deliveries(at, limit)
         if not due:
             return []
         subscriptions = rows.subscriptions(d.webhook_id for d in due)

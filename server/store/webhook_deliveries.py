@@ -125,35 +125,45 @@ def create_deliveries(pairs: Sequence[tuple[str, str, str]], now: datetime) -> N
 
 
 # -- Claiming --------------------------------------------------------------------------
-_ROUND_ROBIN_TEXT = (
-    'SELECT "id" FROM (SELECT "id", "next_attempt_at", ROW_NUMBER() OVER'
-    ' (PARTITION BY "webhook_id" ORDER BY "next_attempt_at", "id") AS "turn"'
-    ' FROM "webhook_deliveries" WHERE "status" IN (?, ?) AND "next_attempt_at" <= ?) AS "due"'
-    ' WHERE "turn" <= ? ORDER BY "turn", "next_attempt_at" LIMIT ?'
+# One subscription's soonest due deliveries (webhook_deliveries_due_by_webhook_idx).
+_DUE_OF_ONE = (
+    'SELECT * FROM (SELECT "id", "next_attempt_at" FROM "webhook_deliveries"'
+    ' WHERE "webhook_id" = ? AND "status" IN (?, ?) AND "next_attempt_at" <= ?'
+    ' ORDER BY "next_attempt_at" LIMIT ?) AS "d{n}"'
 )
+SUBSCRIPTIONS_PER_CLAIM_MAX = 200
 
 
-def due_deliveries(now: datetime, limit: int, per_subscription: int = 0) -> list[DueDelivery]:
-    """Deliveries due at `now`, locked for this transaction: soonest first, or
-    with `per_subscription`, taking turns: every subscription's soonest, then
-    every one's second, up to that many each, so that one subscription's
-    backlog never fills the claim."""
-    if per_subscription:
+def due_deliveries(
+    now: datetime, limit: int, webhook_ids: Sequence[str] | None = None
+) -> list[DueDelivery]:
+    """Deliveries due at `now`, soonest first, locked for this transaction.
+
+    With `webhook_ids`, the soonest `limit` of each of those subscriptions
+    (at most SUBSCRIPTIONS_PER_CLAIM_MAX of them), read apart, so that one
+    subscription's backlog, however long, never hides another's deliveries:
+    each read is an index range of its own subscription."""
+    columns = (
+        WebhookDeliveryRow.id,
+        WebhookDeliveryRow.event_id,
+        WebhookDeliveryRow.webhook_id,
+        WebhookDeliveryRow.attempt,
+    )
+    if webhook_ids is not None:
+        chosen = list(webhook_ids)[:SUBSCRIPTIONS_PER_CLAIM_MAX]
+        if not chosen:
+            return []
         stamp = WebhookDeliveryRow.next_attempt_at.db_value(now)
-        picked = sql.execute(
-            _ROUND_ROBIN_TEXT, (*DUE_STATUSES, stamp, per_subscription, limit)
-        ).fetchall()
+        text = " UNION ALL ".join(_DUE_OF_ONE.format(n=n) for n in range(len(chosen)))
+        params = [value for one in chosen for value in (one, *DUE_STATUSES, stamp, limit)]
+        picked = sql.execute(text, params).fetchall()
         if not picked:
             return []
-        order = {str(row[0]): index for index, row in enumerate(picked)}
+        soonest = sorted(picked, key=lambda row: (row[1], row[0]))
+        order = {str(row[0]): index for index, row in enumerate(soonest)}
         # Locked by id, and again only while still due (another worker may
-        # have leased one since the window read it).
-        query = WebhookDeliveryRow.select(
-            WebhookDeliveryRow.id,
-            WebhookDeliveryRow.event_id,
-            WebhookDeliveryRow.webhook_id,
-            WebhookDeliveryRow.attempt,
-        ).where(
+        # have leased one since the read).
+        query = WebhookDeliveryRow.select(*columns).where(
             WebhookDeliveryRow.id.in_(list(order))
             & WebhookDeliveryRow.status.in_(DUE_STATUSES)
             & (WebhookDeliveryRow.next_attempt_at <= now)
@@ -161,12 +171,7 @@ def due_deliveries(now: datetime, limit: int, per_subscription: int = 0) -> list
         found = [_due(row) for row in _locked(query)]
         return sorted(found, key=lambda due: order[due.id])
     query = (
-        WebhookDeliveryRow.select(
-            WebhookDeliveryRow.id,
-            WebhookDeliveryRow.event_id,
-            WebhookDeliveryRow.webhook_id,
-            WebhookDeliveryRow.attempt,
-        )
+        WebhookDeliveryRow.select(*columns)
         .where(
             WebhookDeliveryRow.status.in_(DUE_STATUSES)
             & (WebhookDeliveryRow.next_attempt_at <= now)
@@ -175,6 +180,14 @@ def due_deliveries(now: datetime, limit: int, per_subscription: int = 0) -> list
         .limit(limit)
     )
     return [_due(row) for row in _locked(query)]
+
+
+def active_endpoints() -> dict[str, str]:
+    """The active subscriptions' ids and urls."""
+    query = WebhookSubscription.select(WebhookSubscription.id, WebhookSubscription.url).where(
+        WebhookSubscription.active == True  # noqa: E712
+    )
+    return {row.id: row.url for row in query}
 
 
 def _due(row: WebhookDeliveryRow) -> DueDelivery:
@@ -216,6 +229,31 @@ def give_up(delivery_ids: Sequence[str], error: str) -> None:
             WebhookDeliveryRow.id.in_(list(delivery_ids))
             & WebhookDeliveryRow.status.in_(DUE_STATUSES)
         ).execute()
+
+
+def give_up_orphans(inactive_error: str, deleted_error: str) -> int:
+    """Due deliveries of inactive or deleted subscriptions made DEAD (a claim
+    read subscription by subscription never meets them); how many."""
+    active = WebhookSubscription.select(WebhookSubscription.id).where(
+        WebhookSubscription.active == True  # noqa: E712
+    )
+    existing = WebhookSubscription.select(WebhookSubscription.id)
+    due = WebhookDeliveryRow.status.in_(DUE_STATUSES)
+    inactive = (
+        WebhookDeliveryRow.update(status=DEAD, error=inactive_error, next_attempt_at=None)
+        .where(
+            due
+            & WebhookDeliveryRow.webhook_id.in_(existing)
+            & WebhookDeliveryRow.webhook_id.not_in(active)
+        )
+        .execute()
+    )
+    deleted = (
+        WebhookDeliveryRow.update(status=DEAD, error=deleted_error, next_attempt_at=None)
+        .where(due & WebhookDeliveryRow.webhook_id.not_in(existing))
+        .execute()
+    )
+    return int(inactive) + int(deleted)
 
 
 # -- Recording -------------------------------------------------------------------------

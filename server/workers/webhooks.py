@@ -57,22 +57,23 @@ ERROR_BACKOFF_SECONDS_MAX = 5.0
 WORKER_CONNECTIONS = 2
 # How long a wait lasts at most before the worker looks at its stop again.
 STOP_CHECK_SECONDS = 0.1
+ORPHAN_SWEEP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
 class Knobs:
     """How one worker runs (BANK_WEBHOOK_* settings; the rest for tests)."""
 
-    concurrency: int = 32
+    concurrency: int = 64
     poll_seconds: float = 0.1
     sandbox: bool = True
     lease: timedelta = deliveries.LEASE
     schedule: Sequence[timedelta] = rules.SCHEDULE
     check: HostCheck = webhooks.check_host
-    # Sending slots one receiver (host and port) may hold at once, a quarter
-    # of them: a receiver that is slow, down or does not resolve delays its
-    # own events, not the others' (deliveries.claim). 0: no cap.
-    per_endpoint: int = 8
+    # Sending slots one receiver (host and port) may hold at once, half of
+    # them: a receiver that is slow, down or does not resolve delays its own
+    # events, not the others' (deliveries.claim). 0: no cap.
+    per_endpoint: int = 32
     prune_first_seconds: float = PRUNE_FIRST_SECONDS
     prune_every_seconds: float = PRUNE_EVERY_SECONDS
 
@@ -97,6 +98,8 @@ class Worker:
         self.sender = sender or Sender(knobs.sandbox, knobs.concurrency, knobs.check)
         self._in_flight = 0  # claimed and not recorded yet
         self._per_endpoint: Counter[str] = Counter()  # the same, by receiver
+        self._next_orphan_sweep = 0.0
+        self._recorded = 0  # batches of attempts recorded so far
         self._changed = threading.Condition()
         self._finished: queue.SimpleQueue[tuple[Job, rules.Answer] | None] = queue.SimpleQueue()
         self._senders = ThreadPoolExecutor(knobs.concurrency, thread_name_prefix="webhook-send")
@@ -109,7 +112,7 @@ class Worker:
         try:
             while not stop.is_set():
                 try:
-                    busy = self.cycle()
+                    busy, capped = self.cycle()
                     if time.monotonic() >= next_prune:
                         next_prune = time.monotonic() + self.knobs.prune_every_seconds
                         self._prune()
@@ -117,18 +120,25 @@ class Worker:
                 except Exception:
                     failures += 1
                     log.exception("webhook worker cycle failed; trying again")
-                    busy = False
+                    busy = capped = False
                 wait = min(self.knobs.poll_seconds * 2**failures, ERROR_BACKOFF_SECONDS_MAX)
-                self._pause(stop, 0 if busy else wait)
+                self._pause(stop, 0 if busy else wait, until_recorded=capped)
         finally:
             self._senders.shutdown(wait=True)  # the attempts in flight finish
             self._finished.put(None)
             recorder.join()
             self.sender.close()
 
-    def cycle(self) -> bool:
-        """Fans out and claims once; True when more is waiting already."""
+    def cycle(self) -> tuple[bool, bool]:
+        """Fans out and claims once: whether more is waiting already, and
+        whether a receiver at its share of the slots held the claim back (its
+        next attempt can go as soon as one of its attempts ends)."""
         fanned = _in_connection(deliveries.fan_out, deliveries.FAN_OUT_BATCH)
+        if self.knobs.per_endpoint and time.monotonic() >= self._next_orphan_sweep:
+            # Fair claims read active subscriptions only: the others' due
+            # deliveries are given up here instead.
+            self._next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_SECONDS
+            _in_connection(deliveries.give_up_orphans)
         with self._changed:
             free = self.knobs.concurrency - self._in_flight
             busy = dict(self._per_endpoint)
@@ -147,16 +157,23 @@ class Worker:
         with self._changed:
             self._in_flight += len(jobs)
             self._per_endpoint.update(rules.endpoint(job.url) for job in jobs)
+            share = self.knobs.per_endpoint
+            capped = bool(share) and any(n >= share for n in self._per_endpoint.values())
         for job in jobs:
             self._senders.submit(self._deliver, job)
-        return fanned == deliveries.FAN_OUT_BATCH or (free > 0 and len(jobs) == free)
+        more = fanned == deliveries.FAN_OUT_BATCH or (free > 0 and len(jobs) == free)
+        return more, capped
 
-    def _pause(self, stop: threading.Event, seconds: float) -> None:
+    def _pause(self, stop: threading.Event, seconds: float, until_recorded: bool = False) -> None:
         """Until `seconds` have passed and enough slots are free for a claim
-        (any, when nothing is in flight), or until `stop`."""
+        (any, when nothing is in flight), or until `stop`; `until_recorded`:
+        or until an attempt in flight is recorded."""
         deadline = time.monotonic() + seconds
         with self._changed:
+            recorded = self._recorded
             while not stop.is_set():
+                if until_recorded and self._recorded != recorded:
+                    return
                 left = deadline - time.monotonic()
                 free = self.knobs.concurrency - self._in_flight
                 if left <= 0 and (not self._in_flight or free >= self.knobs.claim_at_least):
@@ -204,6 +221,7 @@ class Worker:
                         extra={"delivery_id": result[0].delivery.id},
                     )
         with self._changed:
+            self._recorded += 1
             self._in_flight -= len(results)
             self._per_endpoint.subtract(rules.endpoint(job.url) for job, _ in results)
             self._per_endpoint += Counter()  # drops receivers with none in flight
@@ -235,6 +253,10 @@ def main(settings: Settings) -> int:
     if not settings.webhook_worker:
         log.info("webhook worker off (BANK_WEBHOOK_WORKER)")
         return 0
+    # httpx logs every request at INFO: the delivery log (webhook_attempts)
+    # already holds each attempt, and a line per attempt costs more CPU than
+    # the attempt's own bookkeeping.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
     store_db.bind(
         store_db.open_database(
             settings.database_url, settings.sqlite_path, pool_size=WORKER_CONNECTIONS
@@ -247,7 +269,7 @@ def main(settings: Settings) -> int:
         lease=timedelta(seconds=settings.webhook_lease_seconds),
         schedule=tuple(delay * settings.webhook_retry_scale for delay in rules.SCHEDULE),
         check=functools.partial(webhooks.check_host, own_ports=settings.own_ports),
-        per_endpoint=max(1, settings.webhook_concurrency // 4),
+        per_endpoint=max(1, settings.webhook_concurrency // 2),
     )
     serve(knobs, LiveKeyring(settings.data_dir / "keys"))
     return 0

@@ -21,6 +21,7 @@ from server.domain import webhooks
 from server.domain.webhook_delivery import endpoint
 from server.services import webhook_delivery as deliveries
 from server.store import outbox, tx
+from server.store.webhook_models import WebhookSubscription
 from server.workers.webhook_sender import PinnedBackend
 from tests.common.webhook_receiver import Receiver, receiving
 from tests.workers.webhook_support import (
@@ -196,3 +197,24 @@ def test_a_compressed_answer_is_never_inflated(sealer: FieldSealer, receiver: Re
     assert peak < 20_000_000, peak
     (request,) = receiver.received
     assert request.headers["accept-encoding"] == "identity"
+
+
+def test_a_fair_worker_gives_up_deliveries_of_inactive_and_deleted_subscriptions(
+    sealer: FieldSealer,
+) -> None:
+    paused = subscribe(sealer, DEAD_HOST, ["user.created"])
+    gone = subscribe(sealer, f"{DEAD_HOST}/gone", ["user.created"])
+    _emit(2)
+    deliveries.fan_out(100_000)
+
+    def switch() -> None:
+        WebhookSubscription.update(active=False).where(WebhookSubscription.id == paused).execute()
+        WebhookSubscription.delete().where(WebhookSubscription.id == gone).execute()
+
+    tx.write(switch)
+    with running_worker(sealer, concurrency=4):  # fair: reads active subscriptions only
+        wait_until(
+            lambda: {d.status for d in deliveries_of(paused) + deliveries_of(gone)} == {"DEAD"}
+        )
+    assert {d.error for d in deliveries_of(paused)} == {deliveries.ERROR_INACTIVE}
+    assert {d.error for d in deliveries_of(gone)} == {deliveries.ERROR_DELETED}

@@ -11,7 +11,8 @@ server.workers.webhooks).
   fails for too long is made inactive with `disabled_reason` and
   `disabled_at`.
 - `webhook_deliveries`: one event to one subscription, over all its
-  attempts; the worker claims due rows by `(status, next_attempt_at)`
+  attempts; the worker claims due rows by `(status, next_attempt_at)`, or
+  subscription by subscription (`webhook_deliveries_due_by_webhook_idx`),
   (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and leases them by moving
   `next_attempt_at` forward before it sends, so a worker that dies
   mid-flight leaves the row to be sent again, with the same event id, once
@@ -67,6 +68,9 @@ def statements(dialect: str) -> list[str]:
         "CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (status, next_attempt_at)",
         """CREATE INDEX webhook_deliveries_webhook_idx
             ON webhook_deliveries (webhook_id, created_at, id)""",
+        """CREATE INDEX webhook_deliveries_due_by_webhook_idx
+            ON webhook_deliveries (webhook_id, next_attempt_at)
+            WHERE status IN ('PENDING', 'FAILED')""",
         """CREATE UNIQUE INDEX webhook_deliveries_first_idx
             ON webhook_deliveries (event_id, webhook_id) WHERE redelivery_of IS NULL""",
         """CREATE TABLE webhook_attempts (
