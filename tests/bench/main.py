@@ -519,6 +519,11 @@ def main() -> int:
                 public_url="",
                 server_processes=config.server_processes,
                 grpc_tls=config.grpc_tls,
+                # The transfer scenarios measure the API's own path: the
+                # webhook worker's fan-out of their events (a write per
+                # event) is measured by the webhooks scenario, with its
+                # own worker (README, "Benchmarks").
+                webhook_worker=False,
             )
             document["server_settings"] = {
                 "server_processes": settings.server_processes,

@@ -87,7 +87,8 @@ class BenchReceiver:
 
 
 def _rows(url: str, query: str, params: Any = None) -> list[tuple[Any, ...]]:
-    with contextlib.closing(psycopg2.connect(url)) as db, db.cursor() as cursor:
+    """Runs `query` in a transaction of its own, committed (`with db`)."""
+    with contextlib.closing(psycopg2.connect(url)) as db, db, db.cursor() as cursor:
         cursor.execute(query, params)
         return list(cursor.fetchall()) if cursor.description else []
 
