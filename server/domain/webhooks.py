@@ -105,14 +105,13 @@ def refused_address(ip: IpAddress, sandbox: bool) -> str | None:
     An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is judged as the IPv4
     address it carries. In sandbox mode loopback addresses are allowed.
     """
+    ip = _unmapped(ip)
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        elif ip.sixtofour is not None:
+        if ip.sixtofour is not None:
             # 6to4 (2002::/16) carries the IPv4 address it reaches.
             why = refused_address(ip.sixtofour, sandbox=False)
             return f"6to4 address of a {why}" if why is not None else "6to4 address"
-        elif ip in _SITE_LOCAL:
+        if ip in _SITE_LOCAL:
             return "site-local address"
     if ip.is_loopback:
         return None if sandbox else "loopback address"
@@ -122,10 +121,11 @@ def refused_address(ip: IpAddress, sandbox: bool) -> str | None:
     return None
 
 
-def _loopback(ip: IpAddress) -> bool:
+def _unmapped(ip: IpAddress) -> IpAddress:
+    """The IPv4 address an IPv4-mapped IPv6 address carries; any other as it is."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
+        return ip.ipv4_mapped
+    return ip
 
 
 def _literal(host: str) -> IpAddress | None:
@@ -170,7 +170,7 @@ def check_host(
             raise UnresolvedHost(host)
     for ip in addresses:
         why = refused_address(ip, sandbox)
-        if why is None and port in own_ports and _loopback(ip):
+        if why is None and port in own_ports and _unmapped(ip).is_loopback:
             why = f"loopback address on port {port}, one of this bank's own ports"
         if why is not None:
             raise RefusedHost(host, f"{ip} is a {why}" if ip != literal else why)
