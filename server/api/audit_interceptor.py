@@ -43,7 +43,6 @@ from server.config import Settings
 from server.domain import audit as rules
 from server.domain import errors
 from server.domain.audit_drafts import AuditDraft
-from server.domain.ids import new_id
 from server.domain.principal import Principal
 from server.store import audit as store
 
@@ -81,11 +80,14 @@ def _message_ids(message: Message, prefix: str = "") -> Iterable[tuple[str, str]
             yield prefix + field.name, str(value)
 
 
-def resource_ids(request: Any, response: Any) -> tuple[str, ...]:
-    """Ids named by the request, then the ids of the resources a response holds."""
+def _request_fields(request: Any) -> tuple[tuple[str, str], ...]:
+    """(field name, value) of the request's string fields: the ids it names."""
+    return tuple(_message_ids(request)) if isinstance(request, Message) else ()
+
+
+def _response_fields(response: Any) -> list[tuple[str, str]]:
+    """(`<field>.id`, value) of each resource a response holds."""
     pairs: list[tuple[str, str]] = []
-    if isinstance(request, Message):
-        pairs.extend(_message_ids(request))
     if isinstance(response, Message):
         for field, value in response.ListFields():
             is_single_message = (
@@ -93,7 +95,20 @@ def resource_ids(request: Any, response: Any) -> tuple[str, ...]:
             )
             if is_single_message and "id" in value.DESCRIPTOR.fields_by_name:
                 pairs.append((f"{field.name}.id", str(value.id)))
-    return rules.resource_ids(pairs)
+    return pairs
+
+
+def _draft(
+    method: str, request: Any, *, request_id: str, principal: Principal | None, ip_address: str
+) -> AuditDraft:
+    return AuditDraft(
+        actor_id=(principal.user_id or "") if principal is not None else "",
+        client_id=principal.client_id if principal is not None else "",
+        method=method,
+        request_id=request_id,
+        ip_address=ip_address,
+        request_fields=_request_fields(request),
+    )
 
 
 def _outcome(context: grpc.ServicerContext) -> str:
@@ -118,17 +133,10 @@ def _entry(
     # A call refused for its credentials was made by nobody we know.
     if outcome == _UNAUTHENTICATED:
         principal = None
-    return rules.AuditEntry(
-        id=new_id("aud"),
-        actor_id=(principal.user_id or "") if principal is not None else "",
-        client_id=principal.client_id if principal is not None else "",
-        method=method,
-        resource_ids=resource_ids(request, response),
-        outcome_code=outcome,
-        request_id=request_id,
-        ip_address=ip_address,
-        created_at=store.now(),
+    made = _draft(
+        method, request, request_id=request_id, principal=principal, ip_address=ip_address
     )
+    return made.entry(outcome, _response_fields(response), store.now())
 
 
 def _refuse(
@@ -221,14 +229,13 @@ def draft(method: str, request: Message) -> AuditDraft:
     append (server.domain.audit_drafts); remembered by the call, so that the
     interceptor appends no second one."""
     info = call.current()
-    principal = info.principal
-    made = AuditDraft(
-        actor_id=principal.user_id or "",
-        client_id=principal.client_id,
-        method=method,
+    address = info.client_address
+    made = _draft(
+        method,
+        request,
         request_id=info.request_id,
-        ip_address=str(info.client_address) if info.client_address is not None else "",
-        request_fields=tuple(_message_ids(request)),
+        principal=info.principal,
+        ip_address=str(address) if address is not None else "",
     )
     info.audit_draft = made
     return made
