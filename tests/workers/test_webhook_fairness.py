@@ -1,7 +1,7 @@
-"""One receiver that is slow, down or does not resolve holds a few sending
-slots, never all of them: claims take turns between subscriptions and cap
-each receiver (host and port); a host that does not resolve is not asked
-for again for a minute. Both databases."""
+"""One receiver that is slow, down or does not resolve holds part of the
+sending slots, never all of them: claims read due deliveries subscription by
+subscription and cap each receiver (host and port); a host that does not
+resolve is not asked for again for a minute. Both databases."""
 
 from __future__ import annotations
 
@@ -74,8 +74,10 @@ def test_a_backlog_of_one_subscription_never_fills_the_claim(sealer: FieldSealer
     jobs = deliveries.claim(6, sealer, per_endpoint=3)
     by_receiver = Counter(endpoint(job.url) for job in jobs)
     assert by_receiver == {"127.0.0.1:9": 3, "127.0.0.1:8765": 1}
+    # Read subscription by subscription: the 320 older deliveries of the
+    # receiver that is down do not hide the one of the receiver that is up.
     assert [job.delivery.webhook_id for job in jobs].count(up) == 1
-    assert len({job.delivery.webhook_id for job in jobs} & set(down)) == 3  # taking turns
+    assert {job.delivery.webhook_id for job in jobs} - {up} <= set(down)
 
     # Slots the worker already has in flight count: the down receiver gets none.
     _emit(1, "account.created")
