@@ -26,7 +26,7 @@ from server.services import deposits, withdrawals
 from server.services.context import RequestContext
 from server.store import movement_functions
 from server.store.models import Atm, Card
-from tests.store.transfer_paths import ADMIN_CONTEXT, NOW, in_rolled_back
+from tests.store.transfer_paths import ADMIN_CONTEXT, NOW, in_rolled_back, names_of, normal
 
 SETTINGS = Settings.from_env({})
 PIN = "2468"
@@ -163,11 +163,7 @@ def function_path(requests: Sequence[Request]) -> list[Any]:
 
 
 def _names(dump: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
-    names = {}
-    for row in dump["ledger_transactions"]:
-        names[row["id"]] = f"<txn {row['number']}>"
-    for position, row in enumerate(dump["outbox_events"]):
-        names[row["event_id"]] = f"<evt {position} {row['type']}>"
+    names = names_of(dump)
     for row in dump["holds"]:
         if row["transaction_id"] is not None:
             names[row["id"]] = f"<hold of {names[row['transaction_id']]}>"
@@ -175,25 +171,7 @@ def _names(dump: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
 
 
 def _normal(value: Any, names: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        for raw, name in names.items():
-            value = value.replace(raw, name)
-        return value
-    if isinstance(value, dict):
-        return {_normal(key, names): _normal(item, names) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_normal(item, names) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _normal(dataclasses.asdict(value), names)
-    if isinstance(value, errors.BankError):
-        return {
-            "class": type(value).__name__,
-            "reason": value.reason,
-            "message": value.message,
-            "field": value.field,
-            "metadata": value.metadata,
-        }
-    return value
+    return normal(value, names, keys=True)
 
 
 def compare(*requests: Request) -> list[Any]:

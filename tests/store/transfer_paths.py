@@ -230,7 +230,7 @@ def function_path(requests: Sequence[Request]) -> list[Any]:
     return [r.movement() if isinstance(r, Posted) else r for r in results]
 
 
-def _names(dump: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+def names_of(dump: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     """Each random id written, named by what it identifies."""
     names = {}
     for row in dump["ledger_transactions"]:
@@ -240,17 +240,21 @@ def _names(dump: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     return names
 
 
-def _normal(value: Any, names: dict[str, str]) -> Any:
+def normal(value: Any, names: dict[str, str], *, keys: bool = False) -> Any:
+    """`value` with each random id replaced by its name; `keys`: in mapping keys too."""
     if isinstance(value, str):
         for raw, name in names.items():
             value = value.replace(raw, name)
         return value
     if isinstance(value, dict):
-        return {key: _normal(item, names) for key, item in value.items()}
+        return {
+            (normal(key, names) if keys else key): normal(item, names, keys=keys)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_normal(item, names) for item in value]
+        return [normal(item, names, keys=keys) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _normal(dataclasses.asdict(value), names)
+        return normal(dataclasses.asdict(value), names, keys=keys)
     if isinstance(value, errors.BankError):
         return {
             "class": type(value).__name__,
@@ -267,10 +271,10 @@ def compare(*requests: Request) -> list[Any]:
     expected, python_rows = in_rolled_back(lambda: _python(requests))
     answers, function_rows = in_rolled_back(lambda: function_path(requests))
     assert not any(isinstance(answer, Fallback) for answer in answers), answers
-    python_names, function_names = _names(python_rows), _names(function_rows)
-    assert _normal(answers, function_names) == _normal(expected, python_names)
+    python_names, function_names = names_of(python_rows), names_of(function_rows)
+    assert normal(answers, function_names) == normal(expected, python_names)
     for table in _TABLES:
-        assert _normal(function_rows[table], function_names) == _normal(
+        assert normal(function_rows[table], function_names) == normal(
             python_rows[table], python_names
         ), table
     answered: list[Any] = answers
