@@ -32,12 +32,13 @@ class TransferMethods(MovementMethods):
         self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
     ) -> Any:
         transfer, movement_context = transfer_input(request), self._context(context)
-        if transfer_queue.takes(transfer):
+        queued = transfer_queue.takes(transfer)
+        if queued:
             # Posted by a micro-batch: its audit event commits with it.
             audit = audit_interceptor.draft(CREATE_TRANSFER, request)
             movement_context = dataclasses.replace(movement_context, audit=audit)
         key = idempotency.key_from(context)
-        if key is not None and transfer_queue.takes(transfer):
+        if key is not None and queued:
             return idempotency.run_queued(
                 CREATE_TRANSFER,
                 key,
