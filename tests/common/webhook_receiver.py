@@ -79,10 +79,16 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length)
+            if len(body) < length:
+                # The sender went away mid-body (a worker killed while
+                # sending): no request arrived, as for any HTTP server.
+                self.close_connection = True
+                return
             request = Received(
                 path=self.path,
                 headers={k.lower(): v for k, v in self.headers.items()},
-                body=self.rfile.read(length),
+                body=body,
             )
             receiver.keep(request)
             status, body = receiver.answer(request)
