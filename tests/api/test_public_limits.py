@@ -121,7 +121,11 @@ def test_a_flood_of_wrong_secrets_leaves_authenticated_reads_fast(
     assert max(latencies) < READ_SECONDS_MAX, (max(latencies), len(latencies))
     assert len(statuses) == FLOOD_REQUESTS
     assert set(statuses) <= {401, 429, 503}, sorted(set(statuses))
-    assert statuses.count(429) >= FLOOD_REQUESTS - 60
+    # A refusal before any password check is either the limiter's 429 or, while
+    # the hashing pool is full, its 503 shed: which one a call gets is timing.
+    refused_unchecked = statuses.count(429) + statuses.count(503)
+    assert refused_unchecked >= FLOOD_REQUESTS - 60, counts
+    assert statuses.count(429) > 0, counts
     body, retry_after = bodies[0]
     assert body["error"] == "temporarily_unavailable"
     assert retry_after is not None and 1 <= int(retry_after) <= 60
