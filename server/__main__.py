@@ -194,22 +194,22 @@ def prune_audit(settings: Settings, older_than_days: int | None) -> int:
     from datetime import timedelta
 
     from server.app import open_store
-    from server.store import audit
+    from server.store import audit, audit_log
     from server.store.db import database
 
-    floor = 1 if settings.sandbox else audit.RETENTION_DAYS_DEFAULT
+    floor = 1 if settings.sandbox else audit_log.RETENTION_DAYS_DEFAULT
     try:
-        days = audit.retention_days() if older_than_days is None else older_than_days
-        if not floor <= days <= audit.RETENTION_DAYS_MAX:
+        days = audit_log.retention_days() if older_than_days is None else older_than_days
+        if not floor <= days <= audit_log.RETENTION_DAYS_MAX:
             raise ConfigError(
-                f"the retention must be between {floor} and {audit.RETENTION_DAYS_MAX} days"
+                f"the retention must be between {floor} and {audit_log.RETENTION_DAYS_MAX} days"
             )
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     open_store(settings)
     with database.connection_context():
-        removed = audit.prune(audit.now() - timedelta(days=days))
+        removed = audit_log.prune(audit.now() - timedelta(days=days))
     print(json.dumps({"audit_events_pruned": removed, "retention_days": days}))
     return 0
 

@@ -16,7 +16,7 @@ from backoffice.v1 import audit_service_pb2_grpc as pb_grpc
 from server.api import call, convert, paging
 from server.config import Settings
 from server.domain import audit as rules
-from server.store import audit as store
+from server.store import audit_log as store
 
 
 class AuditServicer(pb_grpc.AuditServiceServicer):

@@ -13,7 +13,7 @@ import logging
 import threading
 from datetime import datetime
 
-from server.store import audit, clock, idempotency
+from server.store import audit, audit_log, clock, idempotency
 from server.store.db import per_use_connection
 from server.workers import external, holds, payments, recurring, scheduled
 
@@ -37,7 +37,7 @@ def run(now: datetime, sandbox: bool = False) -> dict[str, int]:
         "recurring_executed": recurring_executed,
         "recurring_failed": recurring_failed,
         # Retention is counted in real time, not on the sandbox clock (`now`).
-        "audit_events_pruned": audit.prune_expired(),
+        "audit_events_pruned": audit_log.prune_expired(),
         "idempotency_keys_pruned": idempotency.prune_expired(audit.now()),
         **external_steps,
     }

@@ -16,7 +16,7 @@ from server.config import ConfigError
 from server.domain import audit as rules
 from server.domain import errors
 from server.domain.ids import new_id
-from server.store import audit
+from server.store import audit, audit_log
 from server.store.db import is_postgres
 from server.store.models import AuditAnchor, AuditEventRow
 from tests.store.rows import audit_entry
@@ -30,7 +30,7 @@ def _own_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _prune_all() -> None:
     """Empties the module's shared log, so that the next events are its oldest."""
-    audit.prune(audit.now() + timedelta(seconds=1))
+    audit_log.prune(audit.now() + timedelta(seconds=1))
 
 
 def _append(count: int, **overrides: Any) -> list[rules.AuditEntry]:
@@ -80,7 +80,7 @@ def _guards_off(database: peewee.Database) -> Iterator[None]:
 
 # -- Appending -----------------------------------------------------------------------------------
 def test_events_are_chained_in_sequence(database: peewee.Database) -> None:
-    start = audit.verify(0, 0).to_sequence
+    start = audit_log.verify(0, 0).to_sequence
     entries = _append(3, resource_ids=("acc_one", "txn_two"))
     rows = list(
         AuditEventRow.select()
@@ -91,12 +91,12 @@ def test_events_are_chained_in_sequence(database: peewee.Database) -> None:
     assert [row.sequence for row in rows] == [start + 1, start + 2, start + 3]
     assert rows[1].previous_hash == rows[0].hash and rows[2].previous_hash == rows[1].hash
     assert json.loads(rows[0].resource_ids) == ["acc_one", "txn_two"]
-    result = audit.verify(0, 0)
+    result = audit_log.verify(0, 0)
     assert result.ok and result.to_sequence == start + 3 and result.last_hash == rows[2].hash
 
 
 def test_concurrent_appends_never_fork_the_chain(database: peewee.Database) -> None:
-    before = audit.verify(0, 0).to_sequence
+    before = audit_log.verify(0, 0).to_sequence
     threads_count, per_thread = 8, 15
     start = threading.Barrier(threads_count)
 
@@ -110,7 +110,7 @@ def test_concurrent_appends_never_fork_the_chain(database: peewee.Database) -> N
         thread.start()
     for thread in threads:
         thread.join()
-    result = audit.verify(0, 0)
+    result = audit_log.verify(0, 0)
     assert result.ok, result
     assert result.to_sequence == before + threads_count * per_thread
     assert audit.backlog_size() == 0
@@ -135,7 +135,7 @@ def test_events_cannot_be_changed_or_deleted(database: peewee.Database) -> None:
         with pytest.raises(peewee.DatabaseError), database.atomic():
             database.execute_sql("SELECT set_config('bank.audit_prune', 'on', true)")
             _execute(database, "DELETE FROM audit_events WHERE sequence = %s", head.sequence)
-    assert _head().hash == head.hash and audit.verify(0, 0).ok
+    assert _head().hash == head.hash and audit_log.verify(0, 0).ok
 
 
 def test_only_events_that_extend_the_chain_are_inserted(database: peewee.Database) -> None:
@@ -196,14 +196,14 @@ def test_a_changed_event_is_the_first_broken_one(database: peewee.Database) -> N
             "UPDATE audit_events SET outcome_code = 'OK' || 'X' WHERE sequence = %s",
             target,
         )
-        result = audit.verify(0, 0)
+        result = audit_log.verify(0, 0)
         assert not result.ok
         assert (result.first_broken_id, result.first_broken_sequence) == (target_id, target)
         assert result.failure == rules.HASH_MISMATCH
         assert result.checked_count == target - result.from_sequence + 1
         # A range after the change does not reach it.
-        assert audit.verify(target + 1, 0).ok
-    assert audit.verify(0, 0).ok  # rolled back
+        assert audit_log.verify(target + 1, 0).ok
+    assert audit_log.verify(0, 0).ok  # rolled back
 
 
 def test_a_deleted_event_is_a_gap(database: peewee.Database) -> None:
@@ -214,12 +214,12 @@ def test_a_deleted_event_is_a_gap(database: peewee.Database) -> None:
             database, "DELETE FROM audit_event_resources WHERE sequence = %s", head.sequence - 1
         )
         _execute(database, "DELETE FROM audit_events WHERE sequence = %s", head.sequence - 1)
-        result = audit.verify(0, 0)
+        result = audit_log.verify(0, 0)
         assert (result.ok, result.failure) == (False, rules.SEQUENCE_GAP)
         assert result.first_broken_sequence == head.sequence - 1
         assert result.first_broken_id == head.id
         # Starting right after the hole: the event before the range is missing.
-        after = audit.verify(head.sequence, 0)
+        after = audit_log.verify(head.sequence, 0)
         assert (after.ok, after.first_broken_sequence) == (False, head.sequence - 1)
 
 
@@ -233,7 +233,7 @@ def test_a_rewritten_hash_breaks_the_next_link(database: peewee.Database) -> Non
             "a" * 64,
             head.sequence - 1,
         )
-        result = audit.verify(0, 0)
+        result = audit_log.verify(0, 0)
         assert result.first_broken_sequence == head.sequence - 1
         assert result.failure == rules.HASH_MISMATCH
 
@@ -241,8 +241,8 @@ def test_a_rewritten_hash_breaks_the_next_link(database: peewee.Database) -> Non
 def test_verify_validates_its_range(database: peewee.Database) -> None:
     _append(1)
     with pytest.raises(errors.ValidationFailed):
-        audit.verify(5, 2)
-    empty = audit.verify(_head().sequence + 10, 0)
+        audit_log.verify(5, 2)
+    empty = audit_log.verify(_head().sequence + 10, 0)
     assert (empty.ok, empty.checked_count, empty.from_sequence, empty.to_sequence) == (
         True,
         0,
@@ -258,17 +258,17 @@ def test_prune_keeps_the_rest_verifiable(database: peewee.Database) -> None:
     _append(5, created_at=old)
     cut = _head()
     recent = _append(3)
-    assert audit.prune(old + timedelta(days=1), batch_size=2) == 5
+    assert audit_log.prune(old + timedelta(days=1), batch_size=2) == 5
     anchor = AuditAnchor.get_by_id(1)
     assert (anchor.pruned_sequence, anchor.pruned_hash) == (cut.sequence, cut.hash)
     assert AuditEventRow.select().where(AuditEventRow.sequence <= cut.sequence).count() == 0
     remaining = [row.id for row in AuditEventRow.select().order_by(AuditEventRow.sequence)]
     assert remaining[-3:] == [item.id for item in recent]
-    result = audit.verify(0, 0)
+    result = audit_log.verify(0, 0)
     assert result.ok and result.from_sequence == cut.sequence + 1
-    assert audit.verify(1, 0).from_sequence == cut.sequence + 1
+    assert audit_log.verify(1, 0).from_sequence == cut.sequence + 1
     # Nothing older is left: a second prune removes nothing.
-    assert audit.prune(old + timedelta(days=1)) == 0
+    assert audit_log.prune(old + timedelta(days=1)) == 0
     # The pruned prefix still may not be re-inserted, nor anything else changed.
     _refused(database, "UPDATE audit_anchor SET pruned_sequence = 0, pruned_hash = %s", "0" * 64)
 
@@ -280,29 +280,29 @@ def test_prune_stops_at_the_first_event_to_keep(database: peewee.Database) -> No
     keep = _append(1)[0]
     # An old event after one to keep stays too: only a prefix goes.
     _append(1, created_at=old)
-    assert audit.prune(old + timedelta(days=1)) == 1
+    assert audit_log.prune(old + timedelta(days=1)) == 1
     ids = {row.id for row in AuditEventRow.select()}
     assert keep.id in ids and len(ids) == 2
-    assert audit.verify(0, 0).ok
+    assert audit_log.verify(0, 0).ok
 
 
 def test_pruning_everything_then_appending_chains_to_the_anchor(database: peewee.Database) -> None:
     _append(2)
     last = _head()
-    audit.prune(audit.now() + timedelta(seconds=5))
+    audit_log.prune(audit.now() + timedelta(seconds=5))
     assert AuditEventRow.select().count() == 0
-    empty = audit.verify(0, 0)
+    empty = audit_log.verify(0, 0)
     assert empty.ok and empty.checked_count == 0
     _append(1)
     assert _head().previous_hash == last.hash and _head().sequence == last.sequence + 1
-    assert audit.verify(0, 0).ok
+    assert audit_log.verify(0, 0).ok
 
 
 def test_retention_setting() -> None:
-    assert audit.retention_days({}) == 2555
-    assert audit.retention_days({"BANK_AUDIT_RETENTION_DAYS": " 30 "}) == 30
+    assert audit_log.retention_days({}) == 2555
+    assert audit_log.retention_days({"BANK_AUDIT_RETENTION_DAYS": " 30 "}) == 30
     assert (
-        audit.retention_days({"BANK_AUDIT_RETENTION_DAYS": "3000", "BANK_MODE": "production"})
+        audit_log.retention_days({"BANK_AUDIT_RETENTION_DAYS": "3000", "BANK_MODE": "production"})
         == 3000
     )
     for env in (
@@ -313,17 +313,17 @@ def test_retention_setting() -> None:
         {"BANK_AUDIT_RETENTION_DAYS": "30", "BANK_MODE": "production"},
     ):
         with pytest.raises(ConfigError):
-            audit.retention_days(env)
+            audit_log.retention_days(env)
 
 
 def test_prune_expired_uses_the_retention(database: peewee.Database) -> None:
     _prune_all()
     _append(1, created_at=audit.now() - timedelta(days=40))
     young = _append(1, created_at=audit.now() - timedelta(days=10))[0]
-    assert audit.prune_expired({"BANK_AUDIT_RETENTION_DAYS": "30"}) == 1
+    assert audit_log.prune_expired({"BANK_AUDIT_RETENTION_DAYS": "30"}) == 1
     oldest = AuditEventRow.select().order_by(AuditEventRow.sequence).get()
     assert oldest.id == young.id
-    assert audit.verify(0, 0).ok
+    assert audit_log.verify(0, 0).ok
 
 
 # -- When the audit store fails ------------------------------------------------------------------
@@ -353,7 +353,7 @@ def test_failed_appends_are_kept_and_written_first(
     later = _append(1)[0]
     rows = list(AuditEventRow.select().order_by(AuditEventRow.sequence.desc()).limit(3))
     assert [row.id for row in reversed(rows)] == [lost.id, second.id, later.id]
-    assert audit.verify(0, 0).ok
+    assert audit_log.verify(0, 0).ok
 
 
 def test_the_backlog_waits_for_its_retry_time(
@@ -378,7 +378,7 @@ def test_the_backlog_waits_for_its_retry_time(
     monkeypatch.setattr(audit, "_append", real_append)
     monkeypatch.setattr(audit._backlog, "_retry_at", 0.0)
     assert audit.accepting() and audit.backlog_size() == 0
-    assert audit.verify(0, 0).ok
+    assert audit_log.verify(0, 0).ok
 
 
 def test_backlog_events_the_log_already_holds_are_not_appended_again(
@@ -403,4 +403,4 @@ def test_backlog_events_the_log_already_holds_are_not_appended_again(
     rows = list(AuditEventRow.select().order_by(AuditEventRow.sequence.desc()).limit(2))
     assert [row.id for row in reversed(rows)] == [lost.id, later.id]
     assert AuditEventRow.select().where(AuditEventRow.id == lost.id).count() == 1
-    assert audit.verify(0, 0).ok
+    assert audit_log.verify(0, 0).ok
