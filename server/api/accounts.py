@@ -109,7 +109,8 @@ class AccountServicer(pb_grpc.AccountServiceServicer):
     def GetAccountBalance(
         self, request: pb.GetAccountBalanceRequest, context: grpc.ServicerContext
     ) -> pb.GetAccountBalanceResponse:
-        view = store.get_balance(call.current().principal, request.account_id)
+        as_of = request.as_of.ToDatetime() if request.HasField("as_of") else None
+        view = store.get_balance(call.current().principal, request.account_id, as_of)
         call.current().ok("Account balance retrieved successfully")
         return pb.GetAccountBalanceResponse(balance=_balance(view))
 

@@ -18,11 +18,11 @@ from typing import Any
 import peewee
 
 from server.domain import accounts as rules
-from server.domain import errors, limits
+from server.domain import errors, ledger_reports, limits
 from server.domain.ids import new_id
 from server.domain.masking import mask_account_number
 from server.domain.principal import Principal
-from server.store import clock, ledger, outbox, tx
+from server.store import clock, ledger, ledger_balances, outbox, tx
 from server.store.db import database, is_postgres
 from server.store.limit_usage import limit_usage
 from server.store.models import Account, AccountEntry, Hold, User
@@ -137,9 +137,13 @@ def _after(column: Any, descending: bool, key: tuple[Any, str]) -> Any:
     return (column > value) | ((column == value) & (Account.id > last_id))
 
 
-def get_balance(principal: Principal, account_id: str) -> rules.BalanceView:
+def get_balance(
+    principal: Principal, account_id: str, as_of: datetime | None = None
+) -> rules.BalanceView:
     row = _fetch(account_id)
     rules.check_can_read(principal, account_id, row.owner_id)
+    if as_of is not None:
+        return _balance_as_of(row, ledger_reports.check_as_of(as_of, clock.now()))
     pending_credits = (
         AccountEntry.select(peewee.fn.COALESCE(peewee.fn.SUM(AccountEntry.amount_minor), 0))
         .where(
@@ -158,6 +162,21 @@ def get_balance(principal: Principal, account_id: str) -> rules.BalanceView:
         pending_credits_minor=int(pending_credits or 0),
         overdraft_limit_minor=row.overdraft_limit_minor,
         as_of=clock.now(),
+    )
+
+
+def _balance_as_of(row: Any, instant: datetime) -> rules.BalanceView:
+    """The balances at a past instant, from the postings and holds then
+    (account_service.proto: nothing in flight, today's overdraft line)."""
+    return rules.BalanceView(
+        account_id=row.id,
+        currency=row.currency,
+        balance_minor=ledger_balances.balance_as_of(row.id, instant),
+        held_minor=ledger_balances.held_as_of(row.id, instant),
+        pending_debits_minor=0,
+        pending_credits_minor=0,
+        overdraft_limit_minor=row.overdraft_limit_minor,
+        as_of=instant,
     )
 
 

@@ -26,9 +26,10 @@ from backoffice.v1 import account_pb2 as backoffice_dot_v1_dot_account__pb2
 from backoffice.v1 import annotations_pb2 as backoffice_dot_v1_dot_annotations__pb2
 from backoffice.v1 import common_pb2 as backoffice_dot_v1_dot_common__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#backoffice/v1/account_service.proto\x12\rbackoffice.v1\x1a\x1b\x62\x61\x63koffice/v1/account.proto\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\"\xa6\x02\n\x13ListAccountsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x38\n\x04type\x18\x02 \x01(\x0e\x32*.backoffice.v1.AccountTypeEnum.AccountType\x12>\n\x06status\x18\x03 \x01(\x0e\x32..backoffice.v1.AccountStatusEnum.AccountStatus\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0c\n\x04page\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x0c\n\x04sort\x18\x07 \x01(\t\x12\r\n\x05order\x18\x08 \x01(\t\x12\x0f\n\x07sort_by\x18\t \x01(\t\x12\x12\n\nsort_order\x18\n \x01(\t\x12\x12\n\npage_token\x18\x0b \x01(\t\"o\n\x14ListAccountsResponse\x12(\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x16.backoffice.v1.Account\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\x9f\x01\n\x14\x43reateAccountRequest\x12\x38\n\x04type\x18\x01 \x01(\x0e\x32*.backoffice.v1.AccountTypeEnum.AccountType\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x10\n\x08nickname\x18\x04 \x01(\t\x12\x17\n\x0foverdraft_limit\x18\x05 \x01(\x01\"@\n\x15\x43reateAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"\'\n\x11GetAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"=\n\x12GetAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"\x80\x01\n\x14UpdateAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x15\n\x08nickname\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x0foverdraft_limit\x18\x03 \x01(\x01H\x01\x88\x01\x01\x42\x0b\n\t_nicknameB\x12\n\x10_overdraft_limit\"@\n\x15UpdateAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"9\n\x13\x43loseAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"?\n\x14\x43loseAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\":\n\x14\x46reezeAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"@\n\x15\x46reezeAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"<\n\x16UnfreezeAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"B\n\x17UnfreezeAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\".\n\x18GetAccountBalanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"K\n\x19GetAccountBalanceResponse\x12.\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.AccountBalance\"\xa6\x01\n\x17ListAccountHoldsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x46\n\x06status\x18\x02 \x01(\x0e\x32\x36.backoffice.v1.AccountHoldStatusEnum.AccountHoldStatus\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"t\n\x18ListAccountHoldsResponse\x12)\n\x05holds\x18\x01 \x03(\x0b\x32\x1a.backoffice.v1.AccountHold\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\xc8\x04\n\x1aUpdateAccountLimitsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\'\n\x1a\x64\x61ily_atm_withdrawal_limit\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12!\n\x14\x64\x61ily_transfer_limit\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12%\n\x18\x64\x61ily_bill_payment_limit\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12#\n\x16monthly_transfer_limit\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12,\n\x1fmonthly_external_transfer_limit\x18\x06 \x01(\x01H\x04\x88\x01\x01\x12\x32\n%per_transaction_internal_transfer_max\x18\x07 \x01(\x01H\x05\x88\x01\x01\x12N\n\x10reset_to_default\x18\x08 \x03(\x0e\x32\x34.backoffice.v1.AccountLimitKindEnum.AccountLimitKind\x12\x0e\n\x06reason\x18\t \x01(\tB\x1d\n\x1b_daily_atm_withdrawal_limitB\x17\n\x15_daily_transfer_limitB\x1b\n\x19_daily_bill_payment_limitB\x19\n\x17_monthly_transfer_limitB\"\n _monthly_external_transfer_limitB(\n&_per_transaction_internal_transfer_max\"K\n\x1bUpdateAccountLimitsResponse\x12,\n\x06limits\x18\x01 \x01(\x0b\x32\x1c.backoffice.v1.AccountLimits2\xf9\x0e\n\x0e\x41\x63\x63ountService\x12\x98\x01\n\x0cListAccounts\x12\".backoffice.v1.ListAccountsRequest\x1a#.backoffice.v1.ListAccountsResponse\"?\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02)\x12\x0c/v1/accountsZ\x19\x12\x17/backoffice/v1/accounts\x12\xa2\x01\n\rCreateAccount\x12#.backoffice.v1.CreateAccountRequest\x1a$.backoffice.v1.CreateAccountResponse\"F\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02/\"\x0c/v1/accounts:\x01*Z\x1c\"\x17/backoffice/v1/accounts:\x01*\x12\xac\x01\n\nGetAccount\x12 .backoffice.v1.GetAccountRequest\x1a!.backoffice.v1.GetAccountResponse\"Y\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x43\x12\x19/v1/accounts/{account_id}Z&\x12$/backoffice/v1/accounts/{account_id}\x12\xdd\x01\n\rUpdateAccount\x12#.backoffice.v1.UpdateAccountRequest\x1a$.backoffice.v1.UpdateAccountResponse\"\x80\x01\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02i\x1a\x19/v1/accounts/{account_id}:\x01*Z\x1e\x32\x19/v1/accounts/{account_id}:\x01*Z)\x1a$/backoffice/v1/accounts/{account_id}:\x01*\x12\xc5\x01\n\x0c\x43loseAccount\x12\".backoffice.v1.CloseAccountRequest\x1a#.backoffice.v1.CloseAccountResponse\"l\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02U\"\x1f/v1/accounts/{account_id}/close:\x01*Z/\"*/backoffice/v1/accounts/{account_id}/close:\x01*\x12\xdf\x01\n\rFreezeAccount\x12#.backoffice.v1.FreezeAccountRequest\x1a$.backoffice.v1.FreezeAccountResponse\"\x82\x01\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02W\" /v1/accounts/{account_id}/freeze:\x01*Z0\"+/backoffice/v1/accounts/{account_id}/freeze:\x01*\x12\xe9\x01\n\x0fUnfreezeAccount\x12%.backoffice.v1.UnfreezeAccountRequest\x1a&.backoffice.v1.UnfreezeAccountResponse\"\x86\x01\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02[\"\"/v1/accounts/{account_id}/unfreeze:\x01*Z2\"-/backoffice/v1/accounts/{account_id}/unfreeze:\x01*\x12\xa1\x01\n\x11GetAccountBalance\x12\'.backoffice.v1.GetAccountBalanceRequest\x1a(.backoffice.v1.GetAccountBalanceResponse\"9\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02#\x12!/v1/accounts/{account_id}/balance\x12\x9c\x01\n\x10ListAccountHolds\x12&.backoffice.v1.ListAccountHoldsRequest\x1a\'.backoffice.v1.ListAccountHoldsResponse\"7\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02!\x12\x1f/v1/accounts/{account_id}/holds\x12\xbe\x01\n\x13UpdateAccountLimits\x12).backoffice.v1.UpdateAccountLimitsRequest\x1a*.backoffice.v1.UpdateAccountLimitsResponse\"P\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02%\x1a /v1/accounts/{account_id}/limits:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#backoffice/v1/account_service.proto\x12\rbackoffice.v1\x1a\x1b\x62\x61\x63koffice/v1/account.proto\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x02\n\x13ListAccountsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x38\n\x04type\x18\x02 \x01(\x0e\x32*.backoffice.v1.AccountTypeEnum.AccountType\x12>\n\x06status\x18\x03 \x01(\x0e\x32..backoffice.v1.AccountStatusEnum.AccountStatus\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0c\n\x04page\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x0c\n\x04sort\x18\x07 \x01(\t\x12\r\n\x05order\x18\x08 \x01(\t\x12\x0f\n\x07sort_by\x18\t \x01(\t\x12\x12\n\nsort_order\x18\n \x01(\t\x12\x12\n\npage_token\x18\x0b \x01(\t\"o\n\x14ListAccountsResponse\x12(\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x16.backoffice.v1.Account\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\x9f\x01\n\x14\x43reateAccountRequest\x12\x38\n\x04type\x18\x01 \x01(\x0e\x32*.backoffice.v1.AccountTypeEnum.AccountType\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x10\n\x08nickname\x18\x04 \x01(\t\x12\x17\n\x0foverdraft_limit\x18\x05 \x01(\x01\"@\n\x15\x43reateAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"\'\n\x11GetAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"=\n\x12GetAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"\x80\x01\n\x14UpdateAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x15\n\x08nickname\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x0foverdraft_limit\x18\x03 \x01(\x01H\x01\x88\x01\x01\x42\x0b\n\t_nicknameB\x12\n\x10_overdraft_limit\"@\n\x15UpdateAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"9\n\x13\x43loseAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"?\n\x14\x43loseAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\":\n\x14\x46reezeAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"@\n\x15\x46reezeAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"<\n\x16UnfreezeAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"B\n\x17UnfreezeAccountResponse\x12\'\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x16.backoffice.v1.Account\"Y\n\x18GetAccountBalanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"K\n\x19GetAccountBalanceResponse\x12.\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.AccountBalance\"\xa6\x01\n\x17ListAccountHoldsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x46\n\x06status\x18\x02 \x01(\x0e\x32\x36.backoffice.v1.AccountHoldStatusEnum.AccountHoldStatus\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"t\n\x18ListAccountHoldsResponse\x12)\n\x05holds\x18\x01 \x03(\x0b\x32\x1a.backoffice.v1.AccountHold\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\xc8\x04\n\x1aUpdateAccountLimitsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\'\n\x1a\x64\x61ily_atm_withdrawal_limit\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12!\n\x14\x64\x61ily_transfer_limit\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12%\n\x18\x64\x61ily_bill_payment_limit\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12#\n\x16monthly_transfer_limit\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12,\n\x1fmonthly_external_transfer_limit\x18\x06 \x01(\x01H\x04\x88\x01\x01\x12\x32\n%per_transaction_internal_transfer_max\x18\x07 \x01(\x01H\x05\x88\x01\x01\x12N\n\x10reset_to_default\x18\x08 \x03(\x0e\x32\x34.backoffice.v1.AccountLimitKindEnum.AccountLimitKind\x12\x0e\n\x06reason\x18\t \x01(\tB\x1d\n\x1b_daily_atm_withdrawal_limitB\x17\n\x15_daily_transfer_limitB\x1b\n\x19_daily_bill_payment_limitB\x19\n\x17_monthly_transfer_limitB\"\n _monthly_external_transfer_limitB(\n&_per_transaction_internal_transfer_max\"K\n\x1bUpdateAccountLimitsResponse\x12,\n\x06limits\x18\x01 \x01(\x0b\x32\x1c.backoffice.v1.AccountLimits2\xf9\x0e\n\x0e\x41\x63\x63ountService\x12\x98\x01\n\x0cListAccounts\x12\".backoffice.v1.ListAccountsRequest\x1a#.backoffice.v1.ListAccountsResponse\"?\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02)\x12\x0c/v1/accountsZ\x19\x12\x17/backoffice/v1/accounts\x12\xa2\x01\n\rCreateAccount\x12#.backoffice.v1.CreateAccountRequest\x1a$.backoffice.v1.CreateAccountResponse\"F\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02/\"\x0c/v1/accounts:\x01*Z\x1c\"\x17/backoffice/v1/accounts:\x01*\x12\xac\x01\n\nGetAccount\x12 .backoffice.v1.GetAccountRequest\x1a!.backoffice.v1.GetAccountResponse\"Y\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x43\x12\x19/v1/accounts/{account_id}Z&\x12$/backoffice/v1/accounts/{account_id}\x12\xdd\x01\n\rUpdateAccount\x12#.backoffice.v1.UpdateAccountRequest\x1a$.backoffice.v1.UpdateAccountResponse\"\x80\x01\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02i\x1a\x19/v1/accounts/{account_id}:\x01*Z\x1e\x32\x19/v1/accounts/{account_id}:\x01*Z)\x1a$/backoffice/v1/accounts/{account_id}:\x01*\x12\xc5\x01\n\x0c\x43loseAccount\x12\".backoffice.v1.CloseAccountRequest\x1a#.backoffice.v1.CloseAccountResponse\"l\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02U\"\x1f/v1/accounts/{account_id}/close:\x01*Z/\"*/backoffice/v1/accounts/{account_id}/close:\x01*\x12\xdf\x01\n\rFreezeAccount\x12#.backoffice.v1.FreezeAccountRequest\x1a$.backoffice.v1.FreezeAccountResponse\"\x82\x01\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02W\" /v1/accounts/{account_id}/freeze:\x01*Z0\"+/backoffice/v1/accounts/{account_id}/freeze:\x01*\x12\xe9\x01\n\x0fUnfreezeAccount\x12%.backoffice.v1.UnfreezeAccountRequest\x1a&.backoffice.v1.UnfreezeAccountResponse\"\x86\x01\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02[\"\"/v1/accounts/{account_id}/unfreeze:\x01*Z2\"-/backoffice/v1/accounts/{account_id}/unfreeze:\x01*\x12\xa1\x01\n\x11GetAccountBalance\x12\'.backoffice.v1.GetAccountBalanceRequest\x1a(.backoffice.v1.GetAccountBalanceResponse\"9\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02#\x12!/v1/accounts/{account_id}/balance\x12\x9c\x01\n\x10ListAccountHolds\x12&.backoffice.v1.ListAccountHoldsRequest\x1a\'.backoffice.v1.ListAccountHoldsResponse\"7\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02!\x12\x1f/v1/accounts/{account_id}/holds\x12\xbe\x01\n\x13UpdateAccountLimits\x12).backoffice.v1.UpdateAccountLimitsRequest\x1a*.backoffice.v1.UpdateAccountLimitsResponse\"P\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02%\x1a /v1/accounts/{account_id}/limits:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -55,46 +56,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACCOUNTSERVICE'].methods_by_name['ListAccountHolds']._serialized_options = b'\212\265\030\014banking.read\202\323\344\223\002!\022\037/v1/accounts/{account_id}/holds'
   _globals['_ACCOUNTSERVICE'].methods_by_name['UpdateAccountLimits']._loaded_options = None
   _globals['_ACCOUNTSERVICE'].methods_by_name['UpdateAccountLimits']._serialized_options = b'\212\265\030\rbanking.write\212\265\030\020backoffice.admin\202\323\344\223\002%\032 /v1/accounts/{account_id}/limits:\001*'
-  _globals['_LISTACCOUNTSREQUEST']._serialized_start=175
-  _globals['_LISTACCOUNTSREQUEST']._serialized_end=469
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=471
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=582
-  _globals['_CREATEACCOUNTREQUEST']._serialized_start=585
-  _globals['_CREATEACCOUNTREQUEST']._serialized_end=744
-  _globals['_CREATEACCOUNTRESPONSE']._serialized_start=746
-  _globals['_CREATEACCOUNTRESPONSE']._serialized_end=810
-  _globals['_GETACCOUNTREQUEST']._serialized_start=812
-  _globals['_GETACCOUNTREQUEST']._serialized_end=851
-  _globals['_GETACCOUNTRESPONSE']._serialized_start=853
-  _globals['_GETACCOUNTRESPONSE']._serialized_end=914
-  _globals['_UPDATEACCOUNTREQUEST']._serialized_start=917
-  _globals['_UPDATEACCOUNTREQUEST']._serialized_end=1045
-  _globals['_UPDATEACCOUNTRESPONSE']._serialized_start=1047
-  _globals['_UPDATEACCOUNTRESPONSE']._serialized_end=1111
-  _globals['_CLOSEACCOUNTREQUEST']._serialized_start=1113
-  _globals['_CLOSEACCOUNTREQUEST']._serialized_end=1170
-  _globals['_CLOSEACCOUNTRESPONSE']._serialized_start=1172
-  _globals['_CLOSEACCOUNTRESPONSE']._serialized_end=1235
-  _globals['_FREEZEACCOUNTREQUEST']._serialized_start=1237
-  _globals['_FREEZEACCOUNTREQUEST']._serialized_end=1295
-  _globals['_FREEZEACCOUNTRESPONSE']._serialized_start=1297
-  _globals['_FREEZEACCOUNTRESPONSE']._serialized_end=1361
-  _globals['_UNFREEZEACCOUNTREQUEST']._serialized_start=1363
-  _globals['_UNFREEZEACCOUNTREQUEST']._serialized_end=1423
-  _globals['_UNFREEZEACCOUNTRESPONSE']._serialized_start=1425
-  _globals['_UNFREEZEACCOUNTRESPONSE']._serialized_end=1491
-  _globals['_GETACCOUNTBALANCEREQUEST']._serialized_start=1493
-  _globals['_GETACCOUNTBALANCEREQUEST']._serialized_end=1539
-  _globals['_GETACCOUNTBALANCERESPONSE']._serialized_start=1541
-  _globals['_GETACCOUNTBALANCERESPONSE']._serialized_end=1616
-  _globals['_LISTACCOUNTHOLDSREQUEST']._serialized_start=1619
-  _globals['_LISTACCOUNTHOLDSREQUEST']._serialized_end=1785
-  _globals['_LISTACCOUNTHOLDSRESPONSE']._serialized_start=1787
-  _globals['_LISTACCOUNTHOLDSRESPONSE']._serialized_end=1903
-  _globals['_UPDATEACCOUNTLIMITSREQUEST']._serialized_start=1906
-  _globals['_UPDATEACCOUNTLIMITSREQUEST']._serialized_end=2490
-  _globals['_UPDATEACCOUNTLIMITSRESPONSE']._serialized_start=2492
-  _globals['_UPDATEACCOUNTLIMITSRESPONSE']._serialized_end=2567
-  _globals['_ACCOUNTSERVICE']._serialized_start=2570
-  _globals['_ACCOUNTSERVICE']._serialized_end=4483
+  _globals['_LISTACCOUNTSREQUEST']._serialized_start=208
+  _globals['_LISTACCOUNTSREQUEST']._serialized_end=502
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=504
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=615
+  _globals['_CREATEACCOUNTREQUEST']._serialized_start=618
+  _globals['_CREATEACCOUNTREQUEST']._serialized_end=777
+  _globals['_CREATEACCOUNTRESPONSE']._serialized_start=779
+  _globals['_CREATEACCOUNTRESPONSE']._serialized_end=843
+  _globals['_GETACCOUNTREQUEST']._serialized_start=845
+  _globals['_GETACCOUNTREQUEST']._serialized_end=884
+  _globals['_GETACCOUNTRESPONSE']._serialized_start=886
+  _globals['_GETACCOUNTRESPONSE']._serialized_end=947
+  _globals['_UPDATEACCOUNTREQUEST']._serialized_start=950
+  _globals['_UPDATEACCOUNTREQUEST']._serialized_end=1078
+  _globals['_UPDATEACCOUNTRESPONSE']._serialized_start=1080
+  _globals['_UPDATEACCOUNTRESPONSE']._serialized_end=1144
+  _globals['_CLOSEACCOUNTREQUEST']._serialized_start=1146
+  _globals['_CLOSEACCOUNTREQUEST']._serialized_end=1203
+  _globals['_CLOSEACCOUNTRESPONSE']._serialized_start=1205
+  _globals['_CLOSEACCOUNTRESPONSE']._serialized_end=1268
+  _globals['_FREEZEACCOUNTREQUEST']._serialized_start=1270
+  _globals['_FREEZEACCOUNTREQUEST']._serialized_end=1328
+  _globals['_FREEZEACCOUNTRESPONSE']._serialized_start=1330
+  _globals['_FREEZEACCOUNTRESPONSE']._serialized_end=1394
+  _globals['_UNFREEZEACCOUNTREQUEST']._serialized_start=1396
+  _globals['_UNFREEZEACCOUNTREQUEST']._serialized_end=1456
+  _globals['_UNFREEZEACCOUNTRESPONSE']._serialized_start=1458
+  _globals['_UNFREEZEACCOUNTRESPONSE']._serialized_end=1524
+  _globals['_GETACCOUNTBALANCEREQUEST']._serialized_start=1526
+  _globals['_GETACCOUNTBALANCEREQUEST']._serialized_end=1615
+  _globals['_GETACCOUNTBALANCERESPONSE']._serialized_start=1617
+  _globals['_GETACCOUNTBALANCERESPONSE']._serialized_end=1692
+  _globals['_LISTACCOUNTHOLDSREQUEST']._serialized_start=1695
+  _globals['_LISTACCOUNTHOLDSREQUEST']._serialized_end=1861
+  _globals['_LISTACCOUNTHOLDSRESPONSE']._serialized_start=1863
+  _globals['_LISTACCOUNTHOLDSRESPONSE']._serialized_end=1979
+  _globals['_UPDATEACCOUNTLIMITSREQUEST']._serialized_start=1982
+  _globals['_UPDATEACCOUNTLIMITSREQUEST']._serialized_end=2566
+  _globals['_UPDATEACCOUNTLIMITSRESPONSE']._serialized_start=2568
+  _globals['_UPDATEACCOUNTLIMITSRESPONSE']._serialized_end=2643
+  _globals['_ACCOUNTSERVICE']._serialized_start=2646
+  _globals['_ACCOUNTSERVICE']._serialized_end=4559
 # @@protoc_insertion_point(module_scope)

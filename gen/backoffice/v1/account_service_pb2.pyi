@@ -1,7 +1,10 @@
+import datetime
+
 from backoffice.v1 import account_pb2 as _account_pb2
 from backoffice.v1 import annotations_pb2 as _annotations_pb2
 from backoffice.v1 import common_pb2 as _common_pb2
 from google.api import annotations_pb2 as _annotations_pb2_1
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -135,10 +138,12 @@ class UnfreezeAccountResponse(_message.Message):
     def __init__(self, account: _Optional[_Union[_account_pb2.Account, _Mapping]] = ...) -> None: ...
 
 class GetAccountBalanceRequest(_message.Message):
-    __slots__ = ("account_id",)
+    __slots__ = ("account_id", "as_of")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
     account_id: str
-    def __init__(self, account_id: _Optional[str] = ...) -> None: ...
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, account_id: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetAccountBalanceResponse(_message.Message):
     __slots__ = ("balance",)

@@ -163,7 +163,9 @@ class AccountServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetAccountBalance(self, request, context):
-        """Reads the balances of an account as of now.
+        """Reads the balances of an account as of now, or as of a past instant
+        (`as_of`, REST `?asOf=2026-11-30T23:59:59Z`), answered from the ledger's
+        postings.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
