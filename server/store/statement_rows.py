@@ -1,0 +1,163 @@
+"""An account's statement read from the ledger: its header and its lines, streamed.
+
+A statement covers whole UTC days, `start` to `end` included. Its lines are
+the account's postings of the period in posting order (by id: the order the
+account's balance moved in, under its lock), each with the balance after
+it, so `check_continuity` holds by construction:
+
+- the period's first and last postings are found by date (the index
+  (account_id, created_at, id), m0027), and every posting between them by
+  id is a line;
+- the opening balance is the balance after the posting just before the
+  first line (0 for an account with no earlier posting); the closing
+  balance the balance after the last line (the opening one when the period
+  has no line).
+
+Lines are read in chunks of CHUNK_ROWS by keyset on (account_id, id) (the
+index m0001 made), so any number of lines streams with memory for one
+chunk, on both databases, and no server-side cursor outlives a chunk. A
+posting written while a statement streams has a higher id than the period's
+last line, so it never shows up half-way; `snapshot()` makes `header` and
+`lines` read the same instant (the closing balance of a period ending
+today then matches its last line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
+
+from server.domain.masking import mask_account_number
+from server.domain.statements import StatementHeader, StatementLine
+from server.store import clock, sql
+from server.store.db import database, is_postgres
+from server.store.models import Posting
+
+CHUNK_ROWS = 1000
+
+
+class _Span(NamedTuple):
+    """The period's first and last posting ids (None: no posting in the period)."""
+
+    first_id: int | None
+    last_id: int | None
+
+
+def _stamp(day: date) -> Any:
+    return Posting.created_at.db_value(datetime.combine(day, time.min))
+
+
+def _span(account_id: str, start: date, end: date) -> _Span:
+    bounds = (account_id, _stamp(start), _stamp(end + timedelta(days=1)))
+    where = 'WHERE "account_id" = ? AND "created_at" >= ? AND "created_at" < ?'
+    first = sql.scalar(
+        f'SELECT "id" FROM "postings" {where} ORDER BY "created_at", "id" LIMIT 1', bounds
+    )
+    if first is None:
+        return _Span(None, None)
+    last = sql.scalar(
+        f'SELECT "id" FROM "postings" {where} ORDER BY "created_at" DESC, "id" DESC LIMIT 1',
+        bounds,
+    )
+    return _Span(int(first), int(last))
+
+
+def _opening(account_id: str, start: date, span: _Span) -> int:
+    if span.first_id is not None:
+        value = sql.scalar(
+            'SELECT "balance_after_minor" FROM "postings" WHERE "account_id" = ? AND "id" < ?'
+            ' ORDER BY "id" DESC LIMIT 1',
+            (account_id, span.first_id),
+        )
+    else:
+        value = sql.scalar(
+            'SELECT "balance_after_minor" FROM "postings" WHERE "account_id" = ?'
+            ' AND "created_at" < ? ORDER BY "created_at" DESC, "id" DESC LIMIT 1',
+            (account_id, _stamp(start)),
+        )
+    return int(value or 0)
+
+
+def header(account_id: str, start: date, end: date) -> StatementHeader:
+    """The statement's header; KeyError when there is no such account."""
+    found = sql.execute(
+        'SELECT a."account_number", a."type", a."currency", a."name", u."name"'
+        ' FROM "accounts" a LEFT JOIN "users" u ON u."id" = a."owner_id" WHERE a."id" = ?',
+        (account_id,),
+    ).fetchone()
+    if found is None:
+        raise KeyError(account_id)
+    number, account_type, currency, account_name, holder = found
+    span = _span(account_id, start, end)
+    opening = _opening(account_id, start, span)
+    closing = opening
+    if span.last_id is not None:
+        closing = int(
+            sql.scalar(
+                'SELECT "balance_after_minor" FROM "postings" WHERE "id" = ?', (span.last_id,)
+            )
+        )
+    return StatementHeader(
+        account_id=account_id,
+        masked_account_number=mask_account_number(number or ""),
+        holder_name=holder or account_name or "",
+        account_type=account_type,
+        currency=currency,
+        period_start=start,
+        period_end=end,
+        opening_balance_minor=opening,
+        closing_balance_minor=closing,
+        generated_at=clock.now(),
+    )
+
+
+_LINES = (
+    'SELECT p."id", p."created_at", p."amount_minor", p."balance_after_minor",'
+    ' t."id", t."number", t."type", t."description", e."counterparty"'
+    ' FROM "postings" p'
+    ' JOIN "ledger_transactions" t ON t."id" = p."transaction_id"'
+    ' LEFT JOIN "account_entries" e'
+    ' ON e."transaction_id" = p."transaction_id" AND e."account_id" = p."account_id"'
+    ' WHERE p."account_id" = ? AND p."id" > ? AND p."id" <= ?'
+    ' ORDER BY p."id" LIMIT ?'
+)
+
+
+def lines(account_id: str, start: date, end: date) -> Iterator[StatementLine]:
+    """The period's lines in posting order, read CHUNK_ROWS at a time."""
+    span = _span(account_id, start, end)
+    if span.first_id is None or span.last_id is None:
+        return
+    parse: Callable[[Any], datetime] | None = (
+        None if is_postgres() else Posting.created_at.python_value
+    )
+    after = span.first_id - 1
+    while after < span.last_id:
+        rows = sql.execute(_LINES, (account_id, after, span.last_id, CHUNK_ROWS)).fetchall()
+        if not rows:
+            return
+        for posting_id, created, amount, balance, txn_id, number, kind, text, other in rows:
+            yield StatementLine(
+                transaction_id=txn_id,
+                reference=number,
+                posted_at=parse(created) if parse else created,
+                type=kind,
+                description=text or "",
+                counterparty=other or "",
+                amount_minor=int(amount),
+                balance_after_minor=int(balance),
+            )
+            after = posting_id
+        del rows
+
+
+@contextlib.contextmanager
+def snapshot() -> Iterator[None]:
+    """One read-only instant for `header` and `lines` (a read transaction:
+    REPEATABLE READ on PostgreSQL; SQLite's WAL keeps the first read's)."""
+    with database.atomic():
+        if is_postgres():
+            database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
