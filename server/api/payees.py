@@ -14,7 +14,7 @@ from server.api import call, convert, paging
 from server.config import Settings
 from server.crypto.fields import LiveKeyring
 from server.domain import payees as rules
-from server.domain.users import Address
+from server.domain.user_fields import Address
 from server.services import payees as use_cases
 
 

@@ -13,6 +13,7 @@ from server.api import call, convert, paging
 from server.config import Settings
 from server.crypto.fields import LiveKeyring
 from server.domain import errors
+from server.domain import user_fields as fields
 from server.domain import users as rules
 from server.store import password_resets
 from server.store import users as store
@@ -154,8 +155,8 @@ def _given_enum(request: pb.UpdateUserRequest, field: str, enum: Any) -> str | N
     return _enum_name(enum, value, field)
 
 
-def _address(message: user_pb2.PostalAddress) -> rules.Address:
-    return rules.Address(
+def _address(message: user_pb2.PostalAddress) -> fields.Address:
+    return fields.Address(
         line1=message.line1,
         line2=message.line2,
         city=message.city,

@@ -34,7 +34,7 @@ from datetime import datetime
 from server.domain import errors, payments
 from server.domain.masking import mask_account_number
 from server.domain.principal import Principal
-from server.domain.users import Address, validate_address
+from server.domain.user_fields import Address, validate_address
 
 NAME_LENGTH_MAX = 100
 CATEGORY_LENGTH_MAX = 50

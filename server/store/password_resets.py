@@ -16,6 +16,7 @@ from typing import Any
 from server import hashing
 from server.config import Settings
 from server.domain import credentials
+from server.domain import user_fields as fields
 from server.domain import users as rules
 from server.domain.principal import Principal
 from server.store import clock, oauth, outbox, tx
@@ -44,7 +45,7 @@ def request_password_reset(
     `RESET_ANSWER_TIME_MIN` whatever happened, so that neither the answer nor
     its time tells whether the email belongs to anyone.
     """
-    address = rules.normalize_email(email)
+    address = fields.normalize_email(email)
     started = time.monotonic()
     try:
         return _issue(principal, address, sandbox=sandbox)
@@ -90,7 +91,7 @@ def confirm_password_reset(token: str, new_password: str, settings: Settings) ->
     owner = User.get_or_none(User.id == found.user_id)
     if owner is None or owner.status == rules.INACTIVE:
         raise rules.invalid_reset_token()
-    rules.validate_password(new_password, owner.email, field="new_password")
+    fields.validate_password(new_password, owner.email, field="new_password")
     password_hash = hashing.hash_secret(settings, new_password)
 
     def work() -> None:

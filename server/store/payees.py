@@ -20,7 +20,7 @@ from server.crypto.fields import FieldSealer
 from server.domain import errors
 from server.domain import payees as rules
 from server.domain.ids import new_id
-from server.domain.users import Address
+from server.domain.user_fields import Address
 from server.store import sealed, text_match
 from server.store.db import is_postgres
 from server.store.models import Payee, User

@@ -31,6 +31,7 @@ from server import hashing
 from server.config import Settings
 from server.crypto.fields import FieldSealer, UnreadableField
 from server.domain import credentials, errors
+from server.domain import user_fields as fields
 from server.domain import users as rules
 from server.domain.ids import new_id
 from server.domain.principal import ADMIN, CUSTOMER, Principal
@@ -46,7 +47,7 @@ _NEVER = "1970-01-01 00:00:00"
 # -- Rows -> records ---------------------------------------------------------------
 def _record(row: User, sealer: FieldSealer) -> rules.UserRecord:
     """The user as the rules see it: phone and date of birth opened, tax id not."""
-    address = rules.Address.from_dict(json.loads(row.address)) if row.address else None
+    address = fields.Address.from_dict(json.loads(row.address)) if row.address else None
     return rules.UserRecord(
         id=row.id,
         email=row.email,
@@ -77,7 +78,7 @@ def _current_tax_id(sealer: FieldSealer, row: User) -> str | None:
         return None
 
 
-def _address_json(address: rules.Address | None) -> str | None:
+def _address_json(address: fields.Address | None) -> str | None:
     return json.dumps(address.to_dict(), sort_keys=True) if address is not None else None
 
 

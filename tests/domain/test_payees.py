@@ -9,7 +9,7 @@ import pytest
 from server.domain import errors
 from server.domain import payees as rules
 from server.domain.principal import ADMIN, AUDITOR, CUSTOMER, OPERATIONS, TELLER, Principal
-from server.domain.users import Address
+from server.domain.user_fields import Address
 
 ALICE = Principal(client_id="app", role=CUSTOMER, user_id="usr_alice")
 BOB = Principal(client_id="app", role=CUSTOMER, user_id="usr_bob")

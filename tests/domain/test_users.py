@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from server.domain import errors
+from server.domain import user_fields as fields
 from server.domain import users as rules
 from server.domain.principal import (
     ADMIN,
@@ -64,7 +65,7 @@ def field_of(exc: pytest.ExceptionInfo[errors.BankError]) -> str | None:
     ],
 )
 def test_emails_are_trimmed_and_lower_cased(raw: str, stored: str) -> None:
-    assert rules.normalize_email(raw) == stored
+    assert fields.normalize_email(raw) == stored
 
 
 @pytest.mark.parametrize(
@@ -90,22 +91,22 @@ def test_emails_are_trimmed_and_lower_cased(raw: str, stored: str) -> None:
 )
 def test_invalid_emails_are_refused(raw: str) -> None:
     with pytest.raises(errors.ValidationFailed) as caught:
-        rules.normalize_email(raw)
+        fields.normalize_email(raw)
     assert field_of(caught) == "email"
 
 
 def test_email_errors_name_the_field_they_are_given() -> None:
     with pytest.raises(errors.ValidationFailed) as caught:
-        rules.normalize_email("nope", field="new_email")
+        fields.normalize_email("nope", field="new_email")
     assert field_of(caught) == "new_email"
 
 
 def test_names() -> None:
-    assert rules.validate_name("  Grace Hopper ") == "Grace Hopper"
-    assert rules.validate_name("n" * 200) == "n" * 200
+    assert fields.validate_name("  Grace Hopper ") == "Grace Hopper"
+    assert fields.validate_name("n" * 200) == "n" * 200
     for bad in ("", "   ", "n" * 201, "Bad\x00Name", "Zero\u200bWidth"):
         with pytest.raises(errors.ValidationFailed) as caught:
-            rules.validate_name(bad)
+            fields.validate_name(bad)
         assert field_of(caught) == "name"
 
 
@@ -114,8 +115,8 @@ def test_names() -> None:
     ["Vault-Lamp-Orb", "x" * 3 + "Vault-Lamp-Orbit-93" * 6 + "y" * 10, "correct horse battery"],
 )
 def test_good_passwords(password: str) -> None:
-    assert len(password) <= rules.PASSWORD_LENGTH_MAX
-    rules.validate_password(password, "alice@example.com")
+    assert len(password) <= fields.PASSWORD_LENGTH_MAX
+    fields.validate_password(password, "alice@example.com")
 
 
 @pytest.mark.parametrize(
@@ -133,7 +134,7 @@ def test_good_passwords(password: str) -> None:
 )
 def test_weak_passwords(password: str) -> None:
     with pytest.raises(errors.ValidationFailed) as caught:
-        rules.validate_password(password, "alice@example.com")
+        fields.validate_password(password, "alice@example.com")
     assert field_of(caught) == "password"
     if password:
         assert password not in caught.value.message
@@ -141,33 +142,33 @@ def test_weak_passwords(password: str) -> None:
 
 
 def test_password_length_boundaries() -> None:
-    rules.validate_password("Vault-Lamp-O", "z@example.com")  # exactly 12
-    rules.validate_password("Vq3!" * 32, "z@example.com")  # exactly 128
+    fields.validate_password("Vault-Lamp-O", "z@example.com")  # exactly 12
+    fields.validate_password("Vq3!" * 32, "z@example.com")  # exactly 128
     # A very short local part is not searched for (it is everywhere).
-    rules.validate_password("Jo-Vault-Lamp-Orbit", "jo@example.com")
+    fields.validate_password("Jo-Vault-Lamp-Orbit", "jo@example.com")
     with pytest.raises(errors.ValidationFailed) as caught:
-        rules.validate_password("short", "z@example.com", field="new_password")
+        fields.validate_password("short", "z@example.com", field="new_password")
     assert field_of(caught) == "new_password"
     assert caught.value.metadata["length_min"] == "12"
 
 
 # -- Phone, date of birth, tax id, address ---------------------------------------------
 def test_phones() -> None:
-    assert rules.normalize_phone(" +14155550123 ") == "+14155550123"
-    assert rules.normalize_phone("+6831234") == "+6831234"  # 7 digits: the shortest
-    assert rules.normalize_phone("") is None
+    assert fields.normalize_phone(" +14155550123 ") == "+14155550123"
+    assert fields.normalize_phone("+6831234") == "+6831234"  # 7 digits: the shortest
+    assert fields.normalize_phone("") is None
     for bad in ("14155550123", "+0123456789", "+1 415 555 0123", "+1-415-555-0123", "+123456"):
         with pytest.raises(errors.ValidationFailed) as caught:
-            rules.normalize_phone(bad)
+            fields.normalize_phone(bad)
         assert field_of(caught) == "phone"
 
 
 def test_dates_of_birth() -> None:
-    assert rules.parse_date_of_birth("2025-06-14", TODAY) == "2025-06-14"  # age 0
-    assert rules.parse_date_of_birth("1895-06-15", TODAY) == "1895-06-15"  # 130 today
-    assert rules.parse_date_of_birth("1894-06-16", TODAY) == "1894-06-16"  # 131 tomorrow
-    assert rules.parse_date_of_birth("2000-02-29", TODAY) == "2000-02-29"
-    assert rules.parse_date_of_birth(" ", TODAY) is None
+    assert fields.parse_date_of_birth("2025-06-14", TODAY) == "2025-06-14"  # age 0
+    assert fields.parse_date_of_birth("1895-06-15", TODAY) == "1895-06-15"  # 130 today
+    assert fields.parse_date_of_birth("1894-06-16", TODAY) == "1894-06-16"  # 131 tomorrow
+    assert fields.parse_date_of_birth("2000-02-29", TODAY) == "2000-02-29"
+    assert fields.parse_date_of_birth(" ", TODAY) is None
     for bad in (
         "2025-06-15",  # today is not in the past
         "2030-01-01",
@@ -179,44 +180,44 @@ def test_dates_of_birth() -> None:
         "1990-01-05T00:00:00Z",
     ):
         with pytest.raises(errors.ValidationFailed) as caught:
-            rules.parse_date_of_birth(bad, TODAY)
+            fields.parse_date_of_birth(bad, TODAY)
         assert field_of(caught) == "date_of_birth", bad
 
 
 def test_tax_ids() -> None:
-    assert rules.normalize_tax_id("123-45-6789") == "123456789"
-    assert rules.normalize_tax_id("12-3456789") == "123456789"  # EIN layout
-    assert rules.normalize_tax_id("") is None
+    assert fields.normalize_tax_id("123-45-6789") == "123456789"
+    assert fields.normalize_tax_id("12-3456789") == "123456789"  # EIN layout
+    assert fields.normalize_tax_id("") is None
     for bad in ("12345678", "1234567890", "12345678x", "123 45 6789", "***-**-6789"):
         with pytest.raises(errors.ValidationFailed) as caught:
-            rules.normalize_tax_id(bad)
+            fields.normalize_tax_id(bad)
         assert field_of(caught) == "tax_id"
-    assert rules.mask_tax_id("6789") == "***-**-6789"
-    assert rules.mask_tax_id(None) == ""
+    assert fields.mask_tax_id("6789") == "***-**-6789"
+    assert fields.mask_tax_id(None) == ""
 
 
 def test_addresses() -> None:
-    valid = rules.validate_address(
-        rules.Address(line1=" 1 Main St ", city="Springfield", country="us", state="IL")
+    valid = fields.validate_address(
+        fields.Address(line1=" 1 Main St ", city="Springfield", country="us", state="IL")
     )
-    assert valid == rules.Address(line1="1 Main St", city="Springfield", country="US", state="IL")
+    assert valid == fields.Address(line1="1 Main St", city="Springfield", country="US", state="IL")
     cases = [
-        (rules.Address(line1="", city="X", country="US"), "address.line1"),
-        (rules.Address(line1="1", city=" ", country="US"), "address.city"),
-        (rules.Address(line1="1", city="X", country="USA"), "address.country"),
-        (rules.Address(line1="1", city="X", country=""), "address.country"),
-        (rules.Address(line1="1", city="X", country="U1"), "address.country"),
-        (rules.Address(line1="l" * 101, city="X", country="US"), "address.line1"),
-        (rules.Address(line1="1", line2="l" * 101, city="X", country="US"), "address.line2"),
-        (rules.Address(line1="1", city="X", country="US", state="s" * 51), "address.state"),
+        (fields.Address(line1="", city="X", country="US"), "address.line1"),
+        (fields.Address(line1="1", city=" ", country="US"), "address.city"),
+        (fields.Address(line1="1", city="X", country="USA"), "address.country"),
+        (fields.Address(line1="1", city="X", country=""), "address.country"),
+        (fields.Address(line1="1", city="X", country="U1"), "address.country"),
+        (fields.Address(line1="l" * 101, city="X", country="US"), "address.line1"),
+        (fields.Address(line1="1", line2="l" * 101, city="X", country="US"), "address.line2"),
+        (fields.Address(line1="1", city="X", country="US", state="s" * 51), "address.state"),
         (
-            rules.Address(line1="1", city="X", country="US", postal_code="9" * 21),
+            fields.Address(line1="1", city="X", country="US", postal_code="9" * 21),
             "address.postal_code",
         ),
     ]
     for address, field in cases:
         with pytest.raises(errors.ValidationFailed) as caught:
-            rules.validate_address(address)
+            fields.validate_address(address)
         assert field_of(caught) == field
 
 
@@ -396,7 +397,7 @@ def test_who_may_create() -> None:
 def test_customers_change_only_their_contact_details() -> None:
     own = record()
     rules.check_update(ALICE, own, {"name": "Al", "email": "al@example.com", "phone": None})
-    rules.check_update(ALICE, own, {"address": rules.Address("1", "X", "US")})
+    rules.check_update(ALICE, own, {"address": fields.Address("1", "X", "US")})
     rules.check_update(ALICE, own, {})
     for field in ("date_of_birth", "tax_id", "role", "status"):
         with pytest.raises(errors.Forbidden) as caught:
