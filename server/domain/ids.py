@@ -7,7 +7,22 @@ import hashlib
 import os
 
 PREFIXES = frozenset(
-    {"usr", "acc", "txn", "payee", "rec", "ref", "whk", "dlv", "evt", "rpt", "hold", "key", "aud"}
+    {
+        "usr",
+        "acc",
+        "txn",
+        "payee",
+        "rec",
+        "ref",
+        "whk",
+        "dlv",
+        "evt",
+        "rpt",
+        "hold",
+        "key",
+        "aud",
+        "stm",
+    }
 )
 
 
