@@ -26,3 +26,11 @@ def amount(minor: int, currency: str) -> Decimal:
 def amount_text(minor: int, currency: str) -> str:
     """`-1250` USD -> `-12.50` (plain, no thousands separator, no exponent)."""
     return f"{amount(minor, currency):f}"
+
+
+_CONTROL = dict.fromkeys([*range(9), 11, 12, *range(14, 32)])
+
+
+def printable(value: str) -> str:
+    """`value` without the control characters XML cannot hold (xlsx, ofx)."""
+    return value.translate(_CONTROL)
