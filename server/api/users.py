@@ -14,6 +14,7 @@ from server.config import Settings
 from server.crypto.fields import LiveKeyring
 from server.domain import errors
 from server.domain import user_fields as fields
+from server.domain import user_queries as queries
 from server.domain import users as rules
 from server.store import password_resets
 from server.store import users as store
@@ -27,23 +28,23 @@ class UserServicer(pb_grpc.UserServiceServicer):
     def ListUsers(
         self, request: pb.ListUsersRequest, context: grpc.ServicerContext
     ) -> pb.ListUsersResponse:
-        query = rules.list_query(
+        query = queries.list_query(
             request.search,
             _enum_name(user_pb2.UserRoleEnum.UserRole, request.role, "role"),
             _enum_name(user_pb2.UserStatusEnum.UserStatus, request.status, "status"),
-            paging.sort_field(request.sort, request.sort_by, rules.SORT_FIELDS, "created_at"),
+            paging.sort_field(request.sort, request.sort_by, queries.SORT_FIELDS, "created_at"),
             paging.sort_order(request.order, request.sort_order),
         )
-        fields = rules.parse_fields(request.fields)
+        fields = queries.parse_fields(request.fields)
         page = paging.page_request(request.page, request.limit, request.page_token, query.filters())
-        rules.check_page_depth(page.page, page.limit, keyset=page.after is not None)
+        queries.check_page_depth(page.page, page.limit, keyset=page.after is not None)
         result = store.list_users(
             call.current().principal,
             query,
             self._keyring,
             limit=page.limit,
             offset=page.offset,
-            after=rules.keyset_after(query.sort, page.after),
+            after=queries.keyset_after(query.sort, page.after),
         )
         token = (
             paging.encode_token(result.next_key, query.filters(), page=page.next_page)
@@ -76,7 +77,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
     def GetUser(
         self, request: pb.GetUserRequest, context: grpc.ServicerContext
     ) -> pb.GetUserResponse:
-        fields = rules.parse_fields(request.fields)
+        fields = queries.parse_fields(request.fields)
         view = store.get_user(call.current().principal, request.user_id, self._keyring)
         call.current().ok("User retrieved successfully")
         return pb.GetUserResponse(user=_user(view, fields))

@@ -6,9 +6,9 @@ and user_service.proto document; a change here is a change of the contract.
 Decisions worth knowing (the proto comments leave them open):
 - Field errors name the request field in snake_case (`date_of_birth`,
   `address.line1`), as the rest of the API does.
-- Emails are ASCII only (no internationalised addresses yet): trimmed,
-  lower-cased, one `@`, an RFC 5322 dot-atom local part and a DNS domain with
-  a letter TLD.
+- Each field's own rules (email, password, phone, ...) are in
+  user_fields.py; listing (filters, sorts, page tokens, `fields`) in
+  user_queries.py.
 - A malformed user id answers NOT_FOUND like an unknown one: ids are opaque.
 - Permission checks look at what would really change, so a client that reads
   a user and writes the same values back (PUT) is never refused for fields
@@ -41,14 +41,10 @@ from server.domain.user_fields import (
     validate_password,
 )
 
-SEARCH_LENGTH_MAX = 100
-FIELDS_LENGTH_MAX = 500
 REASON_LENGTH_MAX = 500
 RESET_TOKEN_LENGTH_MAX = 200
 RESET_TOKEN_LIFETIME = timedelta(minutes=30)
 USER_ID_LENGTH_MAX = 64
-# Offset paging reads and skips every earlier row; deeper pages use page_token.
-PAGE_DEPTH_MAX = 10_000
 
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"
@@ -57,43 +53,6 @@ STATUSES = (ACTIVE, INACTIVE, LOCKED)
 
 ME = "me"
 USER_ID_PREFIX = "usr_"
-
-# The User resource's fields, in proto order (partial responses name these).
-USER_FIELDS = (
-    "id",
-    "email",
-    "name",
-    "phone",
-    "date_of_birth",
-    "tax_id",
-    "address",
-    "role",
-    "status",
-    "created_at",
-    "updated_at",
-    "last_login_at",
-)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-# Both spellings, compared case-insensitively: `date_of_birth`, `dateOfBirth`.
-_FIELD_NAMES = {spelling.lower(): name for name in USER_FIELDS for spelling in (name, _camel(name))}
-
-# Sort names a client may give (snake_case or lowerCamelCase, lower-cased by
-# the caller) -> the canonical sort field.
-SORT_FIELDS = {
-    "created_at": "created_at",
-    "createdat": "created_at",
-    "name": "name",
-    "email": "email",
-    "last_login_at": "last_login_at",
-    "lastloginat": "last_login_at",
-}
-DATETIME_SORTS = frozenset({"created_at", "last_login_at"})
 
 
 # -- Value objects -----------------------------------------------------------
@@ -172,27 +131,6 @@ class UserChangeForm:
     address: Address | None = None
     role: str | None = None
     status: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UserQuery:
-    """A validated ListUsers filter and sort."""
-
-    search: str = ""
-    role: str | None = None
-    status: str | None = None
-    sort: str = "created_at"
-    order: str = "desc"
-
-    def filters(self) -> dict[str, Any]:
-        """What a page token is bound to."""
-        return {
-            "search": self.search,
-            "role": self.role,
-            "status": self.status,
-            "sort": self.sort,
-            "order": self.order,
-        }
 
 
 # -- Validation ----------------------------------------------------------------
@@ -278,86 +216,6 @@ def diff(
 
 def validate_reason(value: str) -> str:
     return bounded(value, "reason", REASON_LENGTH_MAX, required=False)
-
-
-def validate_search(value: str) -> str:
-    text = value.strip()
-    if len(text) > SEARCH_LENGTH_MAX:
-        raise errors.ValidationFailed(
-            f"search must be at most {SEARCH_LENGTH_MAX} characters",
-            field="search",
-            metadata={"length_max": str(SEARCH_LENGTH_MAX)},
-        )
-    return text.lower()
-
-
-def list_query(search: str, role: str, status: str, sort: str, order: str) -> UserQuery:
-    """ListUsers' filters; empty role or status means any."""
-    if status and status not in STATUSES:
-        raise errors.ValidationFailed("status is not a user status", field="status")
-    return UserQuery(
-        search=validate_search(search),
-        role=validate_role(role) if role else None,
-        status=status or None,
-        sort=sort,
-        order=order,
-    )
-
-
-def check_page_depth(page: int, limit: int, keyset: bool) -> None:
-    if not keyset and page * limit > PAGE_DEPTH_MAX:
-        raise errors.ValidationFailed(
-            f"page times limit may not exceed {PAGE_DEPTH_MAX}; use page_token",
-            field="page",
-            metadata={"depth_max": str(PAGE_DEPTH_MAX)},
-        )
-
-
-def keyset_after(sort: str, after: list[Any] | None) -> tuple[str | None, str] | None:
-    """The (sort value, id) a page token resumes after, checked for shape.
-
-    The token is client-held, so its values must be plausible before they
-    reach SQL: a string for a timestamp column that is not a timestamp would
-    make PostgreSQL fail.
-    """
-    if after is None:
-        return None
-    invalid = errors.ValidationFailed("page_token is not valid", field="page_token")
-    if len(after) != 2 or not isinstance(after[1], str):
-        raise invalid
-    value, last_id = after
-    if not isinstance(value, str):
-        raise invalid
-    if sort in DATETIME_SORTS:
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            raise invalid from None
-    return value, last_id
-
-
-def parse_fields(text: str) -> frozenset[str] | None:
-    """Partial response: the fields to keep (always `id`); None keeps all."""
-    if not text.strip():
-        return None
-    if len(text) > FIELDS_LENGTH_MAX:
-        raise errors.ValidationFailed(
-            f"fields must be at most {FIELDS_LENGTH_MAX} characters", field="fields"
-        )
-    selected = {"id"}
-    for raw in text.split(","):
-        name = raw.strip()
-        if not name:
-            continue
-        canonical = _FIELD_NAMES.get(name.lower())
-        if canonical is None:
-            raise errors.ValidationFailed(
-                f"Unknown field {name[:50]!r} in fields",
-                field="fields",
-                metadata={"value": name[:50], "allowed": ",".join(USER_FIELDS)},
-            )
-        selected.add(canonical)
-    return frozenset(selected)
 
 
 def check_reset_token(token: str) -> str:

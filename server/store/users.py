@@ -32,6 +32,7 @@ from server.config import Settings
 from server.crypto.fields import FieldSealer, UnreadableField
 from server.domain import credentials, errors
 from server.domain import user_fields as fields
+from server.domain import user_queries as queries
 from server.domain import users as rules
 from server.domain.ids import new_id
 from server.domain.principal import ADMIN, CUSTOMER, Principal
@@ -134,7 +135,7 @@ def _sort_expression(sort: str) -> peewee.ColumnBase:
     return User.created_at
 
 
-def _filtered(principal: Principal, query: rules.UserQuery) -> peewee.ModelSelect[User]:
+def _filtered(principal: Principal, query: queries.UserQuery) -> peewee.ModelSelect[User]:
     select = User.select()
     if principal.is_customer:
         # Customers get a list holding only themselves.
@@ -153,7 +154,7 @@ def _filtered(principal: Principal, query: rules.UserQuery) -> peewee.ModelSelec
 
 def list_users(
     principal: Principal,
-    query: rules.UserQuery,
+    query: queries.UserQuery,
     sealer: FieldSealer,
     *,
     limit: int,

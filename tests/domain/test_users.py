@@ -9,6 +9,7 @@ import pytest
 
 from server.domain import errors
 from server.domain import user_fields as fields
+from server.domain import user_queries as queries
 from server.domain import users as rules
 from server.domain.principal import (
     ADMIN,
@@ -286,44 +287,44 @@ def test_diff_keeps_only_real_changes() -> None:
 
 # -- Lists: fields, paging, keyset ---------------------------------------------------------
 def test_partial_response_fields() -> None:
-    assert rules.parse_fields("") is None
-    assert rules.parse_fields("  ") is None
-    assert rules.parse_fields("name,email") == {"id", "name", "email"}
-    assert rules.parse_fields(" dateOfBirth , TAX_ID,,lastLoginAt,created_at ") == {
+    assert queries.parse_fields("") is None
+    assert queries.parse_fields("  ") is None
+    assert queries.parse_fields("name,email") == {"id", "name", "email"}
+    assert queries.parse_fields(" dateOfBirth , TAX_ID,,lastLoginAt,created_at ") == {
         "id",
         "date_of_birth",
         "tax_id",
         "last_login_at",
         "created_at",
     }
-    assert rules.parse_fields("id") == {"id"}
+    assert queries.parse_fields("id") == {"id"}
     for bad in ("name,password", "address.city", "balance", "x" * 501):
         with pytest.raises(errors.ValidationFailed) as caught:
-            rules.parse_fields(bad)
+            queries.parse_fields(bad)
         assert field_of(caught) == "fields"
 
 
 def test_list_query_and_page_depth() -> None:
-    query = rules.list_query(" John.DOE ", "TELLER", "LOCKED", "name", "asc")
-    assert query == rules.UserQuery("john.doe", TELLER, rules.LOCKED, "name", "asc")
-    assert rules.list_query("", "", "", "created_at", "desc").role is None
+    query = queries.list_query(" John.DOE ", "TELLER", "LOCKED", "name", "asc")
+    assert query == queries.UserQuery("john.doe", TELLER, rules.LOCKED, "name", "asc")
+    assert queries.list_query("", "", "", "created_at", "desc").role is None
     with pytest.raises(errors.ValidationFailed) as caught:
-        rules.list_query("s" * 101, "", "", "created_at", "desc")
+        queries.list_query("s" * 101, "", "", "created_at", "desc")
     assert field_of(caught) == "search"
-    rules.check_page_depth(100, 100, keyset=False)
-    rules.check_page_depth(5000, 100, keyset=True)
+    queries.check_page_depth(100, 100, keyset=False)
+    queries.check_page_depth(5000, 100, keyset=True)
     with pytest.raises(errors.ValidationFailed) as caught:
-        rules.check_page_depth(101, 100, keyset=False)
+        queries.check_page_depth(101, 100, keyset=False)
     assert field_of(caught) == "page"
 
 
 def test_keyset_positions_are_checked() -> None:
-    assert rules.keyset_after("created_at", None) is None
-    assert rules.keyset_after("created_at", ["2025-01-01 10:00:00.5", "usr_a"]) == (
+    assert queries.keyset_after("created_at", None) is None
+    assert queries.keyset_after("created_at", ["2025-01-01 10:00:00.5", "usr_a"]) == (
         "2025-01-01 10:00:00.5",
         "usr_a",
     )
-    assert rules.keyset_after("name", ["alice", "usr_a"]) == ("alice", "usr_a")
+    assert queries.keyset_after("name", ["alice", "usr_a"]) == ("alice", "usr_a")
     for sort, after in (
         ("created_at", ["yesterday", "usr_a"]),
         ("last_login_at", ["", "usr_a"]),
@@ -333,7 +334,7 @@ def test_keyset_positions_are_checked() -> None:
         ("email", [1, 2, 3]),
     ):
         with pytest.raises(errors.ValidationFailed) as caught:
-            rules.keyset_after(sort, after)
+            queries.keyset_after(sort, after)
         assert field_of(caught) == "page_token"
 
 
