@@ -254,6 +254,14 @@ class AuditInterceptor(grpc.ServerInterceptor):
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
         method = handler_call_details.method  # type: ignore[attr-defined]
+        if handler is not None and method.startswith(SERVICE_PREFIX) and handler.unary_stream:
+            from server.api import stream_calls  # noqa: PLC0415 (it builds on this module)
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream_calls.wrap_audit(method, handler.unary_stream, self._settings),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         if handler is None or not method.startswith(SERVICE_PREFIX) or handler.unary_unary is None:
             return handler
         return grpc.unary_unary_rpc_method_handler(

@@ -1,6 +1,7 @@
 """Cross-cutting concerns, written once: request ids, the error model, logs.
 
-`CallInterceptor` wraps every unary `backoffice.v1` method:
+`CallInterceptor` wraps every unary `backoffice.v1` method (and the
+server-streaming ones through `server.api.stream_calls`):
 - takes the request id from `x-request-id` metadata (Envoy always sends one)
   or makes one, and echoes it;
 - sends the per-call REST facts (`server.api.call.CallInfo`) as initial
@@ -217,6 +218,14 @@ class CallInterceptor(grpc.ServerInterceptor):
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
         method = handler_call_details.method  # type: ignore[attr-defined]
+        if handler is not None and method.startswith(SERVICE_PREFIX) and handler.unary_stream:
+            from server.api import stream_calls  # noqa: PLC0415 (it builds on this module)
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream_calls.wrap_call(method, handler.unary_stream, self._settings),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         if handler is None or not method.startswith(SERVICE_PREFIX) or handler.unary_unary is None:
             return handler
         serialize = handler.response_serializer

@@ -23,6 +23,7 @@ from server.api.convert import alias, parse_date
 from server.api.transaction_base import MovementMethods
 from server.api.transactions_batch import BatchTransferMethods
 from server.api.transactions_corrections import CorrectionMethods
+from server.api.transactions_export import ExportMethods
 from server.api.transactions_external import ExternalTransferMethods
 from server.api.transactions_payments import PaymentMethods
 from server.api.transactions_recurring import RecurringMethods
@@ -53,6 +54,7 @@ class TransactionServicer(
     PaymentMethods,
     CorrectionMethods,
     RecurringMethods,
+    ExportMethods,
     MovementMethods,
     pb_grpc.TransactionServiceServicer,
 ):

@@ -113,6 +113,19 @@ def header(account_id: str, start: date, end: date) -> StatementHeader:
     )
 
 
+def count(account_id: str, start: date, end: date) -> int:
+    """How many lines the period has (an index range count)."""
+    span = _span(account_id, start, end)
+    if span.first_id is None:
+        return 0
+    return int(
+        sql.scalar(
+            'SELECT COUNT(*) FROM "postings" WHERE "account_id" = ? AND "id" >= ? AND "id" <= ?',
+            (account_id, span.first_id, span.last_id),
+        )
+    )
+
+
 _LINES = (
     'SELECT p."id", p."created_at", p."amount_minor", p."balance_after_minor",'
     ' t."id", t."number", t."type", t."description", e."counterparty"'
