@@ -1,5 +1,6 @@
 """Work that becomes due as time passes: deposit holds, scheduled transfers,
-audit events past their retention, idempotency keys past their 24 hours.
+monthly statements of closed months, audit events past their retention,
+idempotency keys past their 24 hours.
 
 Run by a background sweeper (in server process 0), and at once when the
 sandbox clock moves. Each item is claimed and done in a short write
@@ -15,7 +16,7 @@ from datetime import datetime
 
 from server.store import audit, audit_log, clock, idempotency
 from server.store.db import per_use_connection
-from server.workers import external, holds, payments, recurring, scheduled
+from server.workers import external, holds, payments, recurring, scheduled, statements
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30.0
@@ -36,6 +37,8 @@ def run(now: datetime, sandbox: bool = False) -> dict[str, int]:
         **payments.run_due(now, sandbox),
         "recurring_executed": recurring_executed,
         "recurring_failed": recurring_failed,
+        # After the movements above: a month's statements read its last postings.
+        "statements_made": statements.run_due(now),
         # Retention is counted in real time, not on the sandbox clock (`now`).
         "audit_events_pruned": audit_log.prune_expired(),
         "idempotency_keys_pruned": idempotency.prune_expired(audit.now()),

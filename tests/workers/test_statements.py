@@ -1,0 +1,92 @@
+"""The statements worker: every account open during a closed month gets one
+statement of it, made once however many runs (and processes) ask."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import peewee
+
+from server.domain.statement_months import Month, last_closed, months_open
+from server.store import statement_records
+from server.store.bootstrap import ensure_internal_accounts
+from server.store.models import Account
+from server.store.statement_records import AccountStatementRow
+from server.workers import due_work, statements
+from tests.store import rows
+
+ACCOUNTS = 120
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _next_month_closed(now: datetime) -> datetime:
+    return datetime.combine(Month.of(now).next().start, datetime.min.time()) + timedelta(hours=1)
+
+
+def test_every_account_of_a_closed_month_gets_one_statement(database: peewee.Database) -> None:
+    ensure_internal_accounts()
+    owner = rows.customer("Statement Owner")
+    made = [rows.account(owner, balance_minor=0) for _ in range(ACCOUNTS)]
+    closed = rows.account(owner, balance_minor=0)
+    Account.update(status="CLOSED", closed_at=_now() - timedelta(days=400)).where(
+        Account.id == closed
+    ).execute()
+    Account.update(created_at=_now() - timedelta(days=500)).where(Account.id == closed).execute()
+    statements.forget()
+    now = _now()
+    month = Month.of(now)
+    assert statements.run_due(now) == 0 or last_closed(now) < month  # this month is open
+
+    later = _next_month_closed(now)
+    started = time.perf_counter()
+    total = 0
+    while done := due_work.run(later)["statements_made"]:
+        total += done
+    seconds = time.perf_counter() - started
+    print(f"statements made: {total} in {seconds:.2f} s ({total / seconds:.0f}/s)")
+    mine = AccountStatementRow.select().where(AccountStatementRow.account_id.in_(made))
+    assert {(row.account_id, row.period) for row in mine} == {(a, month.label) for a in made}
+    # Closed 400 days ago: the statements of the months it was open, none after.
+    opened_at, closed_at = (
+        Account.select(Account.created_at, Account.closed_at)
+        .where(Account.id == closed)
+        .tuples()[0]
+    )
+    expected = {m.label for m in months_open(opened_at, closed_at, last_closed(later))}
+    assert len(expected) in (4, 5)
+    periods = AccountStatementRow.select(AccountStatementRow.period).where(
+        AccountStatementRow.account_id == closed
+    )
+    assert {row.period for row in periods} == expected
+    assert due_work.run(later)["statements_made"] == 0
+    statements.forget()
+    assert statements.run_due(later) == 0  # all there: nothing made twice
+
+
+def test_figures_and_racing_makers(database: peewee.Database) -> None:
+    ensure_internal_accounts()
+    owner = rows.customer("Racing Owner")
+    source = rows.account(owner, balance_minor=0)
+    month = Month.of(_now())
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def make() -> None:
+        barrier.wait()
+        with database.connection_context():
+            results.append(statement_records.make(source, month, _now()))
+
+    threads = [threading.Thread(target=make) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
+    (row,) = AccountStatementRow.select().where(AccountStatementRow.account_id == source)
+    assert row.id == statement_records.statement_id(source, month)
+    assert (row.opening_balance_minor, row.closing_balance_minor) == (0, 0)
