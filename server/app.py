@@ -30,6 +30,8 @@ from server.services.batcher import Knobs
 from server.store import audit
 from server.store import db as store_db
 from server.workers import due_work
+from server.workers import notifications as notification_worker
+from server.workers import reports as report_worker
 
 log = logging.getLogger("server")
 
@@ -204,6 +206,8 @@ def serve(settings: Settings) -> None:
     health_servicer.watch(stopping)
     if not worker:  # one sweeper is enough (it would be safe in every worker)
         due_work.start_sweeper(stopping, settings.sandbox)
+    notification_worker.start_worker(stopping, settings)  # every process: claims skip locked
+    report_worker.start_worker(stopping, settings.sandbox)  # every process: claims skip locked
     log.info(
         "serving",
         extra={

@@ -27,7 +27,7 @@ from backoffice.v1 import transaction_pb2 as backoffice_dot_v1_dot_transaction__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62\x61\x63koffice/v1/report.proto\x12\rbackoffice.v1\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x06\n\x06Report\x12\n\n\x02id\x18\x01 \x01(\t\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32(.backoffice.v1.ReportTypeEnum.ReportType\x12<\n\x06status\x18\x03 \x01(\x0e\x32,.backoffice.v1.ReportStatusEnum.ReportStatus\x12(\n\x06period\x18\x04 \x01(\x0b\x32\x18.backoffice.v1.DateRange\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x63\x63ount_ids\x18\x06 \x03(\t\x12M\n\x11transaction_types\x18\x07 \x03(\x0e\x32\x32.backoffice.v1.TransactionTypeEnum.TransactionType\x12@\n\x08group_by\x18\x08 \x01(\x0e\x32..backoffice.v1.ReportGroupByEnum.ReportGroupBy\x12\x0e\n\x06\x66ormat\x18\t \x01(\t\x12-\n\x07summary\x18\n \x01(\x0b\x32\x1c.backoffice.v1.ReportSummary\x12\x36\n\x0etotals_by_type\x18\x0b \x03(\x0b\x32\x1e.backoffice.v1.ReportTypeTotal\x12*\n\x06groups\x18\x0c \x03(\x0b\x32\x1a.backoffice.v1.ReportGroup\x12\x14\n\x0crequested_by\x18\r \x01(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x0e\x66\x61ilure_reason\x18\x11 \x01(\tH\x00\x88\x01\x01\x12\x19\n\x0c\x64ownload_url\x18\x12 \x01(\tH\x01\x88\x01\x01\x42\x11\n\x0f_failure_reasonB\x0f\n\r_download_url\"\x96\x02\n\rReportSummary\x12\x19\n\x11transaction_count\x18\x01 \x01(\x05\x12\x14\n\x0ctotal_debits\x18\x02 \x01(\x01\x12\x15\n\rtotal_credits\x18\x03 \x01(\x01\x12\x12\n\nnet_change\x18\x04 \x01(\x01\x12\x16\n\x0e\x66\x65\x65s_collected\x18\x05 \x01(\x01\x12\x14\n\x0cnew_accounts\x18\x06 \x01(\x05\x12\x17\n\x0f\x63losed_accounts\x18\x07 \x01(\x05\x12\x1c\n\x0fopening_balance\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12\x1c\n\x0f\x63losing_balance\x18\t \x01(\x01H\x01\x88\x01\x01\x42\x12\n\x10_opening_balanceB\x12\n\x10_closing_balance\"\xbb\x01\n\x0fReportTypeTotal\x12L\n\x10transaction_type\x18\x01 \x01(\x0e\x32\x32.backoffice.v1.TransactionTypeEnum.TransactionType\x12\x19\n\x11transaction_count\x18\x02 \x01(\x05\x12\x14\n\x0ctotal_debits\x18\x03 \x01(\x01\x12\x15\n\rtotal_credits\x18\x04 \x01(\x01\x12\x12\n\nnet_change\x18\x05 \x01(\x01\"\x8e\x01\n\x0bReportGroup\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x19\n\x11transaction_count\x18\x02 \x01(\x05\x12\x14\n\x0ctotal_debits\x18\x03 \x01(\x01\x12\x15\n\rtotal_credits\x18\x04 \x01(\x01\x12\x12\n\nnet_change\x18\x05 \x01(\x01\x12\x16\n\x0e\x66\x65\x65s_collected\x18\x06 \x01(\x01\"_\n\x0eReportTypeEnum\"M\n\nReportType\x12\x1b\n\x17REPORT_TYPE_UNSPECIFIED\x10\x00\x12\t\n\x05\x44\x41ILY\x10\x01\x12\x0b\n\x07MONTHLY\x10\x02\x12\n\n\x06\x43USTOM\x10\x03\"y\n\x10ReportStatusEnum\"e\n\x0cReportStatus\x12\x1d\n\x19REPORT_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\x0e\n\nPROCESSING\x10\x02\x12\r\n\tCOMPLETED\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04\"z\n\x11ReportGroupByEnum\"e\n\rReportGroupBy\x12\x1f\n\x1bREPORT_GROUP_BY_UNSPECIFIED\x10\x00\x12\x07\n\x03\x44\x41Y\x10\x01\x12\x08\n\x04WEEK\x10\x02\x12\t\n\x05MONTH\x10\x03\x12\x08\n\x04TYPE\x10\x04\x12\x0b\n\x07\x41\x43\x43OUNT\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62\x61\x63koffice/v1/report.proto\x12\rbackoffice.v1\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x06\n\x06Report\x12\n\n\x02id\x18\x01 \x01(\t\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32(.backoffice.v1.ReportTypeEnum.ReportType\x12<\n\x06status\x18\x03 \x01(\x0e\x32,.backoffice.v1.ReportStatusEnum.ReportStatus\x12(\n\x06period\x18\x04 \x01(\x0b\x32\x18.backoffice.v1.DateRange\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x63\x63ount_ids\x18\x06 \x03(\t\x12M\n\x11transaction_types\x18\x07 \x03(\x0e\x32\x32.backoffice.v1.TransactionTypeEnum.TransactionType\x12@\n\x08group_by\x18\x08 \x01(\x0e\x32..backoffice.v1.ReportGroupByEnum.ReportGroupBy\x12\x0e\n\x06\x66ormat\x18\t \x01(\t\x12-\n\x07summary\x18\n \x01(\x0b\x32\x1c.backoffice.v1.ReportSummary\x12\x36\n\x0etotals_by_type\x18\x0b \x03(\x0b\x32\x1e.backoffice.v1.ReportTypeTotal\x12*\n\x06groups\x18\x0c \x03(\x0b\x32\x1a.backoffice.v1.ReportGroup\x12\x14\n\x0crequested_by\x18\r \x01(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x0e\x66\x61ilure_reason\x18\x11 \x01(\tH\x00\x88\x01\x01\x12\x19\n\x0c\x64ownload_url\x18\x12 \x01(\tH\x01\x88\x01\x01\x12)\n\x05\x61s_of\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x11\n\x0f_failure_reasonB\x0f\n\r_download_url\"\xb3\x03\n\rReportSummary\x12\x19\n\x11transaction_count\x18\x01 \x01(\x05\x12\x14\n\x0ctotal_debits\x18\x02 \x01(\x01\x12\x15\n\rtotal_credits\x18\x03 \x01(\x01\x12\x12\n\nnet_change\x18\x04 \x01(\x01\x12\x16\n\x0e\x66\x65\x65s_collected\x18\x05 \x01(\x01\x12\x14\n\x0cnew_accounts\x18\x06 \x01(\x05\x12\x17\n\x0f\x63losed_accounts\x18\x07 \x01(\x05\x12\x1c\n\x0fopening_balance\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12\x1c\n\x0f\x63losing_balance\x18\t \x01(\x01H\x01\x88\x01\x01\x12\x13\n\x0b\x64\x65\x62it_count\x18\n \x01(\x05\x12\x14\n\x0c\x63redit_count\x18\x0b \x01(\x05\x12\x14\n\x0c\x66\x61iled_count\x18\x0c \x01(\x05\x12\x17\n\x0f\x63\x61ncelled_count\x18\r \x01(\x05\x12\x1f\n\x17holds_outstanding_count\x18\x0e \x01(\x05\x12 \n\x18holds_outstanding_amount\x18\x0f \x01(\x01\x42\x12\n\x10_opening_balanceB\x12\n\x10_closing_balance\"\xe6\x01\n\x0fReportTypeTotal\x12L\n\x10transaction_type\x18\x01 \x01(\x0e\x32\x32.backoffice.v1.TransactionTypeEnum.TransactionType\x12\x19\n\x11transaction_count\x18\x02 \x01(\x05\x12\x14\n\x0ctotal_debits\x18\x03 \x01(\x01\x12\x15\n\rtotal_credits\x18\x04 \x01(\x01\x12\x12\n\nnet_change\x18\x05 \x01(\x01\x12\x13\n\x0b\x64\x65\x62it_count\x18\x06 \x01(\x05\x12\x14\n\x0c\x63redit_count\x18\x07 \x01(\x05\"\xeb\x01\n\x0bReportGroup\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x19\n\x11transaction_count\x18\x02 \x01(\x05\x12\x14\n\x0ctotal_debits\x18\x03 \x01(\x01\x12\x15\n\rtotal_credits\x18\x04 \x01(\x01\x12\x12\n\nnet_change\x18\x05 \x01(\x01\x12\x16\n\x0e\x66\x65\x65s_collected\x18\x06 \x01(\x01\x12\x1c\n\x0f\x63losing_balance\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65\x62it_count\x18\x08 \x01(\x05\x12\x14\n\x0c\x63redit_count\x18\t \x01(\x05\x42\x12\n\x10_closing_balance\"_\n\x0eReportTypeEnum\"M\n\nReportType\x12\x1b\n\x17REPORT_TYPE_UNSPECIFIED\x10\x00\x12\t\n\x05\x44\x41ILY\x10\x01\x12\x0b\n\x07MONTHLY\x10\x02\x12\n\n\x06\x43USTOM\x10\x03\"y\n\x10ReportStatusEnum\"e\n\x0cReportStatus\x12\x1d\n\x19REPORT_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\x0e\n\nPROCESSING\x10\x02\x12\r\n\tCOMPLETED\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04\"z\n\x11ReportGroupByEnum\"e\n\rReportGroupBy\x12\x1f\n\x1bREPORT_GROUP_BY_UNSPECIFIED\x10\x00\x12\x07\n\x03\x44\x41Y\x10\x01\x12\x08\n\x04WEEK\x10\x02\x12\t\n\x05MONTH\x10\x03\x12\x08\n\x04TYPE\x10\x04\x12\x0b\n\x07\x41\x43\x43OUNT\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,23 +35,23 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.report_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REPORT']._serialized_start=140
-  _globals['_REPORT']._serialized_end=927
-  _globals['_REPORTSUMMARY']._serialized_start=930
-  _globals['_REPORTSUMMARY']._serialized_end=1208
-  _globals['_REPORTTYPETOTAL']._serialized_start=1211
-  _globals['_REPORTTYPETOTAL']._serialized_end=1398
-  _globals['_REPORTGROUP']._serialized_start=1401
-  _globals['_REPORTGROUP']._serialized_end=1543
-  _globals['_REPORTTYPEENUM']._serialized_start=1545
-  _globals['_REPORTTYPEENUM']._serialized_end=1640
-  _globals['_REPORTTYPEENUM_REPORTTYPE']._serialized_start=1563
-  _globals['_REPORTTYPEENUM_REPORTTYPE']._serialized_end=1640
-  _globals['_REPORTSTATUSENUM']._serialized_start=1642
-  _globals['_REPORTSTATUSENUM']._serialized_end=1763
-  _globals['_REPORTSTATUSENUM_REPORTSTATUS']._serialized_start=1662
-  _globals['_REPORTSTATUSENUM_REPORTSTATUS']._serialized_end=1763
-  _globals['_REPORTGROUPBYENUM']._serialized_start=1765
-  _globals['_REPORTGROUPBYENUM']._serialized_end=1887
-  _globals['_REPORTGROUPBYENUM_REPORTGROUPBY']._serialized_start=1786
-  _globals['_REPORTGROUPBYENUM_REPORTGROUPBY']._serialized_end=1887
+  _globals['_REPORT']._serialized_end=970
+  _globals['_REPORTSUMMARY']._serialized_start=973
+  _globals['_REPORTSUMMARY']._serialized_end=1408
+  _globals['_REPORTTYPETOTAL']._serialized_start=1411
+  _globals['_REPORTTYPETOTAL']._serialized_end=1641
+  _globals['_REPORTGROUP']._serialized_start=1644
+  _globals['_REPORTGROUP']._serialized_end=1879
+  _globals['_REPORTTYPEENUM']._serialized_start=1881
+  _globals['_REPORTTYPEENUM']._serialized_end=1976
+  _globals['_REPORTTYPEENUM_REPORTTYPE']._serialized_start=1899
+  _globals['_REPORTTYPEENUM_REPORTTYPE']._serialized_end=1976
+  _globals['_REPORTSTATUSENUM']._serialized_start=1978
+  _globals['_REPORTSTATUSENUM']._serialized_end=2099
+  _globals['_REPORTSTATUSENUM_REPORTSTATUS']._serialized_start=1998
+  _globals['_REPORTSTATUSENUM_REPORTSTATUS']._serialized_end=2099
+  _globals['_REPORTGROUPBYENUM']._serialized_start=2101
+  _globals['_REPORTGROUPBYENUM']._serialized_end=2223
+  _globals['_REPORTGROUPBYENUM_REPORTGROUPBY']._serialized_start=2122
+  _globals['_REPORTGROUPBYENUM_REPORTGROUPBY']._serialized_end=2223
 # @@protoc_insertion_point(module_scope)

@@ -30,7 +30,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"backoffice/v1/report_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1a\x62\x61\x63koffice/v1/report.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\"K\n\x15GetDailyReportRequest\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\"?\n\x16GetDailyReportResponse\x12%\n\x06report\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.Report\"N\n\x17GetMonthlyReportRequest\x12\r\n\x05month\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\"A\n\x18GetMonthlyReportResponse\x12%\n\x06report\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.Report\"\x85\x02\n\x19\x43reateCustomReportRequest\x12,\n\ndate_range\x18\x01 \x01(\x0b\x32\x18.backoffice.v1.DateRange\x12\x13\n\x0b\x61\x63\x63ount_ids\x18\x02 \x03(\t\x12\x41\n\x05types\x18\x03 \x03(\x0e\x32\x32.backoffice.v1.TransactionTypeEnum.TransactionType\x12@\n\x08group_by\x18\x04 \x01(\x0e\x32..backoffice.v1.ReportGroupByEnum.ReportGroupBy\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\"C\n\x1a\x43reateCustomReportResponse\x12%\n\x06report\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.Report\"%\n\x10GetReportRequest\x12\x11\n\treport_id\x18\x01 \x01(\t\":\n\x11GetReportResponse\x12%\n\x06report\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.Report\"*\n\x15\x44ownloadReportRequest\x12\x11\n\treport_id\x18\x01 \x01(\t2\xc9\x06\n\rReportService\x12\xa8\x01\n\x0eGetDailyReport\x12$.backoffice.v1.GetDailyReportRequest\x1a%.backoffice.v1.GetDailyReportResponse\"I\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x33\x12\x11/v1/reports/dailyZ\x1e\x12\x1c/backoffice/v1/reports/daily\x12\xb2\x01\n\x10GetMonthlyReport\x12&.backoffice.v1.GetMonthlyReportRequest\x1a\'.backoffice.v1.GetMonthlyReportResponse\"M\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x37\x12\x13/v1/reports/monthlyZ \x12\x1e/backoffice/v1/reports/monthly\x12\xcd\x01\n\x12\x43reateCustomReport\x12(.backoffice.v1.CreateCustomReportRequest\x1a).backoffice.v1.CreateCustomReportResponse\"b\x8a\xb5\x18\x0c\x62\x61nking.read\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02;\"\x12/v1/reports/custom:\x01*Z\"\"\x1d/backoffice/v1/reports/custom:\x01*\x12\x7f\n\tGetReport\x12\x1f.backoffice.v1.GetReportRequest\x1a .backoffice.v1.GetReportResponse\"/\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/reports/{report_id}\x12\x86\x01\n\x0e\x44ownloadReport\x12$.backoffice.v1.DownloadReportRequest\x1a\x14.google.api.HttpBody\"8\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\"\x12 /v1/reports/{report_id}/downloadb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"backoffice/v1/report_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1a\x62\x61\x63koffice/v1/report.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\"K\n\x15GetDailyReportRequest\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\"g\n\x16GetDailyReportResponse\x12%\n\x06report\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.Report\x12&\n\x07reports\x18\x02 \x03(\x0b\x32\x15.backoffice.v1.Report\"N\n\x17GetMonthlyReportRequest\x12\r\n\x05month\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\"i\n\x18GetMonthlyReportResponse\x12%\n\x06report\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.Report\x12&\n\x07reports\x18\x02 \x03(\x0b\x32\x15.backoffice.v1.Report\"\x85\x02\n\x19\x43reateCustomReportRequest\x12,\n\ndate_range\x18\x01 \x01(\x0b\x32\x18.backoffice.v1.DateRange\x12\x13\n\x0b\x61\x63\x63ount_ids\x18\x02 \x03(\t\x12\x41\n\x05types\x18\x03 \x03(\x0e\x32\x32.backoffice.v1.TransactionTypeEnum.TransactionType\x12@\n\x08group_by\x18\x04 \x01(\x0e\x32..backoffice.v1.ReportGroupByEnum.ReportGroupBy\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\"C\n\x1a\x43reateCustomReportResponse\x12%\n\x06report\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.Report\"%\n\x10GetReportRequest\x12\x11\n\treport_id\x18\x01 \x01(\t\":\n\x11GetReportResponse\x12%\n\x06report\x18\x01 \x01(\x0b\x32\x15.backoffice.v1.Report\"*\n\x15\x44ownloadReportRequest\x12\x11\n\treport_id\x18\x01 \x01(\t2\xc9\x06\n\rReportService\x12\xa8\x01\n\x0eGetDailyReport\x12$.backoffice.v1.GetDailyReportRequest\x1a%.backoffice.v1.GetDailyReportResponse\"I\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x33\x12\x11/v1/reports/dailyZ\x1e\x12\x1c/backoffice/v1/reports/daily\x12\xb2\x01\n\x10GetMonthlyReport\x12&.backoffice.v1.GetMonthlyReportRequest\x1a\'.backoffice.v1.GetMonthlyReportResponse\"M\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x37\x12\x13/v1/reports/monthlyZ \x12\x1e/backoffice/v1/reports/monthly\x12\xcd\x01\n\x12\x43reateCustomReport\x12(.backoffice.v1.CreateCustomReportRequest\x1a).backoffice.v1.CreateCustomReportResponse\"b\x8a\xb5\x18\x0c\x62\x61nking.read\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02;\"\x12/v1/reports/custom:\x01*Z\"\"\x1d/backoffice/v1/reports/custom:\x01*\x12\x7f\n\tGetReport\x12\x1f.backoffice.v1.GetReportRequest\x1a .backoffice.v1.GetReportResponse\"/\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/reports/{report_id}\x12\x86\x01\n\x0e\x44ownloadReport\x12$.backoffice.v1.DownloadReportRequest\x1a\x14.google.api.HttpBody\"8\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\"\x12 /v1/reports/{report_id}/downloadb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,21 +50,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETDAILYREPORTREQUEST']._serialized_start=232
   _globals['_GETDAILYREPORTREQUEST']._serialized_end=307
   _globals['_GETDAILYREPORTRESPONSE']._serialized_start=309
-  _globals['_GETDAILYREPORTRESPONSE']._serialized_end=372
-  _globals['_GETMONTHLYREPORTREQUEST']._serialized_start=374
-  _globals['_GETMONTHLYREPORTREQUEST']._serialized_end=452
-  _globals['_GETMONTHLYREPORTRESPONSE']._serialized_start=454
-  _globals['_GETMONTHLYREPORTRESPONSE']._serialized_end=519
-  _globals['_CREATECUSTOMREPORTREQUEST']._serialized_start=522
-  _globals['_CREATECUSTOMREPORTREQUEST']._serialized_end=783
-  _globals['_CREATECUSTOMREPORTRESPONSE']._serialized_start=785
-  _globals['_CREATECUSTOMREPORTRESPONSE']._serialized_end=852
-  _globals['_GETREPORTREQUEST']._serialized_start=854
-  _globals['_GETREPORTREQUEST']._serialized_end=891
-  _globals['_GETREPORTRESPONSE']._serialized_start=893
-  _globals['_GETREPORTRESPONSE']._serialized_end=951
-  _globals['_DOWNLOADREPORTREQUEST']._serialized_start=953
-  _globals['_DOWNLOADREPORTREQUEST']._serialized_end=995
-  _globals['_REPORTSERVICE']._serialized_start=998
-  _globals['_REPORTSERVICE']._serialized_end=1839
+  _globals['_GETDAILYREPORTRESPONSE']._serialized_end=412
+  _globals['_GETMONTHLYREPORTREQUEST']._serialized_start=414
+  _globals['_GETMONTHLYREPORTREQUEST']._serialized_end=492
+  _globals['_GETMONTHLYREPORTRESPONSE']._serialized_start=494
+  _globals['_GETMONTHLYREPORTRESPONSE']._serialized_end=599
+  _globals['_CREATECUSTOMREPORTREQUEST']._serialized_start=602
+  _globals['_CREATECUSTOMREPORTREQUEST']._serialized_end=863
+  _globals['_CREATECUSTOMREPORTRESPONSE']._serialized_start=865
+  _globals['_CREATECUSTOMREPORTRESPONSE']._serialized_end=932
+  _globals['_GETREPORTREQUEST']._serialized_start=934
+  _globals['_GETREPORTREQUEST']._serialized_end=971
+  _globals['_GETREPORTRESPONSE']._serialized_start=973
+  _globals['_GETREPORTRESPONSE']._serialized_end=1031
+  _globals['_DOWNLOADREPORTREQUEST']._serialized_start=1033
+  _globals['_DOWNLOADREPORTREQUEST']._serialized_end=1075
+  _globals['_REPORTSERVICE']._serialized_start=1078
+  _globals['_REPORTSERVICE']._serialized_end=1919
 # @@protoc_insertion_point(module_scope)

@@ -23,10 +23,12 @@ class GetDailyReportRequest(_message.Message):
     def __init__(self, date: _Optional[str] = ..., account_id: _Optional[str] = ..., currency: _Optional[str] = ...) -> None: ...
 
 class GetDailyReportResponse(_message.Message):
-    __slots__ = ("report",)
+    __slots__ = ("report", "reports")
     REPORT_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
     report: _report_pb2.Report
-    def __init__(self, report: _Optional[_Union[_report_pb2.Report, _Mapping]] = ...) -> None: ...
+    reports: _containers.RepeatedCompositeFieldContainer[_report_pb2.Report]
+    def __init__(self, report: _Optional[_Union[_report_pb2.Report, _Mapping]] = ..., reports: _Optional[_Iterable[_Union[_report_pb2.Report, _Mapping]]] = ...) -> None: ...
 
 class GetMonthlyReportRequest(_message.Message):
     __slots__ = ("month", "account_id", "currency")
@@ -39,10 +41,12 @@ class GetMonthlyReportRequest(_message.Message):
     def __init__(self, month: _Optional[str] = ..., account_id: _Optional[str] = ..., currency: _Optional[str] = ...) -> None: ...
 
 class GetMonthlyReportResponse(_message.Message):
-    __slots__ = ("report",)
+    __slots__ = ("report", "reports")
     REPORT_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
     report: _report_pb2.Report
-    def __init__(self, report: _Optional[_Union[_report_pb2.Report, _Mapping]] = ...) -> None: ...
+    reports: _containers.RepeatedCompositeFieldContainer[_report_pb2.Report]
+    def __init__(self, report: _Optional[_Union[_report_pb2.Report, _Mapping]] = ..., reports: _Optional[_Iterable[_Union[_report_pb2.Report, _Mapping]]] = ...) -> None: ...
 
 class CreateCustomReportRequest(_message.Message):
     __slots__ = ("date_range", "account_ids", "types", "group_by", "format", "currency")

@@ -88,7 +88,9 @@ class ReportServiceServicer:
     def CreateCustomReport(self, request, context):
         """Asks for a custom report. Asynchronous: answers at once with the report
         in status PENDING (REST 202 Accepted); poll GetReport until COMPLETED or
-        FAILED, then DownloadReport. Honours `Idempotency-Key`. At most 5
+        FAILED, then DownloadReport. Every custom report is computed by the
+        report worker, small or large (one path; a small one is ready within
+        about a second). Honours `Idempotency-Key`. At most 5
         reports PENDING or PROCESSING per caller; more answers
         RESOURCE_EXHAUSTED with reason RATE_LIMITED.
         """
