@@ -36,6 +36,8 @@ SUBSCRIBABLE = frozenset(
         "recurring.failed",
         "limit.approaching",
         "security.sign_in_failures",
+        "dispute.created",
+        "dispute.resolved",
     }
 )
 EVERY_TYPE = "*"

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from server.store import audit, audit_log, clock, idempotency
 from server.store.db import per_use_connection
-from server.workers import external, holds, payments, recurring, scheduled, statements
+from server.workers import disputes, external, holds, payments, recurring, scheduled, statements
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30.0
@@ -37,6 +37,7 @@ def run(now: datetime, sandbox: bool = False) -> dict[str, int]:
         **payments.run_due(now, sandbox),
         "recurring_executed": recurring_executed,
         "recurring_failed": recurring_failed,
+        "dispute_credits_posted": disputes.run_due(now),
         # After the movements above: a month's statements read its last postings.
         "statements_made": statements.run_due(now),
         # Retention is counted in real time, not on the sandbox clock (`now`).
