@@ -49,25 +49,33 @@ def held_as_of(account_id: str, instant: datetime) -> int:
 
 def gl_groups(instant: datetime, currency: str | None) -> list[rules.GlGroup]:
     """Sums of the postings at or before `instant`: customer accounts by
-    product type and currency, the bank's accounts one by one."""
+    product type and currency, the bank's accounts one by one.
+
+    The postings are summed per account first (one pass, grouped by a
+    single key), and only those sums are joined to their accounts."""
+    sums = Posting.select(
+        Posting.account.alias("account_id"),
+        Posting.currency.alias("currency"),
+        peewee.fn.SUM(Posting.amount_minor).alias("net"),
+    ).where(Posting.created_at <= instant)
+    if currency is not None:
+        sums = sums.where(Posting.currency == currency)
+    sums = sums.group_by(Posting.account, Posting.currency).alias("sums")
     customer = Account.kind == "CUSTOMER"
     group_key = peewee.Case(None, [(customer, Account.type)], Account.id)
     query = (
-        Posting.select(
+        Account.select(
             Account.kind,
             group_key.alias("group_key"),
-            Posting.currency,
-            peewee.fn.SUM(Posting.amount_minor).alias("net"),
-            peewee.fn.COUNT(peewee.fn.DISTINCT(Posting.account)).alias("accounts"),
+            sums.c.currency,
+            peewee.fn.SUM(sums.c.net).alias("net"),
+            peewee.fn.COUNT(Account.id).alias("accounts"),
             peewee.fn.MAX(Account.code).alias("code"),
             peewee.fn.MAX(Account.name).alias("name"),
         )
-        .join(Account, on=(Posting.account == Account.id))
-        .where(Posting.created_at <= instant)
-        .group_by(Account.kind, group_key, Posting.currency)
+        .join(sums, on=(sums.c.account_id == Account.id))
+        .group_by(Account.kind, group_key, sums.c.currency)
     )
-    if currency is not None:
-        query = query.where(Posting.currency == currency)
     groups: list[rules.GlGroup] = []
     rows: list[tuple[Any, ...]] = list(query.tuples())  # type: ignore[arg-type]
     for kind, key, code_currency, net, accounts, code, name in rows:
