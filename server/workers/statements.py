@@ -6,8 +6,8 @@ statement (a batch at a time) and making theirs; `make` ignores a statement
 another process made first, so several processes may run this at once. A
 run stops after RUN_SECONDS_MAX and the next sweep goes on (an account's
 list makes its own missing statements on demand meanwhile). The months
-already complete are remembered per process, so a sweep with nothing new
-to close costs no query.
+already complete are remembered per process and database, so a sweep with
+nothing new to close costs no query.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from datetime import datetime
+from typing import Any
 
 from server.domain import statement_months as rules
 from server.store import statement_records
+from server.store.db import database
 
 log = logging.getLogger(__name__)
 
@@ -26,33 +29,36 @@ BATCH = 200
 RUN_SECONDS_MAX = 2.0
 
 _lock = threading.Lock()
-_complete_through: list[rules.Month] = []  # the last month every account has, once known
+# Per database (tests bind several in one process): the last month every
+# account has its statement of, once known.
+_complete_through: weakref.WeakKeyDictionary[Any, rules.Month] = weakref.WeakKeyDictionary()
 
 
 def forget() -> None:
-    """Forgets which months are complete (the database was swapped: tests)."""
+    """Forgets which months are complete."""
     _complete_through.clear()
 
 
 def run_due(now: datetime) -> int:
     """Makes missing statements of closed months; returns how many it made."""
     through = rules.last_closed(now)
-    if _complete_through and _complete_through[0] >= through:
+    target = database.obj
+    done = _complete_through.get(target)
+    if done is not None and done >= through:
         return 0
     if not _lock.acquire(blocking=False):
         return 0  # another thread of this process is at it
     try:
-        return _run(now, through)
+        return _run(now, through, target, done)
     finally:
         _lock.release()
 
 
-def _run(now: datetime, through: rules.Month) -> int:
+def _run(now: datetime, through: rules.Month, target: Any, done: rules.Month | None) -> int:
     first = statement_records.first_month()
     if first is None:
         return 0
-    month = _complete_through[0].next() if _complete_through else first
-    month = max(month, first)
+    month = first if done is None else max(done.next(), first)
     deadline = time.monotonic() + RUN_SECONDS_MAX
     made = 0
     complete = True
@@ -78,5 +84,5 @@ def _run(now: datetime, through: rules.Month) -> int:
             return made
         month = month.next()
     if complete:
-        _complete_through[:] = [through]
+        _complete_through[target] = through
     return made
