@@ -145,6 +145,14 @@ class Settings:
     # deliveries and retries come back within a run. Leave them unset.
     webhook_lease_seconds: float = 60.0
     webhook_retry_scale: float = 1.0
+    # Customer email (server.workers.notifications): the SMTP relay; no host:
+    # emails are kept unsent (in sandbox mode readable in the sandbox inbox).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Bank <no-reply@bank.example>"
+    smtp_starttls: bool = True
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -236,4 +244,10 @@ class Settings:
             webhook_poll_ms=_int(env, "BANK_WEBHOOK_POLL_MS", 100, 10, 60_000),
             webhook_lease_seconds=_float(env, "BANK_WEBHOOK_LEASE_SECONDS", 60.0, 1.0, 3600.0),
             webhook_retry_scale=_float(env, "BANK_WEBHOOK_RETRY_SCALE", 1.0, 0.0001, 1.0),
+            smtp_host=env.get("BANK_SMTP_HOST", "").strip(),
+            smtp_port=_int(env, "BANK_SMTP_PORT", 587, 1, 65535),
+            smtp_user=env.get("BANK_SMTP_USER", "").strip(),
+            smtp_password=env.get("BANK_SMTP_PASSWORD", ""),
+            smtp_from=env.get("BANK_SMTP_FROM", "").strip() or "Bank <no-reply@bank.example>",
+            smtp_starttls=_on_off(env, "BANK_SMTP_STARTTLS", True),
         )

@@ -52,6 +52,10 @@ SERVICE_ROLES: dict[str, frozenset[str]] = {
     "SandboxService": frozenset({ADMIN}),
 }
 
+# RPCs of those services open to every role, the servicer narrowing what each
+# sees: the sandbox inbox, where a customer reads their own messages.
+OPEN_TO_EVERY_ROLE = frozenset({f"/{PACKAGE}.SandboxService/ListSandboxNotifications"})
+
 # RPCs that need `banking.write` yet change no bank data, so an AUDITOR may
 # call them: a custom report is a read done later (report.proto: staff
 # including AUDITOR may ask for reports).
@@ -120,7 +124,7 @@ def _check_scopes(method: str, required: tuple[str, ...], held: frozenset[str]) 
 def _check_role(method: str, required: tuple[str, ...], principal: Principal) -> None:
     service = method.removeprefix(f"/{PACKAGE}.").partition("/")[0]
     allowed = SERVICE_ROLES.get(service)
-    if allowed is not None and principal.role not in allowed:
+    if allowed is not None and principal.role not in allowed and method not in OPEN_TO_EVERY_ROLE:
         raise errors.Forbidden(
             "This operation is reserved to administrators",
             metadata={"method": _short(method), "role": principal.role},

@@ -1,15 +1,21 @@
-"""SandboxService: the sandbox clock."""
+"""SandboxService: the sandbox clock and the sandbox inbox."""
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from backoffice.v1 import sandbox_service_pb2 as pb
 from backoffice.v1 import sandbox_service_pb2_grpc as pb_grpc
-from server.api import call
+from server.api import call, notification_views, paging
 from server.config import Settings
+from server.crypto.fields import LiveKeyring
 from server.domain import errors
+from server.domain.requests import refuse_enum_number
+from server.services import notifications
 from server.store import clock
 from server.workers import due_work
 
@@ -45,6 +51,47 @@ class SandboxServicer(pb_grpc.SandboxServiceServicer):
         due_work.run(clock.now(), sandbox=True)
         call.current().ok("Sandbox clock advanced")
         return pb.AdvanceClockResponse(clock=self._clock())
+
+    @functools.cached_property
+    def _keyring(self) -> LiveKeyring:
+        # Opens the messages' sealed destination, body and code.
+        return LiveKeyring(self._settings.data_dir / "keys")
+
+    def ListSandboxNotifications(
+        self, request: pb.ListSandboxNotificationsRequest, context: grpc.ServicerContext
+    ) -> pb.ListSandboxNotificationsResponse:
+        if not self._settings.sandbox:
+            raise errors.SandboxOnly()
+        channel = _enum_word(notification_views.CHANNEL, "channel", request.channel)
+        kind = _enum_word(notification_views.KIND, "kind", request.kind)
+        user_id = request.user_id or None
+        filters = {"user": user_id, "channel": channel, "kind": kind}
+        page = paging.page_request(request.page, request.limit, request.page_token, filters)
+        query = notifications.InboxQuery(
+            user_id, channel, kind, page.limit, page.offset, page.after
+        )
+        result = notifications.list_inbox(call.current().principal, query, self._keyring)
+        token = (
+            paging.encode_token(result.next_key, filters, page=page.next_page)
+            if result.next_key
+            else ""
+        )
+        pagination = paging.pagination(page, result.total, token, bool(token))
+        call.current().ok("Notifications retrieved successfully")
+        return pb.ListSandboxNotificationsResponse(
+            notifications=[notification_views.notification(item) for item in result.items],
+            pagination=pagination,
+        )
+
+
+def _enum_word(enum: Any, field: str, value: int) -> str | None:
+    """The word of an enum filter; None when unset."""
+    if value == 0:
+        return None
+    try:
+        return str(enum.Name(value))
+    except ValueError:
+        raise refuse_enum_number(field, value) from None
 
 
 def _advance_seconds(request: pb.AdvanceClockRequest) -> int:

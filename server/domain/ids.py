@@ -22,6 +22,7 @@ PREFIXES = frozenset(
         "key",
         "aud",
         "stm",
+        "ntf",
         "dsp",
     }
 )

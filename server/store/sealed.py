@@ -80,6 +80,11 @@ BENEFICIARY_IBAN = SealedColumn("external_transfers", "beneficiary_iban")
 # Webhook signing secrets (server.store.webhooks): HMAC keys, opened to sign.
 WEBHOOK_SECRET = SealedColumn("webhook_subscriptions", "secret")
 WEBHOOK_PREVIOUS_SECRET = SealedColumn("webhook_subscriptions", "previous_secret")
+# Customer notifications (server.store.notifications): where a message goes,
+# its text and the one-time code it may carry.
+NOTIFICATION_DESTINATION = SealedColumn("notifications", "destination")
+NOTIFICATION_BODY = SealedColumn("notifications", "body")
+NOTIFICATION_CODE = SealedColumn("notifications", "code")
 COLUMNS: tuple[SealedColumn, ...] = (
     USER_TAX_ID,
     USER_PHONE,
@@ -92,6 +97,9 @@ COLUMNS: tuple[SealedColumn, ...] = (
     BILL_PAYMENT_ACCOUNT_NUMBER,
     WEBHOOK_SECRET,
     WEBHOOK_PREVIOUS_SECRET,
+    NOTIFICATION_DESTINATION,
+    NOTIFICATION_BODY,
+    NOTIFICATION_CODE,
 )
 
 

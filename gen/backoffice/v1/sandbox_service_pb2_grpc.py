@@ -49,6 +49,11 @@ class SandboxServiceStub:
                 request_serializer=backoffice_dot_v1_dot_sandbox__service__pb2.AdvanceClockRequest.SerializeToString,
                 response_deserializer=backoffice_dot_v1_dot_sandbox__service__pb2.AdvanceClockResponse.FromString,
                 _registered_method=True)
+        self.ListSandboxNotifications = channel.unary_unary(
+                '/backoffice.v1.SandboxService/ListSandboxNotifications',
+                request_serializer=backoffice_dot_v1_dot_sandbox__service__pb2.ListSandboxNotificationsRequest.SerializeToString,
+                response_deserializer=backoffice_dot_v1_dot_sandbox__service__pb2.ListSandboxNotificationsResponse.FromString,
+                _registered_method=True)
 
 
 class SandboxServiceServicer:
@@ -73,6 +78,20 @@ class SandboxServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSandboxNotifications(self, request, context):
+        """The sandbox inbox: the emails and text messages the bank sent or is
+        about to send to customers (large amounts leaving an account,
+        confirmations of payments and external transfers, one-time codes,
+        dispute updates), newest first, so integrators can follow a flow end to
+        end. A customer's token lists that customer's messages only (any other
+        user_id lists nothing); staff and clients acting for themselves list
+        everyone's. Answers in sandbox mode only (FAILED_PRECONDITION,
+        SANDBOX_ONLY, in production, where messages are only sent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SandboxServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -85,6 +104,11 @@ def add_SandboxServiceServicer_to_server(servicer, server):
                     servicer.AdvanceClock,
                     request_deserializer=backoffice_dot_v1_dot_sandbox__service__pb2.AdvanceClockRequest.FromString,
                     response_serializer=backoffice_dot_v1_dot_sandbox__service__pb2.AdvanceClockResponse.SerializeToString,
+            ),
+            'ListSandboxNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSandboxNotifications,
+                    request_deserializer=backoffice_dot_v1_dot_sandbox__service__pb2.ListSandboxNotificationsRequest.FromString,
+                    response_serializer=backoffice_dot_v1_dot_sandbox__service__pb2.ListSandboxNotificationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -146,6 +170,33 @@ class SandboxService:
             '/backoffice.v1.SandboxService/AdvanceClock',
             backoffice_dot_v1_dot_sandbox__service__pb2.AdvanceClockRequest.SerializeToString,
             backoffice_dot_v1_dot_sandbox__service__pb2.AdvanceClockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSandboxNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backoffice.v1.SandboxService/ListSandboxNotifications',
+            backoffice_dot_v1_dot_sandbox__service__pb2.ListSandboxNotificationsRequest.SerializeToString,
+            backoffice_dot_v1_dot_sandbox__service__pb2.ListSandboxNotificationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,181 @@
+"""Notifications derived from the outbox (m0032): committed
+`transaction.completed` events read after a watermark of their own
+(`notification_cursors`), turned into messages by the rules of
+server.domain.notifications.
+
+The webhook fan-out's bookkeeping (`outbox_events.published_at`) is never
+read or written here. The cursor row is locked for the transaction that
+reads events, writes their messages and moves it (`FOR UPDATE SKIP LOCKED`
+on PostgreSQL: a second process finds it taken and derives nothing this
+time), so each event is turned into messages once.
+
+Event ids are assigned when a row is inserted, a moment before its
+transaction commits: on PostgreSQL an id can become visible after a higher
+one. The caller therefore passes `up_to`, the highest id it saw at least a
+settling time ago (server.workers.notifications), and events above it wait
+for the next pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.crypto.fields import FieldSealer, UnreadableField
+from server.domain import notifications as rules
+from server.domain.money import parse_signed_amount
+from server.store import sealed, sql
+from server.store.db import is_postgres
+from server.store.notifications import Draft, enqueue_many
+
+CURSOR = "transactions"
+EVENT_TYPE = "transaction.completed"
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    user_id: str
+    account_number: str
+    email: str
+    phone_sealed: str | None
+
+
+def newest_event_id() -> int:
+    return int(sql.scalar('SELECT COALESCE(MAX("id"), 0) FROM "outbox_events"') or 0)
+
+
+def _cursor() -> int | None:
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    found = sql.execute(
+        f'SELECT "last_event_id" FROM "notification_cursors" WHERE "name" = ?{lock}', (CURSOR,)
+    ).fetchall()
+    return int(found[0][0]) if found else None
+
+
+def derive(sealer: FieldSealer, up_to: int, limit: int) -> tuple[int, bool]:
+    """Turns the events after the cursor (at most `limit`, none above
+    `up_to`) into messages and moves the cursor; call in a write
+    transaction. (messages written, whether more events wait)."""
+    last = _cursor()
+    if last is None or last >= up_to:
+        return 0, False
+    rows = sql.execute(
+        'SELECT "id", "event_id", "payload" FROM "outbox_events"'
+        ' WHERE "id" > ? AND "id" <= ? AND "type" = ? ORDER BY "id" LIMIT ?',
+        (last, up_to, EVENT_TYPE, limit),
+    ).fetchall()
+    more = len(rows) == limit
+    moved_to = int(rows[-1][0]) if more else up_to
+    candidates = [found for row in rows if (found := _candidate(str(row[1]), str(row[2])))]
+    drafts = _drafts(sealer, candidates) if candidates else []
+    if drafts:
+        enqueue_many(sealer, drafts)
+    sql.execute(
+        'UPDATE "notification_cursors" SET "last_event_id" = ?, "updated_at" = CURRENT_TIMESTAMP'
+        ' WHERE "name" = ?',
+        (moved_to, CURSOR),
+    )
+    return len(drafts), more
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    event_id: str
+    account_id: str
+    kind: str
+    type: str
+    transaction_id: str
+    number: str
+    amount_minor: int
+    currency: str
+    at: datetime
+
+
+def _candidate(event_id: str, payload: str) -> _Candidate | None:
+    """The message an event may make (before its account's owner is known)."""
+    try:
+        event = json.loads(payload)
+        data = event["data"]
+        type_, currency = str(data["type"]), str(data["currency"])
+        if type_ not in rules.DEBIT_TYPES:
+            return None
+        minor = parse_signed_amount(data["amount"], currency)
+        kind = rules.kind_for(type_, minor, currency)
+        if kind is None:
+            return None
+        stamp = str(event.get("timestamp", "")).removesuffix("Z")
+        return _Candidate(
+            event_id=event_id,
+            account_id=str(data["accountId"]),
+            kind=kind,
+            type=type_,
+            transaction_id=str(data["transactionId"]),
+            number=str(data.get("transactionNumber", "")),
+            amount_minor=minor,
+            currency=currency,
+            at=datetime.fromisoformat(stamp),
+        )
+    except (ValueError, KeyError, TypeError, ArithmeticError):
+        return None  # not a movement event of a shape this reads
+
+
+def _owners(account_ids: Sequence[str]) -> dict[str, _Owner]:
+    """Customer-owned accounts among `account_ids` with their owner's contacts
+    (the bank's own accounts have no owner and are left out)."""
+    wanted = sorted(set(account_ids))
+    marks = sql.marks(len(wanted))
+    rows = sql.execute(
+        'SELECT a."id", a."account_number", u."id", u."email", u."phone"'
+        ' FROM "accounts" a JOIN "users" u ON u."id" = a."owner_id"'
+        f' WHERE a."id" IN ({marks}) AND u."deactivated_at" IS NULL',
+        wanted,
+    ).fetchall()
+    return {
+        str(account_id): _Owner(str(user_id), str(number), str(email), phone)
+        for account_id, number, user_id, email, phone in rows
+    }
+
+
+def _phone(sealer: FieldSealer, owner: _Owner) -> str | None:
+    try:
+        return sealed.open_value(sealer, sealed.USER_PHONE, owner.user_id, owner.phone_sealed)
+    except UnreadableField:
+        return None
+
+
+def _drafts(sealer: FieldSealer, candidates: list[_Candidate]) -> list[Draft]:
+    owners = _owners([candidate.account_id for candidate in candidates])
+    drafts = []
+    for candidate in candidates:
+        owner = owners.get(candidate.account_id)
+        if owner is None:
+            continue
+        movement = rules.Movement(
+            type=candidate.type,
+            transaction_id=candidate.transaction_id,
+            transaction_number=candidate.number,
+            amount_minor=candidate.amount_minor,
+            currency=candidate.currency,
+            account_number=owner.account_number,
+            completed_at=candidate.at,
+        )
+        phone = _phone(sealer, owner) if candidate.kind == rules.LARGE_AMOUNT else None
+        for channel in rules.channels_for(candidate.kind, phone is not None):
+            destination = owner.email if channel == rules.EMAIL else phone
+            if not destination:
+                continue
+            drafts.append(
+                Draft(
+                    user_id=owner.user_id,
+                    channel=channel,
+                    destination=destination,
+                    kind=candidate.kind,
+                    message=rules.movement_message(candidate.kind, channel, movement),
+                    transaction_id=candidate.transaction_id,
+                    related_id=candidate.account_id,
+                    source_event_id=candidate.event_id,
+                )
+            )
+    return drafts
