@@ -66,6 +66,8 @@ def _run(now: datetime, through: rules.Month, target: Any, done: rules.Month | N
         while True:
             missing = statement_records.accounts_missing(month, BATCH)
             for account_id in missing:
+                if time.monotonic() > deadline:
+                    return made  # the next run goes on
                 try:
                     made += statement_records.make(account_id, month, now)
                 except AssertionError:
@@ -78,10 +80,8 @@ def _run(now: datetime, through: rules.Month, target: Any, done: rules.Month | N
                     complete = False
             if len(missing) < BATCH:
                 break
-            if time.monotonic() > deadline:
-                return made
-        if time.monotonic() > deadline and month < through:
-            return made
+            if not complete:
+                return made  # a full batch of faults would come back again
         month = month.next()
     if complete:
         _complete_through[target] = through
