@@ -6,6 +6,7 @@ straight from the database and replayed here."""
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -328,3 +329,32 @@ def test_trial_balance_refusals(rest: Rest, grpc_channel: grpc.Channel) -> None:
     )["trialBalance"]
     assert empty.get("lines", []) == [] and empty.get("totals", []) == []
     assert empty["balanced"] is True
+
+
+def test_trial_balance_balances_while_money_moves(rest: Rest, moved: dict[str, Any]) -> None:
+    """Read while transfers commit: each read is one snapshot, and a journal
+    transaction's postings share their instant, so no read sees half of one."""
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def move() -> None:
+        while not stop.is_set():
+            response = transfer(rest, moved["checking"], moved["savings"], 0.01)
+            if response.status_code != 201:
+                errors.append(response.text)
+                return
+
+    movers = [threading.Thread(target=move) for _ in range(3)]
+    for mover in movers:
+        mover.start()
+    try:
+        for _ in range(15):
+            trial = envelope.success(
+                rest.get("/v1/ledger/trial-balance", params={"currency": "USD"})
+            )
+            _check_balanced(trial["trialBalance"])
+    finally:
+        stop.set()
+        for mover in movers:
+            mover.join()
+    assert not errors, errors[:1]
