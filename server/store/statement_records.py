@@ -20,7 +20,8 @@ from server.domain.ids import stable_id
 from server.domain.masking import mask_account_number
 from server.domain.statements import check_continuity
 from server.store import statement_rows
-from server.store.models import Account, BaseModel
+from server.store.db import database, is_postgres
+from server.store.models import Account, BaseModel, Posting
 
 
 class AccountStatementRow(BaseModel):
@@ -76,6 +77,93 @@ def make(account_id: str, month: rules.Month, now: datetime) -> bool:
         .execute()
     )
     return bool(written)
+
+
+# The figures of many accounts' statements of one month in one statement,
+# by the same rules as `statement_rows.header` and `lines`: the period's
+# first and last postings by (created_at, id); the opening balance is the
+# balance after the posting before the first (by id), or without one, after
+# the last posting before the period; the closing balance after the last;
+# the lines are the postings from the first to the last by id.
+_BATCH_FIGURES = """
+WITH span AS (
+  SELECT a.id AS account_id, a.currency AS currency,
+    (SELECT p.id FROM postings p WHERE p.account_id = a.id
+      AND p.created_at >= ? AND p.created_at < ? ORDER BY p.created_at, p.id LIMIT 1) AS first_id,
+    (SELECT p.id FROM postings p WHERE p.account_id = a.id
+      AND p.created_at >= ? AND p.created_at < ?
+      ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS last_id
+  FROM accounts a WHERE a.id IN ({marks})
+)
+SELECT s.account_id, s.currency,
+  COALESCE(CASE WHEN s.first_id IS NULL THEN
+      (SELECT p.balance_after_minor FROM postings p WHERE p.account_id = s.account_id
+        AND p.created_at < ? ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
+    ELSE
+      (SELECT p.balance_after_minor FROM postings p WHERE p.account_id = s.account_id
+        AND p.id < s.first_id ORDER BY p.id DESC LIMIT 1)
+    END, 0),
+  (SELECT p.balance_after_minor FROM postings p WHERE p.id = s.last_id),
+  (SELECT COUNT(*) FROM postings p WHERE p.account_id = s.account_id
+    AND p.id >= s.first_id AND p.id <= s.last_id AND p.amount_minor > 0),
+  (SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p WHERE p.account_id = s.account_id
+    AND p.id >= s.first_id AND p.id <= s.last_id AND p.amount_minor > 0),
+  (SELECT COUNT(*) FROM postings p WHERE p.account_id = s.account_id
+    AND p.id >= s.first_id AND p.id <= s.last_id AND p.amount_minor < 0),
+  (SELECT COALESCE(-SUM(p.amount_minor), 0) FROM postings p WHERE p.account_id = s.account_id
+    AND p.id >= s.first_id AND p.id <= s.last_id AND p.amount_minor < 0)
+FROM span s
+"""
+
+
+def make_many(account_ids: list[str], month: rules.Month, now: datetime) -> tuple[int, list[str]]:
+    """Makes the statements of `month` of many accounts at once (the sweeper's
+    batches): (how many this call wrote, the accounts whose postings do not
+    add up, left without one: a ledger fault)."""
+    if not account_ids:
+        return 0, []
+    start = Posting.created_at.db_value(datetime.combine(month.start, datetime.min.time()))
+    end = Posting.created_at.db_value(datetime.combine(month.next().start, datetime.min.time()))
+    text = _BATCH_FIGURES.format(marks=", ".join("?" * len(account_ids)))
+    if is_postgres():
+        text = text.replace("?", "%s")
+    params = [start, end, start, end, *account_ids, start]
+    values, broken = [], []
+    for (
+        account_id,
+        currency,
+        opening,
+        closing,
+        credits,
+        credit_total,
+        debits,
+        debit_total,
+    ) in database.execute_sql(text, params).fetchall():
+        closing_minor = int(opening if closing is None else closing)
+        if int(opening) + int(credit_total) - int(debit_total) != closing_minor:
+            broken.append(account_id)
+            continue
+        values.append(
+            {
+                "id": statement_id(account_id, month),
+                "account_id": account_id,
+                "period": month.label,
+                "period_start": month.start,
+                "period_end": month.end,
+                "currency": currency,
+                "opening_balance_minor": int(opening),
+                "closing_balance_minor": closing_minor,
+                "credit_count": int(credits),
+                "credit_total_minor": int(credit_total),
+                "debit_count": int(debits),
+                "debit_total_minor": int(debit_total),
+                "created_at": now,
+            }
+        )
+    if not values:
+        return 0, broken
+    cursor = database.execute(AccountStatementRow.insert_many(values).on_conflict_ignore())
+    return max(int(cursor.rowcount), 0), broken
 
 
 def _open_during(month: rules.Month) -> Any:

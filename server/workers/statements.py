@@ -2,8 +2,10 @@
 
 Each run walks the months from the oldest customer account's to the last
 closed one, asking for the accounts open during a month that lack its
-statement (a batch at a time) and making theirs; `make` ignores a statement
-another process made first, so several processes may run this at once. A
+statement, BATCH at a time, and making theirs with one read of their
+figures and one insert per batch (`statement_records.make_many`); the
+insert ignores a statement another process made first, so several
+processes may run this at once. A
 run stops after RUN_SECONDS_MAX and the next sweep goes on (an account's
 list makes its own missing statements on demand meanwhile). The months
 already complete are remembered per process and database, so a sweep with
@@ -63,25 +65,24 @@ def _run(now: datetime, through: rules.Month, target: Any, done: rules.Month | N
     made = 0
     complete = True
     while month <= through:
+        if time.monotonic() > deadline:
+            return made
         while True:
             missing = statement_records.accounts_missing(month, BATCH)
-            for account_id in missing:
-                if time.monotonic() > deadline:
-                    return made  # the next run goes on
-                try:
-                    made += statement_records.make(account_id, month, now)
-                except AssertionError:
-                    # A statement whose lines do not follow from its balances: a
-                    # ledger fault, never made; the other accounts go on.
-                    log.exception(
-                        "statement not made",
-                        extra={"account_id": account_id, "period": month.label},
-                    )
-                    complete = False
+            written, broken = statement_records.make_many(missing, month, now)
+            made += written
+            for account_id in broken:
+                # Postings that do not add up: a ledger fault; no statement
+                # is made of them, the other accounts go on.
+                log.error(
+                    "statement not made: its postings do not add up",
+                    extra={"account_id": account_id, "period": month.label},
+                )
+                complete = False
             if len(missing) < BATCH:
                 break
-            if not complete:
-                return made  # a full batch of faults would come back again
+            if not complete or time.monotonic() > deadline:
+                return made  # the next run goes on (a full batch of faults: later)
         month = month.next()
     if complete:
         _complete_through[target] = through

@@ -9,8 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import peewee
 
-from server.domain.statement_months import Month, last_closed, months_open
-from server.store import statement_records
+from server.domain.principal import ADMIN, Principal
+from server.domain.statement_months import Month, figures, last_closed, months_open
+from server.domain.statements import check_continuity
+from server.services import deposits, transfers
+from server.services.context import RequestContext
+from server.store import statement_records, statement_rows
 from server.store.bootstrap import ensure_internal_accounts
 from server.store.models import Account
 from server.store.statement_records import AccountStatementRow
@@ -18,6 +22,7 @@ from server.workers import due_work, statements
 from tests.store import rows
 
 ACCOUNTS = 120
+STAFF = RequestContext(principal=Principal(client_id="sandbox-client", role=ADMIN))
 
 
 def _now() -> datetime:
@@ -90,3 +95,49 @@ def test_figures_and_racing_makers(database: peewee.Database) -> None:
     (row,) = AccountStatementRow.select().where(AccountStatementRow.account_id == source)
     assert row.id == statement_records.statement_id(source, month)
     assert (row.opening_balance_minor, row.closing_balance_minor) == (0, 0)
+
+
+def test_batched_figures_are_the_statement_reads(database: peewee.Database) -> None:
+    """The sweeper's batch read gives each account the figures its PDF prints."""
+    ensure_internal_accounts()
+    owner = rows.customer("Batch Owner")
+    accounts = [rows.account(owner, balance_minor=0) for _ in range(4)]
+    for index, account_id in enumerate(accounts[:3]):
+        for amount in (100, 20.5 * (index + 1)):
+            deposits.deposit(
+                deposits.DepositInput(account_id=account_id, amount=amount, method="CASH"), STAFF
+            )
+    transfers.transfer(
+        transfers.TransferInput(
+            from_account_id=accounts[0], to_account_id=accounts[1], amount=35.25
+        ),
+        STAFF,
+    )
+    month = Month.of(_now())
+    written, broken = statement_records.make_many(accounts, month, _now())
+    assert (written, broken) == (4, [])
+    assert statement_records.make_many(accounts, month, _now()) == (0, [])
+    for account_id in accounts:
+        head = statement_rows.header(account_id, month.start, month.end)
+        expected = figures(
+            head, check_continuity(head, statement_rows.lines(account_id, month.start, month.end))
+        )
+        row = AccountStatementRow.get(AccountStatementRow.account_id == account_id)
+        stored = (
+            row.opening_balance_minor,
+            row.closing_balance_minor,
+            row.credit_count,
+            row.credit_total_minor,
+            row.debit_count,
+            row.debit_total_minor,
+        )
+        assert stored == (
+            expected.opening_balance_minor,
+            expected.closing_balance_minor,
+            expected.credit_count,
+            expected.credit_total_minor,
+            expected.debit_count,
+            expected.debit_total_minor,
+        ), account_id
+    first = AccountStatementRow.get(AccountStatementRow.account_id == accounts[0])
+    assert (first.credit_count, first.debit_count, first.debit_total_minor) == (2, 1, 3525)
