@@ -62,7 +62,9 @@ def _format(value: str) -> FileFormat:
     name = value.strip().lower() or DEFAULT
     found = FORMATS.get(name)
     if found is None:
-        raise errors.ValidationFailed(
+        # As an unknown enum word is (the format is a string only for its
+        # lower-case words): 400 INVALID_REQUEST, naming the field.
+        raise errors.InvalidRequest(
             f"format must be one of {', '.join(FORMATS)}",
             field="format",
             metadata={"value": value[:40]},

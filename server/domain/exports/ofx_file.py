@@ -2,8 +2,9 @@
 
 Written with ofxtools' models: a bank statement response (STMTRS) with
 BANKACCTFROM (BANKID = BANK_ID, the sandbox bank's routing number, and
-ACCTID = the account id `acc_...`: the masked number identifies nothing,
-and the full number never leaves the bank), BANKTRANLIST with one STMTTRN
+ACCTID = the account id without its `acc_` prefix, 20 characters, as OFX
+allows at most 22: the masked number identifies nothing, and the full
+number never leaves the bank), BANKTRANLIST with one STMTTRN
 per line (TRNTYPE from the transaction type and the direction, DTPOSTED,
 TRNAMT signed, FITID = the transaction id, unique and stable, so a re-import
 skips what it already has; NAME = the counterparty or the description, cut
@@ -67,6 +68,11 @@ TRANSACTION_TYPES: dict[str, str | None] = {
 _LIST_END = "</BANKTRANLIST>"
 
 
+def acct_id(account_id: str) -> str:
+    """ACCTID: the account id without its prefix (OFX: at most 22 characters)."""
+    return account_id.removeprefix("acc_")[:22]
+
+
 def transaction_type(line: StatementLine) -> str:
     mapped = TRANSACTION_TYPES.get(line.type)
     if mapped is not None:
@@ -95,7 +101,7 @@ def _envelope(head: StatementHeader, intu_bid: str | None) -> tuple[str, str]:
         curdef=head.currency,
         bankacctfrom=BANKACCTFROM(
             bankid=BANK_ID,
-            acctid=head.account_id,
+            acctid=acct_id(head.account_id),
             accttype=ACCOUNT_TYPES.get(head.account_type, "CHECKING"),
         ),
         banktranlist=BANKTRANLIST(
