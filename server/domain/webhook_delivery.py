@@ -22,6 +22,7 @@ DEAD at once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import random
@@ -184,6 +185,7 @@ def disabled_reason(failing_since: datetime, last_error: str) -> str:
     return short_error(f"failing since {failing_since.isoformat()}Z: {last_error}")
 
 
+@functools.lru_cache(maxsize=4096)
 def endpoint(url: str) -> str:
     """The host and port a delivery goes to (`your-app.com:443`): the unit of
     fairness between receivers (`Knobs.per_endpoint`)."""

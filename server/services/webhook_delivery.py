@@ -34,6 +34,7 @@ from server.crypto.fields import FieldSealer, UnreadableField
 from server.domain import webhook_delivery as rules
 from server.domain import webhook_events
 from server.store import sealed, tx
+from server.store import webhook_attempt_rows as attempt_rows
 from server.store import webhook_deliveries as rows
 from server.store.webhook_deliveries import DueDelivery, SubscriptionRecord
 
@@ -132,18 +133,24 @@ def claim(
     def work() -> list[tuple[DueDelivery, SubscriptionRecord, bytes]]:
         at = now()
         if per_endpoint:
-            open_to = [
-                webhook_id
+            # Each subscription is read for as many as its receiver has room
+            # for (those of one receiver share it: the claim below keeps count).
+            room = {
+                webhook_id: per_endpoint - busy[rules.endpoint(url)]
                 for webhook_id, url in rows.active_endpoints().items()
-                if busy[rules.endpoint(url)] < per_endpoint
-            ]
-            due = rows.due_deliveries(at, limit, webhook_ids=open_to)
+            }
+            open_to = [webhook_id for webhook_id, left in room.items() if left > 0]
+            due = rows.due_deliveries(at, limit, webhook_ids=open_to, room=room)
         else:
             due = rows.due_deliveries(at, limit)
         if not due:
             return []
         subscriptions = rows.subscriptions(d.webhook_id for d in due)
-        payloads = rows.payloads(d.event_id for d in due)
+        payloads = rows.payloads(
+            d.event_id
+            for d in due
+            if (subscription := subscriptions.get(d.webhook_id)) is not None and subscription.active
+        )
         dropped: dict[str, list[str]] = {ERROR_INACTIVE: [], ERROR_DELETED: [], ERROR_EXPIRED: []}
         claimed: list[tuple[DueDelivery, SubscriptionRecord, bytes]] = []
         for delivery in due:
@@ -194,12 +201,12 @@ def record(
             for job, answer in results
         ]
         for (delivery, _, verdict), written in zip(
-            judged, rows.record_attempts(judged, at), strict=True
+            judged, attempt_rows.record_attempts(judged, at), strict=True
         ):
             if written:
                 recorded += 1
                 last_error[delivery.webhook_id] = verdict.error
-        rows.mark_healthy(w for w, error in last_error.items() if error is None)
+        attempt_rows.mark_healthy(w for w, error in last_error.items() if error is None)
         for webhook_id in sorted(w for w, error in last_error.items() if error is not None):
             _note_failure(webhook_id, str(last_error[webhook_id]), at)
         return recorded
@@ -208,13 +215,13 @@ def record(
 
 
 def _note_failure(webhook_id: str, error: str, at: datetime) -> None:
-    subscription = rows.mark_failing(webhook_id, at)
+    subscription = attempt_rows.mark_failing(webhook_id, at)
     if subscription is None or not subscription.active:
         return
     if rules.should_disable(subscription.failing_since, at):
         assert subscription.failing_since is not None
         reason = rules.disabled_reason(subscription.failing_since, error)
-        if rows.disable(webhook_id, reason, at):
+        if attempt_rows.disable(webhook_id, reason, at):
             log.warning(
                 "webhook subscription disabled", extra={"webhook_id": webhook_id, "why": reason}
             )

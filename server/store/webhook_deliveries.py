@@ -16,21 +16,20 @@ All times here are real UTC time (naive), not the sandbox clock.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import peewee
 
 from server.domain.ids import new_id
-from server.domain.webhook_delivery import DEAD, DUE_STATUSES, PENDING, SUCCEEDED, Answer, Verdict
+from server.domain.webhook_delivery import DEAD, DUE_STATUSES, PENDING, SUCCEEDED
 from server.store import sql
 from server.store.db import is_postgres
 from server.store.models import OutboxEvent
 from server.store.webhook_models import WebhookAttempt, WebhookDeliveryRow, WebhookSubscription
 
-Q = TypeVar("Q", bound="peewee.ModelSelect[Any]")
 PRUNE_BATCH = 5_000
 FINISHED_STATUSES = (SUCCEEDED, DEAD)
 
@@ -72,8 +71,22 @@ def _subscription(row: WebhookSubscription) -> SubscriptionRecord:
     )
 
 
-def _locked(query: Q) -> Q:
-    return query.for_update(skip_locked=True) if is_postgres() else query
+def among(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+    """`column` is one of `values`: on PostgreSQL one array parameter, so the
+    statement has one text (one prepared statement) however many there are;
+    on SQLite a placeholder each."""
+    if is_postgres():
+        return f'"{column}" = ANY(?)', [list(values)]
+    return f'"{column}" IN ({sql.marks(len(values))})', list(values)
+
+
+_SUBSCRIPTIONS_TEXT = (
+    f'SELECT {sql.column_list(WebhookSubscription)} FROM "webhook_subscriptions" WHERE {{where}}'
+)
+
+
+def timestamp(value: datetime | None) -> object:
+    return WebhookDeliveryRow.last_attempt_at.db_value(value)
 
 
 # -- Fan-out ---------------------------------------------------------------------------
@@ -95,16 +108,37 @@ def publish_oldest(limit: int, now: datetime) -> list[tuple[str, str]]:
 
 
 def active_subscriptions() -> list[SubscriptionRecord]:
-    query = WebhookSubscription.select().where(WebhookSubscription.active == True)  # noqa: E712
-    return [_subscription(row) for row in query]
+    text = _SUBSCRIPTIONS_TEXT.format(where='"active"')
+    return [_subscription(row) for row in sql.rows(WebhookSubscription, text)]
+
+
+_CREATE_TEXT = (
+    'INSERT INTO "webhook_deliveries" ("id", "event_id", "event_type", "webhook_id", "status",'
+    ' "attempt", "response_code", "duration_ms", "created_at", "next_attempt_at")'
+    " SELECT d.id, d.event_id, d.event_type, d.webhook_id, ?, 0, 0, 0, ?, ?"
+    " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[])"
+    " AS d(id, event_id, event_type, webhook_id)"
+)
 
 
 def create_deliveries(pairs: Sequence[tuple[str, str, str]], now: datetime) -> None:
     """A PENDING delivery, due at `now`, per (event id, event type, subscription id).
 
     A pair that already has its first delivery breaks the unique index
-    (webhook_deliveries_first_idx) and fails the transaction.
+    (webhook_deliveries_first_idx) and fails the transaction. (On PostgreSQL
+    one statement of four arrays, whatever their length: this runs for every
+    event with subscribers.)
     """
+    if not pairs:
+        return
+    if is_postgres():
+        at = timestamp(now)
+        for start in range(0, len(pairs), 5_000):
+            chunk = pairs[start : start + 5_000]
+            ids = [new_id("dlv") for _ in chunk]
+            events, types, webhooks = (list(column) for column in zip(*chunk, strict=True))
+            sql.execute(_CREATE_TEXT, (PENDING, at, at, ids, events, types, webhooks))
+        return
     records = [
         {
             "id": new_id("dlv"),
@@ -126,36 +160,44 @@ def create_deliveries(pairs: Sequence[tuple[str, str, str]], now: datetime) -> N
 
 # -- Claiming --------------------------------------------------------------------------
 # One subscription's soonest due deliveries (webhook_deliveries_due_by_webhook_idx).
+# The due statuses written out (constants): the partial index
+# webhook_deliveries_due_by_webhook_idx serves the read only so, a
+# prepared statement's parameter would not prove its predicate.
+_DUE = ", ".join(f"'{status}'" for status in DUE_STATUSES)
 _DUE_OF_ONE = (
     'SELECT * FROM (SELECT "id", "next_attempt_at" FROM "webhook_deliveries"'
-    ' WHERE "webhook_id" = ? AND "status" IN (?, ?) AND "next_attempt_at" <= ?'
+    ' WHERE "webhook_id" = ? AND "status" IN ({statuses}) AND "next_attempt_at" <= ?'
     ' ORDER BY "next_attempt_at" LIMIT ?) AS "d{n}"'
 )
 SUBSCRIPTIONS_PER_CLAIM_MAX = 200
 
 
 def due_deliveries(
-    now: datetime, limit: int, webhook_ids: Sequence[str] | None = None
+    now: datetime,
+    limit: int,
+    webhook_ids: Sequence[str] | None = None,
+    room: Mapping[str, int] | None = None,
 ) -> list[DueDelivery]:
     """Deliveries due at `now`, soonest first, locked for this transaction.
 
     With `webhook_ids`, the soonest `limit` of each of those subscriptions
-    (at most SUBSCRIPTIONS_PER_CLAIM_MAX of them), read apart, so that one
-    subscription's backlog, however long, never hides another's deliveries:
-    each read is an index range of its own subscription."""
-    columns = (
-        WebhookDeliveryRow.id,
-        WebhookDeliveryRow.event_id,
-        WebhookDeliveryRow.webhook_id,
-        WebhookDeliveryRow.attempt,
-    )
+    (at most SUBSCRIPTIONS_PER_CLAIM_MAX of them; fewer for one `room`
+    names), read apart, so that one subscription's backlog, however long,
+    never hides another's deliveries: each read is an index range of its
+    own subscription."""
     if webhook_ids is not None:
         chosen = list(webhook_ids)[:SUBSCRIPTIONS_PER_CLAIM_MAX]
         if not chosen:
             return []
-        stamp = WebhookDeliveryRow.next_attempt_at.db_value(now)
-        text = " UNION ALL ".join(_DUE_OF_ONE.format(n=n) for n in range(len(chosen)))
-        params = [value for one in chosen for value in (one, *DUE_STATUSES, stamp, limit)]
+        stamp = timestamp(now)
+        text = " UNION ALL ".join(
+            _DUE_OF_ONE.format(n=n, statuses=_DUE) for n in range(len(chosen))
+        )
+        params = [
+            value
+            for one in chosen
+            for value in (one, stamp, min(limit, (room or {}).get(one, limit)))
+        ]
         picked = sql.execute(text, params).fetchall()
         if not picked:
             return []
@@ -163,52 +205,57 @@ def due_deliveries(
         order = {str(row[0]): index for index, row in enumerate(soonest)}
         # Locked by id, and again only while still due (another worker may
         # have leased one since the read).
-        query = WebhookDeliveryRow.select(*columns).where(
-            WebhookDeliveryRow.id.in_(list(order))
-            & WebhookDeliveryRow.status.in_(DUE_STATUSES)
-            & (WebhookDeliveryRow.next_attempt_at <= now)
-        )
-        found = [_due(row) for row in _locked(query)]
-        return sorted(found, key=lambda due: order[due.id])
-    query = (
-        WebhookDeliveryRow.select(*columns)
-        .where(
-            WebhookDeliveryRow.status.in_(DUE_STATUSES)
-            & (WebhookDeliveryRow.next_attempt_at <= now)
-        )
-        .order_by(WebhookDeliveryRow.next_attempt_at)
-        .limit(limit)
-    )
-    return [_due(row) for row in _locked(query)]
+        where, values = among("id", list(order))
+        found = sql.execute(
+            _DUE_TEXT.format(where=where, order="", lock=_lock_clause()),
+            (*values, *DUE_STATUSES, stamp),
+        ).fetchall()
+        return sorted((_due(row) for row in found), key=lambda due: order[due.id])
+    found = sql.execute(
+        _DUE_TEXT.format(
+            where="1 = 1", order=' ORDER BY "next_attempt_at" LIMIT ?', lock=_lock_clause()
+        ),
+        (*DUE_STATUSES, timestamp(now), limit),
+    ).fetchall()
+    return [_due(row) for row in found]
+
+
+_DUE_TEXT = (
+    'SELECT "id", "event_id", "webhook_id", "attempt" FROM "webhook_deliveries"'
+    ' WHERE {where} AND "status" IN (?, ?) AND "next_attempt_at" <= ?{order}{lock}'
+)
+
+
+def _lock_clause() -> str:
+    return " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
 
 
 def active_endpoints() -> dict[str, str]:
     """The active subscriptions' ids and urls."""
-    query = WebhookSubscription.select(WebhookSubscription.id, WebhookSubscription.url).where(
-        WebhookSubscription.active == True  # noqa: E712
-    )
-    return {row.id: row.url for row in query}
+    found = sql.execute('SELECT "id", "url" FROM "webhook_subscriptions" WHERE "active"')
+    return {str(webhook_id): str(url) for webhook_id, url in found.fetchall()}
 
 
-def _due(row: WebhookDeliveryRow) -> DueDelivery:
-    return DueDelivery(
-        id=row.id, event_id=row.event_id, webhook_id=row.webhook_id, attempt=row.attempt
-    )
+def _due(row: Sequence[Any]) -> DueDelivery:
+    return DueDelivery(id=row[0], event_id=row[1], webhook_id=row[2], attempt=int(row[3]))
 
 
 def lease(delivery_ids: Sequence[str], until: datetime) -> None:
     if delivery_ids:
-        WebhookDeliveryRow.update(next_attempt_at=until).where(
-            WebhookDeliveryRow.id.in_(list(delivery_ids))
-        ).execute()
+        where, values = among("id", delivery_ids)
+        sql.execute(
+            f'UPDATE "webhook_deliveries" SET "next_attempt_at" = ? WHERE {where}',
+            (timestamp(until), *values),
+        )
 
 
 def subscriptions(ids: Iterable[str]) -> dict[str, SubscriptionRecord]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    query = WebhookSubscription.select().where(WebhookSubscription.id.in_(wanted))
-    return {row.id: _subscription(row) for row in query}
+    where, values = among("id", wanted)
+    found = sql.rows(WebhookSubscription, _SUBSCRIPTIONS_TEXT.format(where=where), values)
+    return {row.id: _subscription(row) for row in found}
 
 
 def payloads(event_ids: Iterable[str]) -> dict[str, str]:
@@ -216,10 +263,11 @@ def payloads(event_ids: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(event_ids))
     if not wanted:
         return {}
-    query = OutboxEvent.select(OutboxEvent.event_id, OutboxEvent.payload).where(
-        OutboxEvent.event_id.in_(wanted)
-    )
-    return {row.event_id: row.payload for row in query}
+    where, values = among("event_id", wanted)
+    found = sql.execute(
+        f'SELECT "event_id", "payload" FROM "outbox_events" WHERE {where}', values
+    ).fetchall()
+    return {str(event_id): str(payload) for event_id, payload in found}
 
 
 def give_up(delivery_ids: Sequence[str], error: str) -> None:
@@ -254,96 +302,6 @@ def give_up_orphans(inactive_error: str, deleted_error: str) -> int:
         .execute()
     )
     return int(inactive) + int(deleted)
-
-
-# -- Recording -------------------------------------------------------------------------
-_RECORD_TEXT = (
-    'UPDATE "webhook_deliveries" SET "status" = ?, "attempt" = ?, "response_code" = ?,'
-    ' "response_body_excerpt" = ?, "error" = ?, "duration_ms" = ?, "last_attempt_at" = ?,'
-    ' "next_attempt_at" = ?, "delivered_at" = ?'
-    ' WHERE "id" = ? AND "attempt" = ? AND "status" IN (?, ?)'
-)
-
-
-def _time(value: datetime | None) -> object:
-    return WebhookDeliveryRow.last_attempt_at.db_value(value)
-
-
-def record_attempts(
-    attempts: Sequence[tuple[DueDelivery, Answer, Verdict]], now: datetime
-) -> list[bool]:
-    """Each delivery's `delivery.attempt + 1`-th attempt: whether it was written.
-    Not when that attempt was recorded already (the lease passed and another
-    worker sent it too) or the delivery is no longer due. (A statement text
-    of its own, cached: this runs for every attempt.)"""
-    written = []
-    rows: list[dict[str, object]] = []
-    at = _time(now)
-    for delivery, answer, verdict in attempts:
-        attempt = delivery.attempt + 1
-        next_at = _time(verdict.next_attempt_at)
-        params = (
-            verdict.status,
-            attempt,
-            answer.response_code,
-            answer.excerpt,
-            verdict.error,
-            answer.duration_ms,
-            at,
-            next_at,
-            at if verdict.status == SUCCEEDED else None,
-            delivery.id,
-            delivery.attempt,
-            *DUE_STATUSES,
-        )
-        updated = bool(sql.execute(_RECORD_TEXT, params).rowcount)
-        written.append(updated)
-        if updated:
-            rows.append(
-                {
-                    "id": f"{delivery.id}.{attempt}",
-                    "delivery_id": delivery.id,
-                    "attempt": attempt,
-                    "response_code": answer.response_code,
-                    "response_body_excerpt": answer.excerpt,
-                    "error": verdict.error,
-                    "duration_ms": answer.duration_ms,
-                    "attempted_at": now,
-                    "next_attempt_at": verdict.next_attempt_at,
-                }
-            )
-    for start in range(0, len(rows), 500):
-        sql.insert(WebhookAttempt, rows[start : start + 500])
-    return written
-
-
-def mark_healthy(webhook_ids: Iterable[str]) -> None:
-    """A delivery to each succeeded: their failing runs end."""
-    ids = sorted(set(webhook_ids))
-    if ids:
-        WebhookSubscription.update(failing_since=None).where(
-            WebhookSubscription.id.in_(ids) & WebhookSubscription.failing_since.is_null(False)
-        ).execute()
-
-
-def mark_failing(webhook_id: str, now: datetime) -> SubscriptionRecord | None:
-    """A delivery failed: the subscription's failing run starts at `now` unless
-    one runs already; the subscription as it now is (None: deleted)."""
-    WebhookSubscription.update(failing_since=now).where(
-        (WebhookSubscription.id == webhook_id) & WebhookSubscription.failing_since.is_null()
-    ).execute()
-    return subscriptions([webhook_id]).get(webhook_id)
-
-
-def disable(webhook_id: str, reason: str, now: datetime) -> bool:
-    """Makes an active subscription inactive for `reason`; True if it was active."""
-    return bool(
-        WebhookSubscription.update(
-            active=False, disabled_reason=reason, disabled_at=now, updated_at=now
-        )
-        .where((WebhookSubscription.id == webhook_id) & (WebhookSubscription.active == True))  # noqa: E712
-        .execute()
-    )
 
 
 # -- Retention -------------------------------------------------------------------------

@@ -1,20 +1,25 @@
 """Sending one webhook attempt over HTTP (httpx), with the receiver's address
 checked as the connection is made.
 
-One `Sender` per worker process holds one `httpx.Client`, shared by the
-worker's sending threads, so connections to a receiver are reused. (The
-synchronous client on threads sends about three times as many requests per
-second as `httpx.AsyncClient` at the same concurrency.) Its transport
-resolves each host itself when it opens a connection, checks every address
-with `server.domain.webhooks.check_host` (the rule subscribing uses) and
-connects to a checked address: a name that resolved to a public address
+One `Sender` per worker process; each of the worker's sending threads keeps
+its own few connections (`Sender.pool`), so connections to a receiver are
+reused. The pool is
+httpx's own transport (`httpcore.ConnectionPool`, which every `httpx.Client`
+sends through), asked directly: an attempt is one POST of bytes already
+signed, so httpx's request and response models, cookie jar, auth and
+redirect layers would only add CPU (a third of an attempt's). (The
+synchronous pool on threads sends about three times as many requests per
+second as `httpx.AsyncClient` at the same concurrency.) Its network
+backend resolves each host itself when it opens a connection, checks every
+address with `server.domain.webhooks.check_host` (the rule subscribing uses)
+and connects to a checked address: a name that resolved to a public address
 when the subscription was made and to 169.254.169.254 now (DNS rebinding)
 is refused without a connection. TLS still names the host (SNI, certificate
 check) and so does the `Host` header, since the URL is sent as it is.
 
 Limits: connect 5 s; the whole attempt (connect, send, answer, body read)
 10 s, enforced on every read and write of the connection; redirects are not
-followed; no proxy from the environment; of the answer's body the first
+followed (the pool never follows them); no proxy; of the answer's body the first
 1,024 bytes are kept and at most 64 KiB read (reading a short body to its
 end lets the connection be reused).
 """
@@ -26,6 +31,7 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpcore
@@ -43,6 +49,10 @@ BODY_READ_BYTES_MAX = 64 * 1024
 # delivery to that host would hold a sending thread for it.
 UNRESOLVED_MEMORY_SECONDS = 60.0
 UNRESOLVED_REMEMBERED_MAX = 10_000
+TARGETS_REMEMBERED_MAX = 10_000
+KEEPALIVE_SECONDS = 5.0  # httpx's default
+# Connections kept open by one sending thread (to as many receivers).
+CONNECTIONS_PER_THREAD = 4
 HostCheck = Callable[[str, int, bool], Sequence[webhooks.IpAddress]]
 
 
@@ -164,38 +174,43 @@ class PinnedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-class PinnedTransport(httpx.HTTPTransport):
-    """httpx's own transport, its connection pool opening connections through
-    a `PinnedBackend` (httpx takes no network backend of its own)."""
-
-    def __init__(self, backend: PinnedBackend, limits: httpx.Limits) -> None:
-        super().__init__(trust_env=False, limits=limits)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
-        )
-
-
 class Sender:
-    """Sends attempts from any number of threads; `concurrency` connections at most."""
+    """Sends attempts from any number of threads, one at a time on each;
+    each thread keeps up to CONNECTIONS_PER_THREAD connections open."""
 
-    def __init__(
-        self, sandbox: bool, concurrency: int, check: HostCheck = webhooks.check_host
-    ) -> None:
+    def __init__(self, sandbox: bool, check: HostCheck = webhooks.check_host) -> None:
         self.backend = PinnedBackend(sandbox, check)
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self.client = httpx.Client(
-            transport=PinnedTransport(self.backend, limits),
-            timeout=httpx.Timeout(ATTEMPT_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._ssl = httpx.create_ssl_context(trust_env=False)
+        self._local = threading.local()
+        self._pools: list[httpcore.ConnectionPool] = []
+        self._lock = threading.Lock()
+        self._targets: dict[str, _Target] = {}
+
+    @property
+    def pool(self) -> httpcore.ConnectionPool:
+        """This thread's connections. Each sending thread keeps its own: one
+        pool shared by every thread serialises them on its lock, and its
+        bookkeeping per request walks every connection it holds (a poll of
+        each idle socket), which cost more CPU than the request itself."""
+        pool: httpcore.ConnectionPool | None = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = httpcore.ConnectionPool(
+                ssl_context=self._ssl,
+                max_connections=CONNECTIONS_PER_THREAD,
+                max_keepalive_connections=CONNECTIONS_PER_THREAD,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+                network_backend=self.backend,
+            )
+            with self._lock:
+                self._pools.append(pool)
+            self._local.pool = pool
+        return pool
 
     def close(self) -> None:
-        self.client.close()
+        with self._lock:
+            pools, self._pools = self._pools, []
+        for pool in pools:
+            pool.close()
 
     def send(self, job: Job, now: Callable[[], datetime]) -> rules.Answer:
         """One attempt of `job`; what it came to (never raises for the network)."""
@@ -209,10 +224,16 @@ class Sender:
             code, kept = self._post(job.url, job.body, headers)
         except AddressRefused as refused:
             error = f"address refused: {refused.why}"
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, httpcore.TimeoutException):
             error = "timeout"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpcore.UnsupportedProtocol) as exc:
             error = describe(exc)
+        except httpcore.ConnectError as exc:
+            error = _connect_failure(exc, str(exc) or type(exc).__name__)
+        except httpcore.RemoteProtocolError as exc:
+            error = f"protocol error: {exc or type(exc).__name__}"
+        except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            error = f"{type(exc).__name__}: {exc or type(exc).__name__}"
         finally:
             _deadline.at = None
         elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -223,35 +244,87 @@ class Sender:
             duration_ms=elapsed_ms,
         )
 
+    def _target(self, url: str) -> _Target:
+        target = self._targets.get(url)
+        if target is None:
+            target = _Target.of(url)
+            if len(self._targets) >= TARGETS_REMEMBERED_MAX:
+                self._targets.clear()
+            self._targets[url] = target
+        return target
+
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        target = self._target(url)
         # Asked for as is (`Accept-Encoding: identity`) and read raw: the cap
         # counts the bytes that arrive, never what they would inflate to.
-        headers = {**headers, "accept-encoding": "identity"}
-        with self.client.stream("POST", url, content=body, headers=headers) as response:
+        raw = [
+            (b"host", target.host),
+            *((name.encode(), value.encode()) for name, value in headers.items()),
+            (b"accept-encoding", b"identity"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        timeout = {
+            "connect": CONNECT_TIMEOUT_SECONDS,
+            "read": ATTEMPT_TIMEOUT_SECONDS,
+            "write": ATTEMPT_TIMEOUT_SECONDS,
+            "pool": ATTEMPT_TIMEOUT_SECONDS,
+        }
+        request = httpcore.Request(
+            b"POST", target.url, headers=raw, content=body, extensions={"timeout": timeout}
+        )
+        response = self.pool.handle_request(request)
+        try:
             kept = bytearray()
             read = 0
-            for chunk in response.iter_raw():
+            for chunk in typing.cast(Iterable[bytes], response.stream):
                 if len(kept) < rules.EXCERPT_BYTES_MAX:
                     kept += chunk[: rules.EXCERPT_BYTES_MAX - len(kept)]
                 read += len(chunk)
                 if read >= BODY_READ_BYTES_MAX:
                     break  # the connection is closed instead of reused
-            return response.status_code, bytes(kept)
+            return response.status, bytes(kept)
+        finally:
+            response.close()
 
 
-def describe(exc: httpx.HTTPError) -> str:
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A receiver's URL as the pool takes it, and its `Host` header."""
+
+    url: httpcore.URL
+    host: bytes
+
+    @classmethod
+    def of(cls, url: str) -> _Target:
+        """Parsed as httpx parses it (httpx.UnsupportedProtocol, httpx.InvalidURL...)."""
+        parsed = httpx.URL(url)
+        if parsed.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol {url!r}")
+        host = httpx.Request("POST", parsed).headers["host"].encode("ascii")
+        return cls(
+            httpcore.URL(
+                scheme=parsed.raw_scheme,
+                host=parsed.raw_host,
+                port=parsed.port,
+                target=parsed.raw_path,
+            ),
+            host,
+        )
+
+
+def describe(exc: httpx.HTTPError | httpcore.UnsupportedProtocol) -> str:
     """A short, stable description of a failure before an answer."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
         return _connect_failure(exc, text)
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"protocol error: {text}"
-    if isinstance(exc, httpx.UnsupportedProtocol):
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpcore.UnsupportedProtocol)):
         return f"unsupported URL: {text}"
     return f"{type(exc).__name__}: {text}"
 
 
-def _connect_failure(exc: httpx.ConnectError, text: str) -> str:
+def _connect_failure(exc: httpx.ConnectError | httpcore.ConnectError, text: str) -> str:
     cause = exc.__cause__ or exc.__context__
     if isinstance(cause, ssl.SSLError) or "SSL" in text or "certificate" in text:
         return f"tls: {text}"

@@ -5,9 +5,8 @@ started beside the server by the stack.
   more), fans new outbox events out to deliveries and claims due
   deliveries, as many as there are free sending slots
   (BANK_WEBHOOK_CONCURRENCY).
-- Each claimed delivery is sent by one of that many sending threads through
-  one shared HTTP client (server.workers.webhook_sender), outside any
-  transaction.
+- Each claimed delivery is sent by one of that many sending threads
+  (server.workers.webhook_sender), outside any transaction.
 - A recorder thread writes the attempts that finished, all those waiting in
   one transaction, so the database sees a few transactions per second, not
   one per attempt; a slot is free again once its attempt is recorded.
@@ -95,7 +94,7 @@ class Worker:
     def __init__(self, knobs: Knobs, sealer: FieldSealer, sender: Sender | None = None) -> None:
         self.knobs = knobs
         self.sealer = sealer
-        self.sender = sender or Sender(knobs.sandbox, knobs.concurrency, knobs.check)
+        self.sender = sender or Sender(knobs.sandbox, knobs.check)
         self._in_flight = 0  # claimed and not recorded yet
         self._per_endpoint: Counter[str] = Counter()  # the same, by receiver
         self._next_orphan_sweep = 0.0
