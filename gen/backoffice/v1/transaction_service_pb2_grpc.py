@@ -500,12 +500,36 @@ class TransactionServiceServicer:
         filename="transactions_<account_id>_<start>_<end>.<format>"`, which REST
         clients receive as a header.
 
-        Streamed: the file arrives as a sequence of HttpBody chunks (REST: one
-        chunked response), the first carrying the content type, so any number
-        of transactions exports with bounded server memory and the first bytes
-        leave before the last rows are read. Concatenate the chunks' `data` for
-        the file. Errors found before the first chunk (validation, access) are
-        ordinary errors; the whole range is at most 366 days.
+        Streamed: the file arrives as a sequence of HttpBody chunks of about
+        64 KiB (REST: one chunked response), each carrying the content type, so
+        any number of transactions exports with bounded server memory and the
+        first bytes leave before the last rows are read. Concatenate the chunks'
+        `data` for the file. Errors found before the first chunk are ordinary
+        errors: an unknown format is 400 INVALID_REQUEST on `format` (as an
+        unknown enum word); a bad date, an end before the start, an end after
+        today or more than 366 days are VALIDATION_ERROR on `startDate` or
+        `endDate`; an account the caller may not read is TXN002 (404), the
+        owner's and staff's alike. Closed and frozen accounts export too.
+
+        The file lists the account's posted movements of the period (whole UTC
+        days) in posting order with the balance after each, from the opening
+        balance (the balance before the first day) to the closing one (at the
+        end of the last day). csv: a header row, then date, reference (the
+        transaction number), type, description, counterparty, debit, credit,
+        amount (signed), balance and currency; amounts are plain decimals
+        (`-12.50`) and a text starting with `=`, `+`, `-`, `@`, a tab or CR gets
+        a leading `'` (no spreadsheet formula runs). xlsx: a header block
+        (holder, masked account number, period, opening and closing balances),
+        then the same columns as date and number cells in the currency's
+        format. pdf: a statement with the bank's header, holder, masked account
+        number, period, opening and closing balances, a running-balance table
+        and "Page n of N"; it holds at most 20,000 transactions (the PDF is
+        built whole in memory: ~0.3 MB and ~0.75 s per 1,000 lines), a longer
+        period is VALIDATION_ERROR on `startDate` naming the count and the cap.
+        ofx (OFX 2.2) and qbo (OFX 1.02 with `INTU.BID`, for QuickBooks): a
+        bank statement whose ACCTID is the account id without its `acc_`
+        prefix, one STMTTRN per movement with FITID = the transaction id, and
+        LEDGERBAL = the closing balance.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
