@@ -46,12 +46,68 @@ def newest_event_id() -> int:
     return int(sql.scalar('SELECT COALESCE(MAX("id"), 0) FROM "outbox_events"') or 0)
 
 
+def behind(up_to: int) -> bool:
+    """Whether events up to `up_to` wait for derivation (a plain read, no lock)."""
+    last = sql.scalar(
+        'SELECT "last_event_id" FROM "notification_cursors" WHERE "name" = ?', (CURSOR,)
+    )
+    return last is not None and int(last) < up_to
+
+
 def _cursor() -> int | None:
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     found = sql.execute(
         f'SELECT "last_event_id" FROM "notification_cursors" WHERE "name" = ?{lock}', (CURSOR,)
     ).fetchall()
     return int(found[0][0]) if found else None
+
+
+# Events read per pass at most, and the database's own cut of them: a
+# completed movement that leaves money (the types rules.kind_for may notify)
+# of at least the smallest threshold, or one that is confirmed at any amount.
+# The cut only has to keep every event the rules may notify of (the rules
+# decide exactly on what is left); the payloads of the rest, most
+# transfers, never reach Python. Payloads are JSON the bank wrote itself
+# (server.store.outbox with json.dumps, the stored functions' identical
+# text): on PostgreSQL, where parsing each one would cost more than the
+# rest of the pass, their text is matched instead (`"type": "PAYMENT"`, and
+# an amount with at least as many integer digits as the smallest threshold;
+# nothing in it can fail on an odd payload).
+SCAN_MAX = 20_000
+_CONFIRMED = sorted(rules.CONFIRMED_TYPES)
+_LARGE_ONLY = sorted(rules.DEBIT_TYPES - rules.CONFIRMED_TYPES)
+_SMALLEST_THRESHOLD = min(rules.LARGE_AMOUNT_MAJOR.values())
+_DIGITS = len(str(int(_SMALLEST_THRESHOLD)))
+_HEAD = (
+    'SELECT "id", "event_id", "payload" FROM "outbox_events"'
+    ' WHERE "id" > ? AND "id" <= ? AND "type" = ?'
+)
+
+
+def _candidates() -> tuple[str, tuple[object, ...]]:
+    """The statement reading a range's candidate events, and its filter's parameters."""
+    if is_postgres():
+        confirmed = " OR ".join(['"payload" LIKE ?'] * len(_CONFIRMED))
+        large = " OR ".join(['"payload" LIKE ?'] * len(_LARGE_ONLY))
+        # The amount's integer digits: the text after `"amount": ` up to the next , or .
+        digits = """length(split_part(split_part(split_part("payload", '"amount": ', 2),"""
+        digits += """ ',', 1), '.', 1))"""
+        text = f"{_HEAD} AND ({confirmed} OR (({large}) AND {digits} >= ?))"
+        params: tuple[object, ...] = (
+            *(f'%"type": "{type_}"%' for type_ in _CONFIRMED),
+            *(f'%"type": "{type_}"%' for type_ in _LARGE_ONLY),
+            _DIGITS,
+        )
+    else:
+        type_ = """json_extract("payload", '$.data.type')"""
+        amount = """json_extract("payload", '$.data.amount')"""
+        confirmed, large = sql.marks(len(_CONFIRMED)), sql.marks(len(_LARGE_ONLY))
+        text = (
+            f"{_HEAD} AND ({type_} IN ({confirmed})"
+            f" OR ({type_} IN ({large}) AND {amount} >= CAST(? AS REAL)))"
+        )
+        params = (*_CONFIRMED, *_LARGE_ONLY, str(_SMALLEST_THRESHOLD))
+    return f'{text} ORDER BY "id" LIMIT ?', params
 
 
 def derive(sealer: FieldSealer, up_to: int, limit: int) -> tuple[int, bool]:
@@ -61,13 +117,12 @@ def derive(sealer: FieldSealer, up_to: int, limit: int) -> tuple[int, bool]:
     last = _cursor()
     if last is None or last >= up_to:
         return 0, False
-    rows = sql.execute(
-        'SELECT "id", "event_id", "payload" FROM "outbox_events"'
-        ' WHERE "id" > ? AND "id" <= ? AND "type" = ? ORDER BY "id" LIMIT ?',
-        (last, up_to, EVENT_TYPE, limit),
-    ).fetchall()
-    more = len(rows) == limit
-    moved_to = int(rows[-1][0]) if more else up_to
+    end = min(up_to, last + SCAN_MAX)
+    text, cut = _candidates()
+    rows = sql.execute(text, (last, end, EVENT_TYPE, *cut, limit)).fetchall()
+    full = len(rows) == limit
+    moved_to = int(rows[-1][0]) if full else end
+    more = full or end < up_to
     candidates = [found for row in rows if (found := _candidate(str(row[1]), str(row[2])))]
     drafts = _drafts(sealer, candidates) if candidates else []
     if drafts:

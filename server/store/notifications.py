@@ -189,6 +189,23 @@ def _record(sealer: FieldSealer, row: NotificationRow) -> NotificationRecord:
 
 
 # -- Claiming and recording --------------------------------------------------------------
+def any_due(channels: Sequence[str], at: datetime) -> bool:
+    """Whether a claim at `at` would find something: read without a write
+    transaction, so an idle worker never takes SQLite's write lock."""
+    if not channels:
+        return False
+    query = (
+        NotificationRow.select(NotificationRow.id)
+        .where(
+            (NotificationRow.status == rules.PENDING)
+            & NotificationRow.channel.in_(list(channels))
+            & (NotificationRow.next_attempt_at <= at)
+        )
+        .limit(1)
+    )
+    return query.exists()
+
+
 def claim(
     sealer: FieldSealer, channels: Sequence[str], at: datetime, limit: int, lease: timedelta
 ) -> list[NotificationRecord]:

@@ -99,7 +99,7 @@ class Worker:
         """One derivation step; whether more events wait."""
         with per_use_connection():
             up_to = self._settled_id()
-            if not up_to:
+            if not up_to or not sources.behind(up_to):
                 return False
             written, more = tx.write(lambda: sources.derive(self.sealer, up_to, DERIVE_BATCH))
         if written:
@@ -112,6 +112,8 @@ class Worker:
         if not channels:
             return False
         with per_use_connection():
+            if not store.any_due(channels, store.now()):
+                return False
             claimed = tx.write(
                 lambda: store.claim(self.sealer, channels, store.now(), SEND_BATCH, LEASE)
             )

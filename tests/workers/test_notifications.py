@@ -274,3 +274,27 @@ def test_payload_shapes_it_cannot_read_are_skipped() -> None:
     _worker().cycle()
     assert NotificationRow.select().count() == 0
     assert json.loads(OutboxEvent.select().order_by(OutboxEvent.id.desc()).get().payload)
+
+
+@pytest.mark.parametrize(
+    ("type_", "minor", "currency", "kind"),
+    [
+        ("TRANSFER", 100_000, "USD", rules.LARGE_AMOUNT),
+        ("TRANSFER", 99_999, "USD", None),
+        ("WITHDRAWAL", 123_456_789_012, "EUR", rules.LARGE_AMOUNT),
+        ("TRANSFER", 100_000, "JPY", rules.LARGE_AMOUNT),
+        ("TRANSFER", 99_999, "JPY", None),
+        ("EXTERNAL_TRANSFER", 1, "GBP", rules.TRANSACTION_CONFIRMATION),
+        ("PAYMENT", 250_000, "CAD", rules.LARGE_AMOUNT),
+        ("REFUND", 900_000, "USD", None),
+    ],
+)
+def test_the_databases_cut_keeps_what_the_rules_notify(
+    type_: str, minor: int, currency: str, kind: str | None
+) -> None:
+    user_id = rows.customer("Cut")
+    transaction_id = _completed(rows.account(user_id), type_, minor, currency)
+    _worker().cycle()
+    found = [row.kind for row in NotificationRow.select()]
+    assert found == ([kind] if kind else [])
+    assert all(row.transaction_id == transaction_id for row in NotificationRow.select())
