@@ -19,6 +19,7 @@ from tests.common.accounts import server_now
 from tests.common.disputes import (
     DISPUTES,
     business_days_between,
+    count,
     disputes_paid,
     get,
     open_,
@@ -27,7 +28,8 @@ from tests.common.disputes import (
     resolve,
     stamp,
 )
-from tests.common.money import balance, transfer
+from tests.common.money import balance, open_account, transfer
+from tests.common.principals import CUSTOMER_SCOPES, create_user, user_caller
 from tests.common.refunds import Scene, new_scene, paid, transaction
 from tests.common.users import outbox_events
 from tests.conftest import Rest
@@ -209,3 +211,144 @@ def test_resolved_before_the_credit_is_due(stack: Stack, rest: Rest, scene: Scen
     assert balance(rest, scene.account) == 940
     assert postings_of(stack, lost["id"]) == []
     assert get(rest, lost["id"])["provisionalCreditStatus"] == "NOT_CREDITED"
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+def test_what_may_not_be_disputed(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest, scene: Scene
+) -> None:
+    customer = scene.customer.rest
+    original = paid(scene, 40)
+    envelope.error(
+        customer.post(f"/v1/transactions/{original['id']}/disputes", json={}),
+        422,
+        "VALIDATION_ERROR",
+        "reason",
+    )
+    for body, code, field in (
+        ({"description": "x" * 501}, "VALIDATION_ERROR", "description"),
+        ({"amount": 0}, "TXN005", "amount"),
+        ({"amount": -1}, "TXN005", "amount"),
+        ({"amount": 0.001}, "TXN005", "amount"),
+        ({"amount": 40.01}, "TXN005", "amount"),
+    ):
+        envelope.error(open_(customer, original["id"], **body), 422, code, field)
+    envelope.error(open_(customer, "txn_doesnotexist0000"), 404, "NOT_FOUND", "transactionId")
+    # A deposit, a transfer received and a transfer between own accounts are not
+    # debits of the caller's to dispute.
+    deposit = envelope.success(
+        rest.post(
+            "/v1/transactions/deposit",
+            json={"accountId": scene.account, "amount": 20, "method": "CASH"},
+        ),
+        201,
+    )["transaction"]
+    envelope.error(open_(customer, deposit["id"]), 409, "CONFLICT")
+    received = envelope.success(transfer(rest, scene.payee, scene.account, 5), 201)
+    envelope.error(open_(customer, received["transaction"]["id"]), 409, "CONFLICT")
+    own = open_account(rest, owner=scene.customer.user_id or "")
+    moved = envelope.success(transfer(customer, scene.account, own, 10), 201)["transaction"]
+    assert (
+        "own accounts" in envelope.error(open_(customer, moved["id"]), 409, "CONFLICT")["message"]
+    )
+    # Another customer's transaction is not found, not forbidden.
+    stranger_id = create_user(rest, "CUSTOMER", "Someone Else")
+    stranger = user_caller(stack, raw_channel, "stranger", stranger_id, CUSTOMER_SCOPES)
+    auditor_id = create_user(rest, "AUDITOR", "Dispute Auditor")
+    auditor = user_caller(stack, raw_channel, "auditor", auditor_id, CUSTOMER_SCOPES)
+    try:
+        envelope.error(open_(stranger.rest, original["id"]), 404, "NOT_FOUND", "transactionId")
+        envelope.error(open_(auditor.rest, original["id"]), 403, "FORBIDDEN")
+        assert count(stack, original["id"]) == 0  # no refusal stored anything
+        # One open dispute per transaction; what it names is no longer disputable.
+        first = opened(customer, original["id"], amount=25)
+        error = envelope.error(open_(customer, original["id"], amount=5), 409, "CONFLICT")
+        assert error["message"] == "The transaction already has an open dispute"
+        # The stranger neither reads nor lists it, and cannot resolve it.
+        envelope.error(stranger.rest.get(f"/v1/disputes/{first['id']}"), 404, "NOT_FOUND")
+        listed = envelope.success(stranger.rest.get("/v1/disputes"))
+        assert listed["disputes"] == [] and listed["pagination"]["totalCount"] == 0
+        envelope.error(resolve(stranger.rest, first["id"], "CUSTOMER_FAVOR"), 403, "FORBIDDEN")
+        envelope.error(resolve(customer, first["id"], "CUSTOMER_FAVOR"), 403, "FORBIDDEN")
+        envelope.error(resolve(auditor.rest, first["id"], "CUSTOMER_FAVOR"), 403, "FORBIDDEN")
+        assert get(auditor.rest, first["id"])["id"] == first["id"]  # auditors read
+    finally:
+        stranger.close()
+        auditor.close()
+    envelope.error(
+        rest.post(f"/v1/disputes/{first['id']}:resolve", json={"note": "no outcome"}),
+        422,
+        "VALIDATION_ERROR",
+        "outcome",
+    )
+    envelope.error(resolve(rest, "dsp_doesnotexist0000", "CUSTOMER_FAVOR"), 404, "NOT_FOUND")
+    envelope.error(rest.get("/v1/disputes/dsp_doesnotexist0000"), 404, "NOT_FOUND")
+    envelope.success(resolve(rest, first["id"], "MERCHANT_FAVOR"))
+    # Decided amounts are not disputed twice: 15.00 of the 40.00 is left.
+    envelope.error(open_(customer, original["id"], amount=15.01), 422, "TXN005", "amount")
+    # A refund request asked for counts too; staff may open a dispute for the customer.
+    envelope.success(
+        customer.post(
+            f"/v1/transactions/{original['id']}/refund",
+            json={"reason": "DUPLICATE_PAYMENT", "amount": 5},
+        ),
+        201,
+    )
+    second = opened(rest, original["id"], reason="MERCHANT_ERROR")
+    assert second["amount"] == 10 and "openedBy" not in second
+    assert count(stack, original["id"]) == 2
+
+
+def test_past_sixty_days_a_dispute_is_refused(stack: Stack, rest: Rest, scene: Scene) -> None:
+    original = paid(scene, 25)
+    _advance_days(rest, 60)
+    error = envelope.error(
+        open_(scene.customer.rest, original["id"]), 422, "VALIDATION_ERROR", "transactionId"
+    )
+    assert "60 days" in error["message"]
+    assert count(stack, original["id"]) == 0
+
+
+def test_an_idempotency_key_opens_one_dispute(stack: Stack, rest: Rest, scene: Scene) -> None:
+    original = paid(scene, 70)
+    key = {"Idempotency-Key": f"dispute-{original['id']}"}
+    body = {"reason": "UNAUTHORIZED_TRANSACTION", "amount": 30}
+    first = open_(scene.customer.rest, original["id"], headers=key, **body)
+    again = open_(scene.customer.rest, original["id"], headers=key, **body)
+    assert envelope.success(again, 201) == envelope.success(first, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert count(stack, original["id"]) == 1
+    assert balance(rest, scene.account) == 960  # credited once
+    envelope.error(
+        open_(scene.customer.rest, original["id"], headers=key, reason="UNAUTHORIZED_TRANSACTION"),
+        409,
+        "IDEMPOTENCY_KEY_REUSED",
+    )
+
+
+def test_lists_filter_by_status_and_owner(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest, scene: Scene
+) -> None:
+    first, second, third = paid(scene, 10), paid(scene, 20), paid(scene, 30)
+    a = opened(scene.customer.rest, first["id"])
+    b = opened(scene.customer.rest, second["id"])
+    c = opened(scene.customer.rest, third["id"])
+    envelope.success(resolve(rest, b["id"], "CUSTOMER_FAVOR"))
+    mine = envelope.success(scene.customer.rest.get("/v1/disputes?limit=2"))
+    assert [d["id"] for d in mine["disputes"]] == [c["id"], b["id"]]
+    assert mine["pagination"]["totalCount"] == 3 and mine["pagination"]["hasNext"]
+    rest_of = envelope.success(
+        scene.customer.rest.get(f"/v1/disputes?limit=2&pageToken={mine['nextPageToken']}")
+    )
+    assert [d["id"] for d in rest_of["disputes"]] == [a["id"]]
+    open_ones = envelope.success(
+        rest.get(f"/v1/disputes?status=OPEN&accountId={scene.account}&sortOrder=asc")
+    )
+    assert [d["id"] for d in open_ones["disputes"]] == [a["id"], c["id"]]
+    resolved = envelope.success(rest.get(f"/v1/disputes?status=RESOLVED&accountId={scene.account}"))
+    assert [d["id"] for d in resolved["disputes"]] == [b["id"]]
+    by_transaction = envelope.success(rest.get(f"/v1/disputes?transactionId={third['id']}"))
+    assert [d["id"] for d in by_transaction["disputes"]] == [c["id"]]
+    envelope.error(rest.get("/v1/disputes?status=LOST"), 400, "INVALID_REQUEST")

@@ -33,6 +33,7 @@ SERVICES = {
     "AccountService",
     "AuditService",
     "ClientService",
+    "DisputeService",
     "OAuthService",
     "PayeeService",
     "RefundService",
@@ -51,6 +52,7 @@ STAFF_ONLY = {
     "TransactionService/ReverseTransaction",
     "RefundService/ApproveRefundRequest",
     "RefundService/RejectRefundRequest",
+    "DisputeService/ResolveDispute",
     "UserService/DeleteUser",
 }
 
