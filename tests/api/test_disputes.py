@@ -106,6 +106,11 @@ def test_unauthorized_is_credited_at_once_and_customer_favor_makes_it_final(
     for outcome in ("CUSTOMER_FAVOR", "MERCHANT_FAVOR"):
         envelope.error(resolve(rest, dispute["id"], outcome), 409, "CONFLICT")
     assert postings_of(stack, dispute["id"]) == [{DISPUTES: -150_00, scene.account: 150_00}]
+    # The bank's books show the disputes account with what it paid out.
+    books = envelope.success(rest.get("/v1/ledger/trial-balance?currency=USD"))["trialBalance"]
+    (line,) = [item for item in books["lines"] if item.get("code") == "DISPUTES"]
+    assert line["accountId"] == DISPUTES and line["kind"] == "BANK"
+    assert round(abs(line["net"]) * 100) == disputes_paid(stack)
 
 
 def test_merchant_favor_takes_the_credit_back_even_below_zero(
