@@ -1,10 +1,11 @@
 """Stored monthly statements (m0030): making one, reading them back.
 
-A statement's figures come from the same reads as its PDF
-(`statement_rows.header` and `lines`, in one snapshot), so the stored
-opening and closing balances are the ones every download prints. Its id is
-derived from (account, month), and the insert ignores a row already there:
-two processes closing the same month make one statement with one id.
+A statement's figures are read by the rules of the reads its PDF is
+written from (`statement_rows.header` and `lines`), so the stored opening
+and closing balances are the ones every download prints
+(tests/workers/test_statements.py compares them). Its id is derived from
+(account, month), and the insert ignores a row already there: two
+processes closing the same month make one statement with one id.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import peewee
 from server.domain import statement_months as rules
 from server.domain.ids import stable_id
 from server.domain.masking import mask_account_number
-from server.domain.statements import check_continuity
 from server.store import statement_rows
 from server.store.db import database, is_postgres
 from server.store.models import Account, BaseModel, Posting
@@ -48,35 +48,6 @@ def statement_id(account_id: str, month: rules.Month) -> str:
 
 
 # --- making -----------------------------------------------------------------------------
-
-
-def make(account_id: str, month: rules.Month, now: datetime) -> bool:
-    """Makes the account's statement of a closed month unless it exists;
-    True when this call wrote it."""
-    with statement_rows.snapshot():
-        head = statement_rows.header(account_id, month.start, month.end)
-        lines = statement_rows.lines(account_id, month.start, month.end)
-        figures = rules.figures(head, check_continuity(head, lines))
-    written = (
-        AccountStatementRow.insert(
-            id=statement_id(account_id, month),
-            account_id=account_id,
-            period=month.label,
-            period_start=month.start,
-            period_end=month.end,
-            currency=head.currency,
-            opening_balance_minor=figures.opening_balance_minor,
-            closing_balance_minor=figures.closing_balance_minor,
-            credit_count=figures.credit_count,
-            credit_total_minor=figures.credit_total_minor,
-            debit_count=figures.debit_count,
-            debit_total_minor=figures.debit_total_minor,
-            created_at=now,
-        )
-        .on_conflict_ignore()
-        .execute()
-    )
-    return bool(written)
 
 
 # The figures of many accounts' statements of one month in one statement,

@@ -84,7 +84,7 @@ def test_figures_and_racing_makers(database: peewee.Database) -> None:
     def make() -> None:
         barrier.wait()
         with database.connection_context():
-            results.append(statement_records.make(source, month, _now()))
+            results.append(statement_records.make_many([source], month, _now())[0] == 1)
 
     threads = [threading.Thread(target=make) for _ in range(4)]
     for thread in threads:
