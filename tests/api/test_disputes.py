@@ -357,3 +357,22 @@ def test_lists_filter_by_status_and_owner(
     by_transaction = envelope.success(rest.get(f"/v1/disputes?transactionId={third['id']}"))
     assert [d["id"] for d in by_transaction["disputes"]] == [c["id"]]
     envelope.error(rest.get("/v1/disputes?status=LOST"), 400, "INVALID_REQUEST")
+
+
+def test_seed_style_paths_open_disputes_too(stack: Stack, rest: Rest, scene: Scene) -> None:
+    first, second = paid(scene, 12), paid(scene, 13)
+    for prefix, original in (("/api/transactions", first), ("/api/v1/transactions", second)):
+        response = scene.customer.rest.post(
+            f"{prefix}/{original['id']}/disputes", json={"reason": "DUPLICATE_PAYMENT"}
+        )
+        dispute = envelope.success(response, 201)["dispute"]
+        assert (dispute["transactionId"], dispute["amount"]) == (original["id"], original["amount"])
+    # Unknown fields are refused, as on every request.
+    envelope.error(
+        scene.customer.rest.post(
+            f"/v1/transactions/{first['id']}/disputes",
+            json={"reason": "DUPLICATE_PAYMENT", "refundAmount": 1},
+        ),
+        400,
+        "INVALID_REQUEST",
+    )
