@@ -13,18 +13,25 @@ it, so `check_continuity` holds by construction:
   balance the balance after the last line (the opening one when the period
   has no line).
 
-Lines are read in chunks of CHUNK_ROWS by keyset on (account_id, id) (the
-index m0001 made), so any number of lines streams with memory for one
-chunk, on both databases, and no server-side cursor outlives a chunk. A
-posting written while a statement streams has a higher id than the period's
-last line, so it never shows up half-way; `snapshot()` makes `header` and
-`lines` read the same instant (the closing balance of a period ending
-today then matches its last line).
+Lines are one statement, read CHUNK_ROWS at a time: on PostgreSQL through
+a server-side cursor (DECLARE ... CURSOR, FETCH FORWARD; psycopg2's plain
+cursors would fetch the whole result at once), on SQLite with fetchmany (it
+steps through the result as it is read). So any number of lines streams
+with the memory of one chunk, and the statement is planned and run once,
+whatever the planner thinks of the account (a statement per chunk was
+re-planned per chunk: with a freshly loaded account's stale statistics
+each chunk read the account's whole period, 200,000 lines took minutes).
+A posting written while a statement streams has a higher id than the
+period's last line, so it never shows up half-way; `snapshot()` makes
+`header` and `lines` read the same instant (the closing balance of a
+period ending today then matches its last line). On PostgreSQL `lines`
+runs in a transaction (a cursor lives in one): the caller's, else its own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -128,10 +135,9 @@ def count(account_id: str, start: date, end: date) -> int:
 
 # The history row of each posting is found by its transaction id (one or two
 # rows) and then checked for the account: `|| ''` keeps the account's whole
-# history index out of that lookup. PostgreSQL, with a freshly loaded
-# account's stale statistics, combined it with the transaction index for
-# every line (a bitmap of the account's every entry, per line: quadratic,
-# 20,000 lines took 2 minutes).
+# history index out of that lookup (PostgreSQL, misjudging a freshly loaded
+# account, combined it with the transaction index for every line: a bitmap
+# of the account's every entry, per line).
 _LINES = (
     'SELECT p."id", p."created_at", p."amount_minor", p."balance_after_minor",'
     ' t."id", t."number", t."type", t."description", e."counterparty"'
@@ -140,9 +146,24 @@ _LINES = (
     ' LEFT JOIN "account_entries" e'
     ' ON e."transaction_id" = p."transaction_id"'
     ' AND e."account_id" || \'\' = p."account_id"'
-    ' WHERE p."account_id" = ? AND p."id" > ? AND p."id" <= ?'
-    ' ORDER BY p."id" LIMIT ?'
+    ' WHERE p."account_id" = %s AND p."id" >= %s AND p."id" <= %s'
+    ' ORDER BY p."id"'
 )
+
+
+def _chunks(values: tuple[str, int, int]) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of _LINES, CHUNK_ROWS at a time."""
+    if not is_postgres():
+        cursor = database.execute_sql(_LINES.replace("%s", "?"), values)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            yield rows
+        return
+    name = f"statement_{uuid.uuid4().hex}"
+    with database.atomic():  # the caller's transaction, or one of its own
+        database.execute_sql(f"DECLARE {name} NO SCROLL CURSOR FOR {_LINES}", values)
+        while rows := database.execute_sql(f"FETCH FORWARD {CHUNK_ROWS} FROM {name}").fetchall():
+            yield rows
+        database.execute_sql(f"CLOSE {name}")
 
 
 def lines(account_id: str, start: date, end: date) -> Iterator[StatementLine]:
@@ -153,12 +174,8 @@ def lines(account_id: str, start: date, end: date) -> Iterator[StatementLine]:
     parse: Callable[[Any], datetime] | None = (
         None if is_postgres() else Posting.created_at.python_value
     )
-    after = span.first_id - 1
-    while after < span.last_id:
-        rows = sql.execute(_LINES, (account_id, after, span.last_id, CHUNK_ROWS)).fetchall()
-        if not rows:
-            return
-        for posting_id, created, amount, balance, txn_id, number, kind, text, other in rows:
+    for rows in _chunks((account_id, span.first_id, span.last_id)):
+        for _, created, amount, balance, txn_id, number, kind, text, other in rows:
             yield StatementLine(
                 transaction_id=txn_id,
                 reference=number,
@@ -169,8 +186,6 @@ def lines(account_id: str, start: date, end: date) -> Iterator[StatementLine]:
                 amount_minor=int(amount),
                 balance_after_minor=int(balance),
             )
-            after = posting_id
-        del rows
 
 
 @contextlib.contextmanager
