@@ -24,6 +24,7 @@ SCENARIOS = (
     "history_typical",
     "history_paced",
     "webhooks",
+    "export",
 )
 
 

@@ -13,7 +13,8 @@
    and REST), history reads mixed with writes
    (and EXPLAIN of the history statements), and webhook delivery
    (tests/bench/webhooks.py: deliveries/s, lag at a steady rate, a
-   receiver outage).
+   receiver outage), and a 100,000-row CSV export's first byte and total
+   time (tests/bench/export.py).
 4. Checks the invariants again, prints one table, the CPU per transfer by
    process (tests/bench/cpu.py) and the targets with the CPU guards, writes
    var/bench/result-<timestamp>.json, stops the stack and drops the databases.
@@ -41,7 +42,18 @@ import psycopg2
 import server  # noqa: F401  (puts gen/ on sys.path)
 from server.config import REPO_ROOT, Settings
 from server.run import Stack, grpc_channel
-from tests.bench import batch, cpu, dataset, flood, load, pgbench, plans, probes, webhooks
+from tests.bench import (
+    batch,
+    cpu,
+    dataset,
+    export,
+    flood,
+    load,
+    pgbench,
+    plans,
+    probes,
+    webhooks,
+)
 from tests.bench.config import BenchConfig
 from tests.bench.report import Row, row_dict, table, targets_table, write_json
 from tests.bench.targets import targets as run_targets
@@ -567,6 +579,8 @@ def main() -> int:
                 stack.start()
                 token = str(token_over_rest(stack.http_url)["access_token"])
                 bench.service(stack, token, data)
+                if "export" in config.only:
+                    export.run(bench, stack, token, log)
                 if "webhooks" in config.only:  # last: it stops the stack's webhook worker
                     webhooks.run(bench, stack, token)
             finally:
