@@ -8,15 +8,18 @@ snapshot of the ledger (server.store.report_rows).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+import peewee
 
 from server.domain import errors
 from server.domain import reports as rules
 from server.domain.principal import Principal
 from server.domain.reports import Figures, Group, Period, Totals
-from server.store import clock, report_rows
+from server.store import clock, report_days, report_rows, tx
 from server.store.db import per_use_connection
 from server.store.report_rows import Scope, Sums
 
@@ -147,21 +150,59 @@ def _computed(
 def figures(query: ReportQuery, now: datetime) -> list[Figures]:
     """The report's figures, one per currency (`query.currency` only unless
     `every_currency`), ordered by currency."""
-    with per_use_connection(), report_rows.snapshot():
-        if query.every_currency:
-            held = report_rows.currencies_held(query.account_ids)
-            currencies = tuple(sorted({query.currency, *held}))
-        else:
-            currencies = (query.currency,)
-        scope = Scope(
-            start=query.period.start,
-            end=query.period.end,
-            as_of=query.period.as_of(now),
-            currencies=currencies,
-            account_ids=query.account_ids,
-            types=query.types,
-        )
-        return _figures(query, scope, currencies)
+    with per_use_connection():
+        with report_rows.snapshot():
+            found, keep = _in_snapshot(query, now)
+        if keep is not None:  # a closed day summed afresh: kept for the next report of it
+            day, postings, totals = keep
+            with contextlib.suppress(peewee.IntegrityError):  # a concurrent report kept them
+                tx.write(lambda: report_days.save(day, postings, totals, now))
+        return found
+
+
+_Keep = tuple[date, int, dict[tuple[str, str], Sums]]
+
+
+def keep_yesterday(sandbox: bool) -> None:
+    """Sums yesterday's postings bank-wide once it has closed (the report worker
+    calls this now and then), so that no caller waits for a closed day's sum."""
+    now, current = today(sandbox)
+    day = current - timedelta(days=1)
+    figures(ReportQuery(rules.DAILY, Period(day, day), rules.DEFAULT_CURRENCY), now)
+
+
+def _in_snapshot(query: ReportQuery, now: datetime) -> tuple[list[Figures], _Keep | None]:
+    if query.every_currency:
+        held = report_rows.currencies_held(query.account_ids)
+        currencies = tuple(sorted({query.currency, *held}))
+    else:
+        currencies = (query.currency,)
+    scope = Scope(
+        start=query.period.start,
+        end=query.period.end,
+        as_of=query.period.as_of(now),
+        currencies=currencies,
+        account_ids=query.account_ids,
+        types=query.types,
+    )
+    typed, keep = _by_type(query, scope, now)
+    return _figures(query, scope, currencies, typed), keep
+
+
+def _by_type(
+    query: ReportQuery, scope: Scope, now: datetime
+) -> tuple[dict[tuple[str, str], Sums], _Keep | None]:
+    """The period's sums per currency and type; a closed day's, bank-wide and of
+    every type, from its kept totals while they still hold (server.store.report_days)."""
+    day = query.period.first
+    if query.account_ids or query.types or day != query.period.last or scope.end > now:
+        return report_rows.by_type(scope), None
+    postings = report_days.posting_count(scope.start, scope.end)
+    kept = report_days.read(day, postings)
+    if kept is not None:
+        return kept, None
+    every = report_rows.by_type(replace(scope, currencies=()))
+    return every, (day, postings, every)
 
 
 def _totals(sums: Sums | None, fees_minor: int = 0) -> Totals:
@@ -177,13 +218,19 @@ def _totals(sums: Sums | None, fees_minor: int = 0) -> Totals:
     )
 
 
-def _figures(query: ReportQuery, scope: Scope, currencies: Sequence[str]) -> list[Figures]:
-    typed = report_rows.by_type(scope)
+def _figures(
+    query: ReportQuery,
+    scope: Scope,
+    currencies: Sequence[str],
+    typed: dict[tuple[str, str], Sums],
+) -> list[Figures]:
     fees = report_rows.fees(scope)
     closing = report_rows.closing_balances(scope)
     extras = report_rows.extras(scope)
     all_nets = report_rows.net_by_day(scope) if query.types else None
-    grouped = _groups(query, scope, all_nets)
+    # One day grouped by time: its one group is the summary (no second pass).
+    one_day = query.period.first == query.period.last and query.group_by in rules.TIME_GROUPS
+    grouped = None if one_day else _groups(query, scope, all_nets)
     found = []
     for currency in currencies:
         by_type = sorted(
@@ -201,7 +248,17 @@ def _figures(query: ReportQuery, scope: Scope, currencies: Sequence[str]) -> lis
                 currency=currency,
                 summary=summary,
                 by_type=by_type,
-                groups=grouped(currency, closing_minor),
+                groups=(
+                    [
+                        Group(
+                            rules.time_key(query.group_by, query.period.first),
+                            summary,
+                            closing_minor,
+                        )
+                    ]
+                    if grouped is None
+                    else grouped(currency, closing_minor)
+                ),
                 opening_minor=closing_minor - moved,
                 closing_minor=closing_minor,
                 failed=more.failed,

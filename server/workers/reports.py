@@ -5,7 +5,9 @@ the oldest waiting report (server.store.report_jobs: FOR UPDATE SKIP LOCKED
 on PostgreSQL, so processes never compute one twice), computes its figures
 and file (server.services.report_jobs) and stores them. It looks again at
 once when a report is asked for in its process (report_jobs.WAKE), else
-every POLL_SECONDS; expired reports are deleted about every PRUNE_SECONDS.
+every POLL_SECONDS. About every PRUNE_SECONDS it deletes expired reports and
+sums yesterday bank-wide (kept: server.store.report_days), so daily reports
+of a closed day read kept totals.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import threading
 import time
 
-from server.services import report_jobs
+from server.services import report_jobs, reports
 from server.store.db import per_use_connection
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ def start_worker(stop: threading.Event, sandbox: bool) -> threading.Thread:
                     if time.monotonic() - pruned_at > PRUNE_SECONDS:
                         pruned_at = time.monotonic()
                         report_jobs.prune(sandbox)
+                        reports.keep_yesterday(sandbox)
                     while not stop.is_set() and report_jobs.run_next(sandbox):
                         pass
             except Exception:

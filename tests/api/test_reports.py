@@ -24,7 +24,7 @@ from backoffice.v1 import report_service_pb2_grpc as pb_grpc
 from server.run import Stack
 from tests.api.report_ledger import Expected, Ledger, Sums
 from tests.common import envelope
-from tests.common.accounts import Db, server_now
+from tests.common.accounts import Db, fund, server_now
 from tests.common.corrections import Customer, customer
 from tests.common.external import ach, created, settle
 from tests.common.money import deposit, open_account, transfer
@@ -70,6 +70,7 @@ def world(rest: Rest, stack: Stack, raw_channel: grpc.Channel) -> dict[str, Any]
     shown = settle(rest, returned)  # submitted (a wire fee), then returned by the other bank
     assert shown["status"] == "FAILED", shown
     envelope.success(transfer(rest, savings, owner.account_id, 0.99), 201)
+    envelope.success(rest.post("/v1/sandbox/clock:advance", json={"days": 1}))  # days closed
     return {
         "owner": owner,
         "accounts": sorted([owner.account_id, savings, tight]),
@@ -156,6 +157,31 @@ def test_daily_reports_agree_with_the_ledger_bank_wide_and_per_account(
             if not account_id:
                 assert "USD" in [r["currency"] for r in data["reports"]]
         day += timedelta(days=1)
+
+
+def test_a_closed_day_is_summed_again_when_postings_arrive_in_it(
+    rest: Rest, db: Db, world: dict[str, Any]
+) -> None:
+    day = world["first_day"]
+
+    def check() -> None:
+        report = envelope.success(rest.get("/v1/reports/daily", params={"date": day.isoformat()}))[
+            "report"
+        ]
+        want = Ledger(db).expected(day, day, _as_of(report))
+        _check_summary(report["summary"], want)
+        _check_types(report["totalsByType"], want.by_type)
+
+    check()  # the day is closed: its totals are kept
+    kept = db.execute("SELECT postings FROM report_days WHERE day = ?", (day.isoformat(),))
+    assert kept and kept[0][0] > 0
+    check()  # read back from what was kept
+    at = datetime.combine(day, datetime.min.time()) + timedelta(hours=1)
+    fund(db, world["owner"].account_id, 777, at)  # written into the past by hand
+    fund(db, world["owner"].account_id, -777, at)
+    check()  # summed afresh: the count of the day's postings changed
+    again = db.execute("SELECT postings FROM report_days WHERE day = ?", (day.isoformat(),))
+    assert again[0][0] == kept[0][0] + 4
 
 
 def test_monthly_report_has_the_per_day_series(rest: Rest, db: Db, world: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ SCENARIOS = (
     "history_paced",
     "webhooks",
     "export",
+    "reports",
 )
 
 

@@ -52,6 +52,7 @@ from tests.bench import (
     pgbench,
     plans,
     probes,
+    reports,
     webhooks,
 )
 from tests.bench.config import BenchConfig
@@ -579,6 +580,8 @@ def main() -> int:
                 stack.start()
                 token = str(token_over_rest(stack.http_url)["access_token"])
                 bench.service(stack, token, data)
+                if "reports" in config.only:
+                    reports.run(bench, stack, token, log)
                 if "export" in config.only:
                     export.run(bench, stack, token, log)
                 if "webhooks" in config.only:  # last: it stops the stack's webhook worker
