@@ -147,14 +147,16 @@ def _open_during(month: rules.Month) -> Any:
     )
 
 
-def accounts_missing(month: rules.Month, limit: int) -> list[str]:
-    """Customer accounts open during `month` that have no statement of it yet."""
+def accounts_missing(month: rules.Month, limit: int, after: str = "") -> list[str]:
+    """Customer accounts open during `month` that have no statement of it yet,
+    by id, from after `after` (a keyset: each batch resumes where the last
+    ended instead of skipping again the accounts already done)."""
     made = AccountStatementRow.select(AccountStatementRow.id).where(
         (AccountStatementRow.account_id == Account.id) & (AccountStatementRow.period == month.label)
     )
     query = (
         Account.select(Account.id)
-        .where(_open_during(month) & ~peewee.fn.EXISTS(made))
+        .where(_open_during(month) & (Account.id > after) & ~peewee.fn.EXISTS(made))
         .order_by(Account.id)
         .limit(limit)
     )

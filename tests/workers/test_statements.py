@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import peewee
+import pytest
 
 from server.domain.principal import ADMIN, Principal
 from server.domain.statement_months import Month, figures, last_closed, months_open
@@ -141,3 +142,23 @@ def test_batched_figures_are_the_statement_reads(database: peewee.Database) -> N
         ), account_id
     first = AccountStatementRow.get(AccountStatementRow.account_id == accounts[0])
     assert (first.credit_count, first.debit_count, first.debit_total_minor) == (2, 1, 3525)
+
+
+def test_runs_out_of_time_and_go_on_where_they_stopped(
+    database: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_internal_accounts()
+    owner = rows.customer("Patient Owner")
+    made = [rows.account(owner, balance_minor=0) for _ in range(25)]
+    monkeypatch.setattr(statements, "BATCH", 10)
+    monkeypatch.setattr(statements, "RUN_SECONDS_MAX", 0.0)  # one batch per run
+    statements.forget()
+    later = _next_month_closed(_now())
+    counts = []
+    while done := statements.run_due(later):
+        counts.append(done)
+    assert len(counts) >= 3 and max(counts) <= 10
+    month = Month.of(_now())
+    mine = AccountStatementRow.select().where(AccountStatementRow.account_id.in_(made))
+    assert {row.account_id for row in mine if row.period == month.label} == set(made)
+    assert statements.run_due(later) == 0
