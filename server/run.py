@@ -59,6 +59,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_WEBHOOK_WORKER="on" if settings.webhook_worker else "off",
         BANK_WEBHOOK_CONCURRENCY=str(settings.webhook_concurrency),
         BANK_WEBHOOK_POLL_MS=str(settings.webhook_poll_ms),
+        BANK_SMTP_HOST=settings.smtp_host,
+        BANK_SMTP_PORT=str(settings.smtp_port),
+        BANK_SMTP_USER=settings.smtp_user,
+        BANK_SMTP_PASSWORD=settings.smtp_password,
+        BANK_SMTP_FROM=settings.smtp_from,
+        BANK_SMTP_STARTTLS="on" if settings.smtp_starttls else "off",
     )
     return env
 

@@ -10,6 +10,7 @@ import email.policy
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -101,38 +102,30 @@ def bank(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
 ) -> Iterator[Bank]:
     tmp: Path = tmp_path_factory.mktemp(f"stack-notifications-{request.param}")
-    smtp_env = {
-        "BANK_SMTP_HOST": "127.0.0.1",
-        "BANK_SMTP_PORT": str(smtp.port),
-        "BANK_SMTP_STARTTLS": "off",
-    }
     with (
-        postgres_database() if request.param == "postgres" else _no_url() as url,
-        pytest.MonkeyPatch.context() as patch,
+        postgres_database() if request.param == "postgres" else nullcontext("") as url,
+        started(
+            stack_settings(
+                tmp,
+                database_url=url,
+                smtp_host="127.0.0.1",
+                smtp_port=smtp.port,
+                smtp_starttls=False,
+            )
+        ) as stack,
     ):
-        for name, value in smtp_env.items():
-            patch.setenv(name, value)  # the stack's processes inherit it
-        with started(stack_settings(tmp, database_url=url)) as stack:
-            token = str(token_over_rest(stack.http_url)["access_token"])
-            alice_token = str(user_tokens(stack.http_url)["access_token"])
-            with (
-                Rest(stack.http_url) as admin,
-                Rest(stack.http_url) as alice,
-                grpc.insecure_channel(stack.grpc_target) as raw,
-            ):
-                admin.headers["Authorization"] = f"Bearer {token}"
-                alice.headers["Authorization"] = f"Bearer {alice_token}"
-                yield Bank(
-                    stack, admin, authenticated(raw, token), alice, authenticated(raw, alice_token)
-                )
-
-
-class _no_url:  # noqa: N801 (a context manager read like postgres_database())
-    def __enter__(self) -> str:
-        return ""
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+        token = str(token_over_rest(stack.http_url)["access_token"])
+        alice_token = str(user_tokens(stack.http_url)["access_token"])
+        with (
+            Rest(stack.http_url) as admin,
+            Rest(stack.http_url) as alice,
+            grpc.insecure_channel(stack.grpc_target) as raw,
+        ):
+            admin.headers["Authorization"] = f"Bearer {token}"
+            alice.headers["Authorization"] = f"Bearer {alice_token}"
+            yield Bank(
+                stack, admin, authenticated(raw, token), alice, authenticated(raw, alice_token)
+            )
 
 
 def _eventually(check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:

@@ -5,6 +5,8 @@ own, claims, leases, retries and what production keeps."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from server.domain import notifications as rules
 from server.domain.movement_events import transaction_data
 from server.store import notification_sources, outbox, sealed, sql, tx
 from server.store import notifications as store
+from server.store.db import is_postgres, per_use_connection
 from server.store.models import Account, OutboxEvent, User
 from server.store.notifications import NotificationRecord, NotificationRow, Outcome
 from server.workers import notifications as worker_module
@@ -298,3 +301,61 @@ def test_the_databases_cut_keeps_what_the_rules_notify(
     found = [row.kind for row in NotificationRow.select()]
     assert found == ([kind] if kind else [])
     assert all(row.transaction_id == transaction_id for row in NotificationRow.select())
+
+
+# -- Several processes ---------------------------------------------------------------------
+def _held_elsewhere(work: Any, while_held: Any) -> Any:
+    """Runs `work` in a transaction of another thread (its own connection),
+    and `while_held` here while that transaction is still open."""
+    holding, release = threading.Event(), threading.Event()
+    result: list[Any] = []
+
+    def other() -> None:
+        with per_use_connection():
+
+            def inside() -> None:
+                result.append(work())
+                holding.set()
+                release.wait(10)
+
+            tx.write(inside)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        return result[0], while_held()
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def test_a_claim_held_by_one_sender_is_skipped_by_another(database: peewee.Database) -> None:
+    if not is_postgres():
+        pytest.skip("SQLite serialises writers: no second claim runs meanwhile")
+    user_id = rows.customer("Concurrent")
+    ids = {_enqueue(user_id) for _ in range(3)}
+
+    def claim() -> list[NotificationRecord]:
+        return store.claim(SEALER, [rules.EMAIL], store.now(), 2, worker_module.LEASE)
+
+    started = time.monotonic()
+    first, second = _held_elsewhere(claim, lambda: tx.write(claim))
+    assert time.monotonic() - started < 5  # skipped, not waited for
+    assert len(first) == 2 and len(second) == 1
+    assert {item.id for item in first + second} == ids
+
+
+def test_the_cursor_held_by_one_process_is_skipped_by_another(database: peewee.Database) -> None:
+    if not is_postgres():
+        pytest.skip("SQLite serialises writers: no second derivation runs meanwhile")
+    user_id = rows.customer("Deriving")
+    _completed(rows.account(user_id), "TRANSFER", 500_000)
+    up_to = notification_sources.newest_event_id()
+
+    def derive() -> tuple[int, bool]:
+        return notification_sources.derive(SEALER, up_to, 100)
+
+    first, second = _held_elsewhere(derive, lambda: tx.write(derive))
+    assert first == (1, False) and second == (0, False)
+    assert NotificationRow.select().count() == 1
