@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.crypto.fields import FieldSealer, UnreadableField
+from server.crypto.fields import FieldSealer
 from server.domain import notifications as rules
 from server.domain.money import parse_signed_amount
-from server.store import sealed, sql
+from server.store import notification_recipients as recipients
+from server.store import sql
 from server.store.db import is_postgres
 from server.store.notifications import Draft, enqueue_many
 
@@ -193,13 +194,6 @@ def _owners(account_ids: Sequence[str]) -> dict[str, _Owner]:
     }
 
 
-def _phone(sealer: FieldSealer, owner: _Owner) -> str | None:
-    try:
-        return sealed.open_value(sealer, sealed.USER_PHONE, owner.user_id, owner.phone_sealed)
-    except UnreadableField:
-        return None
-
-
 def _drafts(sealer: FieldSealer, candidates: list[_Candidate]) -> list[Draft]:
     owners = _owners([candidate.account_id for candidate in candidates])
     drafts = []
@@ -216,7 +210,11 @@ def _drafts(sealer: FieldSealer, candidates: list[_Candidate]) -> list[Draft]:
             account_number=owner.account_number,
             completed_at=candidate.at,
         )
-        phone = _phone(sealer, owner) if candidate.kind == rules.LARGE_AMOUNT else None
+        phone = (
+            recipients.phone(sealer, owner.user_id, owner.phone_sealed)
+            if candidate.kind == rules.LARGE_AMOUNT
+            else None
+        )
         for channel in rules.channels_for(candidate.kind, phone is not None):
             destination = owner.email if channel == rules.EMAIL else phone
             if not destination:

@@ -1,9 +1,11 @@
 """Rows of customer notifications (m0032): enqueueing, claiming, recording
 attempts, listing for the sandbox inbox; typed records out.
 
-`enqueue` is what other features call, inside the database transaction of
-the change a message tells about (a challenge, a dispute): the row exists
-exactly when that change was committed, and the worker sends it later.
+`enqueue` is what other features call (usually through
+server.store.notification_recipients.enqueue_for_user, which finds the
+user's address and phone), inside the database transaction of the change a
+message tells about (a challenge, a dispute): the row exists exactly when
+that change was committed, and the worker sends it later.
 `destination`, `body` and `code` are sealed (server.store.sealed) and never
 logged.
 

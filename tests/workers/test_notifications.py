@@ -17,6 +17,7 @@ import pytest
 from server.crypto.fields import Keyring, is_sealed
 from server.domain import notifications as rules
 from server.domain.movement_events import transaction_data
+from server.store import notification_recipients as recipients
 from server.store import notification_sources, outbox, sealed, sql, tx
 from server.store import notifications as store
 from server.store.db import is_postgres, per_use_connection
@@ -359,3 +360,36 @@ def test_the_cursor_held_by_one_process_is_skipped_by_another(database: peewee.D
     first, second = _held_elsewhere(derive, lambda: tx.write(derive))
     assert first == (1, False) and second == (0, False)
     assert NotificationRow.select().count() == 1
+
+
+# -- Other features' messages ------------------------------------------------------------
+def test_enqueue_for_user_reaches_each_channel_of_the_kind() -> None:
+    user_id = rows.customer("Challenged")
+    User.update(phone=sealed.seal(SEALER, sealed.USER_PHONE, user_id, "+15550001111")).where(
+        User.id == user_id
+    ).execute()
+
+    def code(channel: str) -> rules.Message:
+        return rules.challenge_message(channel, "918273", 600_000, "USD", 5)
+
+    ids = tx.write(
+        lambda: recipients.enqueue_for_user(
+            SEALER, user_id, rules.CHALLENGE_CODE, code, code="918273", related_id="chl_1"
+        )
+    )
+    found = {record.channel: record for record in (store.get(SEALER, i) for i in ids) if record}
+    assert set(found) == {rules.EMAIL, rules.SMS}
+    assert found[rules.SMS].destination == "+15550001111"
+    assert found[rules.EMAIL].destination == f"{user_id}@example.test"
+    assert all(r.code == "918273" and r.related_id == "chl_1" for r in found.values())
+    update = tx.write(
+        lambda: recipients.enqueue_for_user(
+            SEALER,
+            user_id,
+            rules.DISPUTE_UPDATE,
+            lambda channel: rules.dispute_message(channel, "dsp_1", "TXN1", "OPEN"),
+        )
+    )
+    assert len(update) == 1
+    User.update(deactivated_at=store.now()).where(User.id == user_id).execute()
+    assert recipients.enqueue_for_user(SEALER, user_id, rules.CHALLENGE_CODE, code) == []
