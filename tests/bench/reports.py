@@ -132,10 +132,12 @@ def _expected(url: str, day: datetime) -> tuple[int, int]:
 
 
 def _plan(url: str, day: datetime) -> list[str]:
-    """EXPLAIN ANALYZE of the report's totals-by-type statement (server.store.report_rows)."""
+    """EXPLAIN ANALYZE of the report's totals-by-type statement (server.store.report_rows),
+    with the report's session settings (report_rows.snapshot)."""
     connection = _connect(url)
     try:
         with connection, connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '128MB'; SET LOCAL jit = off")
             cursor.execute(
                 "EXPLAIN (ANALYZE, BUFFERS) SELECT p.currency, t.type,"
                 " SUM(CASE WHEN p.amount_minor < 0 THEN -p.amount_minor ELSE 0 END),"
