@@ -24,12 +24,17 @@ from backoffice.v1 import sandbox_service_pb2 as pb
 from backoffice.v1 import sandbox_service_pb2_grpc as pb_grpc
 from backoffice.v1 import transaction_service_pb2 as txn_pb
 from backoffice.v1 import transaction_service_pb2_grpc as txn_grpc
+from server.crypto.fields import LiveKeyring
+from server.domain import notifications as rules
 from server.run import Stack
+from server.store import notification_recipients as recipients
+from server.store import tx
 from tests.common import envelope
 from tests.common.auth import authenticated, create_client, token_over_rest
 from tests.common.databases import postgres_database
 from tests.common.money import ALICE, BOB, BOB_CHECKING, open_account, transfer
 from tests.common.oauth import user_tokens
+from tests.common.principals import bound_store
 from tests.common.stack import free_ports, stack_settings, started
 from tests.conftest import Rest
 
@@ -258,6 +263,39 @@ def test_relay_down_retries_then_delivers_once(bank: Bank, smtp: SmtpServer) -> 
     _eventually(lambda: smtp.inbox.with_id(sent["id"]), "the email")
     time.sleep(1.5)  # a few more worker passes: nothing is sent again
     assert len(smtp.inbox.with_id(sent["id"])) == 1
+
+
+# -- One-time codes ----------------------------------------------------------------------
+def test_a_code_message_shows_its_code(bank: Bank, smtp: SmtpServer) -> None:
+    """As the step-up feature writes it (enqueue_for_user, in the stack's database)."""
+
+    def render(channel: str) -> rules.Message:
+        return rules.challenge_message(channel, "604219", 750_000, "USD", 5)
+
+    with bound_store(bank.stack):
+        keyring = LiveKeyring(bank.stack.settings.data_dir / "keys")
+        ids = tx.write(
+            lambda: recipients.enqueue_for_user(
+                keyring, ALICE, rules.CHALLENGE_CODE, render, code="604219", related_id="chl_x"
+            )
+        )
+    assert len(ids) == 1  # Alice has no phone on file: email only
+    listed = _eventually(
+        lambda: [
+            n
+            for n in _inbox(bank.alice, kind="CHALLENGE_CODE", limit=100)
+            if n["id"] == ids[0] and n["status"] == "SENT"
+        ],
+        "the code's message",
+    )[0]
+    assert listed["code"] == "604219" and listed["relatedId"] == "chl_x"
+    assert listed["subject"] == "Your confirmation code" and "604219" in listed["body"]
+    received = _eventually(lambda: smtp.inbox.with_id(ids[0]), "the email")[0]
+    assert "604219" in received.get_content() and "604219" not in str(received["Subject"])
+    reply = pb_grpc.SandboxServiceStub(bank.alice_channel).ListSandboxNotifications(
+        pb.ListSandboxNotificationsRequest(kind=pb.NotificationKindEnum.CHALLENGE_CODE), timeout=30
+    )
+    assert [(n.id, n.code) for n in reply.notifications if n.id == ids[0]] == [(ids[0], "604219")]
 
 
 # -- Who sees what ---------------------------------------------------------------------
