@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from backoffice.v1 import common_pb2, transaction_pb2
 from backoffice.v1 import report_pb2 as pb
@@ -116,7 +115,7 @@ def computed(c: Computed) -> tuple[pb.Report, list[pb.Report]]:
     return one(c.figures[0]), [one(f) for f in c.others]
 
 
-def stored(record: ReportRecord, now: datetime) -> pb.Report:
+def stored(record: ReportRecord) -> pb.Report:
     s, p = record.stored, record.stored.parameters
     period = record.period
     report = pb.Report(
@@ -144,5 +143,4 @@ def stored(record: ReportRecord, now: datetime) -> pb.Report:
     if s.status == rules.COMPLETED and record.figures is not None:
         report.download_url = f"/v1/reports/{s.id}/download"
         _filled(report, record.figures)
-    del now
     return report

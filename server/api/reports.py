@@ -14,7 +14,6 @@ from server.api import report_views as views
 from server.config import Settings
 from server.domain.requests import refuse_enum_number
 from server.services import report_jobs, reports
-from server.store import clock
 
 _GROUP = resource_pb.ReportGroupByEnum.ReportGroupBy
 _TXN_TYPE = transaction_pb2.TransactionTypeEnum.TransactionType
@@ -66,14 +65,14 @@ class ReportServicer(pb_grpc.ReportServiceServicer):
         )
         record = report_jobs.create(call.current().principal, form, self._sandbox)
         call.current().accepted("Report generation started")
-        return pb.CreateCustomReportResponse(report=views.stored(record, clock.now(self._sandbox)))
+        return pb.CreateCustomReportResponse(report=views.stored(record))
 
     def GetReport(
         self, request: pb.GetReportRequest, context: grpc.ServicerContext
     ) -> pb.GetReportResponse:
         record = report_jobs.get(call.current().principal, request.report_id, self._sandbox)
         call.current().ok("Report retrieved successfully")
-        return pb.GetReportResponse(report=views.stored(record, clock.now(self._sandbox)))
+        return pb.GetReportResponse(report=views.stored(record))
 
     def DownloadReport(
         self, request: pb.DownloadReportRequest, context: grpc.ServicerContext
