@@ -5,8 +5,9 @@ ledger (PostgreSQL). Not part of `make bench`; run by hand:
 
 Makes a scratch database with 1,000 customer accounts and `transactions`
 deposits (default 500,000, so twice as many postings) spread over a year,
-then times `ledger_balances.gl_groups` at three instants and
-`balance_as_of` of one account; the database is dropped afterwards.
+then times `ledger_balances.gl_groups` at three instants,
+`balance_as_of` of one account and the statements of one month of every
+account (the sweeper's batches); the database is dropped afterwards.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from pathlib import Path
 import psycopg2
 
 import server  # noqa: F401  (puts gen/ on sys.path)
+from server.domain.statement_months import Month
 from server.store import db as store_db
-from server.store import ledger_balances, migrations
+from server.store import ledger_balances, migrations, statement_records
 from server.store.bootstrap import ensure_internal_accounts, internal_account_id
+from server.workers import statements
 from tests.common.databases import POSTGRES_ADMIN_URL
 
 ACCOUNTS = 1_000
@@ -49,13 +52,17 @@ def _fill(url: str, transactions: int, start: datetime) -> None:
             " FROM generate_series(1, %s) g",
             (start, transactions, transactions),
         )
+        # Each posting's balance after it is the running sum of its account's
+        # postings (in posting order), as the ledger writes it.
         cursor.execute(
             "INSERT INTO postings (transaction_id, account_id, currency, amount_minor,"
             " balance_after_minor, created_at)"
-            " SELECT t.id, v.account_id, 'USD', v.sign * t.amount_minor, 0, t.created_at"
+            " SELECT id, account_id, 'USD', amount, SUM(amount) OVER (PARTITION BY account_id"
+            " ORDER BY created_at, id ROWS UNBOUNDED PRECEDING), created_at FROM ("
+            " SELECT t.id, v.account_id, v.sign * t.amount_minor AS amount, t.created_at"
             " FROM ledger_transactions t CROSS JOIN LATERAL (VALUES"
             " ('acc_b' || (1 + substr(t.id, 6)::int %% %s), 1), (%s, -1)) v(account_id, sign)"
-            " WHERE t.id LIKE 'txn_b%%' ORDER BY t.created_at",
+            " WHERE t.id LIKE 'txn_b%%') moves ORDER BY created_at, id",
             (ACCOUNTS, vault),
         )
     connection.close()
@@ -93,6 +100,15 @@ def main(transactions: int) -> None:
             began = time.perf_counter()
             ledger_balances.balance_as_of("acc_b7", start + timedelta(days=200))
             print(f"balance as of: {(time.perf_counter() - began) * 1000:.1f} ms")
+            month = Month.of(start + timedelta(days=200))
+            began, made = time.perf_counter(), 0
+            after = ""
+            while missing := statement_records.accounts_missing(month, statements.BATCH, after):
+                written, broken = statement_records.make_many(missing, month, start)
+                assert not broken, broken[:3]
+                made, after = made + written, missing[-1]
+            took = time.perf_counter() - began
+            print(f"statements of {month.label}: {made} in {took:.2f} s ({made / took:.0f}/s)")
         db.close()
         if hasattr(db, "close_all"):
             db.close_all()
