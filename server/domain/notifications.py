@@ -68,6 +68,8 @@ ATTEMPTS_MAX = 12
 BACKOFF_FIRST = timedelta(seconds=1)
 BACKOFF_MAX = timedelta(hours=1)
 MAX_AGE = timedelta(hours=24)
+# Sent and failed messages are deleted this long after they were written.
+RETENTION = timedelta(days=90)
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,6 +298,22 @@ def record(
     return written
 
 
+def prune(before: datetime, batch: int = 5_000) -> int:
+    """Deletes up to `batch` SENT or FAILED messages written before `before`; how many."""
+    doomed = [
+        row.id
+        for row in NotificationRow.select(NotificationRow.id)
+        .where(
+            NotificationRow.status.in_([rules.SENT, rules.FAILED])
+            & (NotificationRow.created_at < before)
+        )
+        .limit(batch)
+    ]
+    if doomed:
+        NotificationRow.delete().where(NotificationRow.id.in_(doomed)).execute()
+    return len(doomed)
+
+
 # -- Reading -----------------------------------------------------------------------------
 def _position(after: list[Any]) -> tuple[datetime, str]:
     try:

@@ -16,6 +16,8 @@ Each pass, every POLL_SECONDS (at once while there is more):
    goes again once the lease passes (at least once; its Message-ID is the
    same).
 
+About once an hour, sent and failed messages older than 90 days are deleted.
+
 Channels: EMAIL when BANK_SMTP_HOST is set (otherwise emails are kept
 PENDING, unsent, and in sandbox mode readable in the sandbox inbox); SMS in
 sandbox mode through SandboxSmsSender. A production SMS provider plugs in
@@ -55,6 +57,7 @@ LEASE = timedelta(seconds=60)
 DERIVE_BATCH = 1_000
 SEND_BATCH = 20
 ERROR_BACKOFF_SECONDS_MAX = 10.0
+PRUNE_EVERY_SECONDS = 3600.0
 WAKE = threading.Event()  # set to look at once (tests; a feature that just enqueued)
 
 
@@ -70,6 +73,7 @@ class Worker:
 
     def __post_init__(self) -> None:
         self._seen: deque[tuple[float, int]] = deque()
+        self._next_prune = time.monotonic() + 60.0
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -135,8 +139,23 @@ class Worker:
             tx.write(lambda: store.record(self.sealer, results, store.now(), self.keep_codes))
         return len(claimed) == SEND_BATCH
 
+    def prune(self) -> int:
+        """Deletes sent and failed messages past their retention (rules.RETENTION)."""
+        before = store.now() - rules.RETENTION
+        removed = 0
+        with per_use_connection():
+            while (done := tx.write(lambda: store.prune(before))) > 0:
+                removed += done
+        if removed:
+            log.info("notifications pruned", extra={"count": removed})
+        return removed
+
     def cycle(self) -> bool:
-        """Derives and sends once; whether more is waiting already."""
+        """Derives and sends once (and prunes about once an hour); whether
+        more is waiting already."""
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            self.prune()
         more = self.derive()
         return self.send_due() or more
 

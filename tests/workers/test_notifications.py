@@ -4,7 +4,6 @@ own, claims, leases, retries and what production keeps."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -277,7 +276,6 @@ def test_payload_shapes_it_cannot_read_are_skipped() -> None:
     tx.write(lambda: outbox.emit("transaction.completed", "txn_odd", data, store.now()))
     _worker().cycle()
     assert NotificationRow.select().count() == 0
-    assert json.loads(OutboxEvent.select().order_by(OutboxEvent.id.desc()).get().payload)
 
 
 @pytest.mark.parametrize(
@@ -393,3 +391,14 @@ def test_enqueue_for_user_reaches_each_channel_of_the_kind() -> None:
     assert len(update) == 1
     User.update(deactivated_at=store.now()).where(User.id == user_id).execute()
     assert recipients.enqueue_for_user(SEALER, user_id, rules.CHALLENGE_CODE, code) == []
+
+
+def test_finished_messages_past_retention_are_pruned() -> None:
+    user_id = rows.customer("Old")
+    _, old_pending, recent = (_enqueue(user_id) for _ in range(3))
+    NotificationRow.update(status=rules.SENT).where(NotificationRow.id != old_pending).execute()
+    NotificationRow.update(created_at=store.now() - rules.RETENTION - timedelta(days=1)).where(
+        NotificationRow.id != recent
+    ).execute()
+    assert _worker().prune() == 1
+    assert {row.id for row in NotificationRow.select()} == {old_pending, recent}
