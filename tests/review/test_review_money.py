@@ -7,7 +7,8 @@ refund request ignores what disputes credited or hold open
 (server/domain/refunds.py RefundableTransaction.refundable_minor): a customer
 whose dispute was resolved in their favour (or is open with its provisional
 credit posted) can still ask for, and be approved, a refund of the same
-money.
+money. Staff can also reverse a debit whose open dispute has credited it
+provisionally: the customer then holds the money twice.
 """
 
 from __future__ import annotations
@@ -61,3 +62,17 @@ def test_a_debit_under_open_dispute_is_not_refundable(rest: Rest, scene: Scene) 
     assert balance(rest, scene.account) == 1000  # provisionally credited at once
     response = ask(scene.customer.rest, debit["id"])
     assert response.status_code in (409, 422), response.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ReverseTransaction ignores open disputes: a debit whose dispute has credited it"
+    " provisionally is reversed too, and the customer gets the money back twice",
+)
+def test_a_debit_under_open_dispute_is_not_reversed(rest: Rest, scene: Scene) -> None:
+    debit = paid(scene, 70)
+    opened(scene.customer.rest, debit["id"], reason="UNAUTHORIZED_TRANSACTION")
+    assert balance(rest, scene.account) == 1000  # provisionally credited at once
+    response = rest.post(f"/v1/transactions/{debit['id']}/reverse", json={"reason": "FRAUD"})
+    assert balance(rest, scene.account) == 1000, response.text
+    assert response.status_code == 409, response.text
