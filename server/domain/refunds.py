@@ -106,11 +106,15 @@ class RefundableTransaction:
     refunded_minor: int = 0
     open_requested_minor: int = 0
     to_same_owner: bool = False
+    # Disputes of it that are OPEN or were resolved for the customer: their
+    # credit gives (or gave) that money back, so it is not refundable again.
+    disputed_minor: int = 0
 
     @property
     def refundable_minor(self) -> int:
         """What a new request may still ask for: never negative."""
-        return max(0, self.amount_minor - self.refunded_minor - self.open_requested_minor)
+        rest = self.amount_minor - self.refunded_minor - self.open_requested_minor
+        return max(0, rest - self.disputed_minor)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,7 +72,9 @@ class ReversibleTransaction:
 
     `refunded_minor` is the sum of REFUND transactions posted against it;
     `open_refund_request_count` the number of its refund requests still in
-    PENDING_REVIEW or APPROVED.
+    PENDING_REVIEW or APPROVED; `standing_dispute_count` the number of its
+    disputes that are OPEN or were resolved for the customer (their credit
+    already gave, or will give, the money back).
     """
 
     transaction_id: str
@@ -81,6 +83,7 @@ class ReversibleTransaction:
     reversal_transaction_id: str | None = None
     refunded_minor: int = 0
     open_refund_request_count: int = 0
+    standing_dispute_count: int = 0
 
 
 def _conflict(original: ReversibleTransaction, message: str) -> ReversalConflict:
@@ -117,6 +120,12 @@ def check_reversible(original: ReversibleTransaction) -> None:
     if original.open_refund_request_count > 0:
         raise _conflict(
             original, "The transaction has a refund request under review; decide it first"
+        )
+    if original.standing_dispute_count > 0:
+        raise _conflict(
+            original,
+            "The transaction is disputed (open, or resolved for the customer): the dispute "
+            "gives the money back; resolve it instead of reversing",
         )
 
 

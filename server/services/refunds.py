@@ -23,7 +23,7 @@ from server.domain.movement_events import refunded_data, transaction_data
 from server.domain.principal import Principal
 from server.services import steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import clock, ledger, movement_rows, outbox, tx
+from server.store import clock, dispute_rows, ledger, movement_rows, outbox, tx
 from server.store import refund_rows as store
 from server.store.bootstrap import internal_account_id
 from server.store.refund_rows import OriginalRecord, RefundRecord
@@ -84,6 +84,7 @@ def refundable_of(
         refunded_minor=max(refunded_minor, int(original.details.get("refunded_minor", 0))),
         open_requested_minor=open_minor,
         to_same_owner=same_owner,
+        disputed_minor=dispute_rows.standing(original.id)[1],
     )
 
 

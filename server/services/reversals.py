@@ -31,6 +31,7 @@ from server.services.context import Movement, Posted, RequestContext
 from server.store import (
     clock,
     correction_rows,
+    dispute_rows,
     holds,
     ledger,
     movement_rows,
@@ -90,6 +91,7 @@ def reverse(request: ReverseInput, context: RequestContext) -> Reversed:
                 refunded_minor=max(refunded, correction_rows.refunded_minor(original.id)),
                 # Only "any open request" matters to the rules.
                 open_refund_request_count=1 if open_minor else 0,
+                standing_dispute_count=dispute_rows.standing(original.id)[0],
             ),
             legs,
         )

@@ -121,6 +121,24 @@ def others(transaction_id: str) -> tuple[int, str | None]:
     return sum(int(amount) for _, _, amount in rows), open_id
 
 
+def standing(transaction_id: str) -> tuple[int, int]:
+    """(how many, how much) of the transaction's disputes stand: OPEN, or
+    resolved for the customer. A refund or a reversal would pay that money
+    back a second time."""
+    rows: list[tuple[int]] = list(
+        DisputeRow.select(DisputeRow.amount_minor)
+        .where(
+            (DisputeRow.transaction_id == transaction_id)
+            & (
+                (DisputeRow.status == disputes.OPEN)
+                | (DisputeRow.outcome == disputes.CUSTOMER_FAVOR)
+            )
+        )
+        .tuples()  # type: ignore[arg-type]
+    )
+    return len(rows), sum(int(amount) for (amount,) in rows)
+
+
 def insert(record: DisputeRecord) -> None:
     DisputeRow.insert({name: getattr(record, name) for name in DisputeRecord.__slots__}).execute()
 

@@ -32,11 +32,6 @@ def scene(stack: Stack, raw_channel: grpc.Channel, rest: Rest) -> Iterator[Scene
         yield made
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refundable_minor (server/domain/refunds.py) ignores disputes: a debit credited back"
-    " by a CUSTOMER_FAVOR dispute is refunded again (double recovery)",
-)
 def test_a_debit_won_in_dispute_is_not_refunded_again(rest: Rest, scene: Scene) -> None:
     debit = paid(scene, 100)
     dispute = opened(scene.customer.rest, debit["id"], reason="UNAUTHORIZED_TRANSACTION")
@@ -51,11 +46,6 @@ def test_a_debit_won_in_dispute_is_not_refunded_again(rest: Rest, scene: Scene) 
     assert balance(rest, scene.account) == made_good
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refundable_minor (server/domain/refunds.py) ignores open disputes: a refund is asked"
-    " for money an open dispute has already credited provisionally",
-)
 def test_a_debit_under_open_dispute_is_not_refundable(rest: Rest, scene: Scene) -> None:
     debit = paid(scene, 60)
     opened(scene.customer.rest, debit["id"], reason="UNAUTHORIZED_TRANSACTION")
@@ -64,11 +54,6 @@ def test_a_debit_under_open_dispute_is_not_refundable(rest: Rest, scene: Scene) 
     assert response.status_code in (409, 422), response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ReverseTransaction ignores open disputes: a debit whose dispute has credited it"
-    " provisionally is reversed too, and the customer gets the money back twice",
-)
 def test_a_debit_under_open_dispute_is_not_reversed(rest: Rest, scene: Scene) -> None:
     debit = paid(scene, 70)
     opened(scene.customer.rest, debit["id"], reason="UNAUTHORIZED_TRANSACTION")
