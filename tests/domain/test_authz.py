@@ -34,11 +34,13 @@ SERVICES = {
     "AuditService",
     "ClientService",
     "DisputeService",
+    "LedgerService",
     "OAuthService",
     "PayeeService",
     "RefundService",
     "ReportService",
     "SandboxService",
+    "StatementService",
     "TransactionService",
     "UserService",
     "WebhookService",
@@ -55,6 +57,8 @@ STAFF_ONLY = {
     "DisputeService/ResolveDispute",
     "UserService/DeleteUser",
 }
+# Staff-only reads: the bank's own books (ledger_service.proto).
+STAFF_ONLY_READS = {"LedgerService/GetTrialBalance"}
 
 ALICE = Principal(client_id="app", role=CUSTOMER, user_id="usr_alice")
 TELLER_TOM = Principal(client_id="app", role=TELLER, user_id="usr_tom")
@@ -125,6 +129,8 @@ def test_scopes_follow_the_convention(method: MethodDescriptor) -> None:
         assert declared == (ADMIN_SCOPE,), name
     elif name in STAFF_ONLY:
         assert declared == (WRITE, ADMIN_SCOPE), name
+    elif name in STAFF_ONLY_READS:
+        assert declared == (READ, ADMIN_SCOPE), name
     elif name == "ReportService/CreateCustomReport":
         # report_service.proto: reports need banking.read, creating one also banking.write.
         assert declared == (READ, WRITE), name
