@@ -2,14 +2,17 @@
 started beside the server by the stack.
 
 - The main thread, every BANK_WEBHOOK_POLL_MS (at once while there is
-  more), fans new outbox events out to deliveries and claims due
-  deliveries, as many as there are free sending slots
-  (BANK_WEBHOOK_CONCURRENCY).
+  more, or as soon as a receiver at its share has room again), fans new
+  outbox events out to deliveries and claims due deliveries, as many as
+  there are free sending slots (BANK_WEBHOOK_CONCURRENCY).
 - Each claimed delivery is sent by one of that many sending threads
   (server.workers.webhook_sender), outside any transaction.
 - A recorder thread writes the attempts that finished, all those waiting in
   one transaction, so the database sees a few transactions per second, not
-  one per attempt; a slot is free again once its attempt is recorded.
+  one per attempt. A sending slot (and the receiver's share) is free again
+  once its attempt has its answer, while the recorder writes it: the next
+  claim overlaps the writing of the last attempts. Attempts claimed and not
+  yet recorded are at most RECORD_BACKLOG_PER_SLOT per slot.
 - About once a day (the first an hour after start) events past their 30
   days are pruned with their finished deliveries.
 
@@ -57,6 +60,7 @@ WORKER_CONNECTIONS = 2
 # How long a wait lasts at most before the worker looks at its stop again.
 STOP_CHECK_SECONDS = 0.1
 ORPHAN_SWEEP_SECONDS = 10.0
+RECORD_BACKLOG_PER_SLOT = 4
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,9 @@ class Worker:
         self.sealer = sealer
         self.sender = sender or Sender(knobs.sandbox, knobs.check)
         self._in_flight = 0  # claimed and not recorded yet
+        self._sending = 0  # claimed and without an answer yet
         self._per_endpoint: Counter[str] = Counter()  # the same, by receiver
+        self._room_made = 0  # times a receiver at its share got room (or all went quiet)
         self._next_orphan_sweep = 0.0
         self._recorded = 0  # batches of attempts recorded so far
         self._changed = threading.Condition()
@@ -121,7 +127,7 @@ class Worker:
                     log.exception("webhook worker cycle failed; trying again")
                     busy = capped = False
                 wait = min(self.knobs.poll_seconds * 2**failures, ERROR_BACKOFF_SECONDS_MAX)
-                self._pause(stop, 0 if busy else wait, until_recorded=capped)
+                self._pause(stop, 0 if busy else wait, until_room=capped)
         finally:
             self._senders.shutdown(wait=True)  # the attempts in flight finish
             self._finished.put(None)
@@ -131,7 +137,7 @@ class Worker:
     def cycle(self) -> tuple[bool, bool]:
         """Fans out and claims once: whether more is waiting already, and
         whether a receiver at its share of the slots held the claim back (its
-        next attempt can go as soon as one of its attempts ends)."""
+        next attempts can go as soon as some of its attempts end)."""
         fanned = _in_connection(deliveries.fan_out, deliveries.FAN_OUT_BATCH)
         if self.knobs.per_endpoint and time.monotonic() >= self._next_orphan_sweep:
             # Fair claims read active subscriptions only: the others' due
@@ -139,7 +145,7 @@ class Worker:
             self._next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_SECONDS
             _in_connection(deliveries.give_up_orphans)
         with self._changed:
-            free = self.knobs.concurrency - self._in_flight
+            free = self._free()
             busy = dict(self._per_endpoint)
         jobs: list[Job] = []
         if free > 0:
@@ -155,6 +161,7 @@ class Worker:
             )
         with self._changed:
             self._in_flight += len(jobs)
+            self._sending += len(jobs)
             self._per_endpoint.update(rules.endpoint(job.url) for job in jobs)
             share = self.knobs.per_endpoint
             capped = bool(share) and any(n >= share for n in self._per_endpoint.values())
@@ -163,22 +170,26 @@ class Worker:
         more = fanned == deliveries.FAN_OUT_BATCH or (free > 0 and len(jobs) == free)
         return more, capped
 
-    def _pause(self, stop: threading.Event, seconds: float, until_recorded: bool = False) -> None:
+    def _free(self) -> int:
+        """Sending slots a claim may fill now (call holding `_changed`)."""
+        backlog = self.knobs.concurrency * RECORD_BACKLOG_PER_SLOT - self._in_flight
+        return min(self.knobs.concurrency - self._sending, backlog)
+
+    def _pause(self, stop: threading.Event, seconds: float, until_room: bool = False) -> None:
         """Until `seconds` have passed and enough slots are free for a claim
-        (any, when nothing is in flight), or until `stop`; `until_recorded`:
-        or until an attempt in flight is recorded."""
+        (any, when nothing is in flight), or until `stop`; `until_room`: or
+        until a receiver at its share has room again."""
         deadline = time.monotonic() + seconds
         with self._changed:
-            recorded = self._recorded
+            room_made = self._room_made
             while not stop.is_set():
-                if until_recorded and self._recorded != recorded:
+                if until_room and self._room_made != room_made:
                     return
                 left = deadline - time.monotonic()
-                free = self.knobs.concurrency - self._in_flight
-                if left <= 0 and (not self._in_flight or free >= self.knobs.claim_at_least):
+                if left <= 0 and (not self._in_flight or self._free() >= self.knobs.claim_at_least):
                     return
-                # Past the deadline, a recorded attempt (notify_all) or the
-                # next stop check wakes it.
+                # Past the deadline, an answer or a recorded batch (notify_all)
+                # or the next stop check wakes it.
                 self._changed.wait(
                     min(left, STOP_CHECK_SECONDS) if left > 0 else STOP_CHECK_SECONDS
                 )
@@ -190,6 +201,24 @@ class Worker:
             log.exception("sending a webhook failed", extra={"delivery_id": job.delivery.id})
             answer = rules.Answer(error="internal error")
         self._finished.put((job, answer))
+        where = rules.endpoint(job.url)
+        with self._changed:
+            self._sending -= 1
+            left = self._per_endpoint[where] - 1
+            if left:
+                self._per_endpoint[where] = left
+            else:
+                del self._per_endpoint[where]
+            # Woken once per receiver coming down to half its share, or when
+            # the slots claim_at_least needs are free, not on every answer.
+            share = self.knobs.per_endpoint
+            if (
+                (share and left == share // 2)
+                or self.knobs.concurrency - self._sending == self.knobs.claim_at_least
+                or not self._sending
+            ):
+                self._room_made += 1
+                self._changed.notify_all()
 
     def _recorder(self) -> None:
         """Records finished attempts, those waiting together, until told to stop."""
@@ -222,8 +251,6 @@ class Worker:
         with self._changed:
             self._recorded += 1
             self._in_flight -= len(results)
-            self._per_endpoint.subtract(rules.endpoint(job.url) for job, _ in results)
-            self._per_endpoint += Counter()  # drops receivers with none in flight
             self._changed.notify_all()
 
     def _prune(self) -> None:
