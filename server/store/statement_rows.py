@@ -133,19 +133,19 @@ def count(account_id: str, start: date, end: date) -> int:
     )
 
 
-# The history row of each posting is found by its transaction id (one or two
-# rows) and then checked for the account: `|| ''` keeps the account's whole
-# history index out of that lookup (PostgreSQL, misjudging a freshly loaded
-# account, combined it with the transaction index for every line: a bitmap
-# of the account's every entry, per line).
+# Each line's history row (for its counterparty) is a subquery of its own,
+# by transaction id (one or two rows), checked for the account: `|| ''`
+# keeps the account's whole history index out of it. A join let PostgreSQL,
+# misjudging a freshly loaded account (stale statistics), filter the
+# history by the account and scan all of it per line or per chunk.
 _LINES = (
     'SELECT p."id", p."created_at", p."amount_minor", p."balance_after_minor",'
-    ' t."id", t."number", t."type", t."description", e."counterparty"'
+    ' t."id", t."number", t."type", t."description",'
+    ' (SELECT e."counterparty" FROM "account_entries" e'
+    ' WHERE e."transaction_id" = p."transaction_id"'
+    ' AND e."account_id" || \'\' = p."account_id" LIMIT 1)'
     ' FROM "postings" p'
     ' JOIN "ledger_transactions" t ON t."id" = p."transaction_id"'
-    ' LEFT JOIN "account_entries" e'
-    ' ON e."transaction_id" = p."transaction_id"'
-    ' AND e."account_id" || \'\' = p."account_id"'
     ' WHERE p."account_id" = %s AND p."id" >= %s AND p."id" <= %s'
     ' ORDER BY p."id"'
 )
