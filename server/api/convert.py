@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from server.domain import errors
+from server.domain import dates, errors
 
 _EPOCH = datetime(1970, 1, 1)
 
@@ -24,15 +24,7 @@ def parse_date(value: str, field: str) -> date | None:
     """`YYYY-MM-DD` (or an RFC 3339 timestamp's date); empty gives None."""
     if not value:
         return None
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).date()
-    except ValueError:
-        raise errors.ValidationFailed(
-            f"{field} must be a date YYYY-MM-DD", field=field, metadata={"value": value[:40]}
-        ) from None
+    return dates.parse_day_or_instant(value.strip(), field)
 
 
 def alias(primary: str, secondary: str, field: str) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from server.domain import errors
+from server.domain import dates, errors
 from server.domain.money import CURRENCY_EXPONENTS
 
 DAILY, MONTHLY, CUSTOM = "DAILY", "MONTHLY", "CUSTOM"
@@ -58,14 +58,7 @@ class Period:
 
 # -- Periods ----------------------------------------------------------------------------
 def parse_day(text: str, field: str) -> date:
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise errors.ValidationFailed(
-            f"{field} must be a date YYYY-MM-DD", field=field, metadata={"value": text[:40]}
-        ) from None
+    return dates.parse_day(text, field)
 
 
 def daily_period(text: str, today: date) -> Period:
@@ -83,15 +76,8 @@ def monthly_period(text: str, today: date) -> Period:
     if not value:
         year, month = today.year, today.month
     else:
-        try:
-            if len(value) != 7 or value[4] != "-":
-                raise ValueError(value)
-            year, month = int(value[:4]), int(value[5:])
-            date(year, month, 1)
-        except ValueError:
-            raise errors.ValidationFailed(
-                "month must be YYYY-MM", field="month", metadata={"value": value[:40]}
-            ) from None
+        first = dates.parse_month(value, "month")
+        year, month = first.year, first.month
     first = date(year, month, 1)
     if first > today:
         raise errors.ValidationFailed(
@@ -127,17 +113,7 @@ def custom_period(first_text: str, last_text: str, today: date) -> Period:
 
 def _day_or_stamp(text: str, field: str) -> date:
     """`YYYY-MM-DD`, or an RFC 3339 timestamp's UTC day (DateRange accepts both)."""
-    if len(text) == 10:
-        return parse_day(text, field)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise errors.ValidationFailed(
-            f"{field} must be a date YYYY-MM-DD", field=field, metadata={"value": text[:40]}
-        ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.date()
+    return dates.parse_day_or_instant(text, field)
 
 
 # -- The rest of a request --------------------------------------------------------------

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from server.domain import errors
+from server.domain import dates, errors
 from server.domain.exports.formats import DEFAULT, FORMATS, FileFormat
 from server.domain.principal import Principal
 from server.domain.statements import check_continuity
@@ -76,14 +76,7 @@ def _day(value: str, field: str) -> date | None:
     text = value.strip()
     if not text:
         return None
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise errors.ValidationFailed(
-            f"{field} must be a date YYYY-MM-DD", field=field, metadata={"value": value[:40]}
-        ) from None
+    return dates.parse_day(text, field)
 
 
 def period(start_text: str, end_text: str, today: date) -> tuple[date, date]:
