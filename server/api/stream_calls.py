@@ -75,6 +75,20 @@ def _admit(method: str, request: Any, context: grpc.ServicerContext, settings: S
     validation.check(method, request, context.invocation_metadata() or ())
 
 
+def _close(chunks: Iterator[Any] | None) -> None:
+    """Closes a servicer's generator; a transaction it left open is rolled back."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            log.exception("closing a stream's servicer failed")
+    if db.database.in_transaction():
+        log.error("a stream's servicer left a transaction open; rolling it back")
+        with contextlib.suppress(Exception):
+            db.database.rollback()
+
+
 def wrap_call(method: str, behavior: Behavior, settings: Settings) -> Behavior:
     def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         request_id = unary._request_id(context.invocation_metadata())
@@ -89,6 +103,7 @@ def wrap_call(method: str, behavior: Behavior, settings: Settings) -> Behavior:
         scope.__enter__()
         connection = per_use_connection()
         entered = False
+        chunks: Iterator[Any] | None = None
         try:
             try:
                 connection.__enter__()
@@ -121,6 +136,12 @@ def wrap_call(method: str, behavior: Behavior, settings: Settings) -> Behavior:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
+            # The servicer's generator is closed here, on this thread, whatever
+            # ended the call (a client gone before the first chunk included):
+            # it may hold a read transaction on this thread's connection, which
+            # must end before the connection goes back and the thread serves
+            # its next call.
+            _close(chunks)
             if entered:
                 with contextlib.suppress(Exception):  # the answer is already out
                     connection.__exit__(None, None, None)

@@ -66,12 +66,6 @@ def own(
             yield stack, rest, token, source
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a stream cancelled before its first chunk leaves its snapshot transaction open on"
-    " the worker thread (server/api/stream_calls.py: send_initial_metadata raises, the"
-    " servicer generator is never closed): later calls on that thread answer 500/503",
-)
 def test_exports_cut_short_leave_no_poisoned_worker(own: tuple[Stack, Rest, str, str]) -> None:
     stack, rest, token, source = own
     metadata = [("authorization", f"Bearer {token}")]
