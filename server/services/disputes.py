@@ -18,7 +18,7 @@ from server.domain.principal import Principal
 from server.services import dispute_postings
 from server.services.context import Movement, RequestContext
 from server.services.refunds import ID_LENGTH_MAX, transaction_not_found
-from server.store import clock, dispute_rows, ledger, refund_rows, tx
+from server.store import case_lists, clock, dispute_rows, ledger, refund_rows, tx
 from server.store.dispute_rows import DisputeRecord
 from server.store.refund_rows import OriginalRecord
 
@@ -171,9 +171,9 @@ def list_query(
     account_id: str,
     transaction_id: str,
     ascending: bool,
-) -> dispute_rows.DisputeQuery:
+) -> case_lists.CaseQuery:
     """The filters asked for, a customer's narrowed to the disputes of their accounts."""
-    return dispute_rows.DisputeQuery(
+    return case_lists.CaseQuery(
         owner_id=None if principal.is_staff else (principal.user_id or ""),
         status=status or None,
         account_id=account_id or None,
@@ -183,7 +183,7 @@ def list_query(
 
 
 def list_disputes(
-    query: dispute_rows.DisputeQuery, *, limit: int, offset: int, after: list[object] | None
+    query: case_lists.CaseQuery, *, limit: int, offset: int, after: list[object] | None
 ) -> dispute_rows.DisputePage:
     return dispute_rows.list_disputes(query, limit=limit, offset=offset, after=after)
 

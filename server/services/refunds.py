@@ -23,7 +23,7 @@ from server.domain.movement_events import refunded_data, transaction_data
 from server.domain.principal import Principal
 from server.services import steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import clock, dispute_rows, ledger, movement_rows, outbox, tx
+from server.store import case_lists, clock, dispute_rows, ledger, movement_rows, outbox, tx
 from server.store import refund_rows as store
 from server.store.bootstrap import internal_account_id
 from server.store.refund_rows import OriginalRecord, RefundRecord
@@ -179,9 +179,9 @@ def list_query(
     account_id: str,
     transaction_id: str,
     ascending: bool,
-) -> store.RefundQuery:
+) -> case_lists.CaseQuery:
     """The filters asked for, a customer's narrowed to the requests on their accounts."""
-    return store.RefundQuery(
+    return case_lists.CaseQuery(
         owner_id=None if principal.is_staff else (principal.user_id or ""),
         status=status or None,
         account_id=account_id or None,
@@ -191,7 +191,7 @@ def list_query(
 
 
 def list_requests(
-    query: store.RefundQuery, *, limit: int, offset: int, after: list[object] | None
+    query: case_lists.CaseQuery, *, limit: int, offset: int, after: list[object] | None
 ) -> store.RefundPage:
     return store.list_requests(query, limit=limit, offset=offset, after=after)
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import peewee
 
-from server.domain import errors, refunds
+from server.domain import refunds
 from server.domain import transaction_states as states
+from server.store import case_lists
 from server.store.db import is_postgres
 from server.store.models import Account, AccountEntry, BaseModel, LedgerTransaction
 
@@ -268,53 +269,9 @@ def reject(request_id: str, *, reason: str, reviewer: str | None, now: datetime)
     return bool(changed)
 
 
-@dataclass(frozen=True, slots=True)
-class RefundQuery:
-    """What a list selects: `owner_id` narrows a customer's list to their own."""
-
-    owner_id: str | None
-    status: str | None
-    account_id: str | None
-    transaction_id: str | None
-    ascending: bool
-
-
-def _key(after: list[Any]) -> tuple[datetime, str]:
-    """A page token's (created_at, id); a token of another shape is refused."""
-    try:
-        if len(after) != 2 or not all(isinstance(part, str) for part in after):
-            raise ValueError("shape")
-        return datetime.fromisoformat(after[0]), after[1]
-    except ValueError:
-        raise errors.ValidationFailed("page_token is not valid", field="page_token") from None
-
-
 def list_requests(
-    query: RefundQuery, *, limit: int, offset: int, after: list[Any] | None
+    query: case_lists.CaseQuery, *, limit: int, offset: int, after: list[Any] | None
 ) -> RefundPage:
     """One page by creation time (then id), with the count of every match."""
-    select = RefundRequestRow.select()
-    for column, value in (
-        (RefundRequestRow.owner_id, query.owner_id),
-        (RefundRequestRow.status, query.status),
-        (RefundRequestRow.account_id, query.account_id),
-        (RefundRequestRow.transaction_id, query.transaction_id),
-    ):
-        if value is not None:
-            select = select.where(column == value)
-    total = select.count()
-    created, key_id = RefundRequestRow.created_at, RefundRequestRow.id
-    if after is not None:
-        stamp, last_id = _key(after)
-        if query.ascending:
-            select = select.where((created > stamp) | ((created == stamp) & (key_id > last_id)))
-        else:
-            select = select.where((created < stamp) | ((created == stamp) & (key_id < last_id)))
-    else:
-        select = select.offset(offset)
-    order = [created.asc(), key_id.asc()] if query.ascending else [created.desc(), key_id.desc()]
-    rows = list(select.order_by(*order).limit(limit + 1))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_key = [rows[-1].created_at.isoformat(), rows[-1].id] if more and rows else None
-    return RefundPage([_record(row) for row in rows], total, next_key)
+    found = case_lists.page(RefundRequestRow, query, limit=limit, offset=offset, after=after)
+    return RefundPage([_record(row) for row in found.rows], found.total, found.next_key)
