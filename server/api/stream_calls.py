@@ -17,6 +17,8 @@ the wrappers here:
   first chunk ends the stream with its status (a REST client sees the
   response cut short). gRPC iterates a stream in the thread that started
   it, so the call's context variables hold throughout.
+- At most a few streams run at once per process and per caller
+  (server.api.stream_slots); one more answers 429 before any work.
 - `wrap_audit`: one audit event when the stream ends (OK, the error code,
   or CANCELLED when the client went away).
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -36,6 +39,7 @@ from server import logs
 from server.api import audit_interceptor as audit
 from server.api import authn, authz, call, guards, ratelimit, validation
 from server.api import interceptors as unary
+from server.api.stream_slots import StreamSlots
 from server.config import Settings
 from server.domain import audit as rules
 from server.domain import errors
@@ -75,6 +79,19 @@ def _admit(method: str, request: Any, context: grpc.ServicerContext, settings: S
     validation.check(method, request, context.invocation_metadata() or ())
 
 
+_stream_slots: StreamSlots | None = None
+_stream_slots_lock = threading.Lock()
+
+
+def _slots(settings: Settings) -> StreamSlots:
+    """This process's stream slots (server.api.stream_slots)."""
+    global _stream_slots  # noqa: PLW0603 (one per process, made on first use)
+    with _stream_slots_lock:
+        if _stream_slots is None:
+            _stream_slots = StreamSlots(settings.worker_threads // 4)
+        return _stream_slots
+
+
 def _close(chunks: Iterator[Any] | None) -> None:
     """Closes a servicer's generator; a transaction it left open is rolled back."""
     close = getattr(chunks, "close", None)
@@ -104,11 +121,14 @@ def wrap_call(method: str, behavior: Behavior, settings: Settings) -> Behavior:
         connection = per_use_connection()
         entered = False
         chunks: Iterator[Any] | None = None
+        slot = contextlib.ExitStack()
         try:
             try:
                 connection.__enter__()
                 entered = True
                 _admit(method, request, context, settings)
+                principal = call.current().principal
+                slot.enter_context(_slots(settings).held(principal.user_id or principal.client_id))
                 chunks = iter(behavior(request, context))
                 first = next(chunks, None)
                 context.send_initial_metadata(call.current().initial_metadata())
@@ -142,6 +162,7 @@ def wrap_call(method: str, behavior: Behavior, settings: Settings) -> Behavior:
             # must end before the connection goes back and the thread serves
             # its next call.
             _close(chunks)
+            slot.close()
             if entered:
                 with contextlib.suppress(Exception):  # the answer is already out
                     connection.__exit__(None, None, None)
