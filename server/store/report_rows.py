@@ -79,11 +79,14 @@ def snapshot() -> Iterator[None]:
     fresh = not database.in_transaction()
     with database.atomic():
         if fresh and is_postgres():
-            # Room to sum a day of a million postings in memory, and no JIT
-            # compilation (it costs more than it saves on these statements).
+            # Room to sum a day of a million postings in memory (hash
+            # aggregates of a million transactions take ~370 MB: hash tables
+            # get 3 x work_mem), and no JIT compilation (it costs more than
+            # it saves on these statements).
             database.execute_sql(
                 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
-                " SET LOCAL work_mem = '128MB'; SET LOCAL jit = off"
+                " SET LOCAL work_mem = '128MB'; SET LOCAL hash_mem_multiplier = 3;"
+                " SET LOCAL jit = off"
             )
         yield
 
@@ -121,42 +124,57 @@ def _as_day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-_SUMS = (
-    "SUM(CASE WHEN p.amount_minor < 0 THEN -p.amount_minor ELSE 0 END),"
-    " SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END),"
-    " SUM(CASE WHEN p.amount_minor < 0 THEN 1 ELSE 0 END),"
-    " SUM(CASE WHEN p.amount_minor > 0 THEN 1 ELSE 0 END),"
-    " COUNT(DISTINCT p.transaction_id)"
-)
-
-
 def _sums(row: Sequence[Any]) -> Sums:
     return Sums(*(int(v or 0) for v in row))
 
 
-def by_type(scope: Scope) -> dict[tuple[str, str], Sums]:
-    """(currency, transaction type) -> sums of the period's postings in scope."""
-    where, params = _posting_scope(scope)
-    rows = _run(
-        f"SELECT p.currency, t.type, {_SUMS} FROM postings p"
-        " JOIN ledger_transactions t ON t.id = p.transaction_id"
-        f" WHERE {where} GROUP BY p.currency, t.type",
+_PER_TRANSACTION = (
+    "SUM(CASE WHEN p.amount_minor < 0 THEN -p.amount_minor ELSE 0 END) AS debit_minor,"
+    " SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END) AS credit_minor,"
+    " SUM(CASE WHEN p.amount_minor < 0 THEN 1 ELSE 0 END) AS debits,"
+    " SUM(CASE WHEN p.amount_minor > 0 THEN 1 ELSE 0 END) AS credits"
+)
+
+
+def _summed(scope: Scope, key: str) -> list[tuple[Any, ...]]:
+    """Rows (currency, key, debit_minor, credit_minor, debits, credits, transactions)
+    of the period's postings in scope; `key`: "type", "day" or "account".
+
+    Two levels, so that no COUNT(DISTINCT) sorts the period's postings: the
+    postings are summed per (currency, key, transaction) first (one hash
+    aggregate, no join), then each transaction's sums meet its type (when
+    asked for) once, and every group counts as one transaction. A
+    transaction has one type, so the figures are exactly those of summing
+    the postings by (currency, key) with COUNT(DISTINCT transaction_id).
+    """
+    where, params = _posting_scope(replace(scope, types=()))
+    inner = {"type": "", "day": f", {_day('p.created_at')}", "account": ", p.account_id"}[key]
+    outer = {"type": "t.type", "day": "x.k", "account": "x.k"}[key]
+    join = " JOIN ledger_transactions t ON t.id = x.transaction_id"
+    if key != "type" and not scope.types:
+        join = ""
+    if scope.types:
+        join += f" WHERE t.type IN ({_marks(len(scope.types))})"
+        params.extend(scope.types)
+    return _run(
+        f"SELECT x.currency, {outer}, SUM(x.debit_minor), SUM(x.credit_minor),"
+        " SUM(x.debits), SUM(x.credits), COUNT(*)"
+        f" FROM (SELECT p.currency{inner + ' AS k' if inner else ''}, p.transaction_id,"
+        f" {_PER_TRANSACTION} FROM postings p WHERE {where}"
+        f" GROUP BY p.currency{inner}, p.transaction_id) x{join}"
+        f" GROUP BY x.currency, {outer}",
         params,
     )
-    return {(str(r[0]), str(r[1])): _sums(r[2:]) for r in rows}
+
+
+def by_type(scope: Scope) -> dict[tuple[str, str], Sums]:
+    """(currency, transaction type) -> sums of the period's postings in scope."""
+    return {(str(r[0]), str(r[1])): _sums(r[2:]) for r in _summed(scope, "type")}
 
 
 def by_day(scope: Scope) -> dict[tuple[str, date], Sums]:
     """(currency, UTC day) -> sums; a transaction counts once per day it posted on."""
-    where, params = _posting_scope(scope)
-    day = _day("p.created_at")
-    join = " JOIN ledger_transactions t ON t.id = p.transaction_id" if scope.types else ""
-    rows = _run(
-        f"SELECT p.currency, {day}, {_SUMS} FROM postings p{join}"
-        f" WHERE {where} GROUP BY p.currency, {day}",
-        params,
-    )
-    return {(str(r[0]), _as_day(r[1])): _sums(r[2:]) for r in rows}
+    return {(str(r[0]), _as_day(r[1])): _sums(r[2:]) for r in _summed(scope, "day")}
 
 
 def net_by_day(scope: Scope) -> dict[tuple[str, date], int]:
@@ -172,14 +190,8 @@ def net_by_day(scope: Scope) -> dict[tuple[str, date], int]:
 
 
 def by_account(scope: Scope) -> dict[str, Sums]:
-    """account id -> sums of its postings in the period."""
-    where, params = _posting_scope(scope)
-    join = " JOIN ledger_transactions t ON t.id = p.transaction_id" if scope.types else ""
-    rows = _run(
-        f"SELECT p.account_id, {_SUMS} FROM postings p{join} WHERE {where} GROUP BY p.account_id",
-        params,
-    )
-    return {str(r[0]): _sums(r[1:]) for r in rows}
+    """account id -> sums of its postings in the period (an account has one currency)."""
+    return {str(r[1]): _sums(r[2:]) for r in _summed(scope, "account")}
 
 
 def fees(scope: Scope, key: str = "") -> dict[tuple[str, str], int]:

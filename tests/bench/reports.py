@@ -137,18 +137,25 @@ def _plan(url: str, day: datetime) -> list[str]:
     connection = _connect(url)
     try:
         with connection, connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '128MB'; SET LOCAL jit = off")
             cursor.execute(
-                "EXPLAIN (ANALYZE, BUFFERS) SELECT p.currency, t.type,"
-                " SUM(CASE WHEN p.amount_minor < 0 THEN -p.amount_minor ELSE 0 END),"
-                " SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END),"
-                " SUM(CASE WHEN p.amount_minor < 0 THEN 1 ELSE 0 END),"
-                " SUM(CASE WHEN p.amount_minor > 0 THEN 1 ELSE 0 END),"
-                " COUNT(DISTINCT p.transaction_id) FROM postings p"
-                " JOIN ledger_transactions t ON t.id = p.transaction_id"
-                " WHERE p.created_at >= %s AND p.created_at < %s"
+                "SET LOCAL work_mem = '128MB'; SET LOCAL hash_mem_multiplier = 3;"
+                " SET LOCAL jit = off"
+            )
+            cursor.execute(
+                "EXPLAIN (ANALYZE, BUFFERS) SELECT x.currency, t.type, SUM(x.debit_minor),"
+                " SUM(x.credit_minor), SUM(x.debits), SUM(x.credits), COUNT(*)"
+                " FROM (SELECT p.currency, p.transaction_id,"
+                " SUM(CASE WHEN p.amount_minor < 0 THEN -p.amount_minor ELSE 0 END)"
+                " AS debit_minor,"
+                " SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END)"
+                " AS credit_minor,"
+                " SUM(CASE WHEN p.amount_minor < 0 THEN 1 ELSE 0 END) AS debits,"
+                " SUM(CASE WHEN p.amount_minor > 0 THEN 1 ELSE 0 END) AS credits"
+                " FROM postings p WHERE p.created_at >= %s AND p.created_at < %s"
                 " AND p.account_id IN (SELECT id FROM accounts WHERE kind = 'CUSTOMER')"
-                " AND p.currency IN ('USD') GROUP BY p.currency, t.type",
+                " GROUP BY p.currency, p.transaction_id) x"
+                " JOIN ledger_transactions t ON t.id = x.transaction_id"
+                " GROUP BY x.currency, t.type",
                 (day, day + timedelta(days=1)),
             )
             return [str(line[0]) for line in cursor.fetchall()]
