@@ -15,10 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from fpdf import FPDF
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
-
 from server.domain.money import exponent, to_major
 from server.domain.reports import Figures, Totals
 
@@ -197,6 +193,10 @@ def _xlsx(document: ReportDocument) -> bytes:
     def amount(minor: int) -> Decimal:
         return Decimal(minor).scaleb(-exponent(cur))
 
+    # Imported here: openpyxl and fpdf2 take most of a second to import.
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # noqa: PLC0415
+    from openpyxl.styles import Font  # type: ignore[import-untyped]  # noqa: PLC0415
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -260,6 +260,8 @@ def _xlsx(document: ReportDocument) -> bytes:
 
 def _pdf(document: ReportDocument) -> bytes:
     f, cur = document.figures, document.figures.currency
+
+    from fpdf import FPDF  # noqa: PLC0415 (slow to import)
 
     class _Pdf(FPDF):
         def header(self) -> None:

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from server.domain import statement_months as rules
-from server.domain.exports import pdf_file
+from server.domain.exports import PDF_LINES_MAX
 from server.domain.principal import Principal
 from server.domain.statements import check_continuity
 from server.store import accounts, clock, statement_records, statement_rows
@@ -53,7 +53,9 @@ def get_statement(principal: Principal, statement_id: str) -> rules.StatementRec
 def download(principal: Principal, statement_id: str) -> tuple[str, bytes]:
     """The statement's file name and PDF, written from the ledger's postings."""
     record = get_statement(principal, statement_id)
-    rules.check_printable(record, pdf_file.LINES_MAX)
+    from server.domain.exports import pdf_file  # noqa: PLC0415 (fpdf2 is slow to import)
+
+    rules.check_printable(record, PDF_LINES_MAX)
     with statement_rows.snapshot():
         head, lines = statement_records.pdf_parts(record)
         document = b"".join(pdf_file.write(head, check_continuity(head, lines)))

@@ -16,6 +16,8 @@ from decimal import Decimal
 from server.domain.money import exponent
 
 CHUNK_BYTES = 64 * 1024  # what a writer yields at a time, about
+# The most lines one PDF holds (pdf_file: fpdf2 builds the file in memory).
+PDF_LINES_MAX = 20_000
 
 
 def amount(minor: int, currency: str) -> Decimal:

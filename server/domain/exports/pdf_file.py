@@ -20,10 +20,10 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
-from server.domain.exports import CHUNK_BYTES, amount
+from server.domain.exports import CHUNK_BYTES, PDF_LINES_MAX, amount
 from server.domain.statements import StatementHeader, StatementLine
 
-LINES_MAX = 20_000
+LINES_MAX = PDF_LINES_MAX
 
 # (title, width mm, align) of the table's columns; A4 portrait, 10 mm margins.
 _COLUMNS = (
