@@ -16,7 +16,7 @@ from typing import Any
 
 import peewee
 
-from server.store.db import is_postgres
+from server.store.db import database, is_postgres
 from server.store.models import BaseModel
 
 LEASE_SECONDS = 300
@@ -113,7 +113,18 @@ def insert(
 
 
 def open_count(client_id: str, user_id: str, now: datetime) -> int:
-    """The caller's reports PENDING or PROCESSING (not expired)."""
+    """The caller's reports PENDING or PROCESSING (not expired).
+
+    Inside a write transaction the count holds until it commits: on
+    PostgreSQL a transaction-scoped advisory lock per caller makes concurrent
+    requests of one caller count one after the other (else each would see
+    fewer than the limit and all would be stored); SQLite's write lock,
+    taken when the transaction begins, does the same."""
+    if is_postgres():
+        database.execute_sql(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"report-requests:{client_id}:{user_id}",),
+        )
     return int(
         ReportRow.select()
         .where(
