@@ -27,7 +27,10 @@ from tests.common.money import ALICE, open_account
 from tests.common.stack import stack_settings, started
 from tests.conftest import Rest
 
-LINES = 2000  # a CSV of ~200 KB: more than HTTP/2's window, so an unread stream blocks
+LINES = 6000  # a CSV of ~600 KB: far more than the held stream's window (below)
+# The holding client's HTTP/2 window: 64 KiB, never grown (no BDP probing), so
+# the server's thread blocks on an unread stream instead of sending it all.
+SMALL_WINDOW = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 65535)]
 
 
 def test_slots_count_per_caller_and_in_all() -> None:
@@ -70,7 +73,7 @@ def test_a_stream_held_open_makes_the_next_one_wait(own: tuple[Stack, Rest, str,
     stack, rest, token, source = own
     metadata = [("authorization", f"Bearer {token}")]
     path = f"/v1/transactions/export?accountId={source}&format=csv"
-    with grpc.insecure_channel(stack.grpc_target) as channel:
+    with grpc.insecure_channel(stack.grpc_target, options=SMALL_WINDOW) as channel:
         stub = pb_grpc.TransactionServiceStub(channel)
         held = stub.ExportTransactions(
             pb.ExportTransactionsRequest(account_id=source, format="csv"),
@@ -79,6 +82,7 @@ def test_a_stream_held_open_makes_the_next_one_wait(own: tuple[Stack, Rest, str,
         )
         first = next(held)  # the stream runs and holds its slot; nothing more is read
         assert first.data
+        time.sleep(1)  # time enough to send the whole file, were it not held
         refused = rest.get(path)
         envelope.error(refused, 429, "RATE_LIMITED")
         assert int(refused.headers["Retry-After"]) == 5
