@@ -172,12 +172,12 @@ def list_query(
     transaction_id: str,
     ascending: bool,
 ) -> case_lists.CaseQuery:
-    """The filters asked for, a customer's narrowed to the disputes of their accounts."""
-    return case_lists.CaseQuery(
-        owner_id=None if principal.is_staff else (principal.user_id or ""),
-        status=status or None,
-        account_id=account_id or None,
-        transaction_id=transaction_id or None,
+    """The filters asked for, a customer's narrowed to the disputes on their accounts."""
+    return case_lists.CaseQuery.of(
+        principal,
+        status=status,
+        account_id=account_id,
+        transaction_id=transaction_id,
         ascending=ascending,
     )
 

@@ -181,11 +181,11 @@ def list_query(
     ascending: bool,
 ) -> case_lists.CaseQuery:
     """The filters asked for, a customer's narrowed to the requests on their accounts."""
-    return case_lists.CaseQuery(
-        owner_id=None if principal.is_staff else (principal.user_id or ""),
-        status=status or None,
-        account_id=account_id or None,
-        transaction_id=transaction_id or None,
+    return case_lists.CaseQuery.of(
+        principal,
+        status=status,
+        account_id=account_id,
+        transaction_id=transaction_id,
         ascending=ascending,
     )
 

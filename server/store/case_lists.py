@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import peewee
 
 from server.domain import errors
+from server.domain.principal import Principal
 
 Row = TypeVar("Row", bound=peewee.Model)
 
@@ -27,6 +28,26 @@ class CaseQuery:
     account_id: str | None
     transaction_id: str | None
     ascending: bool
+
+    @classmethod
+    def of(
+        cls,
+        principal: Principal,
+        *,
+        status: str,
+        account_id: str,
+        transaction_id: str,
+        ascending: bool,
+    ) -> CaseQuery:
+        """The filters asked for (empty: any), a customer's narrowed to the
+        cases on their own accounts; staff see every case."""
+        return cls(
+            owner_id=None if principal.is_staff else (principal.user_id or ""),
+            status=status or None,
+            account_id=account_id or None,
+            transaction_id=transaction_id or None,
+            ascending=ascending,
+        )
 
 
 @dataclass(frozen=True, slots=True)
