@@ -164,22 +164,8 @@ def get_dispute(principal: Principal, dispute_id: str) -> DisputeRecord:
     return found
 
 
-def list_query(
-    principal: Principal,
-    *,
-    status: str,
-    account_id: str,
-    transaction_id: str,
-    ascending: bool,
-) -> case_lists.CaseQuery:
-    """The filters asked for, a customer's narrowed to the disputes on their accounts."""
-    return case_lists.CaseQuery.of(
-        principal,
-        status=status,
-        account_id=account_id,
-        transaction_id=transaction_id,
-        ascending=ascending,
-    )
+# The filters asked for, a customer's narrowed to the disputes on their accounts.
+list_query = case_lists.CaseQuery.of
 
 
 def list_disputes(

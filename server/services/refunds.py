@@ -172,22 +172,8 @@ def get_request(principal: Principal, request_id: str) -> RefundRecord:
     return found
 
 
-def list_query(
-    principal: Principal,
-    *,
-    status: str,
-    account_id: str,
-    transaction_id: str,
-    ascending: bool,
-) -> case_lists.CaseQuery:
-    """The filters asked for, a customer's narrowed to the requests on their accounts."""
-    return case_lists.CaseQuery.of(
-        principal,
-        status=status,
-        account_id=account_id,
-        transaction_id=transaction_id,
-        ascending=ascending,
-    )
+# The filters asked for, a customer's narrowed to the requests on their accounts.
+list_query = case_lists.CaseQuery.of
 
 
 def list_requests(
