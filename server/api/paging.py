@@ -184,3 +184,37 @@ def _alias(primary: str, alias: str, field: str) -> str:
     if primary and alias and primary.lower() != alias.lower():
         raise errors.ValidationFailed(f"{field} was given twice with different values", field=field)
     return primary or alias
+
+
+@dataclass(frozen=True)
+class CaseList:
+    """One page of a case list (refund requests, disputes), ready to encode."""
+
+    page: Any  # the use case's page: its rows, `total`, `next_key`
+    pagination: common_pb2.Pagination
+    next_page_token: str | None
+
+
+def case_list(request: Any, status_word: Any, list_query: Any, list_cases: Any) -> CaseList:
+    """A List request of refund requests or disputes (their status, account,
+    transaction and order filters, page or token) through its use case's
+    `list_query(principal, ...)` and `list_cases(query, limit, offset, after)`;
+    `status_word` reads the request's status enum (after the order is checked)."""
+    order = sort_order(request.sort_order, "")
+    query = list_query(
+        call.current().principal,
+        status=status_word(request.status),
+        account_id=request.account_id,
+        transaction_id=request.transaction_id,
+        ascending=order == "asc",
+    )
+    filters = {
+        "status": query.status,
+        "account_id": query.account_id,
+        "transaction_id": query.transaction_id,
+        "order": order,
+    }
+    page = page_request(request.page, request.limit, request.page_token, filters)
+    result = list_cases(query, limit=page.limit, offset=page.offset, after=page.after)
+    token = encode_token(result.next_key, filters, page=page.next_page) if result.next_key else ""
+    return CaseList(result, pagination(page, result.total, token, bool(token)), token or None)

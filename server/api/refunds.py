@@ -31,34 +31,14 @@ class RefundServicer(pb_grpc.RefundServiceServicer):
     def ListRefundRequests(
         self, request: pb.ListRefundRequestsRequest, context: grpc.ServicerContext
     ) -> pb.ListRefundRequestsResponse:
-        order = paging.sort_order(request.sort_order, "")
-        query = use_cases.list_query(
-            call.current().principal,
-            status=_status_word(request.status),
-            account_id=request.account_id,
-            transaction_id=request.transaction_id,
-            ascending=order == "asc",
-        )
-        filters = {
-            "status": query.status,
-            "account_id": query.account_id,
-            "transaction_id": query.transaction_id,
-            "order": order,
-        }
-        page = paging.page_request(request.page, request.limit, request.page_token, filters)
-        result = use_cases.list_requests(
-            query, limit=page.limit, offset=page.offset, after=page.after
-        )
-        token = (
-            paging.encode_token(result.next_key, filters, page=page.next_page)
-            if result.next_key
-            else ""
+        found = paging.case_list(
+            request, _status_word, use_cases.list_query, use_cases.list_requests
         )
         call.current().ok("Refund requests retrieved successfully")
         return pb.ListRefundRequestsResponse(
-            refund_requests=[refund_message(record) for record in result.requests],
-            pagination=paging.pagination(page, result.total, token, bool(token)),
-            next_page_token=token or None,
+            refund_requests=[refund_message(record) for record in found.page.requests],
+            pagination=found.pagination,
+            next_page_token=found.next_page_token,
         )
 
     def GetRefundRequest(
