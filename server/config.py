@@ -153,6 +153,9 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = "Bank <no-reply@bank.example>"
     smtp_starttls: bool = True
+    # Step-up verification (server.domain.challenges): thresholds per account
+    # type, `CHECKING=5000.00,BUSINESS=20000.00`; unset types 5,000.00.
+    step_up_thresholds: str = ""
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -250,4 +253,5 @@ class Settings:
             smtp_password=env.get("BANK_SMTP_PASSWORD", ""),
             smtp_from=env.get("BANK_SMTP_FROM", "").strip() or "Bank <no-reply@bank.example>",
             smtp_starttls=_on_off(env, "BANK_SMTP_STARTTLS", True),
+            step_up_thresholds=env.get("BANK_STEP_UP_THRESHOLDS", "").strip(),
         )

@@ -18,7 +18,7 @@ sandbox clock).
 Secret-bearing answers are never stored (a client secret, an API key or a
 webhook secret is shown once and must not sit in the idempotency table), so
 the RPCs that return one are not idempotent: CreateClient, CreateApiKey,
-RotateApiKeys, CreateWebhookSubscription, RotateWebhookSecret.
+RotateApiKeys, CreateWebhookSubscription, RotateWebhookSecret, EnrollTotp.
 
 What is stored: successes, and failures that happened while executing
 (404, 409 and 422 answers). Failures before execution (malformed input,
@@ -67,6 +67,7 @@ NOT_IDEMPOTENT = frozenset(
         "RotateApiKeys",
         "CreateWebhookSubscription",
         "RotateWebhookSecret",
+        "EnrollTotp",
     }
 )
 STORED_FAILURE_STATUSES = store.STORED_FAILURE_STATUSES

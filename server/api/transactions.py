@@ -87,6 +87,9 @@ class TransactionServicer(
     def CreateTransaction(
         self, request: pb.CreateTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateTransactionResponse:
+        held = transactions_generic.held(self._settings, _kind(request), request, context)
+        if held is not None:
+            return held
         result, message = _dispatch(
             request,
             self._context(context),
@@ -222,14 +225,8 @@ _TYPES = (
 )
 
 
-def _dispatch(
-    request: pb.CreateTransactionRequest,
-    context: RequestContext,
-    settings: Settings,
-    pay: Callable[[Any, RequestContext], tuple[Movement, str]],
-    send_external: Callable[[Any, RequestContext], tuple[Movement, str]],
-) -> tuple[Movement, str]:
-    """The generic POST /transactions: one of the movements, by `type`."""
+def _kind(request: pb.CreateTransactionRequest) -> str:
+    """The generic request's type, its fields checked against it."""
     kind = TYPE.Name(request.type) if request.type else ""
     if kind not in _TYPES:
         raise errors.ValidationFailed(f"type must be one of {', '.join(_TYPES)}", field="type")
@@ -243,6 +240,18 @@ def _dispatch(
         raise errors.ValidationFailed(
             f"beneficiary does not apply to {kind}", field="beneficiary", metadata={"type": kind}
         )
+    return kind
+
+
+def _dispatch(
+    request: pb.CreateTransactionRequest,
+    context: RequestContext,
+    settings: Settings,
+    pay: Callable[[Any, RequestContext], tuple[Movement, str]],
+    send_external: Callable[[Any, RequestContext], tuple[Movement, str]],
+) -> tuple[Movement, str]:
+    """The generic POST /transactions: one of the movements, by `type`."""
+    kind = _kind(request)
     method = METHOD.Name(request.method) if request.method else ""
     if kind in {"REVERSAL", "REFUND", *STAFF_POSTINGS}:
         return transactions_generic.staff_only(kind, request, context)

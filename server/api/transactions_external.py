@@ -1,4 +1,9 @@
-"""TransactionService, external transfers: ACH, domestic and international wires."""
+"""TransactionService, external transfers: ACH, domestic and international wires.
+
+A person's external transfer at or above the step-up threshold answers 202
+with its challenge and moves nothing (server.api.step_up); `_send_external`
+runs it once the challenge is answered (server.api.challenges).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import grpc
 
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import call, external_views
+from server.api import call, external_views, step_up
 from server.api import transaction_views as views
 from server.api.transaction_base import MovementMethods
 from server.crypto.fields import LiveKeyring
@@ -19,6 +24,7 @@ from server.services.context import Movement, RequestContext
 RAIL = tpb.TransferRailEnum.TransferRail
 PURPOSE = tpb.TransferPurposeEnum.TransferPurpose
 ACCOUNT_TYPE = tpb.BeneficiaryAccountTypeEnum.BeneficiaryAccountType
+CREATE_EXTERNAL_TRANSFER = "/backoffice.v1.TransactionService/CreateExternalTransfer"
 
 
 class ExternalTransferMethods(MovementMethods):
@@ -29,12 +35,27 @@ class ExternalTransferMethods(MovementMethods):
     def CreateExternalTransfer(
         self, request: pb.CreateExternalTransferRequest, context: grpc.ServicerContext
     ) -> pb.CreateExternalTransferResponse:
-        result = external.create(
-            external_transfer_input(request), self._context(context), self._sealer()
+        pending = step_up.hold(
+            self._settings,
+            CREATE_EXTERNAL_TRANSFER,
+            request,
+            context,
+            from_account_id=request.from_account_id,
+            amount=request.amount,
+            currency=request.currency,
         )
-        call.current().created("External transfer initiated")
+        if pending is not None:
+            return pb.CreateExternalTransferResponse(challenge=pending.challenge())
+        transaction, message = self._send_external(request, self._context(context))
+        call.current().created(message)
+        return pb.CreateExternalTransferResponse(transaction=transaction)
+
+    def _send_external(self, request: Any, context: RequestContext) -> tuple[Any, str]:
+        """An external transfer from CreateExternalTransferRequest (also once its
+        challenge is answered): the Transaction and the answer's message."""
+        result = external.create(external_transfer_input(request), context, self._sealer())
         message = external_views.add_facts(views.created_message(result.movement), result.facts)
-        return pb.CreateExternalTransferResponse(transaction=message)
+        return message, "External transfer initiated"
 
     def _external_movement(self, request: Any, context: RequestContext) -> tuple[Movement, str]:
         """The generic CreateTransaction's EXTERNAL_TRANSFER: the movement and the message."""

@@ -4,19 +4,57 @@ FEE, INTEREST and ADJUSTMENT.
 REVERSAL goes to the same use case as ReverseTransaction; its fields are
 named for the generic request (`original_transaction_id`, `reversal_reason`),
 so a refusal names them.
+
+Step-up verification (server.api.step_up): a person's TRANSFER, PAYMENT or
+EXTERNAL_TRANSFER at or above the threshold answers 202 with its challenge
+(`held`), after the generic request's fields were checked against its type;
+once answered, the generic request runs through the specific RPC's path
+(the same field names), which answers the same Transaction.
 """
 
 from __future__ import annotations
 
+import grpc
+
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
+from server.api import step_up
 from server.api.transactions_corrections import enum_word
+from server.config import Settings
 from server.domain import errors
 from server.services import adjustments, reversals
 from server.services.context import Movement, RequestContext
 
 # The use case's field -> the generic request's field.
 _REVERSAL_FIELDS = {"transaction_id": "original_transaction_id", "reason": "reversal_reason"}
+CREATE_TRANSACTION = "/backoffice.v1.TransactionService/CreateTransaction"
+STEP_UP_KINDS = frozenset({"TRANSFER", "PAYMENT", "EXTERNAL_TRANSFER"})
+
+
+def held(
+    settings: Settings,
+    kind: str,
+    request: pb.CreateTransactionRequest,
+    context: grpc.ServicerContext,
+) -> pb.CreateTransactionResponse | None:
+    """The 202 answer when this movement waits for step-up verification."""
+    if kind not in STEP_UP_KINDS:
+        return None
+    pending = step_up.hold(
+        settings,
+        CREATE_TRANSACTION,
+        request,
+        context,
+        from_account_id=request.from_account_id,
+        amount=request.amount,
+        currency=request.currency,
+    )
+    return None if pending is None else pb.CreateTransactionResponse(challenge=pending.challenge())
+
+
+def kind_of(request: pb.CreateTransactionRequest) -> str:
+    """TRANSFER, PAYMENT or EXTERNAL_TRANSFER: the type of a held generic request."""
+    return tpb.TransactionTypeEnum.TransactionType.Name(request.type)
 
 
 def staff_only(

@@ -1,4 +1,9 @@
-"""TransactionService, bill payments to payees: CreatePayment."""
+"""TransactionService, bill payments to payees: CreatePayment.
+
+A person's payment at or above the step-up threshold answers 202 with its
+challenge and moves nothing (server.api.step_up); `_pay` runs it once the
+challenge is answered (server.api.challenges).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ from typing import Any
 import grpc
 
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import call
+from server.api import call, step_up
 from server.api import transaction_views as views
 from server.api.payment_views import add_payment_fields
 from server.api.transaction_base import MovementMethods
 from server.crypto.fields import LiveKeyring
 from server.services import payments
 from server.services.context import Movement, RequestContext
+
+CREATE_PAYMENT = "/backoffice.v1.TransactionService/CreatePayment"
 
 
 class PaymentMethods(MovementMethods):
@@ -28,6 +35,17 @@ class PaymentMethods(MovementMethods):
     def CreatePayment(
         self, request: pb.CreatePaymentRequest, context: grpc.ServicerContext
     ) -> pb.CreatePaymentResponse:
+        pending = step_up.hold(
+            self._settings,
+            CREATE_PAYMENT,
+            request,
+            context,
+            from_account_id=request.from_account_id,
+            amount=request.amount,
+            currency=request.currency,
+        )
+        if pending is not None:
+            return pb.CreatePaymentResponse(challenge=pending.challenge())
         message, transaction = self._pay(request, self._context(context))
         call.current().created(message)
         return pb.CreatePaymentResponse(transaction=transaction)

@@ -15,12 +15,13 @@ from typing import Any
 import grpc
 
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import audit_interceptor, call, idempotency
+from server.api import audit_interceptor, call, idempotency, step_up
 from server.api import transaction_views as views
 from server.api.transaction_base import MovementMethods
 from server.domain.principal import Principal
 from server.services import transfer_queue, transfers
-from server.services.context import Movement
+from server.services.context import Movement, RequestContext
+from server.store import tx
 
 CREATE_TRANSFER = "/backoffice.v1.TransactionService/CreateTransfer"
 
@@ -32,12 +33,30 @@ class TransferMethods(MovementMethods):
         self, request: pb.CreateTransferRequest, context: grpc.ServicerContext
     ) -> Any:
         transfer, movement_context = transfer_input(request), self._context(context)
+        key = idempotency.key_from(context)
+
+        pending = step_up.hold(
+            self._settings,
+            CREATE_TRANSFER,
+            request,
+            context,
+            from_account_id=request.from_account_id,
+            amount=request.amount,
+            currency=request.currency,
+        )
+        if pending is not None:
+
+            def challenge() -> pb.CreateTransferResponse:
+                return pb.CreateTransferResponse(challenge=pending.challenge())
+
+            if key is not None:
+                return idempotency.run(CREATE_TRANSFER, key, request, challenge, _serialize)
+            return challenge()
         queued = transfer_queue.takes(transfer)
         if queued:
             # Posted by a micro-batch: its audit event commits with it.
             audit = audit_interceptor.draft(CREATE_TRANSFER, request)
             movement_context = dataclasses.replace(movement_context, audit=audit)
-        key = idempotency.key_from(context)
         if key is not None and queued:
             return idempotency.run_queued(
                 CREATE_TRANSFER,
@@ -59,6 +78,17 @@ class TransferMethods(MovementMethods):
 
 def _serialize(response: pb.CreateTransferResponse) -> bytes:
     return response.SerializeToString()
+
+
+def verified(request: pb.CreateTransferRequest, context: RequestContext) -> tuple[Any, str]:
+    """A held transfer, its challenge answered: posted inside the caller's write
+    transaction (never the micro-batch, whose transaction is another), so the
+    challenge's claim and the movement commit together. The Transaction and
+    the answer's message."""
+    transfer = transfer_input(request)
+    checked = transfers.check_request(transfer, context)
+    result = tx.write(lambda: transfers.post(transfer, checked, context)).movement()
+    return views.created_message(result), transfer_message(result)
 
 
 def answer_of(result: Movement, creator: Principal) -> transfer_queue.Answer:

@@ -101,6 +101,20 @@ class TransactionAlreadyCompleted(Conflict):
     default_message = "Transaction already completed"
 
 
+class ChallengeFailed(Conflict):
+    """Step-up verification: 5 wrong codes were given (challenge_service.proto)."""
+
+    reason = "CHALLENGE_FAILED"
+    default_message = "The challenge failed"
+
+
+class ChallengeExpired(Conflict):
+    """Step-up verification: the challenge's 5 minutes are over."""
+
+    reason = "CHALLENGE_EXPIRED"
+    default_message = "The challenge expired"
+
+
 # 422 ---------------------------------------------------------------------
 class ValidationFailed(BankError):
     reason, grpc_status, http_status = "VALIDATION_ERROR", "INVALID_ARGUMENT", 422
@@ -130,6 +144,20 @@ class LimitExceeded(BusinessRuleViolation):
 class InvalidPin(ValidationFailed):
     reason = "INVALID_PIN"
     default_message = "Incorrect PIN"
+
+
+class VerificationCodeInvalid(ValidationFailed):
+    """Step-up verification or TOTP enrolment: a wrong code (counts a try)."""
+
+    reason = "VERIFICATION_CODE_INVALID"
+    default_message = "The code is not correct"
+
+
+class StepUpRequired(BusinessRuleViolation):
+    """A person's batch holds a transfer that needs step-up verification."""
+
+    reason = "STEP_UP_REQUIRED"
+    default_message = "This transfer needs step-up verification"
 
 
 class CardLocked(BusinessRuleViolation):

@@ -32,6 +32,7 @@ READ, WRITE, ADMIN_SCOPE = "banking.read", "banking.write", "backoffice.admin"
 SERVICES = {
     "AccountService",
     "AuditService",
+    "ChallengeService",
     "ClientService",
     "DisputeService",
     "LedgerService",

@@ -1,6 +1,7 @@
 import datetime
 
 from backoffice.v1 import annotations_pb2 as _annotations_pb2
+from backoffice.v1 import challenge_pb2 as _challenge_pb2
 from backoffice.v1 import common_pb2 as _common_pb2
 from backoffice.v1 import refund_pb2 as _refund_pb2
 from backoffice.v1 import transaction_pb2 as _transaction_pb2
@@ -122,10 +123,12 @@ class CreateTransactionRequest(_message.Message):
     def __init__(self, type: _Optional[_Union[_transaction_pb2.TransactionTypeEnum.TransactionType, str]] = ..., from_account_id: _Optional[str] = ..., to_account_id: _Optional[str] = ..., account_id: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., reference: _Optional[str] = ..., scheduled: _Optional[bool] = ..., scheduled_date: _Optional[str] = ..., beneficiary: _Optional[_Union[_transaction_pb2.Beneficiary, _Mapping]] = ..., purpose: _Optional[_Union[_transaction_pb2.TransferPurposeEnum.TransferPurpose, str]] = ..., rail: _Optional[_Union[_transaction_pb2.TransferRailEnum.TransferRail, str]] = ..., method: _Optional[_Union[_transaction_pb2.TransactionMethodEnum.TransactionMethod, str]] = ..., location: _Optional[str] = ..., location_country: _Optional[str] = ..., pin: _Optional[str] = ..., card_number: _Optional[str] = ..., payee_id: _Optional[str] = ..., payment_date: _Optional[str] = ..., account_number: _Optional[str] = ..., memo: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., reversal_reason: _Optional[_Union[_transaction_pb2.TransactionReversalReasonEnum.TransactionReversalReason, str]] = ..., notes: _Optional[str] = ..., direction: _Optional[_Union[_transaction_pb2.TransactionDirectionEnum.TransactionDirection, str]] = ...) -> None: ...
 
 class CreateTransactionResponse(_message.Message):
-    __slots__ = ("transaction",)
+    __slots__ = ("transaction", "challenge")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     transaction: _transaction_pb2.Transaction
-    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ...) -> None: ...
+    challenge: _challenge_pb2.Challenge
+    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., challenge: _Optional[_Union[_challenge_pb2.Challenge, _Mapping]] = ...) -> None: ...
 
 class CreateTransferRequest(_message.Message):
     __slots__ = ("from_account_id", "to_account_id", "amount", "currency", "description", "reference", "scheduled", "scheduled_date")
@@ -148,10 +151,12 @@ class CreateTransferRequest(_message.Message):
     def __init__(self, from_account_id: _Optional[str] = ..., to_account_id: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., reference: _Optional[str] = ..., scheduled: _Optional[bool] = ..., scheduled_date: _Optional[str] = ...) -> None: ...
 
 class CreateTransferResponse(_message.Message):
-    __slots__ = ("transaction",)
+    __slots__ = ("transaction", "challenge")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     transaction: _transaction_pb2.Transaction
-    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ...) -> None: ...
+    challenge: _challenge_pb2.Challenge
+    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., challenge: _Optional[_Union[_challenge_pb2.Challenge, _Mapping]] = ...) -> None: ...
 
 class BatchCreateTransfersRequest(_message.Message):
     __slots__ = ("requests",)
@@ -233,10 +238,12 @@ class CreateExternalTransferRequest(_message.Message):
     def __init__(self, from_account_id: _Optional[str] = ..., beneficiary: _Optional[_Union[_transaction_pb2.Beneficiary, _Mapping]] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., purpose: _Optional[_Union[_transaction_pb2.TransferPurposeEnum.TransferPurpose, str]] = ..., rail: _Optional[_Union[_transaction_pb2.TransferRailEnum.TransferRail, str]] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class CreateExternalTransferResponse(_message.Message):
-    __slots__ = ("transaction",)
+    __slots__ = ("transaction", "challenge")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     transaction: _transaction_pb2.Transaction
-    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ...) -> None: ...
+    challenge: _challenge_pb2.Challenge
+    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., challenge: _Optional[_Union[_challenge_pb2.Challenge, _Mapping]] = ...) -> None: ...
 
 class CreateDepositRequest(_message.Message):
     __slots__ = ("account_id", "amount", "currency", "method", "location", "reference", "description")
@@ -309,10 +316,12 @@ class CreatePaymentRequest(_message.Message):
     def __init__(self, from_account_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., payment_date: _Optional[str] = ..., account_number: _Optional[str] = ..., memo: _Optional[str] = ...) -> None: ...
 
 class CreatePaymentResponse(_message.Message):
-    __slots__ = ("transaction",)
+    __slots__ = ("transaction", "challenge")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     transaction: _transaction_pb2.Transaction
-    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ...) -> None: ...
+    challenge: _challenge_pb2.Challenge
+    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., challenge: _Optional[_Union[_challenge_pb2.Challenge, _Mapping]] = ...) -> None: ...
 
 class GetTransactionRequest(_message.Message):
     __slots__ = ("transaction_id",)

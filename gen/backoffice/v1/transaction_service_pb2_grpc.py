@@ -42,6 +42,17 @@ class TransactionServiceStub:
     `Idempotency-Key`), see common.proto. REST status: 201 for RPCs that create
     a transaction, refund request or schedule; 200 for the rest.
 
+    Step-up verification (challenge.proto): CreateTransfer, CreatePayment,
+    CreateExternalTransfer and CreateTransaction of those three types, made
+    with a person's token for an amount at or above the threshold of the
+    debited account's type (default 5,000.00), answer 202 with `challenge`
+    instead of `transaction` and move nothing; an Idempotency-Key then keeps
+    that 202 (a retry answers the same challenge). BatchCreateTransfers made
+    with a person's token refuses a batch holding such an item whole (422
+    STEP_UP_REQUIRED naming `requests[i].amount`, nothing posted): large
+    transfers go one by one through CreateTransfer. Service clients (client
+    credentials) are never challenged.
+
     Amount rules for every money-moving RPC: at least 0.01, no more decimals
     than the currency allows, finite, at most the per-transaction limit given
     on the RPC, else TXN005. Daily and monthly limits per account type (seed
@@ -162,6 +173,17 @@ class TransactionServiceServicer:
     Every creating RPC honours the `idempotency-key` metadata (REST header
     `Idempotency-Key`), see common.proto. REST status: 201 for RPCs that create
     a transaction, refund request or schedule; 200 for the rest.
+
+    Step-up verification (challenge.proto): CreateTransfer, CreatePayment,
+    CreateExternalTransfer and CreateTransaction of those three types, made
+    with a person's token for an amount at or above the threshold of the
+    debited account's type (default 5,000.00), answer 202 with `challenge`
+    instead of `transaction` and move nothing; an Idempotency-Key then keeps
+    that 202 (a retry answers the same challenge). BatchCreateTransfers made
+    with a person's token refuses a batch holding such an item whole (422
+    STEP_UP_REQUIRED naming `requests[i].amount`, nothing posted): large
+    transfers go one by one through CreateTransfer. Service clients (client
+    credentials) are never challenged.
 
     Amount rules for every money-moving RPC: at least 0.01, no more decimals
     than the currency allows, finite, at most the per-transaction limit given
@@ -715,6 +737,17 @@ class TransactionService:
     Every creating RPC honours the `idempotency-key` metadata (REST header
     `Idempotency-Key`), see common.proto. REST status: 201 for RPCs that create
     a transaction, refund request or schedule; 200 for the rest.
+
+    Step-up verification (challenge.proto): CreateTransfer, CreatePayment,
+    CreateExternalTransfer and CreateTransaction of those three types, made
+    with a person's token for an amount at or above the threshold of the
+    debited account's type (default 5,000.00), answer 202 with `challenge`
+    instead of `transaction` and move nothing; an Idempotency-Key then keeps
+    that 202 (a retry answers the same challenge). BatchCreateTransfers made
+    with a person's token refuses a batch holding such an item whole (422
+    STEP_UP_REQUIRED naming `requests[i].amount`, nothing posted): large
+    transfers go one by one through CreateTransfer. Service clients (client
+    credentials) are never challenged.
 
     Amount rules for every money-moving RPC: at least 0.01, no more decimals
     than the currency allows, finite, at most the per-transaction limit given

@@ -1,0 +1,128 @@
+"""ChallengeService: answering a step-up challenge, enrolling an authenticator app.
+
+VerifyChallenge runs the kept request through the same paths as the RPC
+that was called (server.api.transactions_*), inside the verification's
+write transaction (server.services.challenges.verify), and answers what
+that RPC would have: 201, its message and the Transaction. A repeated or
+concurrent verification answers the stored outcome again with
+`Idempotent-Replayed: true`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from backoffice.v1 import challenge_pb2 as cpb
+from backoffice.v1 import challenge_service_pb2 as pb
+from backoffice.v1 import challenge_service_pb2_grpc as pb_grpc
+from backoffice.v1 import transaction_service_pb2 as tpb
+from server.api import call, step_up, transactions_generic, transactions_transfer
+from server.api.transaction_base import request_context
+from server.api.transactions import TransactionServicer
+from server.config import Settings
+from server.domain import errors
+from server.domain.challenges import is_person
+from server.services import challenges
+from server.services.context import RequestContext
+from server.store.challenge_rows import Challenge
+
+METHOD = cpb.ChallengeMethodEnum.ChallengeMethod
+_PACKAGE = "/backoffice.v1.TransactionService/"
+_REQUESTS: dict[str, type[Any]] = {
+    "CreateTransfer": tpb.CreateTransferRequest,
+    "CreatePayment": tpb.CreatePaymentRequest,
+    "CreateExternalTransfer": tpb.CreateExternalTransferRequest,
+    "CreateTransaction": tpb.CreateTransactionRequest,
+}
+# The generic request's held types -> the specific RPC whose path runs it.
+_GENERIC = {
+    "TRANSFER": "CreateTransfer",
+    "PAYMENT": "CreatePayment",
+    "EXTERNAL_TRANSFER": "CreateExternalTransfer",
+}
+
+
+class ChallengeServicer(pb_grpc.ChallengeServiceServicer):
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        # The movement paths (and their keyrings) a verified request runs through.
+        self._transactions = TransactionServicer(settings)
+
+    def VerifyChallenge(
+        self, request: pb.VerifyChallengeRequest, context: grpc.ServicerContext
+    ) -> Any:
+        principal = _person()
+        facts = step_up.of(self._settings)
+        movement_context = request_context(context, sandbox=self._settings.sandbox)
+        answer = challenges.verify(
+            principal,
+            request.challenge_id,
+            request.code,
+            METHOD.Name(request.method) if request.method else "",
+            execute=lambda found: self._execute(found, movement_context),
+            sealer=facts.sealer,
+            code_key=facts.code_key,
+        )
+        info = call.current()
+        info.http_status, info.message = answer.http_status, answer.message
+        if answer.replayed:
+            info.headers["idempotent-replayed"] = "true"
+        return answer.response
+
+    def _execute(self, found: Challenge, context: RequestContext) -> challenges.Answer:
+        """Runs a claimed challenge's request (inside the verification's transaction)."""
+        name = found.method.removeprefix(_PACKAGE)
+        message_type = _REQUESTS.get(name)
+        if not found.method.startswith(_PACKAGE) or message_type is None:
+            raise errors.InternalError("A challenge holds a request of an unknown kind")
+        request = message_type.FromString(found.request)
+        if name == "CreateTransaction":
+            name = _GENERIC[transactions_generic.kind_of(request)]
+        if name == "CreateTransfer":
+            transaction, message = transactions_transfer.verified(request, context)
+        elif name == "CreatePayment":
+            message, transaction = self._transactions._pay(request, context)
+        else:
+            transaction, message = self._transactions._send_external(request, context)
+        call.current().created(message)
+        return challenges.Answer(pb.VerifyChallengeResponse(transaction=transaction), 201, message)
+
+    def EnrollTotp(
+        self, request: pb.EnrollTotpRequest, context: grpc.ServicerContext
+    ) -> pb.EnrollTotpResponse:
+        made = challenges.enroll_totp(
+            call.current().principal, request.user_id, step_up.of(self._settings).sealer
+        )
+        call.current().created("Authenticator app enrolment started: confirm it with a code")
+        return pb.EnrollTotpResponse(
+            enrollment=cpb.TotpEnrollment(
+                secret=made.secret, otpauth_uri=made.otpauth_uri, confirmed=False
+            )
+        )
+
+    def ConfirmTotp(
+        self, request: pb.ConfirmTotpRequest, context: grpc.ServicerContext
+    ) -> pb.ConfirmTotpResponse:
+        challenges.confirm_totp(
+            call.current().principal,
+            request.user_id,
+            request.code,
+            step_up.of(self._settings).sealer,
+        )
+        call.current().ok("Authenticator app confirmed")
+        return pb.ConfirmTotpResponse(enrollment=cpb.TotpEnrollment(confirmed=True))
+
+
+def _person() -> Any:
+    principal = call.current().principal
+    if not is_person(principal):
+        raise errors.Forbidden(
+            "A challenge is answered with the token of the person who made it",
+            metadata={"client_id": principal.client_id},
+        )
+    return principal
+
+
+SERVICES = {"ChallengeService": ChallengeServicer}
