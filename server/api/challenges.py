@@ -21,7 +21,8 @@ from backoffice.v1 import transaction_service_pb2 as tpb
 from server.api import call, step_up, transactions_generic, transactions_transfer
 from server.api.transaction_base import request_context
 from server.api.transactions import TransactionServicer
-from server.config import Settings
+from server.config import ConfigError, Settings
+from server.domain import challenges as rules
 from server.domain import errors
 from server.domain.challenges import is_person
 from server.services import challenges
@@ -47,6 +48,10 @@ _GENERIC = {
 class ChallengeServicer(pb_grpc.ChallengeServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        try:
+            step_up.of(settings)  # BANK_STEP_UP_THRESHOLDS must read before serving
+        except rules.ConfigError as exc:
+            raise ConfigError(str(exc)) from None
         # The movement paths (and their keyrings) a verified request runs through.
         self._transactions = TransactionServicer(settings)
 

@@ -50,7 +50,7 @@ TOTP_ISSUER = "Bank Back Office"
 THRESHOLD_DEFAULT = Decimal("5000.00")
 ACCOUNT_TYPES = ("CHECKING", "SAVINGS", "BUSINESS")
 
-_CODE_RE = re.compile(r"^[0-9]{6}$")
+_CODE_RE = re.compile(r"[0-9]{6}")
 
 
 class ConfigError(ValueError):
@@ -134,7 +134,7 @@ def check_code(code: str) -> str:
     """The code as given, or VALIDATION_ERROR on `code` (no try is counted)."""
     if not code:
         raise errors.ValidationFailed("code is required", field="code")
-    if not _CODE_RE.match(code):
+    if not _CODE_RE.fullmatch(code):
         raise errors.ValidationFailed(
             f"code must be {CODE_DIGITS} digits", field="code", metadata={"digits": "6"}
         )
