@@ -74,6 +74,9 @@ class ChallengeServicer(pb_grpc.ChallengeServiceServicer):
         info.http_status, info.message = answer.http_status, answer.message
         if answer.replayed:
             info.headers["idempotent-replayed"] = "true"
+            # The stored bytes, as a message: an Idempotency-Key around this
+            # call stores what it answers through the response serializer.
+            return pb.VerifyChallengeResponse.FromString(answer.response)
         return answer.response
 
     def _execute(self, found: Challenge, context: RequestContext) -> challenges.Answer:

@@ -106,6 +106,12 @@ def test_an_emailed_code_runs_it_once(stack: Stack, rest: Rest, alice: Person) -
     again = verify(alice, challenge["id"], code)
     assert envelope.success(again, 201)["transaction"]["id"] == transaction["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
+    keyed = alice.rest.post(
+        f"/v1/challenges/{challenge['id']}:verify",
+        json={"code": code},
+        headers={"Idempotency-Key": f"verify-{challenge['id']}"},
+    )
+    assert envelope.success(keyed, 201)["transaction"]["id"] == transaction["id"]
     assert balance(rest, source) == 15_000
     assert_ledger_consistent(stack)
 
