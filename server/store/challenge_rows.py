@@ -7,8 +7,8 @@ waits for it and then matches nothing), `count_wrong` for a wrong code (the
 5th makes it FAILED) and `expire`. Wrong codes are lasting writes
 (server.store.tx.write_lasting): they count even when the call fails.
 
-The TOTP secret is sealed (server.store.sealed's scheme, bound to
-`totp_enrollments.secret` and the user id); `use_step` advances the last
+The TOTP secret is sealed (server.store.sealed.TOTP_SECRET, bound to the
+user id, which is the row's id); `use_step` advances the last
 used step conditionally, so one app code never answers twice.
 """
 
@@ -25,6 +25,7 @@ import peewee
 from server.crypto.fields import FieldRef, FieldSealer
 from server.domain import challenges as rules
 from server.domain import errors
+from server.store import sealed
 from server.store.models import BaseModel
 
 ID_PREFIX = "chl_"
@@ -57,7 +58,7 @@ class ChallengeRow(BaseModel):
 
 
 class TotpRow(BaseModel):
-    user_id = peewee.TextField(primary_key=True)
+    user_id = peewee.TextField(primary_key=True, column_name="id")
     secret = peewee.TextField()  # sealed
     confirmed_at = peewee.DateTimeField(null=True)
     attempts = peewee.IntegerField()
@@ -243,11 +244,8 @@ def _load_error(text: str) -> errors.BankError:
 
 
 # -- TOTP ---------------------------------------------------------------------------------
-_SECRET_TABLE, _SECRET_COLUMN = "totp_enrollments", "secret"
-
-
 def _ref(user_id: str) -> FieldRef:
-    return FieldRef(_SECRET_TABLE, _SECRET_COLUMN, user_id)
+    return sealed.TOTP_SECRET.ref(user_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,9 @@ WEBHOOK_PREVIOUS_SECRET = SealedColumn("webhook_subscriptions", "previous_secret
 NOTIFICATION_DESTINATION = SealedColumn("notifications", "destination")
 NOTIFICATION_BODY = SealedColumn("notifications", "body")
 NOTIFICATION_CODE = SealedColumn("notifications", "code")
+# A person's authenticator-app secret (server.store.challenge_rows; the row id
+# is the user's id): opened to check a TOTP code.
+TOTP_SECRET = SealedColumn("totp_enrollments", "secret")
 COLUMNS: tuple[SealedColumn, ...] = (
     USER_TAX_ID,
     USER_PHONE,
@@ -100,6 +103,7 @@ COLUMNS: tuple[SealedColumn, ...] = (
     NOTIFICATION_DESTINATION,
     NOTIFICATION_BODY,
     NOTIFICATION_CODE,
+    TOTP_SECRET,
 )
 
 

@@ -116,8 +116,10 @@ def test_an_emailed_code_runs_it_once(stack: Stack, rest: Rest, alice: Person) -
     assert_ledger_consistent(stack)
 
 
-def test_an_authenticator_app_code_over_grpc(rest: Rest, alice: Person) -> None:
-    enrol_totp(alice)
+def test_an_authenticator_app_code_over_grpc(stack: Stack, rest: Rest, alice: Person) -> None:
+    secret = enrol_totp(alice)
+    stored = query(stack, "SELECT secret FROM totp_enrollments WHERE id = %s", (alice.user_id,))
+    assert stored and secret not in str(stored[0][0])  # sealed at rest
     source = funded_account(rest, alice.user_id)
     stub = tpb_grpc.TransactionServiceStub(alice.channel)
     reply, call = stub.CreateTransfer.with_call(

@@ -10,8 +10,9 @@
   a VERIFIED row keeps the answer it gave (`response` base64, or `error` as JSON),
   which later verifications of it repeat. `expires_at` is on the sandbox
   clock; `created_at` too.
-- `totp_enrollments`: a person's authenticator app. `secret` is sealed
-  (field encryption bound to the user id, server.store.sealed);
+- `totp_enrollments`: a person's authenticator app, `id` the user's id.
+  `secret` is sealed (field encryption bound to the row id, resealed by
+  `rotate-keys` as every sealed column: server.store.sealed);
   `confirmed_at` is set once a code from the app was accepted;
   `last_step` is the last 30-second step whose code was used, so that one
   code never answers twice.
@@ -47,7 +48,7 @@ def statements(dialect: str) -> list[str]:
         )""",
         "CREATE INDEX challenges_user_idx ON challenges (user_id, created_at)",
         """CREATE TABLE totp_enrollments (
-            user_id TEXT PRIMARY KEY,
+            id TEXT PRIMARY KEY,
             secret TEXT NOT NULL,
             confirmed_at TIMESTAMP,
             attempts INTEGER NOT NULL,
