@@ -30,6 +30,7 @@ def request_context(context: grpc.ServicerContext, *, sandbox: bool = False) -> 
         ip_address=str(info.client_address) if info.client_address else "",
         device=metadata.get("user-agent", "")[:200],
         location=metadata.get("x-client-location", "")[:100],
+        device_id=metadata.get("x-device-id", "")[:200],
         sandbox=sandbox,
     )
 

@@ -132,6 +132,24 @@ def _base_message(row: TransactionRecord, reader: Principal) -> tpb.Transaction:
     return message
 
 
+HELD_FOR_REVIEW = "PENDING_REVIEW"
+
+
+def created_status(result: Movement) -> int:
+    """201 Created; 202 Accepted for a movement fraud screening held for review
+    (PENDING_REVIEW: nothing moved until staff approve it, risk.proto)."""
+    return 202 if result.transaction.status == HELD_FOR_REVIEW else 201
+
+
+def announce_created(result: Movement, message: str) -> None:
+    """Tells the REST edge 201 with `message`, or 202 for a held movement."""
+    info = call.current()
+    if created_status(result) == 202:
+        info.accepted("Held for review")
+    else:
+        info.created(message)
+
+
 def created_message(movement: Movement, creator: Principal | None = None) -> tpb.Transaction:
     """The transaction as its creator sees it: with the balances after it.
 

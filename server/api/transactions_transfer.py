@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import audit_interceptor, call, idempotency, step_up
+from server.api import audit_interceptor, idempotency, step_up
 from server.api import transaction_views as views
 from server.api.transaction_base import MovementMethods
 from server.domain.principal import Principal
@@ -68,7 +68,7 @@ class TransferMethods(MovementMethods):
 
         def create() -> pb.CreateTransferResponse:
             result = transfers.transfer(transfer, movement_context)
-            call.current().created(transfer_message(result))
+            views.announce_created(result, transfer_message(result))
             return pb.CreateTransferResponse(transaction=views.created_message(result))
 
         if key is not None:
@@ -96,7 +96,10 @@ def answer_of(result: Movement, creator: Principal) -> transfer_queue.Answer:
     which may run on another call's thread, so for `creator`, not that call's caller."""
     response = pb.CreateTransferResponse(transaction=views.created_message(result, creator))
     return transfer_queue.Answer(
-        response.SerializeToString(), 201, transfer_message(result), response
+        response.SerializeToString(),
+        views.created_status(result),
+        transfer_message(result),
+        response,
     )
 
 
@@ -117,4 +120,6 @@ def transfer_input(request: Any) -> transfers.TransferInput:
 def transfer_message(result: Movement) -> str:
     if result.transaction.status == "SCHEDULED":
         return "Transfer scheduled successfully"
+    if result.transaction.status == views.HELD_FOR_REVIEW:
+        return "Transfer held for review"
     return "Transfer completed successfully"

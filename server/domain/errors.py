@@ -141,6 +141,13 @@ class LimitExceeded(BusinessRuleViolation):
     default_message = "Daily limit exceeded"
 
 
+class RiskDeclined(BusinessRuleViolation):
+    """Fraud screening declined the movement (risk.proto); nothing moved."""
+
+    reason = "RISK_DECLINED"
+    default_message = "Declined by fraud screening"
+
+
 class InvalidPin(ValidationFailed):
     reason = "INVALID_PIN"
     default_message = "Incorrect PIN"

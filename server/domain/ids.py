@@ -19,6 +19,8 @@ PREFIXES = frozenset(
         "evt",
         "rpt",
         "hold",
+        "rsk",  # fraud-screening rules (risk.proto)
+        "alr",  # fraud-screening alerts
         "key",
         "aud",
         "stm",

@@ -25,6 +25,12 @@ class RequestContext:
     # The call's audit event, when the transaction posting its work is to
     # append it (server.domain.audit_drafts); None: the call appends its own.
     audit: AuditDraft | None = None
+    # The X-Device-Id header (gRPC `x-device-id`), for fraud screening's
+    # NEW_DEVICE rule; "" when none was sent.
+    device_id: str = ""
+    # False for the bank's own runs of an instruction screened when it was
+    # made (recurring runs); True (screened) unless the caller says so.
+    screened: bool = True
 
     def metadata(self) -> dict[str, str]:
         # user_id (with the row's client_id) names the initiator, who alone

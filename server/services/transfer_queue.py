@@ -8,7 +8,10 @@ database transaction: the keys of the keyed ones are claimed together
 transaction now holds (and the unkeyed ones) are posted by
 `transfer_batches.post_transfers`, and each key's outcome is stored beside
 its transfer; then one COMMIT. Every caller is answered after that commit,
-never before. A key another request holds comes back `Held`: the caller reads
+never before. Each transfer is screened for fraud before it posts (`submit`
+screens a single one before queueing it; a batch's items are screened once
+their keys are held): a declined one is refused, one sent to review is held
+PENDING_REVIEW outside the batch. A key another request holds comes back `Held`: the caller reads
 that request's outcome once this transaction has ended, exactly as a single
 keyed request does (server.api.idempotency). Inside a transaction (a
 recurring run posting its transfer) the transfer runs there, alone.
@@ -32,17 +35,19 @@ throughput and p99; a longer wait bought nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from server.domain import errors
+from server.domain import errors, risk
 from server.domain.audit import OUTCOME_OK
 from server.domain.audit_drafts import AuditDraft
 from server.domain.principal import Principal
-from server.services import transfer_batches
+from server.services import transfer_batches, transfers
 from server.services.batcher import Knobs, MicroBatcher
 from server.services.context import Movement, RequestContext
+from server.services.screening import Outcome as ScreeningOutcome
 from server.services.transfers import TransferInput, is_immediate
 from server.store import audit as audit_log
 from server.store import clock, tx
@@ -75,6 +80,8 @@ class Item:
     request: TransferInput
     context: RequestContext
     key: KeyUse | None = None
+    # Fraud screening's outcome; None: not screened yet (screened in the batch).
+    screening: ScreeningOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -97,8 +104,19 @@ def takes(request: TransferInput) -> bool:
 
 
 def submit(item: Item) -> Done | Held:
-    """Posts `item` (batched with concurrent ones when it can be); a refusal raises."""
-    if database.in_transaction() or _batching.knobs.max_items <= 1:
+    """Posts `item` (batched with concurrent ones when it can be); a refusal raises.
+
+    Screened first, on the caller's thread, before it is queued: a declined
+    transfer raises RISK_DECLINED, one held for review is held in a
+    transaction of its own (with its key) and never joins a batch."""
+    if item.screening is None:
+        item = dataclasses.replace(item, screening=transfers.screen(item.request, item.context))
+    assert item.screening is not None
+    if (
+        database.in_transaction()
+        or _batching.knobs.max_items <= 1
+        or item.screening.decision.action == risk.REVIEW
+    ):
         outcome = post([item])[0]
     else:
         outcome = batcher().submit(item)
@@ -191,17 +209,46 @@ def _post_once(items: Sequence[Item]) -> tuple[list[Outcome], list[int]]:
         else:
             behind[pair] = []
             fresh.append(index)
+    results = _screened(items, fresh)
+    allowed = [index for index in fresh if index not in results]
     posted = transfer_batches.post_transfers(
-        [(items[index].request, items[index].context) for index in fresh]
+        [(items[index].request, items[index].context) for index in allowed]
     )
+    results.update(zip(allowed, posted, strict=True))
     released = [
         pair
-        for index, result in zip(fresh, posted, strict=True)
-        if (pair := _settle(items[index], result, outcomes, index)) is not None
+        for index in fresh
+        if (pair := _settle(items[index], results[index], outcomes, index)) is not None
     ]
     again = sorted(index for pair in released for index in behind.get(pair, []))
     assert all(outcome is not None for outcome in outcomes)
     return outcomes, again  # type: ignore[return-value]
+
+
+def _screened(items: Sequence[Item], fresh: list[int]) -> dict[int, Movement | errors.BankError]:
+    """Screens the items not screened yet (a batch's, once their keys are held,
+    so a replayed key is never screened again); the results of those that do
+    not join the batch: declined (RISK_DECLINED) or held for review."""
+    results: dict[int, Movement | errors.BankError] = {}
+    for index in fresh:
+        item = items[index]
+        try:
+            outcome = item.screening or transfers.screen(item.request, item.context)
+            if outcome.decision.action == risk.REVIEW:
+                results[index] = _hold(item, outcome)
+        except errors.BankError as error:
+            results[index] = error
+    return results
+
+
+def _hold(item: Item, outcome: ScreeningOutcome) -> Movement:
+    """The transfer held for review, in a savepoint of the batch's transaction."""
+    from server.services import risk_reviews  # noqa: PLC0415 (it builds on transfers)
+
+    checked = transfers.check_request(item.request, item.context)
+    return tx.write(
+        lambda: risk_reviews.hold_transfer(item.request, checked, item.context, outcome)
+    ).movement()
 
 
 def _settle(

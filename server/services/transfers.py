@@ -4,7 +4,9 @@ Immediate by default: one database transaction that locks both accounts
 (sorted order; the lock also reads the holders' names, a transaction number
 and the source's limit counters), checks the request on the locked rows,
 posts the journal transaction, writes the history rows and the events.
-Nothing is written when a rule refuses it. With `scheduled` the transfer is
+Nothing is written when a rule refuses it. Fraud screening decides first
+(`screen`): a declined transfer is refused, one sent to review is held
+PENDING_REVIEW (server.services.risk_reviews). With `scheduled` the transfer is
 stored SCHEDULED (`schedule`) and posted by `execute` when it comes due
 (server.services.scheduled, run by server.workers.scheduled).
 """
@@ -15,12 +17,12 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from server.domain import errors, limits, movements, scheduling
+from server.domain import errors, limits, movements, risk, scheduling
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
-from server.services import steps
+from server.services import screening, steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import clock, ledger, movement_rows, outbox, tx
+from server.store import clock, ledger, movement_rows, outbox, risk_rows, tx
 from server.store import scheduled as scheduled_rows
 from server.store.models import Account, LedgerTransaction
 
@@ -80,15 +82,53 @@ def transfer(request: TransferInput, context: RequestContext) -> Movement:
     ones (server.services.transfer_queue); otherwise it runs here.
     """
     # Imported here: transfer_queue builds on this module.
-    from server.services import transfer_queue  # noqa: PLC0415
+    from server.services import risk_reviews, transfer_queue  # noqa: PLC0415
 
     if transfer_queue.takes(request):
-        # The batch checks the request (check_request) with the others'.
+        # The batch checks the request (check_request) with the others';
+        # `submit` screens it before it is queued.
         done = transfer_queue.submit(transfer_queue.Item(request, context))
         assert isinstance(done, transfer_queue.Done), "an unkeyed transfer holds no key"
         return done.movement
     checked = check_request(request, context)
+    outcome = screen(request, context)
+    if outcome.decision.action == risk.REVIEW:
+        return tx.write(
+            lambda: risk_reviews.hold_transfer(request, checked, context, outcome)
+        ).movement()
     return tx.write(lambda: post(request, checked, context)).movement()
+
+
+def screen(request: TransferInput, context: RequestContext) -> screening.Outcome:
+    """Fraud screening of the transfer (server.services.screening): DECLINE
+    raises RISK_DECLINED; REVIEW is to be held. A request the transfer itself
+    refuses (ids, amount, an account the caller cannot use) is left to that
+    refusal, unscreened. A scheduled transfer cannot be held: a REVIEW of one
+    is a DECLINE."""
+    allowed = screening.Outcome(screening.ALLOWED, None)
+    if not screening.applies(context):
+        return allowed
+    try:
+        checked = check_request(request, context)
+        source = movement_rows.customer_account(checked.from_id)
+        if source is None or not context.principal.can_see(source.owner_id):
+            return allowed
+        currency = movements.currency_of(request.currency, source.currency)
+        amount_minor = parse_amount(request.amount, currency)
+    except errors.BankError:
+        return allowed
+    from_id, to_id = checked.from_id, checked.to_id
+    return screening.screen(
+        screening.Screened(
+            movement="TRANSFER",
+            account_id=from_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            paid_before=lambda: risk_rows.paid_account_before(from_id, to_id),
+            can_hold=is_immediate(request),
+        ),
+        context,
+    )
 
 
 def post(request: TransferInput, checked: Checked, context: RequestContext) -> Posted:

@@ -40,13 +40,20 @@ SERVICES = {
     "PayeeService",
     "RefundService",
     "ReportService",
+    "RiskService",
     "SandboxService",
     "StatementService",
     "TransactionService",
     "UserService",
     "WebhookService",
 }
-ADMIN_SERVICES = {"AuditService", "ClientService", "SandboxService", "WebhookService"}
+ADMIN_SERVICES = {
+    "AuditService",
+    "ClientService",
+    "RiskService",
+    "SandboxService",
+    "WebhookService",
+}
 # Staff-only RPCs on customers' money and accounts ("Staff only" in the protos).
 STAFF_ONLY = {
     "AccountService/FreezeAccount",

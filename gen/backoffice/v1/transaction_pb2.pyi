@@ -285,6 +285,7 @@ class TransactionStatusEnum(_message.Message):
         CANCELLED: _ClassVar[TransactionStatusEnum.TransactionStatus]
         REFUNDED: _ClassVar[TransactionStatusEnum.TransactionStatus]
         REVERSED: _ClassVar[TransactionStatusEnum.TransactionStatus]
+        PENDING_REVIEW: _ClassVar[TransactionStatusEnum.TransactionStatus]
     TRANSACTION_STATUS_UNSPECIFIED: TransactionStatusEnum.TransactionStatus
     INITIATED: TransactionStatusEnum.TransactionStatus
     PENDING: TransactionStatusEnum.TransactionStatus
@@ -295,6 +296,7 @@ class TransactionStatusEnum(_message.Message):
     CANCELLED: TransactionStatusEnum.TransactionStatus
     REFUNDED: TransactionStatusEnum.TransactionStatus
     REVERSED: TransactionStatusEnum.TransactionStatus
+    PENDING_REVIEW: TransactionStatusEnum.TransactionStatus
     def __init__(self) -> None: ...
 
 class TransactionDirectionEnum(_message.Message):

@@ -1,0 +1,134 @@
+"""Fraud screening of customer-initiated movements, before anything posts (risk.proto).
+
+`screen` gathers what the enabled rules need (only what a rule can use at
+this amount), decides (server.domain.risk) and stores the decision; a
+DECLINE raises RISK_DECLINED (422). The movement's own use case then posts
+it (ALLOW) or holds it for review (REVIEW: server.services.risk_reviews).
+
+Who is screened (`applies`): a customer's own token, and a service client
+acting for itself; staff acting in person are not, nor are the bank's runs
+of an instruction screened when it was made (`RequestContext.screened`
+False: recurring runs; scheduled transfers and payment steps coming due
+never come here). A trusted service client (risk_rows.trusted) skips the
+velocity kinds; nothing else.
+
+The velocity counters and the decision row are lasting writes
+(server.store.tx.write_lasting): when the request's transaction rolls back
+(a declined transfer with an Idempotency-Key, a transfer refused later for
+its funds) they are made again after the rollback, so every screened
+attempt is counted and every decision stays stored. The ALLOW row is
+written deferred (on PostgreSQL it travels with the COMMIT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.domain import errors, risk
+from server.domain.ids import new_id
+from server.domain.risk import Decision, Facts, Rule
+from server.services.context import RequestContext
+from server.store import clock, risk_rows, tx
+
+ALLOWED = Decision(risk.ALLOW)
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """What a movement shows screening."""
+
+    movement: str  # its transaction type: TRANSFER, PAYMENT, EXTERNAL_TRANSFER
+    account_id: str  # the debited account
+    amount_minor: int
+    currency: str
+    # Whether the destination was paid by this account before; called only
+    # when a NEW_PAYEE_AMOUNT rule can fire at this amount.
+    paid_before: Callable[[], bool]
+    # False where a held movement cannot be made: a REVIEW is then a DECLINE.
+    can_hold: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    decision: Decision
+    alert_id: str | None  # the alert to raise with the held movement (REVIEW)
+
+
+def applies(context: RequestContext) -> bool:
+    principal = context.principal
+    return context.screened and (principal.is_customer or principal.user_id is None)
+
+
+def is_trusted(context: RequestContext) -> bool:
+    """A service client acting for itself that staff marked trusted; a person's
+    token never is."""
+    principal = context.principal
+    return principal.user_id is None and risk_rows.trusted(principal.client_id)
+
+
+def screen(item: Screened, context: RequestContext) -> Outcome:
+    """Decides and stores the decision; RISK_DECLINED when declined."""
+    if not applies(context):
+        return Outcome(ALLOWED, None)
+    rules = risk.screened_rules(list(risk_rows.rules()), trusted=is_trusted(context))
+    now = clock.now()
+    alert_id = new_id("alr")
+
+    def work() -> Decision:
+        decision = risk.decide(rules, _facts(rules, item, context, now))
+        if decision.action == risk.REVIEW and not item.can_hold:
+            decision = Decision(risk.DECLINE, decision.rule, decision.fired)
+        principal = context.principal
+        risk_rows.record_decision(
+            risk_rows.DecisionRecord(
+                account_id=item.account_id,
+                movement=item.movement,
+                amount_minor=item.amount_minor,
+                currency=item.currency,
+                decision=decision,
+                client_id=principal.client_id,
+                user_id=principal.user_id,
+                alert_id=alert_id if decision.action == risk.REVIEW else None,
+            ),
+            now,
+        )
+        if decision.action == risk.ALLOW and context.device_id and principal.user_id:
+            risk_rows.remember_device(principal.user_id, context.device_id, now)
+        return decision
+
+    decision = tx.write_lasting(work)
+    if decision.action == risk.DECLINE:
+        assert decision.rule is not None
+        raise errors.RiskDeclined(
+            risk.declined_message(decision.rule),
+            metadata={
+                "rule_id": decision.rule.id,
+                "rule_kind": decision.rule.kind,
+                "score": str(decision.score),
+            },
+        )
+    return Outcome(decision, alert_id if decision.action == risk.REVIEW else None)
+
+
+def _facts(rules: list[Rule], item: Screened, context: RequestContext, now: datetime) -> Facts:
+    """What the rules need to know, looked up only where a rule can fire."""
+    facts = Facts(amount_minor=item.amount_minor, currency=item.currency)
+    applying = [rule for rule in rules if rule.applies_to(item.currency)]
+    for bucket_seconds in sorted(
+        {rule.bucket_seconds for rule in applying if rule.kind in risk.VELOCITY_KINDS}
+    ):
+        facts.velocity[bucket_seconds] = risk_rows.count_debit(
+            item.account_id, bucket_seconds, item.amount_minor, now
+        )
+    looking = [rule for rule in applying if risk.needs_lookup(rule, item.amount_minor)]
+    sizes = [rule.history_size or 0 for rule in looking if rule.kind == risk.AMOUNT_VS_HISTORY]
+    if sizes:
+        facts.largest_past_debits = risk_rows.largest_past_debits(item.account_id, max(sizes))
+    if any(rule.kind == risk.NEW_PAYEE_AMOUNT for rule in looking):
+        facts.new_payee = not item.paid_before()
+    user_id = context.principal.user_id
+    if any(rule.kind == risk.NEW_DEVICE for rule in looking) and context.device_id and user_id:
+        facts.new_device = not risk_rows.device_known(user_id, context.device_id)
+    return facts
