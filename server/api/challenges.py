@@ -17,6 +17,7 @@ import grpc
 from backoffice.v1 import challenge_pb2 as cpb
 from backoffice.v1 import challenge_service_pb2 as pb
 from backoffice.v1 import challenge_service_pb2_grpc as pb_grpc
+from backoffice.v1 import transaction_pb2
 from backoffice.v1 import transaction_service_pb2 as tpb
 from server.api import call, step_up, transactions_generic, transactions_transfer
 from server.api.transaction_base import request_context
@@ -37,6 +38,12 @@ _REQUESTS: dict[str, type[Any]] = {
     "CreateExternalTransfer": tpb.CreateExternalTransferRequest,
     "CreateTransaction": tpb.CreateTransactionRequest,
 }
+# A movement that, once verified, waits for a staff review answers 202 (the
+# contract's "held work"); -1 while the status does not exist.
+_REVIEW = transaction_pb2.TransactionStatusEnum.TransactionStatus.DESCRIPTOR.values_by_name.get(
+    "PENDING_REVIEW"
+)
+_PENDING_REVIEW = _REVIEW.number if _REVIEW is not None else -1
 # The generic request's held types -> the specific RPC whose path runs it.
 _GENERIC = {
     "TRANSFER": "CreateTransfer",
@@ -94,8 +101,12 @@ class ChallengeServicer(pb_grpc.ChallengeServiceServicer):
             message, transaction = self._transactions._pay(request, context)
         else:
             transaction, message = self._transactions._send_external(request, context)
-        call.current().created(message)
-        return challenges.Answer(pb.VerifyChallengeResponse(transaction=transaction), 201, message)
+        status = 202 if transaction.status == _PENDING_REVIEW else 201
+        info = call.current()
+        info.http_status, info.message = status, message
+        return challenges.Answer(
+            pb.VerifyChallengeResponse(transaction=transaction), status, message
+        )
 
     def EnrollTotp(
         self, request: pb.EnrollTotpRequest, context: grpc.ServicerContext
