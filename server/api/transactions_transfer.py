@@ -21,7 +21,6 @@ from server.api.transaction_base import MovementMethods
 from server.domain.principal import Principal
 from server.services import transfer_queue, transfers
 from server.services.context import Movement, RequestContext
-from server.store import tx
 
 CREATE_TRANSFER = "/backoffice.v1.TransactionService/CreateTransfer"
 
@@ -85,9 +84,7 @@ def verified(request: pb.CreateTransferRequest, context: RequestContext) -> tupl
     transaction (never the micro-batch, whose transaction is another), so the
     challenge's claim and the movement commit together. The Transaction and
     the answer's message."""
-    transfer = transfer_input(request)
-    checked = transfers.check_request(transfer, context)
-    result = tx.write(lambda: transfers.post(transfer, checked, context)).movement()
+    result = transfers.transfer_here(transfer_input(request), context)
     return views.created_message(result), transfer_message(result)
 
 

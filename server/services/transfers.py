@@ -82,7 +82,7 @@ def transfer(request: TransferInput, context: RequestContext) -> Movement:
     ones (server.services.transfer_queue); otherwise it runs here.
     """
     # Imported here: transfer_queue builds on this module.
-    from server.services import risk_reviews, transfer_queue  # noqa: PLC0415
+    from server.services import transfer_queue  # noqa: PLC0415
 
     if transfer_queue.takes(request):
         # The batch checks the request (check_request) with the others';
@@ -90,6 +90,16 @@ def transfer(request: TransferInput, context: RequestContext) -> Movement:
         done = transfer_queue.submit(transfer_queue.Item(request, context))
         assert isinstance(done, transfer_queue.Done), "an unkeyed transfer holds no key"
         return done.movement
+    return transfer_here(request, context)
+
+
+def transfer_here(request: TransferInput, context: RequestContext) -> Movement:
+    """The transfer in this thread's transaction (or one of its own), never the
+    micro-batch: screened, then held for review or posted (or scheduled).
+    Also a transfer whose step-up challenge was just answered
+    (server.api.challenges), so that verification never skips screening."""
+    from server.services import risk_reviews  # noqa: PLC0415
+
     checked = check_request(request, context)
     outcome = screen(request, context)
     if outcome.decision.action == risk.REVIEW:

@@ -145,18 +145,23 @@ def load() -> dict[str, int]:
     return created
 
 
-# Fraud screening's defaults (risk.proto): (name, kind, action, score, parameters).
-# The first catches 25 transfers from one account within a minute (the 21st
-# within 60 s is declined). sandbox-client, the bank's own all-scope client,
-# is trusted: its own calls (the test suite, the benchmark) skip the velocity
-# and REVIEW rules, never a DECLINE rule on the amount; customers' tokens and
-# sandbox-limited are screened by all of them.
-RISK_RULES: tuple[tuple[str, str, str, int, dict[str, int]], ...] = (
+# Fraud screening's defaults (risk.proto): (name, kind, action, score, enabled,
+# parameters). The first catches 25 transfers from one account within a
+# minute (the 21st within 60 s is declined). The new-payee and new-device
+# rules are loaded disabled: a person's transfer from 5,000.00 up already
+# waits for step-up verification, which answers the same doubt (someone
+# else's session paying someone new); staff switch them on with one PATCH.
+# sandbox-client, the bank's own all-scope client, is trusted: its own calls
+# (the test suite, the benchmark) skip the velocity and REVIEW rules, never
+# a DECLINE rule on the amount; customers' tokens and sandbox-limited are
+# screened by every enabled rule.
+RISK_RULES: tuple[tuple[str, str, str, int, bool, dict[str, int]], ...] = (
     (
         "More than 20 debits from one account in 60 s",
         risk.VELOCITY_COUNT,
         risk.DECLINE,
         900,
+        True,
         {"window_seconds": 60, "max_count": 20},
     ),
     (
@@ -164,6 +169,7 @@ RISK_RULES: tuple[tuple[str, str, str, int, dict[str, int]], ...] = (
         risk.VELOCITY_AMOUNT,
         risk.REVIEW,
         700,
+        True,
         {"window_seconds": 3600, "amount_minor": 10_000_000},
     ),
     (
@@ -171,6 +177,7 @@ RISK_RULES: tuple[tuple[str, str, str, int, dict[str, int]], ...] = (
         risk.AMOUNT_VS_HISTORY,
         risk.REVIEW,
         500,
+        True,
         {"history_multiple": 10, "history_size": 5, "amount_minor": 100_000},
     ),
     (
@@ -178,6 +185,7 @@ RISK_RULES: tuple[tuple[str, str, str, int, dict[str, int]], ...] = (
         risk.NEW_PAYEE_AMOUNT,
         risk.REVIEW,
         400,
+        False,
         {"amount_minor": 300_000},
     ),
     (
@@ -185,6 +193,7 @@ RISK_RULES: tuple[tuple[str, str, str, int, dict[str, int]], ...] = (
         risk.NEW_DEVICE,
         risk.REVIEW,
         300,
+        False,
         {"amount_minor": 200_000},
     ),
 )
@@ -193,7 +202,7 @@ TRUSTED_CLIENTS = ("sandbox-client",)
 
 def _ensure_risk_rules(stamp: datetime) -> int:
     made = 0
-    for name, kind, action, score, parameters in RISK_RULES:
+    for name, kind, action, score, enabled, parameters in RISK_RULES:
         rule_id = stable_id("rsk", name)
         if risk_rows.rule(rule_id) is not None:
             continue
@@ -205,7 +214,7 @@ def _ensure_risk_rules(stamp: datetime) -> int:
                     kind=kind,
                     action=action,
                     score=score,
-                    enabled=True,
+                    enabled=enabled,
                     currency="USD",
                     created_at=stamp,
                     updated_at=stamp,

@@ -24,7 +24,15 @@ from server.run import Stack
 from tests.common import envelope
 from tests.common.auth import token_over_rest
 from tests.common.money import BOB, open_account
-from tests.common.risk import balances, decisions, default_rule_id, new_scene, rule, send
+from tests.common.risk import (
+    balances,
+    changed,
+    decisions,
+    default_rule_id,
+    new_scene,
+    rule,
+    send,
+)
 from tests.conftest import Rest
 
 VELOCITY = default_rule_id(risk.VELOCITY_COUNT)
@@ -40,6 +48,8 @@ def test_the_sandbox_loads_the_default_rules(rest: Rest, grpc_channel: grpc.Chan
     assert velocity["enabled"] is True
     kinds = {found["kind"] for found in listed if found["id"] == default_rule_id(found["kind"])}
     assert kinds == set(risk.KINDS)
+    # Loaded off: step-up verification already waits for large payments of a person.
+    assert not by_id[default_rule_id(risk.NEW_PAYEE_AMOUNT)]["enabled"]
     reply = risk_grpc.RiskServiceStub(grpc_channel).ListRiskRules(risk_pb.ListRiskRulesRequest())
     assert VELOCITY in {found.id for found in reply.rules}
 
@@ -109,8 +119,9 @@ def test_a_trusted_client_skips_velocity_and_reviews_not_declines_on_amount(
     with new_scene(stack, raw_channel, rest) as scene:
         answers = [send(rest, scene.account, scene.payee, 1) for _ in range(25)]
         assert {answer.status_code for answer in answers} == {201}
-        # The sandbox's REVIEW rule on a new payee does not hold its work...
-        envelope.success(send(rest, scene.account, open_account(rest, owner=BOB), 3_500), 201)
+        # A REVIEW rule on a new payee does not hold its work...
+        with changed(rest, default_rule_id(risk.NEW_PAYEE_AMOUNT), enabled=True):
+            envelope.success(send(rest, scene.account, open_account(rest, owner=BOB), 3_500), 201)
         # ...a DECLINE rule on the amount applies to it too.
         with rule(rest, kind="NEW_PAYEE_AMOUNT", action="DECLINE", amount=3_000) as made:
             refused = send(rest, scene.account, open_account(rest, owner=BOB), 3_500)

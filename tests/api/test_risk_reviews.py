@@ -17,11 +17,12 @@ from backoffice.v1 import transaction_service_pb2 as tx_pb
 from backoffice.v1 import transaction_service_pb2_grpc as tx_grpc
 from server.domain import risk
 from server.run import Stack
-from tests.common import envelope
+from tests.common import challenges, envelope
 from tests.common.money import BOB, open_account
 from tests.common.risk import (
     alert_of,
     balances,
+    changed,
     decisions,
     default_rule_id,
     new_scene,
@@ -45,7 +46,10 @@ def _held(response: object) -> dict[str, object]:
 def test_review_holds_the_funds_and_approval_posts_once(
     stack: Stack, raw_channel: grpc.Channel, rest: Rest, grpc_channel: grpc.Channel
 ) -> None:
-    with new_scene(stack, raw_channel, rest, funded=10_000) as scene:
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, NEW_PAYEE, enabled=True),
+    ):
         response = send(scene.customer.rest, scene.account, scene.payee, 3_500)
         assert response.json()["message"] == "Held for review"
         held = _held(response)
@@ -95,7 +99,10 @@ def test_review_holds_the_funds_and_approval_posts_once(
 def test_rejection_releases_the_hold(
     stack: Stack, raw_channel: grpc.Channel, rest: Rest, grpc_channel: grpc.Channel
 ) -> None:
-    with new_scene(stack, raw_channel, rest, funded=10_000) as scene:
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, NEW_PAYEE, enabled=True),
+    ):
         stub = tx_grpc.TransactionServiceStub(scene.customer.channel)
         reply, call = stub.CreateTransfer.with_call(
             tx_pb.CreateTransferRequest(
@@ -170,7 +177,10 @@ def test_amount_far_above_history(stack: Stack, raw_channel: grpc.Channel, rest:
 
 
 def test_a_new_device(stack: Stack, raw_channel: grpc.Channel, rest: Rest) -> None:
-    with new_scene(stack, raw_channel, rest) as scene:
+    with (
+        new_scene(stack, raw_channel, rest) as scene,
+        changed(rest, default_rule_id(risk.NEW_DEVICE), enabled=True),
+    ):
         customer = scene.customer.rest
         envelope.success(
             send(customer, scene.account, scene.payee, 10, **{"X-Device-Id": "dev-a"}), 201
@@ -197,7 +207,10 @@ def test_a_new_device(stack: Stack, raw_channel: grpc.Channel, rest: Rest) -> No
 def test_a_scheduled_transfer_that_would_be_held_is_declined(
     stack: Stack, raw_channel: grpc.Channel, rest: Rest
 ) -> None:
-    with new_scene(stack, raw_channel, rest) as scene:
+    with (
+        new_scene(stack, raw_channel, rest) as scene,
+        changed(rest, NEW_PAYEE, enabled=True),
+    ):
         body = {
             "fromAccountId": scene.account,
             "toAccountId": open_account(rest, owner=BOB),
@@ -288,3 +301,24 @@ def test_staff_change_rules_and_bad_requests_are_refused(
     envelope.error(
         rest.post("/v1/risk/alerts/alr_x:approve", json={"bogus": 1}), 400, "INVALID_REQUEST"
     )
+
+
+def test_a_transfer_verified_by_step_up_is_screened_too(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    who = challenges.person(stack, rest, raw_channel)
+    try:
+        source = challenges.funded_account(rest, who.user_id)
+        with rule(rest, kind="NEW_PAYEE_AMOUNT", action="DECLINE", amount=3_000) as made:
+            held = envelope.success(
+                send(who.rest, source, open_account(rest, owner=BOB), 6_000), 202
+            )
+            challenge_id = held["challenge"]["id"]
+            answer = challenges.verify(
+                who, challenge_id, challenges.emailed_code(who, challenge_id)
+            )
+            envelope.error(answer, 422, "RISK_DECLINED")
+        assert decisions(stack, source)[-1] == ("DECLINE", made["id"])
+        assert balances(rest, source) == (20_000, 20_000)
+    finally:
+        who.close()
