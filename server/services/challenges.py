@@ -33,6 +33,10 @@ from server.store import clock, tx
 from server.store import notification_recipients as recipients
 from server.store.models import Account, User
 
+# Refusals of the held request that are its answer for good (as an
+# Idempotency-Key keeps them): the challenge is used up by them.
+KEPT_REFUSALS = frozenset({403, 404, 409, 422})
+
 
 @dataclass(frozen=True, slots=True)
 class Held:
@@ -195,6 +199,8 @@ def verify(
         try:
             answer = tx.write(lambda: execute(found))
         except errors.BankError as refusal:
+            if refusal.http_status not in KEPT_REFUSALS:
+                raise  # transient (503, 429, ...): all rolls back, the challenge stays PENDING
             rows.record_refusal(challenge_id, refusal)
             return _Refusal(refusal)
         rows.record_answer(challenge_id, answer.http_status, answer.message, _bytes(answer))

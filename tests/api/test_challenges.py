@@ -236,8 +236,8 @@ def test_concurrent_verifications_move_money_once(stack: Stack, rest: Rest, alic
     assert balance(rest, source) == 15_000
     debits = query(
         stack,
-        "SELECT COUNT(*) FROM postings WHERE account_id = %s AND amount_minor < 0",
-        (source,),
+        "SELECT COUNT(*) FROM postings WHERE account_id = %s AND amount_minor = %s",
+        (source, -500_000),
     )
     assert int(debits[0][0]) == 1
     assert_ledger_consistent(stack)

@@ -18,7 +18,7 @@ from backoffice.v1 import challenge_service_pb2_grpc as pb_grpc
 from server.run import Stack
 from tests.common import envelope, users
 from tests.common.auth import authenticated
-from tests.common.money import open_account
+from tests.common.money import BOB_CHECKING, open_account, transfer
 from tests.common.oauth import user_tokens
 from tests.conftest import Rest
 
@@ -56,7 +56,12 @@ def person(stack: Stack, admin: Rest, raw: grpc.Channel, **fields: Any) -> Perso
 
 
 def funded_account(admin: Rest, owner: str, amount: float = 20_000) -> str:
-    return open_account(admin, owner=owner, funded=amount)
+    """A CHECKING account of `owner` holding `amount`, with a 1,000.00 debit in
+    its history, so that fraud screening's amount-vs-history rule (10x the
+    largest recent debit) leaves these tests' transfers of up to 10,000.00 alone."""
+    account_id = open_account(admin, owner=owner, funded=amount + 1_000)
+    envelope.success(transfer(admin, account_id, BOB_CHECKING, 1_000), 201)
+    return account_id
 
 
 def emailed_code(who: Person, challenge_id: str, channel: str = "EMAIL") -> str:

@@ -95,7 +95,8 @@ class ChallengeServiceServicer:
         original call would have answered: 201 with `transaction` and its
         message ("Transfer completed successfully", ...). A refusal by the use
         case (TXN001 insufficient funds, TXN004, ...) is the answer instead, and
-        the challenge is used up all the same. Any later VerifyChallenge of a
+        the challenge is used up all the same (a transient failure, 503 or
+        429, leaves it PENDING to try again). Any later VerifyChallenge of a
         VERIFIED challenge, concurrent ones included, answers that first outcome
         again (REST `Idempotent-Replayed: true`) and moves nothing.
 
