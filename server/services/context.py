@@ -31,16 +31,22 @@ class RequestContext:
     # False for the bank's own runs of an instruction screened when it was
     # made (recurring runs); True (screened) unless the caller says so.
     screened: bool = True
+    # Fraud screening's decision, once made: kept in the movement's metadata
+    # (an ALLOW is stored there alone, server.services.screening).
+    risk_decision: str = ""
 
     def metadata(self) -> dict[str, str]:
         # user_id (with the row's client_id) names the initiator, who alone
         # (with staff) is shown the rest.
-        return {
+        facts = {
             "ip_address": self.ip_address,
             "device": self.device,
             "location": self.location,
             "user_id": self.principal.user_id or "",
         }
+        if self.risk_decision:
+            facts["risk_decision"] = self.risk_decision
+        return facts
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,16 +12,23 @@ False: recurring runs; scheduled transfers and payment steps coming due
 never come here). A trusted service client (risk_rows.trusted) skips the
 velocity kinds; nothing else.
 
-The velocity counters and the decision row are lasting writes
+Where decisions are stored: a REVIEW or DECLINE is a row of
+`risk_decisions` (rule, score, every rule that fired); an ALLOW, the
+decision of nearly every movement, is kept on the movement it let through
+(`risk_decision` in its metadata, `Outcome.marked`), at no extra write. The
+velocity counters and the decision rows are lasting writes
 (server.store.tx.write_lasting): when the request's transaction rolls back
 (a declined transfer with an Idempotency-Key, a transfer refused later for
 its funds) they are made again after the rollback, so every screened
-attempt is counted and every decision stays stored. The ALLOW row is
-written deferred (on PostgreSQL it travels with the COMMIT).
+attempt is counted and every REVIEW or DECLINE stays stored. A caller with
+no rule to apply (a trusted client, no DECLINE rule on amounts) is decided
+without reading or writing anything (the rules and the trusted clients are
+in memory).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +61,14 @@ class Screened:
 class Outcome:
     decision: Decision
     alert_id: str | None  # the alert to raise with the held movement (REVIEW)
+    screened: bool = True  # False: the caller is not screened (staff, a run)
+
+    def marked(self, context: RequestContext) -> RequestContext:
+        """The context the movement is written with: its metadata keeps the
+        decision (`risk_decision`), which is where an ALLOW is stored."""
+        if not self.screened:
+            return context
+        return dataclasses.replace(context, risk_decision=self.decision.action)
 
 
 def applies(context: RequestContext) -> bool:
@@ -68,11 +83,29 @@ def is_trusted(context: RequestContext) -> bool:
     return principal.user_id is None and risk_rows.trusted(principal.client_id)
 
 
+def without_lookups(context: RequestContext) -> Outcome | None:
+    """The outcome when it needs nothing of the movement (the caller is not
+    screened, or no rule applies to it and it sent no device id); None when
+    the movement's facts are needed (`screen`). Reads nothing from the
+    database: the rules and trusted clients are in memory."""
+    if not applies(context):
+        return Outcome(ALLOWED, None, screened=False)
+    if context.device_id or _rules_for(context):
+        return None
+    return Outcome(ALLOWED, None)
+
+
+def _rules_for(context: RequestContext) -> list[Rule]:
+    return risk.screened_rules(list(risk_rows.rules()), trusted=is_trusted(context))
+
+
 def screen(item: Screened, context: RequestContext) -> Outcome:
     """Decides and stores the decision; RISK_DECLINED when declined."""
     if not applies(context):
-        return Outcome(ALLOWED, None)
-    rules = risk.screened_rules(list(risk_rows.rules()), trusted=is_trusted(context))
+        return Outcome(ALLOWED, None, screened=False)
+    rules = _rules_for(context)
+    if not rules and not context.device_id:
+        return Outcome(ALLOWED, None)  # nothing to look up, count or remember
     now = clock.now()
     alert_id = new_id("alr")
 
@@ -81,6 +114,10 @@ def screen(item: Screened, context: RequestContext) -> Outcome:
         if decision.action == risk.REVIEW and not item.can_hold:
             decision = Decision(risk.DECLINE, decision.rule, decision.fired)
         principal = context.principal
+        if decision.action == risk.ALLOW:
+            if context.device_id and principal.user_id:
+                risk_rows.remember_device(principal.user_id, context.device_id, now)
+            return decision
         risk_rows.record_decision(
             risk_rows.DecisionRecord(
                 account_id=item.account_id,
@@ -94,8 +131,6 @@ def screen(item: Screened, context: RequestContext) -> Outcome:
             ),
             now,
         )
-        if decision.action == risk.ALLOW and context.device_id and principal.user_id:
-            risk_rows.remember_device(principal.user_id, context.device_id, now)
         return decision
 
     decision = tx.write_lasting(work)

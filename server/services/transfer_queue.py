@@ -110,7 +110,8 @@ def submit(item: Item) -> Done | Held:
     transfer raises RISK_DECLINED, one held for review is held in a
     transaction of its own (with its key) and never joins a batch."""
     if item.screening is None:
-        item = dataclasses.replace(item, screening=transfers.screen(item.request, item.context))
+        decided = transfers.screen(item.request, item.context)
+        item = dataclasses.replace(item, screening=decided, context=decided.marked(item.context))
     assert item.screening is not None
     if (
         database.in_transaction()
@@ -209,10 +210,10 @@ def _post_once(items: Sequence[Item]) -> tuple[list[Outcome], list[int]]:
         else:
             behind[pair] = []
             fresh.append(index)
-    results = _screened(items, fresh)
+    results, contexts = _screened(items, fresh)
     allowed = [index for index in fresh if index not in results]
     posted = transfer_batches.post_transfers(
-        [(items[index].request, items[index].context) for index in allowed]
+        [(items[index].request, contexts[index]) for index in allowed]
     )
     results.update(zip(allowed, posted, strict=True))
     released = [
@@ -225,20 +226,28 @@ def _post_once(items: Sequence[Item]) -> tuple[list[Outcome], list[int]]:
     return outcomes, again  # type: ignore[return-value]
 
 
-def _screened(items: Sequence[Item], fresh: list[int]) -> dict[int, Movement | errors.BankError]:
+def _screened(
+    items: Sequence[Item], fresh: list[int]
+) -> tuple[dict[int, Movement | errors.BankError], dict[int, RequestContext]]:
     """Screens the items not screened yet (a batch's, once their keys are held,
-    so a replayed key is never screened again); the results of those that do
-    not join the batch: declined (RISK_DECLINED) or held for review."""
+    so a replayed key is never screened again): the results of those that do
+    not join the batch (declined: RISK_DECLINED, or held for review), and the
+    context each item is written with (its decision in the metadata)."""
     results: dict[int, Movement | errors.BankError] = {}
+    contexts: dict[int, RequestContext] = {}
     for index in fresh:
         item = items[index]
+        contexts[index] = item.context
         try:
-            outcome = item.screening or transfers.screen(item.request, item.context)
+            outcome = item.screening
+            if outcome is None:
+                outcome = transfers.screen(item.request, item.context)
+                contexts[index] = outcome.marked(item.context)
             if outcome.decision.action == risk.REVIEW:
-                results[index] = _hold(item, outcome)
+                results[index] = _hold(dataclasses.replace(item, context=contexts[index]), outcome)
         except errors.BankError as error:
             results[index] = error
-    return results
+    return results, contexts
 
 
 def _hold(item: Item, outcome: ScreeningOutcome) -> Movement:

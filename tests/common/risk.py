@@ -121,3 +121,14 @@ def decisions(stack: Stack, account_id: str) -> list[tuple[str, str | None]]:
         (account_id,),
     )
     return [(str(decision), rule_id) for decision, rule_id in rows]
+
+
+def allowed(stack: Stack, account_id: str) -> int:
+    """How many of the account's debits carry an ALLOW decision (kept in the
+    movement's own metadata)."""
+    rows = query(
+        stack,
+        "SELECT COUNT(*) FROM ledger_transactions WHERE from_account_id = %s AND details LIKE %s",
+        (account_id, '%"risk_decision": "ALLOW"%'),
+    )
+    return int(rows[0][0])
