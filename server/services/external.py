@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 from server.crypto.fields import FieldSealer
 from server.domain import errors, external, limits, movements
-from server.domain.beneficiaries import BeneficiaryInput, validate_beneficiary
+from server.domain.beneficiaries import Beneficiary, BeneficiaryInput, validate_beneficiary
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
-from server.services import steps
+from server.services import screening, steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import clock, external_rows, ledger, movement_rows, outbox, tx
+from server.store import clock, external_rows, ledger, movement_rows, outbox, risk_rows, tx
 from server.store.external_rows import ExternalFacts
 from server.store.models import Account
 
@@ -96,6 +96,7 @@ def create(
     amount_minor = parse_amount(request.amount, currency)
     external.check_amount(amount_minor, steps.effective_limits(account), currency)
     context.principal.require_write()
+    context = _screened(from_id, beneficiary, amount_minor, currency, context)
     network_return = external.sandbox_return(beneficiary.account_number, sandbox=context.sandbox)
 
     def work() -> tuple[Posted, ExternalFacts]:
@@ -170,6 +171,35 @@ def create(
 
     posted, facts = tx.write(work)
     return ExternalMovement(posted.movement(), facts)
+
+
+def _screened(
+    from_id: str,
+    beneficiary: Beneficiary,
+    amount_minor: int,
+    currency: str,
+    context: RequestContext,
+) -> RequestContext:
+    """Fraud screening (server.services.screening) before anything is written:
+    RISK_DECLINED raises; the context to write the transfer with (its decision
+    in the metadata). An external transfer is not held for review: a rule that
+    would hold one declines it. A beneficiary is known when an earlier
+    transfer from the account went to the same name, account number ending
+    and bank country (the numbers themselves are sealed)."""
+    outcome = screening.screen(
+        screening.Screened(
+            movement=external_rows.TYPE,
+            account_id=from_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            paid_before=lambda: risk_rows.paid_beneficiary_before(
+                from_id, beneficiary.name, beneficiary.account_number[-4:], beneficiary.bank_country
+            ),
+            can_hold=False,
+        ),
+        context,
+    )
+    return outcome.marked(context)
 
 
 def _details(rail: str, context: RequestContext, overdraft_fee_minor: int) -> dict[str, object]:

@@ -30,9 +30,9 @@ from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.domain.scheduling import execution_time
 from server.domain.transaction_states import PAYMENT, PROCESSING
-from server.services import steps
+from server.services import screening, steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import clock, ledger, movement_rows, outbox, payment_rows, tx
+from server.store import clock, ledger, movement_rows, outbox, payment_rows, risk_rows, tx
 from server.store import payees as payee_store
 from server.store.bootstrap import internal_account_id
 from server.store.models import Account, LedgerTransaction
@@ -73,6 +73,7 @@ def pay(request: PaymentInput, context: RequestContext, sealer: FieldSealer) -> 
     on_record = "" if request.account_number.strip() else _number_on_record(payee.id, sealer)
     number_at_payee = rules.validate_payee_account_number(request.account_number, on_record)
     context.principal.require_write()
+    context = _screened(from_id, payee.id, amount_minor, currency, context)
     result: list[PaymentRecord] = []
 
     def work() -> Posted:
@@ -135,6 +136,27 @@ def pay(request: PaymentInput, context: RequestContext, sealer: FieldSealer) -> 
 
     movement = tx.write(work).movement()
     return PaymentResult(movement, result[-1])
+
+
+def _screened(
+    from_id: str, payee_id: str, amount_minor: int, currency: str, context: RequestContext
+) -> RequestContext:
+    """Fraud screening (server.services.screening) before anything is written:
+    RISK_DECLINED raises; the context to write the payment with (its decision
+    in the metadata). A payment is not held for review: a rule that would hold
+    one declines it."""
+    outcome = screening.screen(
+        screening.Screened(
+            movement=PAYMENT,
+            account_id=from_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            paid_before=lambda: risk_rows.paid_payee_before(from_id, payee_id),
+            can_hold=False,
+        ),
+        context,
+    )
+    return outcome.marked(context)
 
 
 def get_payment(transaction_id: str) -> PaymentRecord | None:

@@ -17,7 +17,9 @@ import peewee
 from server.domain import risk
 from server.domain.risk import Rule, Window
 from server.store import credential_changes, sql
+from server.store.external_rows import ExternalTransfer
 from server.store.models import Account, AccountEntry, BaseModel, LedgerTransaction
+from server.store.payment_rows import BillPayment
 
 
 class RiskRuleRow(BaseModel):
@@ -272,6 +274,44 @@ def paid_account_before(from_id: str, to_id: str) -> bool:
         .limit(1)
         .exists()
     )
+
+
+def paid_payee_before(from_id: str, payee_id: str) -> bool:
+    """Whether a bill payment from `from_id` to the payee was made before (not
+    failed or cancelled)."""
+    return (
+        BillPayment.select(BillPayment.id)
+        .join(LedgerTransaction, on=(LedgerTransaction.id == BillPayment.id))
+        .where(
+            (BillPayment.payee_id == payee_id)
+            & (LedgerTransaction.from_account_id == from_id)
+            & LedgerTransaction.status.not_in(_NOT_PAID)
+        )
+        .limit(1)
+        .exists()
+    )
+
+
+def paid_beneficiary_before(from_id: str, name: str, last4: str, country: str) -> bool:
+    """Whether an external transfer from `from_id` went to this beneficiary
+    before (not failed, cancelled or held): the same name, account number
+    ending and bank country, since the numbers themselves are sealed."""
+    return (
+        ExternalTransfer.select(ExternalTransfer.id)
+        .join(LedgerTransaction, on=(LedgerTransaction.id == ExternalTransfer.id))
+        .where(
+            (ExternalTransfer.from_account_id == from_id)
+            & (ExternalTransfer.beneficiary_name == name)
+            & (ExternalTransfer.account_number_last4 == last4)
+            & (ExternalTransfer.bank_country == country)
+            & LedgerTransaction.status.not_in(_NOT_PAID)
+        )
+        .limit(1)
+        .exists()
+    )
+
+
+_NOT_PAID = ("FAILED", "CANCELLED", "PENDING_REVIEW")
 
 
 def device_hash(device_id: str) -> str:

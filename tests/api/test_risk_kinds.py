@@ -1,0 +1,84 @@
+"""Fraud screening of bill payments and external transfers (risk.proto): the
+same rules and counters as internal transfers; a rule that would hold one
+declines it (only internal transfers are held for review)."""
+
+from __future__ import annotations
+
+import grpc
+
+from server.domain import risk
+from server.run import Stack
+from server.store.sandbox import payee_id as sandbox_payee_id
+from tests.common import envelope
+from tests.common import external as ext
+from tests.common.risk import (
+    allowed,
+    balances,
+    changed,
+    decisions,
+    default_rule_id,
+    new_scene,
+    rule,
+    send,
+)
+from tests.conftest import Rest
+
+ELECTRIC = sandbox_payee_id("elec")
+VELOCITY = default_rule_id(risk.VELOCITY_COUNT)
+
+
+def _pay(caller: Rest, source: str, payee: str, amount: float) -> object:
+    body = {"fromAccountId": source, "payeeId": payee, "amount": amount}
+    return caller.post("/v1/transactions/payment", json=body)
+
+
+def test_payments_and_external_transfers_share_the_velocity_count(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with new_scene(stack, raw_channel, rest) as scene:
+        customer = scene.customer.rest
+        for _ in range(10):
+            envelope.success(send(customer, scene.account, scene.payee, 1), 201)
+        for _ in range(5):
+            envelope.success(_pay(customer, scene.account, ELECTRIC, 1), 201)
+        for _ in range(5):
+            envelope.success(ext.send(customer, scene.account, 1), 201)
+        envelope.error(_pay(customer, scene.account, ELECTRIC, 1), 422, "RISK_DECLINED")
+        envelope.error(ext.send(customer, scene.account, 1), 422, "RISK_DECLINED")
+        assert decisions(stack, scene.account) == [("DECLINE", VELOCITY)] * 2
+        assert allowed(stack, scene.account) == 20
+
+
+def test_a_payment_a_rule_would_hold_is_declined(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with (
+        new_scene(stack, raw_channel, rest) as scene,
+        changed(rest, default_rule_id(risk.NEW_PAYEE_AMOUNT), enabled=True),
+    ):
+        before = balances(rest, scene.account)
+        envelope.error(
+            _pay(scene.customer.rest, scene.account, ELECTRIC, 3_500), 422, "RISK_DECLINED"
+        )
+        assert balances(rest, scene.account) == before
+        # A payee paid before is no new payee.
+        envelope.success(_pay(scene.customer.rest, scene.account, ELECTRIC, 100), 201)
+        envelope.success(_pay(scene.customer.rest, scene.account, ELECTRIC, 3_500), 201)
+
+
+def test_an_external_transfer_to_a_new_beneficiary_is_declined_by_a_decline_rule(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with (
+        new_scene(stack, raw_channel, rest) as scene,
+        rule(rest, kind="NEW_PAYEE_AMOUNT", action="DECLINE", score=990, amount=1_000) as made,
+    ):
+        customer = scene.customer.rest
+        known = ext.ach("1111222233")
+        envelope.success(ext.send(customer, scene.account, 500, known), 201)
+        envelope.success(ext.send(customer, scene.account, 1_500, known), 201)
+        before = balances(rest, scene.account)
+        refused = ext.send(customer, scene.account, 1_500, ext.ach("5555666677"))
+        envelope.error(refused, 422, "RISK_DECLINED")
+        assert balances(rest, scene.account) == before
+        assert decisions(stack, scene.account)[-1] == ("DECLINE", made["id"])
