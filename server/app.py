@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 import backoffice.v1
 import server.api as server_api
-from server import logs, supervisor, tls
+from server import logs, metrics, supervisor, tls
 from server.api import idempotency, paging
 from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
@@ -185,6 +185,12 @@ def serve(settings: Settings) -> None:
     """
     logs.configure(settings.log_level)
     worker = supervisor.worker_index()
+    metrics_path = settings.metrics_path
+    if metrics_path is not None:
+        metrics.setup(metrics_path)
+        if worker is None:  # the first process serves every process's figures
+            metrics.forget_dead(metrics_path)
+            metrics.serve(settings.metrics_host, settings.metrics_port)
     if worker is None and settings.grpc_tls != "off":
         # Once, before any worker starts: the workers only read the files.
         tls.ensure_files(settings.grpc_tls_files_dir, settings.host)
@@ -204,6 +210,7 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGINT, on_signal)
     server.start()
     health_servicer.watch(stopping)
+    metrics.sample_pool(store_db.database, stopping)
     if not worker:  # one sweeper is enough (it would be safe in every worker)
         due_work.start_sweeper(stopping, settings.sandbox)
     notification_worker.start_worker(stopping, settings)  # every process: claims skip locked

@@ -153,6 +153,12 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = "Bank <no-reply@bank.example>"
     smtp_starttls: bool = True
+    # Prometheus metrics (server.metrics): where `serve` exposes them (port 0:
+    # no metrics), and the directory every process of the bank records into
+    # (default <data_dir>/metrics).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
+    metrics_dir: str = ""
     # Step-up verification (server.domain.challenges): thresholds per account
     # type, `CHECKING=5000.00,BUSINESS=20000.00`; unset types 5,000.00.
     step_up_thresholds: str = ""
@@ -188,7 +194,15 @@ class Settings:
     @property
     def own_ports(self) -> frozenset[int]:
         """The ports this bank's processes listen on (webhooks never POST to them)."""
-        return frozenset((self.grpc_port, self.http_port, self.https_port, self.envoy_admin_port))
+        ports = (self.grpc_port, self.http_port, self.https_port, self.envoy_admin_port)
+        return frozenset((*ports, self.metrics_port)) - {0}
+
+    @property
+    def metrics_path(self) -> Path | None:
+        """The directory metrics are recorded into; None: metrics are off."""
+        if not self.metrics_port:
+            return None
+        return Path(self.metrics_dir) if self.metrics_dir else self.data_dir / "metrics"
 
     @property
     def sandbox(self) -> bool:
@@ -254,4 +268,7 @@ class Settings:
             smtp_from=env.get("BANK_SMTP_FROM", "").strip() or "Bank <no-reply@bank.example>",
             smtp_starttls=_on_off(env, "BANK_SMTP_STARTTLS", True),
             step_up_thresholds=env.get("BANK_STEP_UP_THRESHOLDS", "").strip(),
+            metrics_host=env.get("BANK_METRICS_HOST", "").strip() or "127.0.0.1",
+            metrics_port=_int(env, "BANK_METRICS_PORT", 9464, 0, 65535),
+            metrics_dir=env.get("BANK_METRICS_DIR", "").strip(),
         )

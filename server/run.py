@@ -57,6 +57,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_OAUTH_CLIENT_CHECKS_PER_MINUTE=str(settings.oauth_client_checks_per_minute),
         BANK_SIGN_IN_FAILURES_PER_MINUTE=str(settings.sign_in_failures_per_minute),
         BANK_WEBHOOK_WORKER="on" if settings.webhook_worker else "off",
+        BANK_METRICS_HOST=settings.metrics_host,
+        BANK_METRICS_PORT=str(settings.metrics_port),
+        BANK_METRICS_DIR=settings.metrics_dir,
         BANK_WEBHOOK_CONCURRENCY=str(settings.webhook_concurrency),
         BANK_WEBHOOK_POLL_MS=str(settings.webhook_poll_ms),
         BANK_SMTP_HOST=settings.smtp_host,
@@ -67,6 +70,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_SMTP_STARTTLS="on" if settings.smtp_starttls else "off",
     )
     return env
+
+
+def metrics_url(settings: Settings) -> str:
+    if not settings.metrics_port:
+        return "off (BANK_METRICS_PORT=0)"
+    return f"http://{settings.metrics_host}:{settings.metrics_port}/metrics (Prometheus)"
 
 
 def wait_for_port(host: str, port: int, deadline: float) -> None:
@@ -250,6 +259,7 @@ Banking back office is running ({s.mode} mode, {database})
   gRPC             {stack.grpc_target}{grpc_security}
                    {grpcurl_command()} {" ".join(grpcurl_arguments(s))} list
   Envoy admin      http://127.0.0.1:{s.envoy_admin_port}
+  Metrics          {metrics_url(s)}
   Logs             {stack.log_dir}
 
 Sandbox credentials

@@ -34,6 +34,7 @@ import threading
 import time
 from types import FrameType
 
+from server import metrics
 from server.config import ConfigError, Settings
 
 log = logging.getLogger("server.supervisor")
@@ -107,6 +108,7 @@ class Supervisor:
                 code = worker.poll()
                 if code is not None and not self.stopping.is_set():
                     log.error("worker died; restarting", extra={"worker": index, "code": code})
+                    metrics.process_gone(worker.pid)
                     time.sleep(RESTART_DELAY_SECONDS)
                     if not self.stopping.is_set():
                         self._spawn(index)

@@ -28,7 +28,7 @@ import peewee
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from server import logs
+from server import logs, metrics
 from server.api import authn, authz, call, guards, idempotency, ratelimit, validation
 from server.config import Settings
 from server.domain import errors, requests
@@ -188,12 +188,14 @@ def _wrap(
                 outcome = exc.reason
                 context.abort_with_status(_abort_status(exc, call.current()))
             finally:
+                elapsed = time.perf_counter() - started
+                metrics.call_finished(method, outcome, elapsed)
                 log.info(
                     "rpc",
                     extra={
                         "method": method,
                         "outcome": outcome,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": round(elapsed * 1000, 2),
                     },
                 )
                 if entered:

@@ -35,7 +35,7 @@ from typing import Any
 import grpc
 import peewee
 
-from server import logs
+from server import logs, metrics
 from server.api import audit_interceptor as audit
 from server.api import authn, authz, call, guards, ratelimit, validation
 from server.api import interceptors as unary
@@ -106,6 +106,20 @@ def _close(chunks: Iterator[Any] | None) -> None:
             db.database.rollback()
 
 
+def _finished(method: str, outcome: str, chunks: int, elapsed: float) -> None:
+    """The call's metrics and its log line."""
+    metrics.call_finished(method, outcome, elapsed)
+    log.info(
+        "rpc",
+        extra={
+            "method": method,
+            "outcome": outcome,
+            "chunks": chunks,
+            "duration_ms": round(elapsed * 1000, 2),
+        },
+    )
+
+
 def wrap_call(method: str, behavior: Behavior, settings: Settings) -> Behavior:
     def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         request_id = unary._request_id(context.invocation_metadata())
@@ -147,15 +161,7 @@ def wrap_call(method: str, behavior: Behavior, settings: Settings) -> Behavior:
             outcome = exc.reason
             context.abort_with_status(unary._abort_status(exc, call.current()))
         finally:
-            log.info(
-                "rpc",
-                extra={
-                    "method": method,
-                    "outcome": outcome,
-                    "chunks": sent,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            _finished(method, outcome, sent, time.perf_counter() - started)
             # The servicer's generator is closed here, on this thread, whatever
             # ended the call (a client gone before the first chunk included):
             # it may hold a read transaction on this thread's connection, which

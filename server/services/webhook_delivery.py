@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from server import metrics
 from server.crypto.fields import FieldSealer, UnreadableField
 from server.domain import webhook_delivery as rules
 from server.domain import webhook_events
@@ -64,6 +65,7 @@ class Job:
     url: str
     body: bytes
     secrets: rules.Secrets | None
+    event_created_at: datetime | None = None  # for the delivery-lag metric
 
 
 def fan_out(batch: int = FAN_OUT_BATCH) -> int:
@@ -73,12 +75,13 @@ def fan_out(batch: int = FAN_OUT_BATCH) -> int:
     def work() -> int:
         at = now()
         events = rows.publish_oldest(batch, at)
+        metrics.outbox_lag(max(((at - e[2]).total_seconds() for e in events), default=0.0))
         if not events:
             return 0
         subscriptions = rows.active_subscriptions()
         pairs = [
             (event_id, event_type, subscription.id)
-            for event_id, event_type in events
+            for event_id, event_type, _ in events
             for subscription in subscriptions
             if webhook_events.matches(list(subscription.events), event_type)
         ]
@@ -130,7 +133,7 @@ def claim(
     """
     busy: Counter[str] = Counter(in_flight or {})
 
-    def work() -> list[tuple[DueDelivery, SubscriptionRecord, bytes]]:
+    def work() -> list[tuple[DueDelivery, SubscriptionRecord, bytes, datetime]]:
         at = now()
         if per_endpoint:
             # Each subscription is read for as many as its receiver has room
@@ -152,10 +155,10 @@ def claim(
             if (subscription := subscriptions.get(d.webhook_id)) is not None and subscription.active
         )
         dropped: dict[str, list[str]] = {ERROR_INACTIVE: [], ERROR_DELETED: [], ERROR_EXPIRED: []}
-        claimed: list[tuple[DueDelivery, SubscriptionRecord, bytes]] = []
+        claimed: list[tuple[DueDelivery, SubscriptionRecord, bytes, datetime]] = []
         for delivery in due:
             subscription = subscriptions.get(delivery.webhook_id)
-            payload = payloads.get(delivery.event_id)
+            payload, created = payloads.get(delivery.event_id) or (None, at)
             if subscription is None:
                 dropped[ERROR_DELETED].append(delivery.id)
             elif not subscription.active:
@@ -168,18 +171,18 @@ def claim(
                     if busy[where] >= per_endpoint:
                         continue  # stays due for a later claim
                     busy[where] += 1
-                claimed.append((delivery, subscription, webhook_events.body(payload)))
+                claimed.append((delivery, subscription, webhook_events.body(payload), created))
         for error, ids in dropped.items():
             rows.give_up(ids, error)
-        rows.lease([delivery.id for delivery, _, _ in claimed], at + lease)
+        rows.lease([claim[0].id for claim in claimed], at + lease)
         return claimed
 
     opened: dict[str, rules.Secrets | None] = {}
     jobs = []
-    for delivery, subscription, body in tx.write(work):
+    for delivery, subscription, body, created in tx.write(work):
         if subscription.id not in opened:
             opened[subscription.id] = _open_secrets(sealer, subscription)
-        jobs.append(Job(delivery, subscription.url, body, opened[subscription.id]))
+        jobs.append(Job(delivery, subscription.url, body, opened[subscription.id], created))
     return jobs
 
 

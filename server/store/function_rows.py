@@ -10,14 +10,23 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from server import metrics
 from server.domain import errors
 from server.domain.money import CURRENCY_EXPONENTS, parse_amount
+from server.store import tx
 from server.store.models import Account
 
 # One currency per exponent: what parse_amount is asked for each item.
 _CURRENCY_OF_EXPONENT = {
     places: currency for currency, places in reversed(list(CURRENCY_EXPONENTS.items()))
 }
+
+
+def count_posted(kind: str, overdraft_fee: bool) -> None:
+    """A function's transaction (and its overdraft FEE) posted: counted once
+    committed (server.metrics; the Python path counts at server.store.outbox)."""
+    kinds = [kind, "FEE"] if overdraft_fee else [kind]
+    tx.after_commit(lambda: metrics.posted(kinds))
 
 
 def minor_by_exponent(amount: object) -> dict[str, int | None]:

@@ -47,7 +47,7 @@ from server.services.context import Posted
 from server.store import sql
 from server.store.bootstrap import internal_account_id
 from server.store.db import database
-from server.store.function_rows import Accounts, minor_by_exponent, texts_fit
+from server.store.function_rows import Accounts, count_posted, minor_by_exponent, texts_fit
 from server.store.models import LedgerTransaction
 from server.store.movement_rows import holder
 from server.store.transfer_function import Fallback, available, switched_off
@@ -279,6 +279,7 @@ def _posted(
     )
     if ok.get("fee_number"):
         posted.overdraft_fee_transaction_id = str(item["fee_id"])
+    count_posted(row.type, bool(ok.get("fee_number")))
     return posted
 
 

@@ -10,14 +10,18 @@ import json
 from datetime import datetime
 from typing import Any
 
+from server import metrics
 from server.domain.ids import new_id
 from server.domain.webhook_events import SUBSCRIBABLE
-from server.store import sql
+from server.store import sql, tx
 from server.store.models import OutboxEvent
 
 # `webhook.ping` is written by PingWebhookSubscription for one subscription
 # only (server.store.webhook_records.ping), never subscribable.
 EVENT_TYPES = SUBSCRIBABLE | {"webhook.ping"}
+# Every ledger transaction that commits writes this event (the stored
+# functions write theirs in SQL and count them in server.store.function_rows).
+POSTED_EVENT = "transaction.completed"
 
 
 def emit(event_type: str, aggregate_id: str, data: dict[str, Any], now: datetime) -> str:
@@ -47,4 +51,7 @@ def emit_many(events: list[tuple[str, str, dict[str, Any]]], now: datetime) -> l
             }
         )
     sql.insert(OutboxEvent, records, deferred=True)
+    posted = [str(data.get("type", "")) for kind, _, data in events if kind == POSTED_EVENT]
+    if posted:
+        tx.after_commit(lambda: metrics.posted(posted))
     return [str(record["event_id"]) for record in records]

@@ -50,8 +50,8 @@ from server.services.context import Posted
 from server.store import sql
 from server.store.db import is_postgres
 from server.store.function_rows import Accounts as _Accounts
+from server.store.function_rows import count_posted, texts_fit
 from server.store.function_rows import minor_by_exponent as _minor_by_exponent
-from server.store.function_rows import texts_fit
 from server.store.models import LedgerTransaction
 from server.store.movement_rows import holder
 
@@ -266,6 +266,7 @@ def _posted(entry: _Prepared, ok: Mapping[str, Any], accounts: _Accounts, now: d
     )
     if ok.get("fee_number"):
         posted.overdraft_fee_transaction_id = entry.fee_transaction_id
+    count_posted(row.type, bool(ok.get("fee_number")))
     return posted
 
 

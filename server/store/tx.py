@@ -55,6 +55,36 @@ class _Lasting(threading.local):
 _lasting = _Lasting()
 
 
+class _AfterCommit(threading.local):
+    """Per thread: what runs once the outermost `write` commits, per open block."""
+
+    def __init__(self) -> None:
+        self.blocks: list[list[Callable[[], object]]] = []
+
+
+_after = _AfterCommit()
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Runs `callback` once the outermost `write` around this call has
+    committed, never when it rolls back (a savepoint rolled back drops what
+    was registered in it). Outside any `write` it runs at once: the caller's
+    statement has committed on its own, or its transaction is the caller's.
+    For side effects that must not precede the commit (metrics)."""
+    if _after.blocks:
+        _after.blocks[-1].append(callback)
+    else:
+        callback()
+
+
+def _run_after(callbacks: list[Callable[[], object]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("an after-commit callback failed")
+
+
 def write(work: Callable[[], T]) -> T:
     """Runs `work` in one write transaction, retrying transient conflicts.
 
@@ -66,12 +96,18 @@ def write(work: Callable[[], T]) -> T:
     for attempt in range(1, RETRIES_MAX + 1):
         block: list[Callable[[], object]] = []
         _lasting.blocks = [block]
+        committed: list[Callable[[], object]] = []
+        _after.blocks = [committed]
         try:
             if is_postgres():
                 with database.atomic():
-                    return work()
-            with database.atomic("IMMEDIATE"):
-                return work()
+                    result = work()
+            else:
+                with database.atomic("IMMEDIATE"):
+                    result = work()
+            _after.blocks = []
+            _run_after(committed)
+            return result
         except (peewee.OperationalError, peewee.DatabaseError) as exc:
             if not _retryable(exc) or attempt == RETRIES_MAX:
                 _redo_alone(block)
@@ -88,16 +124,20 @@ def write(work: Callable[[], T]) -> T:
             raise
         finally:
             _lasting.blocks = []
+            _after.blocks = []
     raise AssertionError("unreachable")
 
 
 def _savepoint(work: Callable[[], T]) -> T:
     block: list[Callable[[], object]] = []
     _lasting.blocks.append(block)
+    later: list[Callable[[], object]] = []
+    _after.blocks.append(later)
     try:
         with database.atomic():
             result = work()
     except BaseException:
+        _pop_after(later)
         _pop(block)
         # Rolled back to the savepoint: the lasting writes made in it again,
         # now as lasting writes of the enclosing block (registered first, so
@@ -108,6 +148,11 @@ def _savepoint(work: Callable[[], T]) -> T:
                 _lasting.blocks[-1].append(lasting)
             write(lasting)
         raise
+    _pop_after(later)
+    if _after.blocks:
+        _after.blocks[-1].extend(later)
+    else:  # the enclosing transaction is not a `write`'s: see after_commit
+        _run_after(later)
     _pop(block)
     if _lasting.blocks:
         # Kept by the savepoint; now they share the enclosing block's fate.
@@ -118,6 +163,11 @@ def _savepoint(work: Callable[[], T]) -> T:
 def _pop(block: list[Callable[[], object]]) -> None:
     if _lasting.blocks and _lasting.blocks[-1] is block:
         _lasting.blocks.pop()
+
+
+def _pop_after(later: list[Callable[[], object]]) -> None:
+    if _after.blocks and _after.blocks[-1] is later:
+        _after.blocks.pop()
 
 
 def _redo_alone(block: list[Callable[[], object]]) -> None:

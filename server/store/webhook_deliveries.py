@@ -16,7 +16,7 @@ All times here are real UTC time (naive), not the sandbox clock.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,18 +93,19 @@ def timestamp(value: datetime | None) -> object:
 _PUBLISH_TEXT = (
     'UPDATE "outbox_events" SET "published_at" = ? WHERE "id" IN (SELECT "id"'
     ' FROM "outbox_events" WHERE "published_at" IS NULL ORDER BY "id" LIMIT ?{lock})'
-    ' RETURNING "event_id", "type"'
+    ' RETURNING "event_id", "type", "created_at"'
 )
 
 
-def publish_oldest(limit: int, now: datetime) -> list[tuple[str, str]]:
+def publish_oldest(limit: int, now: datetime) -> list[tuple[str, str, datetime]]:
     """Marks the oldest `limit` unpublished outbox events published at `now`
     (on PostgreSQL skipping those another worker holds); their (event id,
-    type). One statement (served by outbox_unpublished_idx): it runs for
-    every event the bank writes, subscribers or not."""
+    type, creation). One statement (served by outbox_unpublished_idx): it
+    runs for every event the bank writes, subscribers or not."""
     text = _PUBLISH_TEXT.format(lock=" FOR UPDATE SKIP LOCKED" if is_postgres() else "")
     found = sql.execute(text, (OutboxEvent.published_at.db_value(now), limit)).fetchall()
-    return [(str(event_id), str(event_type)) for event_id, event_type in found]
+    stamp: Callable[[object], datetime] = OutboxEvent.created_at.python_value
+    return [(str(event_id), str(kind), stamp(created)) for event_id, kind, created in found]
 
 
 def active_subscriptions() -> list[SubscriptionRecord]:
@@ -258,16 +259,17 @@ def subscriptions(ids: Iterable[str]) -> dict[str, SubscriptionRecord]:
     return {row.id: _subscription(row) for row in found}
 
 
-def payloads(event_ids: Iterable[str]) -> dict[str, str]:
-    """The stored payload of each event still kept."""
+def payloads(event_ids: Iterable[str]) -> dict[str, tuple[str, datetime]]:
+    """The stored payload and creation of each event still kept."""
     wanted = sorted(set(event_ids))
     if not wanted:
         return {}
     where, values = among("event_id", wanted)
     found = sql.execute(
-        f'SELECT "event_id", "payload" FROM "outbox_events" WHERE {where}', values
+        f'SELECT "event_id", "payload", "created_at" FROM "outbox_events" WHERE {where}', values
     ).fetchall()
-    return {str(event_id): str(payload) for event_id, payload in found}
+    stamp: Callable[[object], datetime] = OutboxEvent.created_at.python_value
+    return {str(event_id): (str(payload), stamp(created)) for event_id, payload, created in found}
 
 
 def give_up(delivery_ids: Sequence[str], error: str) -> None:

@@ -39,6 +39,7 @@ from datetime import timedelta
 from types import FrameType
 from typing import TypeVar
 
+from server import metrics
 from server.config import Settings
 from server.crypto.fields import FieldSealer, LiveKeyring
 from server.domain import webhook_delivery as rules
@@ -233,6 +234,9 @@ class Worker:
                 return
 
     def _record(self, results: list[tuple[Job, rules.Answer]]) -> None:
+        at = deliveries.now()
+        for job, answer in results:
+            metrics.webhook_attempt(answer.succeeded, job.event_created_at, at)
         try:
             _in_connection(deliveries.record, results, self.knobs.schedule)
         except Exception:
@@ -283,6 +287,8 @@ def main(settings: Settings) -> int:
     # already holds each attempt, and a line per attempt costs more CPU than
     # the attempt's own bookkeeping.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
+    if settings.metrics_path is not None:  # recorded beside the server's (server.metrics)
+        metrics.setup(settings.metrics_path)
     store_db.bind(
         store_db.open_database(
             settings.database_url, settings.sqlite_path, pool_size=WORKER_CONNECTIONS

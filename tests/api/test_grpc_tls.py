@@ -228,7 +228,12 @@ def test_server_only_tls_needs_no_caller_certificate(tmp_path: Path) -> None:
     """BANK_GRPC_TLS=tls: callers check the server; they need no certificate of their own."""
     (port,) = free_ports(1)
     settings = replace(
-        Settings.from_env({}), grpc_port=port, data_dir=tmp_path, grpc_tls="tls", worker_threads=2
+        Settings.from_env({}),
+        grpc_port=port,
+        data_dir=tmp_path,
+        grpc_tls="tls",
+        worker_threads=2,
+        metrics_port=0,
     )
     tls.ensure_files(settings.grpc_tls_files_dir, settings.host)  # as serve() does first
     server, _health = build_server(settings)

@@ -24,7 +24,11 @@ from tests.common.stack import free_ports, run_setup
 def test_sigterm_lets_in_flight_calls_finish(tmp_path: Path) -> None:
     (port,) = free_ports(1)
     settings = replace(
-        Settings.from_env({}), grpc_port=port, data_dir=tmp_path, log_level="WARNING"
+        Settings.from_env({}),
+        grpc_port=port,
+        data_dir=tmp_path,
+        log_level="WARNING",
+        metrics_port=0,
     )
     run_setup(settings)
     process = subprocess.Popen(

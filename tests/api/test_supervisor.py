@@ -25,11 +25,13 @@ from server.config import REPO_ROOT, Settings
 from server.run import settings_env, wait_for_health
 from tests.common.auth import authenticated, token_over_grpc
 from tests.common.databases import postgres_database
+from tests.common.metrics import scrape, value
 from tests.common.stack import free_ports, run_setup
 
 pytestmark = pytest.mark.postgres
 
 WORKERS = 2
+GET_CLOCK = "SandboxService/GetClock"
 
 
 def _children(pid: int) -> set[int]:
@@ -67,11 +69,12 @@ def _gone(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    (port,) = free_ports(1)
+    port, metrics_port = free_ports(2)
     with postgres_database() as url:
         found = replace(
             Settings.from_env({}),
             grpc_port=port,
+            metrics_port=metrics_port,
             data_dir=tmp_path_factory.mktemp("supervised"),
             database_url=url,
             worker_threads=4,
@@ -120,6 +123,11 @@ def test_workers_serve_restart_and_stop_with_the_supervisor(
         # Every worker answers: connections are spread by the kernel, so
         # enough fresh connections reach both.
         assert {_clock(target) for _ in range(8)} == {0}
+        # The supervisor serves the sum of every worker's metrics.
+        samples = scrape(settings.metrics_port)
+        assert value(samples, "bank_rpc_calls_total", method=GET_CLOCK, outcome="OK") == 8
+        recorded = {p.stem.rsplit("_", 1)[-1] for p in settings.data_dir.glob("metrics/counter_*")}
+        assert recorded <= {str(pid) for pid in workers}, recorded
 
         # A second server on the same port is refused, not silently added.
         second = _start(settings, tmp_path / "second.log")

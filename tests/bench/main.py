@@ -519,10 +519,11 @@ def main() -> int:
             pgbench_url,
         ):
             document["postgres"] = _postgres_facts(url)
-            grpc_port, http_port, https_port, admin_port = free_ports(4)
+            grpc_port, http_port, https_port, admin_port, metrics_port = free_ports(5)
             settings = replace(
                 Settings.from_env(),
                 mode="sandbox",  # the sandbox client authenticates the bench
+                metrics_port=metrics_port,  # on, as in production
                 grpc_port=grpc_port,
                 http_port=http_port,
                 https_port=https_port,

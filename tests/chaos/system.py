@@ -88,6 +88,7 @@ class System:
             data_dir=data_dir,
             worker_threads=8,
             log_level="WARNING",
+            metrics_port=0,  # several servers here, none a supervisor's worker
         )
         self.base_settings = base
         self.servers = [

@@ -44,12 +44,13 @@ def run_setup(settings: Settings) -> None:
 
 def stack_settings(tmp: Path, **changes: Any) -> Settings:
     """Settings of a stack of a test's own: free ports, `tmp` for its data, then `changes`."""
-    grpc_port, http_port, https_port, admin_port = free_ports(4)
+    grpc_port, http_port, https_port, admin_port, metrics_port = free_ports(5)
     defaults: dict[str, Any] = {
         "grpc_port": grpc_port,
         "http_port": http_port,
         "https_port": https_port,
         "envoy_admin_port": admin_port,
+        "metrics_port": metrics_port,
         "data_dir": tmp,
         "worker_threads": 4,
         "log_level": "WARNING",
