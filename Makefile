@@ -13,6 +13,11 @@ GOOGLE_PROTOS := $(VENV)/protos
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 # buf (npm) is needed by lint and fmt only: `make run` works without npm.
 BUF_STAMP := $(VENV)/node/.installed-buf-$(BUF_VERSION)
+# Swagger UI (npm) for the /docs page; in a prefix of its own, so that npm
+# installing one never prunes the other. Optional: without it /docs says so.
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_UI_PREFIX := $(VENV)/node/swagger-ui
+SWAGGER_UI_STAMP := $(SWAGGER_UI_PREFIX)/.installed-swagger-ui-$(SWAGGER_UI_VERSION)
 PROTOS := $(sort $(wildcard protos/backoffice/v1/*.proto))
 PROTOC := $(PY) -m grpc_tools.protoc -Iprotos -I$(GOOGLE_PROTOS)
 export PYTHONDONTWRITEBYTECODE := 1
@@ -51,15 +56,27 @@ $(BUF_STAMP): | $(STAMP)
 .PHONY: install
 install: $(STAMP) ## Create .venv and install pinned Python dependencies (buf comes with lint/fmt)
 
+# Never fails: no npm, or no network, leaves /docs saying how to get it.
+.PHONY: docs-ui
+docs-ui: $(STAMP) ## Install Swagger UI (npm) for /docs; make run and make test try it
+	@test -f $(SWAGGER_UI_STAMP) && exit 0; \
+	  command -v npm >/dev/null || { echo "  no npm: /docs will say how to get Swagger UI (/openapi.json works)"; exit 0; }; \
+	  echo "Installing Swagger UI $(SWAGGER_UI_VERSION) with npm into $(SWAGGER_UI_PREFIX) (for /docs)"; \
+	  if npm install --silent --prefix $(SWAGGER_UI_PREFIX) --no-audit --no-fund --no-save \
+	      swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null; then touch $(SWAGGER_UI_STAMP); \
+	  else echo "  npm could not install Swagger UI: /docs will say so (/openapi.json works)"; fi
+
 # Generation writes into a directory given as OUT, so `gen-check` can
 # regenerate elsewhere and compare.
 OUT ?= gen
 .PHONY: gen
-gen: $(STAMP) ## Regenerate gen/ (Python stubs + Envoy descriptor set) from protos/
-	@rm -rf $(OUT)/backoffice $(OUT)/backoffice.binpb; mkdir -p $(OUT)
+gen: $(STAMP) ## Regenerate gen/ (Python stubs, Envoy descriptor set, openapi.json) from protos/
+	@rm -rf $(OUT)/backoffice $(OUT)/backoffice.binpb $(OUT)/openapi.json; mkdir -p $(OUT)
 	@$(PROTOC) --python_out=$(OUT) --pyi_out=$(OUT) --grpc_python_out=$(OUT) $(PROTOS)
 	@$(PROTOC) --include_imports --include_source_info --descriptor_set_out=$(OUT)/backoffice.binpb $(PROTOS)
 	@touch $(OUT)/backoffice/__init__.py $(OUT)/backoffice/v1/__init__.py
+	@# The OpenAPI document of the REST API (server/openapi/; statuses read from server/api/).
+	@$(PY) -m server.openapi $(OUT)/backoffice.binpb $(OUT)/openapi.json
 	@echo "generated $(OUT)/ from $(words $(PROTOS)) proto files"
 
 .PHONY: gen-check
@@ -76,10 +93,11 @@ setup: $(STAMP) ## Migrate the database and load sandbox data
 .PHONY: run
 run: $(STAMP) ## Start the gRPC server and Envoy on SQLite with sandbox data (Ctrl-C stops)
 	@test -f gen/backoffice.binpb || $(MAKE) --no-print-directory gen
+	@$(MAKE) --no-print-directory docs-ui
 	@$(PY) -m server run
 
 .PHONY: test
-test: $(STAMP) gen-check lint ## Check gen/ and lint, then run the test suite (SQLite and PostgreSQL)
+test: $(STAMP) gen-check lint docs-ui ## Check gen/ and lint, then run the test suite (SQLite and PostgreSQL)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 PYTEST_ARGS ?=
 

@@ -7,9 +7,9 @@ use, and can check a rendered configuration with `envoy --mode validate`:
 
     python -m server.gateway --validate
 
-It imports nothing from gen/ and, of server/, only server.tls, server.keys and
-server.edge_routes (which import nothing of it either), so that start-up code,
-tests and the Makefile can all use it.
+It imports nothing from gen/ and, of server/, only server.tls, server.keys,
+server.edge_routes and server.openapi.site (which import nothing of it either),
+so that start-up code, tests and the Makefile can all use it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from google.protobuf import descriptor_pb2
 
 from server import edge_routes, keys, tls
+from server.openapi import site
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPOSITORY_ROOT / "envoy" / "envoy.yaml.tmpl"
@@ -147,6 +148,9 @@ def render_envoy_config(
         "method_not_allowed_routes": edge_routes.method_not_allowed_routes(
             edge_routes.http_rules(descriptor_set, list(services))
         ),
+        # /openapi.json and /docs, answered by Envoy itself.
+        "docs_routes": site.routes(site.served_files()),
+        "direct_response_max": site.BODY_MAX_BYTES,
         # A JSON list is a YAML flow sequence.
         "services": json.dumps(list(services)),
         "grpc_path_regex": _yaml_string(f"^/(?:{alternatives})\\.{_NAME}/{_NAME}$"),

@@ -24,7 +24,9 @@ def _dry_run(target: str, venv: Path) -> str:
 
 def test_first_run_shows_each_step_and_needs_no_npm(tmp_path: Path) -> None:
     commands = _dry_run("run", tmp_path / "venv")
-    assert "npm" not in commands
+    # npm only for Swagger UI (/docs), tried when npm is there and never fatal.
+    assert all("swagger" in line.lower() for line in commands.splitlines() if "npm" in line)
+    assert "command -v npm" in commands
     for step in ("creating the virtual environment", "installing Python packages", "done"):
         assert step in commands, step
     assert "install.log" in commands and " -q " not in commands
