@@ -151,12 +151,8 @@ def _facts(rules: list[Rule], item: Screened, context: RequestContext, now: date
     """What the rules need to know, looked up only where a rule can fire."""
     facts = Facts(amount_minor=item.amount_minor, currency=item.currency)
     applying = [rule for rule in rules if rule.applies_to(item.currency)]
-    for bucket_seconds in sorted(
-        {rule.bucket_seconds for rule in applying if rule.kind in risk.VELOCITY_KINDS}
-    ):
-        facts.velocity[bucket_seconds] = risk_rows.count_debit(
-            item.account_id, bucket_seconds, item.amount_minor, now
-        )
+    lengths = sorted({rule.bucket_seconds for rule in applying if rule.kind in risk.VELOCITY_KINDS})
+    facts.velocity.update(risk_rows.count_debit(item.account_id, lengths, item.amount_minor, now))
     looking = [rule for rule in applying if risk.needs_lookup(rule, item.amount_minor)]
     sizes = [rule.history_size or 0 for rule in looking if rule.kind == risk.AMOUNT_VS_HISTORY]
     if sizes:

@@ -8,6 +8,7 @@ process keeps them in memory until the database announces a change of them
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ import peewee
 from server.domain import risk
 from server.domain.risk import Rule, Window
 from server.store import credential_changes, sql
+from server.store.db import is_postgres
 from server.store.external_rows import ExternalTransfer
 from server.store.models import Account, AccountEntry, BaseModel, LedgerTransaction
 from server.store.payment_rows import BillPayment
@@ -222,22 +224,77 @@ _PRUNE_SQL = (
 )
 
 
-def count_debit(account_id: str, bucket_seconds: int, amount_minor: int, now: datetime) -> Window:
-    """Adds one debit to the account's current bucket (atomically: the row's
-    new count is what this increment made) and returns the window's totals,
-    this debit included: the current bucket and the SUBDIVISIONS before it."""
-    bucket = int(now.timestamp()) // bucket_seconds
-    count, amount = sql.execute(
-        _COUNT_SQL, (account_id, bucket_seconds, bucket, amount_minor)
-    ).fetchone()
+def count_debit(
+    account_id: str, bucket_lengths: list[int], amount_minor: int, now: datetime
+) -> dict[int, Window]:
+    """Adds one debit to the account's current bucket of each length
+    (atomically: a row's new count is what this increment made) and returns
+    each window's totals, this debit included: the current bucket and the
+    SUBDIVISIONS before it. On PostgreSQL one statement does it all (the
+    increments in a data-modifying WITH, the earlier buckets summed beside
+    them); on SQLite two per length (its single writer holds the lock)."""
+    if not bucket_lengths:
+        return {}
+    buckets = {length: int(now.timestamp()) // length for length in bucket_lengths}
+    if is_postgres():
+        counted = _count_postgres(account_id, buckets, amount_minor)
+    else:
+        counted = {
+            length: _count_one(account_id, length, bucket, amount_minor)
+            for length, bucket in buckets.items()
+        }
+    windows: dict[int, Window] = {}
+    for length, (current, window) in counted.items():
+        if current == 1:
+            # The first debit of a bucket clears the account's buckets of this
+            # length that no window reaches any more.
+            sql.execute(_PRUNE_SQL, (account_id, length, buckets[length] - risk.SUBDIVISIONS))
+        windows[length] = window
+    return windows
+
+
+def _count_one(account_id: str, length: int, bucket: int, amount_minor: int) -> tuple[int, Window]:
+    count, amount = sql.execute(_COUNT_SQL, (account_id, length, bucket, amount_minor)).fetchone()
     earlier_count, earlier_amount = sql.execute(
-        _EARLIER_SQL, (account_id, bucket_seconds, bucket - risk.SUBDIVISIONS, bucket)
+        _EARLIER_SQL, (account_id, length, bucket - risk.SUBDIVISIONS, bucket)
     ).fetchone()
-    if count == 1:
-        # The first debit of a bucket clears the account's buckets of this
-        # length that no window reaches any more.
-        sql.execute(_PRUNE_SQL, (account_id, bucket_seconds, bucket - risk.SUBDIVISIONS))
-    return Window(int(count) + int(earlier_count), int(amount) + int(earlier_amount))
+    return int(count), Window(int(count) + int(earlier_count), int(amount) + int(earlier_amount))
+
+
+@functools.lru_cache(maxsize=8)
+def _postgres_text(windows: int) -> str:
+    values = ", ".join(["(?, ?, ?, 1, ?)"] * windows)
+    return (
+        'WITH "bumped" AS (INSERT INTO "risk_velocity" ("account_id", "bucket_seconds",'
+        f' "bucket", "debits", "amount_minor") VALUES {values}'
+        ' ON CONFLICT ("account_id", "bucket_seconds", "bucket") DO UPDATE SET'
+        ' "debits" = "risk_velocity"."debits" + 1,'
+        ' "amount_minor" = "risk_velocity"."amount_minor" + excluded."amount_minor"'
+        ' RETURNING "bucket_seconds", "bucket", "debits", "amount_minor")'
+        ' SELECT "b"."bucket_seconds", "b"."debits",'
+        ' "b"."debits" + COALESCE(SUM("v"."debits"), 0),'
+        ' "b"."amount_minor" + COALESCE(SUM("v"."amount_minor"), 0)'
+        ' FROM "bumped" AS "b" LEFT JOIN "risk_velocity" AS "v"'
+        ' ON "v"."account_id" = ? AND "v"."bucket_seconds" = "b"."bucket_seconds"'
+        f' AND "v"."bucket" >= "b"."bucket" - {risk.SUBDIVISIONS} AND "v"."bucket" < "b"."bucket"'
+        ' GROUP BY "b"."bucket_seconds", "b"."debits", "b"."amount_minor"'
+    )
+
+
+def _count_postgres(
+    account_id: str, buckets: dict[int, int], amount_minor: int
+) -> dict[int, tuple[int, Window]]:
+    """The earlier buckets are read in the statement's snapshot, which the
+    increments do not change (they touch the current buckets only)."""
+    params: list[object] = []
+    for length, bucket in buckets.items():
+        params.extend((account_id, length, bucket, amount_minor))
+    params.append(account_id)
+    rows = sql.execute(_postgres_text(len(buckets)), params).fetchall()
+    return {
+        int(length): (int(current), Window(int(count), int(amount)))
+        for length, current, count, amount in rows
+    }
 
 
 def largest_past_debits(account_id: str, size: int) -> list[int]:
