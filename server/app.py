@@ -24,6 +24,7 @@ from server.api import idempotency, paging
 from server.api.audit_interceptor import AuditInterceptor
 from server.api.interceptors import CallInterceptor
 from server.config import Settings
+from server.crypto.fields import LiveKeyring
 from server.keys import key_file
 from server.services import transfer_queue
 from server.services.batcher import Knobs
@@ -212,7 +213,8 @@ def serve(settings: Settings) -> None:
     health_servicer.watch(stopping)
     metrics.sample_pool(store_db.database, stopping)
     if not worker:  # one sweeper is enough (it would be safe in every worker)
-        due_work.start_sweeper(stopping, settings.sandbox)
+        keyring = LiveKeyring(settings.data_dir / "keys")  # customers told of dispute credits
+        due_work.start_sweeper(stopping, settings.sandbox, keyring)
     notification_worker.start_worker(stopping, settings)  # every process: claims skip locked
     report_worker.start_worker(stopping, settings.sandbox)  # every process: claims skip locked
     log.info(

@@ -14,6 +14,7 @@ from server.api import transaction_views as views
 from server.api.convert import timestamp
 from server.api.transaction_base import request_context
 from server.config import Settings
+from server.crypto.fields import LiveKeyring
 from server.domain import errors
 from server.domain.money import to_major
 from server.services import disputes as use_cases
@@ -27,6 +28,8 @@ OUTCOME = resource_pb.DisputeOutcomeEnum.DisputeOutcome
 class DisputeServicer(pb_grpc.DisputeServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        # Seals the DISPUTE_UPDATE messages told to the account's owner.
+        self._keyring = LiveKeyring(settings.data_dir / "keys")
 
     def CreateDispute(
         self, request: pb.CreateDisputeRequest, context: grpc.ServicerContext
@@ -39,6 +42,7 @@ class DisputeServicer(pb_grpc.DisputeServiceServicer):
                 description=request.description,
             ),
             request_context(context, sandbox=self._settings.sandbox),
+            self._keyring,
         )
         call.current().created("Dispute opened")
         return pb.CreateDisputeResponse(dispute=dispute_message(record))
@@ -72,6 +76,7 @@ class DisputeServicer(pb_grpc.DisputeServiceServicer):
             outcome=_word(OUTCOME, request.outcome),
             note=request.note,
             context=request_context(context, sandbox=self._settings.sandbox),
+            sealer=self._keyring,
         )
         call.current().ok("Dispute resolved")
         return pb.ResolveDisputeResponse(

@@ -48,7 +48,7 @@ class SandboxServicer(pb_grpc.SandboxServiceServicer):
         seconds = _advance_seconds(request)
         clock.advance(seconds)
         # Work that became due is done now, not at the next sweep.
-        due_work.run(clock.now(), sandbox=True)
+        due_work.run(clock.now(), sandbox=True, sealer=self._keyring)
         call.current().ok("Sandbox clock advanced")
         return pb.AdvanceClockResponse(clock=self._clock())
 

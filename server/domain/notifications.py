@@ -181,6 +181,44 @@ def dispute_message(
     return Message(f"Dispute {dispute_id}: {status}", f"{text}\n")
 
 
+# What a DISPUTE_UPDATE tells (dispute_note's `step`).
+DISPUTE_OPENED = "OPENED"
+DISPUTE_CREDITED = "CREDITED"
+DISPUTE_RESOLVED = "RESOLVED"
+
+
+def dispute_note(
+    step: str,
+    *,
+    amount_minor: int,
+    currency: str,
+    credited: bool,
+    deadline: datetime | None = None,
+    customer_won: bool = False,
+) -> str:
+    """The sentence after a DISPUTE_UPDATE's lead: what happened to the money.
+
+    OPENED: the provisional credit made at once (an unauthorized transaction)
+    or when it will come; CREDITED: the provisional credit the investigation
+    deadline brought; RESOLVED: the outcome and what it did to the credit."""
+    amount = format_money(amount_minor, currency)
+    if step == DISPUTE_OPENED:
+        if credited:
+            return f"A provisional credit of {amount} was made to your account."
+        when = f" on {deadline.strftime('%Y-%m-%d')}" if deadline is not None else ""
+        return f"If it is still open{when}, a provisional credit of {amount} will be made."
+    if step == DISPUTE_CREDITED:
+        return f"A provisional credit of {amount} was made to your account while we investigate."
+    if customer_won:
+        return f"It was resolved in your favour: the credit of {amount} is final."
+    if credited:
+        return (
+            f"It was resolved in the merchant's favour: the provisional credit of {amount}"
+            " was taken back."
+        )
+    return "It was resolved in the merchant's favour: no credit is made."
+
+
 def mask_destination(channel: str, destination: str) -> str:
     """For logs: `a***@example.com`, `*********4567`."""
     if channel == EMAIL:

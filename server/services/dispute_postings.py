@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from server.crypto.fields import FieldSealer
 from server.domain import disputes, errors, limits, movements
+from server.domain import notifications as notes
 from server.domain import transaction_states as states
 from server.domain.ids import new_id
-from server.services import steps
+from server.services import dispute_notices, steps
 from server.services.context import Posted, RequestContext
 from server.store import dispute_rows, ledger, movement_rows, outbox, refund_rows, tx
 from server.store.dispute_rows import DisputeRecord
@@ -107,7 +109,7 @@ def credit_now(record: DisputeRecord, original_number: str, now: datetime) -> st
     return transaction_id
 
 
-def _credit_one(dispute_id: str, now: datetime) -> bool:
+def _credit_one(dispute_id: str, now: datetime, sealer: FieldSealer | None) -> bool:
     """One due dispute in its own transaction; False if it was no longer due."""
 
     def work() -> bool:
@@ -119,12 +121,15 @@ def _credit_one(dispute_id: str, now: datetime) -> bool:
         if original is None or found is None or not disputes.credit_is_due(found.rules(), now):
             return False  # resolved or credited by someone else meanwhile
         credit_now(found, original.number, now)
+        credited = dispute_rows.get(dispute_id)
+        assert credited is not None
+        dispute_notices.tell(sealer, credited, notes.DISPUTE_CREDITED, original.number)
         return True
 
     return tx.write(work)
 
 
-def credit_due(now: datetime) -> int:
+def credit_due(now: datetime, sealer: FieldSealer | None = None) -> int:
     """Posts every provisional credit due by `now` (the sweeper's step); returns
     how many posted. A dispute whose account is closed is skipped and logged
     (staff resolve it); the others go on."""
@@ -138,7 +143,7 @@ def credit_due(now: datetime) -> int:
             return posted
         for dispute_id in batch:
             try:
-                if _credit_one(dispute_id, now):
+                if _credit_one(dispute_id, now, sealer):
                     posted += 1
                     continue
             except errors.BankError as exc:

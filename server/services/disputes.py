@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.crypto.fields import FieldSealer
 from server.domain import disputes, errors, movements
+from server.domain import notifications as notes
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.domain.principal import Principal
-from server.services import dispute_postings
+from server.services import dispute_notices, dispute_postings
 from server.services.context import Movement, RequestContext
 from server.services.refunds import ID_LENGTH_MAX, transaction_not_found
 from server.store import case_lists, clock, dispute_rows, ledger, refund_rows, tx
@@ -88,9 +90,12 @@ def _debited_account(original: OriginalRecord, principal: Principal) -> str:
     return account_id
 
 
-def open_dispute(request: DisputeInput, context: RequestContext) -> DisputeRecord:
+def open_dispute(
+    request: DisputeInput, context: RequestContext, sealer: FieldSealer | None = None
+) -> DisputeRecord:
     """Stores an OPEN dispute on a COMPLETED debit of the caller's; an
-    unauthorized transaction's provisional credit posts with it."""
+    unauthorized transaction's provisional credit posts with it. The owner
+    is told (dispute_notices) when `sealer` is given."""
     principal = context.principal
     transaction_id = movements.required_id(request.transaction_id, "transactionId")
 
@@ -151,6 +156,7 @@ def open_dispute(request: DisputeInput, context: RequestContext) -> DisputeRecor
         stored = dispute_rows.get(record.id)
         assert stored is not None
         dispute_postings.emit(disputes.EVENT_CREATED, stored, now)
+        dispute_notices.tell(sealer, stored, notes.DISPUTE_OPENED, original.number)
         return stored
 
     return tx.write(work)
@@ -175,7 +181,13 @@ def list_disputes(
 
 
 def resolve(
-    principal: Principal, dispute_id: str, *, outcome: str, note: str, context: RequestContext
+    principal: Principal,
+    dispute_id: str,
+    *,
+    outcome: str,
+    note: str,
+    context: RequestContext,
+    sealer: FieldSealer | None = None,
 ) -> Resolved:
     """OPEN -> RESOLVED (staff), once; posts the final credit or the claw-back."""
     principal.require_staff(write=True)
@@ -214,6 +226,7 @@ def resolve(
         stored = dispute_rows.get(found.id)
         assert stored is not None
         dispute_postings.emit(disputes.EVENT_RESOLVED, stored, now)
+        dispute_notices.tell(sealer, stored, notes.DISPUTE_RESOLVED, original.number)
         return Resolved(stored, posted.movement() if posted is not None else None)
 
     return tx.write(work)

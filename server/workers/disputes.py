@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from server.crypto.fields import FieldSealer
 from server.services import dispute_postings
 
 
-def run_due(now: datetime) -> int:
-    """Posts the provisional credits due at `now`; returns how many posted."""
-    return dispute_postings.credit_due(now)
+def run_due(now: datetime, sealer: FieldSealer | None = None) -> int:
+    """Posts the provisional credits due at `now` (each owner told when
+    `sealer` is given); returns how many posted."""
+    return dispute_postings.credit_due(now, sealer)

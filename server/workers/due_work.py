@@ -14,6 +14,7 @@ import logging
 import threading
 from datetime import datetime
 
+from server.crypto.fields import FieldSealer
 from server.store import audit, audit_log, clock, idempotency
 from server.store.db import per_use_connection
 from server.workers import disputes, external, holds, payments, recurring, scheduled, statements
@@ -22,9 +23,10 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30.0
 
 
-def run(now: datetime, sandbox: bool = False) -> dict[str, int]:
+def run(now: datetime, sandbox: bool = False, sealer: FieldSealer | None = None) -> dict[str, int]:
     """Does everything due at `now` (in sandbox mode with the sandbox's
-    scripted outcomes); returns counts per kind of work."""
+    scripted outcomes); returns counts per kind of work. `sealer`: customers
+    are told of what concerns them (a dispute's provisional credit)."""
     released = holds.release_due(now)
     completed, failed = scheduled.run_due(now)
     # External transfers by the status each step left them in (PROCESSING: submitted).
@@ -37,7 +39,7 @@ def run(now: datetime, sandbox: bool = False) -> dict[str, int]:
         **payments.run_due(now, sandbox),
         "recurring_executed": recurring_executed,
         "recurring_failed": recurring_failed,
-        "dispute_credits_posted": disputes.run_due(now),
+        "dispute_credits_posted": disputes.run_due(now, sealer),
         # After the movements above: a month's statements read its last postings.
         "statements_made": statements.run_due(now),
         # Retention is counted in real time, not on the sandbox clock (`now`).
@@ -47,14 +49,16 @@ def run(now: datetime, sandbox: bool = False) -> dict[str, int]:
     }
 
 
-def start_sweeper(stop: threading.Event, sandbox: bool) -> threading.Thread:
+def start_sweeper(
+    stop: threading.Event, sandbox: bool, sealer: FieldSealer | None = None
+) -> threading.Thread:
     """A daemon thread running `run` every SWEEP_INTERVAL_SECONDS until `stop`."""
 
     def sweep() -> None:
         while not stop.wait(SWEEP_INTERVAL_SECONDS):
             try:
                 with per_use_connection():
-                    done = run(clock.now(sandbox), sandbox)
+                    done = run(clock.now(sandbox), sandbox, sealer)
                 if any(done.values()):
                     log.info("due work done", extra=done)
             except Exception:
