@@ -86,6 +86,18 @@ gen-check: $(STAMP) ## Fail if gen/ is not what protos/ generate
 	  if ! diff -r -q -x __pycache__ gen $$tmp; then echo "gen/ is stale: run make gen and commit"; exit 1; fi; \
 	  echo "gen/ is up to date"
 
+# The TypeScript SDK (sdk/typescript, README "TypeScript SDK"): its pinned npm
+# packages, then src/gen/ regenerated from protos/ by protoc-gen-es (commit it
+# with the protos; tests/sdk checks it is current), then compiled into dist/.
+SDK_TS := sdk/typescript
+.PHONY: sdk-ts
+sdk-ts: $(STAMP) $(BUF_STAMP) ## Install the TypeScript SDK (npm ci) and regenerate its src/gen from protos/
+	@cd $(SDK_TS) && npm ci --no-audit --no-fund --loglevel=error \
+	  && touch node_modules/.installed-$$(sha256sum package-lock.json | cut -c1-16)
+	@cd $(SDK_TS) && $(abspath $(BUF)) generate $(CURDIR) --template buf.gen.yaml
+	@cd $(SDK_TS) && node_modules/.bin/tsc -p tsconfig.json
+	@echo "regenerated $(SDK_TS)/src/gen and compiled the SDK into $(SDK_TS)/dist"
+
 .PHONY: setup
 setup: $(STAMP) ## Migrate the database and load sandbox data
 	@$(PY) -m server setup
