@@ -143,8 +143,17 @@ def created_status(result: Movement) -> int:
 
 def announce_created(result: Movement, message: str) -> None:
     """Tells the REST edge 201 with `message`, or 202 for a held movement."""
+    announce(result.transaction.status == HELD_FOR_REVIEW, message)
+
+
+def announce_message(transaction: tpb.Transaction, message: str) -> None:
+    """`announce_created` for a movement already made a message."""
+    announce(transaction.status == tpb.TransactionStatusEnum.PENDING_REVIEW, message)
+
+
+def announce(held: bool, message: str) -> None:
     info = call.current()
-    if created_status(result) == 202:
+    if held:
         info.accepted("Held for review")
     else:
         info.created(message)

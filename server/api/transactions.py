@@ -97,7 +97,7 @@ class TransactionServicer(
             self._pay_movement,
             self._external_movement,
         )
-        call.current().created(message)
+        views.announce_created(result, message)
         transaction = views.created_message(result)
         if result.transaction.type == "PAYMENT":
             payment_views.add_stored_payment_fields(transaction, result.transaction.id)

@@ -13,7 +13,7 @@ import grpc
 
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import call, external_views, step_up
+from server.api import external_views, step_up
 from server.api import transaction_views as views
 from server.api.transaction_base import MovementMethods
 from server.crypto.fields import LiveKeyring
@@ -47,7 +47,7 @@ class ExternalTransferMethods(MovementMethods):
         if pending is not None:
             return pb.CreateExternalTransferResponse(challenge=pending.challenge())
         transaction, message = self._send_external(request, self._context(context))
-        call.current().created(message)
+        views.announce_message(transaction, message)
         return pb.CreateExternalTransferResponse(transaction=transaction)
 
     def _send_external(self, request: Any, context: RequestContext) -> tuple[Any, str]:

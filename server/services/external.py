@@ -9,7 +9,11 @@ history row (counted toward the limits from now on), its beneficiary sealed
 (server.store.external_rows) and its `transaction.created` event. Nothing
 is posted yet: the worker (server.workers.external, through
 server.services.external_settlement) submits it at `submission_at` and
-settles it at `estimated_completion`.
+settles it at `estimated_completion`. Fraud screening decides first
+(`_screened`): a declined transfer is refused; one sent to review is written
+PENDING_REVIEW instead of PENDING (reserved alike, never claimed by the
+worker) with its alert, until staff approve it (PENDING) or reject it
+(server.services.risk_reviews).
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import json
 from dataclasses import dataclass
 
 from server.crypto.fields import FieldSealer
-from server.domain import errors, external, limits, movements
+from server.domain import errors, external, limits, movements, risk
 from server.domain.beneficiaries import Beneficiary, BeneficiaryInput, validate_beneficiary
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
-from server.services import screening, steps
+from server.services import risk_reviews, screening, steps
 from server.services.context import Movement, Posted, RequestContext
 from server.store import clock, external_rows, ledger, movement_rows, outbox, risk_rows, tx
 from server.store.external_rows import ExternalFacts
@@ -96,7 +100,9 @@ def create(
     amount_minor = parse_amount(request.amount, currency)
     external.check_amount(amount_minor, steps.effective_limits(account), currency)
     context.principal.require_write()
-    context = _screened(from_id, beneficiary, amount_minor, currency, context)
+    screened = _screened(from_id, beneficiary, amount_minor, currency, context)
+    context = screened.marked(context)
+    held = screened.decision.action == risk.REVIEW
     network_return = external.sandbox_return(beneficiary.account_number, sandbox=context.sandbox)
 
     def work() -> tuple[Posted, ExternalFacts]:
@@ -121,11 +127,13 @@ def create(
         overdraft_fee_minor = _check_funds(source, amount_minor + fee_minor)
         reserved_minor = amount_minor + fee_minor + overdraft_fee_minor
         details = _details(checked.rail, context, overdraft_fee_minor)
+        if held:
+            details["risk_alert_id"] = screened.alert_id
         row = ledger.create_transaction(
             id=new_id("txn"),
             number=movements.transaction_number(now, locked.sequence),
             type=external_rows.TYPE,
-            status="PENDING",
+            status=risk_reviews.PENDING_REVIEW if held else "PENDING",
             currency=currency,
             amount_minor=amount_minor,
             fee_minor=fee_minor,
@@ -163,6 +171,8 @@ def create(
                 now=now,
             )
         )
+        if held:
+            risk_reviews.raise_alert(row, from_id, screened, now)
         outbox.emit("transaction.created", row.id, movement_rows.event_data(row, from_id), now)
         steps.warn_if_approaching(source, amount_minor, uses, now)
         holder = movement_rows.holder(source, locked.owners[from_id])
@@ -179,14 +189,14 @@ def _screened(
     amount_minor: int,
     currency: str,
     context: RequestContext,
-) -> RequestContext:
+) -> screening.Outcome:
     """Fraud screening (server.services.screening) before anything is written:
-    RISK_DECLINED raises; the context to write the transfer with (its decision
-    in the metadata). An external transfer is not held for review: a rule that
-    would hold one declines it. A beneficiary is known when an earlier
-    transfer from the account went to the same name, account number ending
-    and bank country (the numbers themselves are sealed)."""
-    outcome = screening.screen(
+    RISK_DECLINED raises. A REVIEW makes the transfer PENDING_REVIEW: reserved
+    like a PENDING one, never submitted until staff approve it. A beneficiary
+    is known when an earlier transfer from the account went to the same name,
+    account number ending and bank country (the numbers themselves are
+    sealed)."""
+    return screening.screen(
         screening.Screened(
             movement=external_rows.TYPE,
             account_id=from_id,
@@ -195,11 +205,9 @@ def _screened(
             paid_before=lambda: risk_rows.paid_beneficiary_before(
                 from_id, beneficiary.name, beneficiary.account_number[-4:], beneficiary.bank_country
             ),
-            can_hold=False,
         ),
         context,
     )
-    return outcome.marked(context)
 
 
 def _details(rail: str, context: RequestContext, overdraft_fee_minor: int) -> dict[str, object]:

@@ -116,15 +116,24 @@ def hold_transfer(
             )
         )
     )
+    raise_alert(row, from_id, outcome, now)
+    outbox.emit("transaction.created", row.id, event_data(row, from_id), now)
+    return Posted(row, details, {from_id: source, to_id: destination}, holders=holders)
+
+
+def raise_alert(row: LedgerTransaction, account_id: str, outcome: Outcome, now: datetime) -> None:
+    """The OPEN alert of a movement held PENDING_REVIEW (in its transaction)."""
+    decision = outcome.decision
+    assert decision.rule is not None and outcome.alert_id is not None
     risk_rows.insert_alert(
         risk_rows.AlertRecord(
             id=outcome.alert_id,
             status=risk.OPEN,
             transaction_id=row.id,
-            account_id=from_id,
-            transaction_type="TRANSFER",
-            amount_minor=amount_minor,
-            currency=currency,
+            account_id=account_id,
+            transaction_type=str(row.type),
+            amount_minor=int(row.amount_minor),
+            currency=str(row.currency),
             rule_id=decision.rule.id,
             rule_kind=decision.rule.kind,
             score=decision.score,
@@ -135,8 +144,6 @@ def hold_transfer(
             note=None,
         )
     )
-    outbox.emit("transaction.created", row.id, event_data(row, from_id), now)
-    return Posted(row, details, {from_id: source, to_id: destination}, holders=holders)
 
 
 def _check_funds(source: Account, amount_minor: int) -> None:
@@ -216,9 +223,11 @@ def _decide(principal: Principal, alert_id: str, note: str, status: str) -> Deci
         assert found is not None
         row = LedgerTransaction.get_by_id(found.transaction_id)
         assert row.status == PENDING_REVIEW, row.status
-        if status == risk.APPROVED:
-            return _post(row, now)
-        return _release(row, now)
+        if status == risk.REJECTED:
+            return _release(row, now)
+        if row.type == "EXTERNAL_TRANSFER":
+            return _submit_later(row)
+        return _post(row, now)
 
     posted = tx.write(work)
     decided = risk_rows.alert(alert_id)
@@ -236,12 +245,30 @@ def _post(row: LedgerTransaction, now: datetime) -> Posted:
     return posted
 
 
-def _release(row: LedgerTransaction, now: datetime) -> Posted:
+def _submit_later(row: LedgerTransaction) -> Posted:
+    """An approved external transfer: PENDING, its reservation kept; the
+    external worker submits it when its submission time has come."""
     from_id = str(row.from_account_id)
-    locked = ledger.lock_accounts([from_id, str(row.to_account_id)])
-    correction_rows.release_pending_debit(from_id, int(row.amount_minor))
-    locked[from_id].pending_debits_minor -= int(row.amount_minor)
+    locked = ledger.lock_accounts([from_id])
+    row.status = "PENDING"
+    LedgerTransaction.update(status=row.status).where(LedgerTransaction.id == row.id).execute()
+    correction_rows.set_entries_status(row.id, row.status)
+    return Posted(row, json.loads(row.details or "{}"), locked)
+
+
+def _release(row: LedgerTransaction, now: datetime) -> Posted:
+    """A rejected movement: its reservation (an external transfer's amount,
+    fee and reserved overdraft fee) released, its history rows CANCELLED and
+    taken off the limits they counted toward."""
+    from_id = str(row.from_account_id)
+    locked = ledger.lock_accounts([str(a) for a in (from_id, row.to_account_id) if a])
     details = json.loads(row.details or "{}")
+    reserved = int(row.amount_minor)
+    if row.type == "EXTERNAL_TRANSFER":
+        reserved += int(row.fee_minor) + int(details.get(movements.RESERVED_OVERDRAFT_FEE_KEY, 0))
+    counted = correction_rows.counted_debits(row.id)
+    correction_rows.release_pending_debit(from_id, reserved)
+    locked[from_id].pending_debits_minor -= reserved
     details["failure_code"] = REJECTED_CODE
     row.status, row.cancelled_at = "CANCELLED", now
     row.failure_reason = "Rejected by fraud review"
@@ -253,5 +280,6 @@ def _release(row: LedgerTransaction, now: datetime) -> Posted:
         details=row.details,
     ).where(LedgerTransaction.id == row.id).execute()
     correction_rows.set_entries_status(row.id, "CANCELLED")
+    correction_rows.uncount(counted)
     outbox.emit("transaction.cancelled", row.id, event_data(row, from_id), now)
     return Posted(row, details, locked)

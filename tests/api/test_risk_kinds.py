@@ -12,6 +12,7 @@ from server.store.sandbox import payee_id as sandbox_payee_id
 from tests.common import envelope
 from tests.common import external as ext
 from tests.common.risk import (
+    alert_of,
     allowed,
     balances,
     changed,
@@ -82,3 +83,47 @@ def test_an_external_transfer_to_a_new_beneficiary_is_declined_by_a_decline_rule
         envelope.error(refused, 422, "RISK_DECLINED")
         assert balances(rest, scene.account) == before
         assert decisions(stack, scene.account)[-1] == ("DECLINE", made["id"])
+
+
+def test_an_external_transfer_held_for_review_is_submitted_once_approved(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, default_rule_id(risk.NEW_PAYEE_AMOUNT), enabled=True),
+    ):
+        customer = scene.customer.rest
+        response = ext.send(customer, scene.account, 4_000)
+        held = envelope.success(response, 202)["transaction"]
+        assert held["status"] == "PENDING_REVIEW"
+        assert response.json()["message"] == "Held for review"
+        # Amount and fee reserved, nothing posted.
+        balance, available = balances(rest, scene.account)
+        assert balance == 10_000 and available <= 6_000
+        alert = alert_of(rest, held["id"])
+        assert alert["transactionType"] == "EXTERNAL_TRANSFER"
+        approved = envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:approve", json={}))
+        assert approved["transaction"]["status"] == "PENDING"
+        envelope.error(
+            rest.post(f"/v1/risk/alerts/{alert['id']}:approve", json={}), 409, "CONFLICT"
+        )
+        settled = ext.settle(rest, held)
+        assert settled["status"] == "COMPLETED"
+        assert balances(rest, scene.account)[0] <= 6_000
+
+
+def test_a_rejected_external_transfer_gives_its_reservation_back(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, default_rule_id(risk.NEW_PAYEE_AMOUNT), enabled=True),
+    ):
+        held = envelope.success(ext.send(scene.customer.rest, scene.account, 4_000), 202)
+        alert = alert_of(rest, held["transaction"]["id"])
+        rejected = envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:reject", json={}))
+        assert rejected["transaction"]["status"] == "CANCELLED"
+        assert balances(rest, scene.account) == (10_000, 10_000)
+        # Its limit use was given back: the same amount is accepted again.
+        again = ext.send(scene.customer.rest, scene.account, 4_000)
+        assert again.status_code == 202, again.text
