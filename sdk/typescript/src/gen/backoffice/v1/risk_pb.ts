@@ -24,9 +24,9 @@ export const file_backoffice_v1_risk: GenFile = /*@__PURE__*/
  * (adjustments, reversals, refunds, dispute postings, deposits and
  * withdrawals), and the bank's own runs of an instruction screened when it
  * was made (scheduled transfers coming due, recurring runs, payment steps).
- * Only an immediate internal transfer is held for review: a bill payment, an
- * external transfer or a scheduled transfer that a REVIEW rule catches is
- * declined instead (RISK_DECLINED), nothing being reserved for it yet.
+ * Immediate internal transfers and external transfers are held for review;
+ * a bill payment or a scheduled transfer that a REVIEW rule catches is
+ * declined instead (RISK_DECLINED).
  * Velocity counts every screened debit of the account, whatever its kind.
  *
  * Each rule that fires yields its action and score; the decision is the
@@ -337,7 +337,7 @@ export type RiskAlert = Message<"backoffice.v1.RiskAlert"> & {
   accountId: string;
 
   /**
-   * Output only. The held transaction's type (TRANSFER).
+   * Output only. The held transaction's type (TRANSFER or EXTERNAL_TRANSFER).
    *
    * @generated from field: string transaction_type = 5;
    */

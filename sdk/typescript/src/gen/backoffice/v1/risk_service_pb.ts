@@ -673,11 +673,13 @@ export const RiskService: GenService<{
     output: typeof GetRiskAlertResponseSchema;
   },
   /**
-   * Writing staff only. Approves an OPEN alert and posts its held movement
-   * in the same database transaction: the reservation is released and the
-   * transfer posts as it would have (limits, funds and account status are
-   * checked again now; a refusal answers its error and the alert stays
-   * OPEN). Exactly once: the alert's status changes from OPEN by a
+   * Writing staff only. Approves an OPEN alert and releases its held
+   * movement in the same database transaction: an internal transfer's
+   * reservation is released and it posts as it would have (limits, funds and
+   * account status are checked again now; a refusal answers its error and
+   * the alert stays OPEN); an external transfer becomes PENDING, its
+   * reservation kept, and the external worker submits it when its
+   * submission time has come. Exactly once: the alert's status changes from OPEN by a
    * conditional update in that transaction, so of two approvals at once one
    * posts and the other is CONFLICT (409), as is approving an alert no
    * longer OPEN. Answers 200 with the alert and the transaction.
@@ -690,9 +692,10 @@ export const RiskService: GenService<{
     output: typeof ApproveRiskAlertResponseSchema;
   },
   /**
-   * Writing staff only. Rejects an OPEN alert: the reservation is released
-   * and the transaction ends CANCELLED (nothing moved; `failureCode`
-   * RISK_REJECTED). An alert no longer OPEN is CONFLICT (409).
+   * Writing staff only. Rejects an OPEN alert: the reservation (an external
+   * transfer's amount, fee and reserved overdraft fee) is released, its limit
+   * use given back, and the transaction ends CANCELLED (nothing moved;
+   * `failureCode` RISK_REJECTED). An alert no longer OPEN is CONFLICT (409).
    *
    * @generated from rpc backoffice.v1.RiskService.RejectRiskAlert
    */
