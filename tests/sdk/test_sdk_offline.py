@@ -18,6 +18,7 @@ from backoffice_sdk import (
     OAuthError,
     RateLimited,
     RetryPolicy,
+    Transaction,
     Unauthorized,
     Unavailable,
     ValidationError,
@@ -158,6 +159,11 @@ def test_money_is_exact_both_ways() -> None:
         _json.dumps({"amount": 0.1})
     assert _json.loads(b'{"a": 0.10, "b": 3}') == {"a": Decimal("0.10"), "b": 3}
     assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0
+    usd = Transaction.from_json({"amount": 100, "currency": "USD", "fee": Decimal("0.001"),
+                                 "toAccount": {"balance": 2}})  # fmt: skip
+    assert str(usd.amount) == "100.00" and str(usd.fee) == "0.001"  # digits never dropped
+    assert usd.to_account is not None and str(usd.to_account.balance) == "2.00"
+    assert str(Transaction.from_json({"amount": 5000, "currency": "JPY"}).amount) == "5000"
 
 
 def test_request_signatures_match_the_servers_canonical_form() -> None:

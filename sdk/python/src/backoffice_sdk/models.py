@@ -27,20 +27,36 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _convert(hint: Any, value: Any) -> Any:
+# Minor-unit digits of the currencies the bank keeps that do not have two.
+_DIGITS = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
+
+
+def _scaled(value: Decimal, currency: str | None) -> Decimal:
+    """The amount with its currency's decimals (`100` -> `100.00`), digits never dropped."""
+    if not currency:
+        return value
+    digits = _DIGITS.get(currency.upper(), 2)
+    exponent = value.as_tuple().exponent
+    if value.is_finite() and isinstance(exponent, int) and exponent > -digits:
+        return value.quantize(Decimal(1).scaleb(-digits))
+    return value
+
+
+def _convert(hint: Any, value: Any, currency: str | None) -> Any:
     if value is None:
         return None
     origin = get_origin(hint)
     if origin in (types.UnionType, typing.Union):
         options = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _convert(options[0], value) if len(options) == 1 else value
+        return _convert(options[0], value, currency) if len(options) == 1 else value
     if hint is Decimal:
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        return _scaled(amount, currency)
     if origin is list and isinstance(value, list):
         (item,) = get_args(hint)
-        return [_convert(item, one) for one in value]
+        return [_convert(item, one, currency) for one in value]
     if isinstance(hint, type) and issubclass(hint, Model) and isinstance(value, Mapping):
-        return hint.from_json(value)
+        return hint.from_json(value, currency=currency)
     return value
 
 
@@ -49,15 +65,18 @@ class Model:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Self:
+    def from_json(cls, data: Mapping[str, Any], *, currency: str | None = None) -> Self:
+        """The model of one JSON object; amounts get the currency's decimals
+        (the object's `currency`, else the enclosing object's)."""
         hints = _hints(cls)  # type: ignore[arg-type]
+        currency = str(data.get("currency") or currency or "") or None
         values: dict[str, Any] = {}
         for one in fields(cls):
             if one.name == "raw" or one.metadata.get("local"):
                 continue
             key = one.metadata.get("json") or _camel(one.name)
             if key in data:
-                values[one.name] = _convert(hints[one.name], data[key])
+                values[one.name] = _convert(hints[one.name], data[key], currency)
         return cls(raw=dict(data), **values)
 
 
