@@ -37,6 +37,9 @@ $(STAMP): pyproject.toml
 	  | awk '/^Collecting / {n++; printf "\r    %d packages collected", n; fflush()} \
 	    /^Installing collected/ {printf ", installing them"; fflush()} END {if (n) print ""}' \
 	  || { tail -n 30 $(VENV)/install.log; echo "pip failed: see $(VENV)/install.log"; exit 1; }
+	@echo "  installing the Python SDK (sdk/python, editable)"
+	@$(PY) -m pip install --disable-pip-version-check --no-deps -e sdk/python >> $(VENV)/install.log 2>&1 \
+	  || { tail -n 30 $(VENV)/install.log; echo "pip failed: see $(VENV)/install.log"; exit 1; }
 	@echo "  copying the Google API protos into $(GOOGLE_PROTOS)"
 	@site=$$($(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]).parent)'); \
 	  mkdir -p $(GOOGLE_PROTOS)/google/api $(GOOGLE_PROTOS)/google/rpc; \
