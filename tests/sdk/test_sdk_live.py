@@ -16,6 +16,7 @@ from backoffice_sdk import (
     InvalidAmount,
     NotFound,
     RateLimited,
+    RefreshToken,
     RetryPolicy,
     Unauthorized,
     ValidationError,
@@ -28,6 +29,7 @@ from server.run import Stack
 from server.store import sandbox
 from tests.common.auth import SANDBOX_CLIENT
 from tests.common.client_rules import configured_client, wait_for_fresh_window
+from tests.common.oauth import user_tokens
 from tests.common.principals import STAFF_SCOPES
 from tests.common.webhook_receiver import receiving
 from tests.common.webhooks import LIMITS
@@ -200,3 +202,20 @@ def test_reports_and_grpc_stubs_share_the_credentials(stack: Stack, bank: Client
         assert isinstance(error, NotFound) and error.http_status == 404
     finally:
         channel.close()
+
+
+def test_a_persons_grant_is_kept_alive_with_rotating_refresh_tokens(stack: Stack) -> None:
+    tokens = user_tokens(stack.http_url)
+    rotated: list[str] = []
+    auth = RefreshToken(
+        *SANDBOX_CLIENT, tokens["refresh_token"], access_token=tokens["access_token"],
+        expires_in=tokens["expires_in"], on_rotate=rotated.append,
+    )  # fmt: skip
+    with Client(stack.http_url, auth=auth) as alice:
+        assert alice.accounts.get(ALICE_CHECKING).holder == "Alice Anderson"
+        assert auth.fetches == 0
+        auth.expire_now()
+        assert alice.accounts.get(ALICE_CHECKING).id == ALICE_CHECKING
+        assert auth.fetches == 1 and len(rotated) == 1 and rotated[0] != tokens["refresh_token"]
+        with pytest.raises(NotFound):  # another customer's account is not found
+            alice.accounts.get(sandbox.account_id("bob", "CHECKING"))

@@ -4,9 +4,11 @@ and request and webhook signatures computed as the server's own code does."""
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,12 +32,14 @@ from backoffice_sdk import (
 )
 from backoffice_sdk.retry import retry_after_seconds
 
+from server.config import REPO_ROOT
 from server.domain import errors as server_errors
 from server.domain import signing as server_signing
 from server.domain import webhook_delivery
 from tests.sdk.fakes import FakeBank, envelope, failure
 
 TRANSFER = "/v1/transactions/transfer"
+SDK = REPO_ROOT / "sdk" / "python"
 
 
 def _client(bank: FakeBank, sleeps: list[float], **options: object) -> Client:
@@ -197,3 +201,17 @@ def test_webhook_verifier_accepts_the_banks_headers_only(secret: str) -> None:
         webhooks.verify(body, headers, "a-different-secret")
     with pytest.raises(WebhookVerificationError):
         webhooks.verify(body, {k: v for k, v in headers.items() if k != "webhook-id"}, secret)
+
+
+def test_a_wheel_bundles_every_generated_stub(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bundle_stubs", SDK / "scripts/bundle_stubs.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    source = REPO_ROOT / "gen" / "backoffice"
+    copied = script.bundle(source, tmp_path / "backoffice")
+    wanted = {p.relative_to(source) for p in source.rglob("*.py*") if "__pycache__" not in p.parts}
+    assert {p.relative_to(tmp_path / "backoffice") for p in tmp_path.rglob("*.py*")} == wanted
+    assert copied == len(wanted) and Path("v1/account_service_pb2_grpc.py") in wanted
+    package_data = (SDK / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"_stubs/**/*.py", "_stubs/**/*.pyi"' in package_data
