@@ -219,3 +219,22 @@ def test_a_persons_grant_is_kept_alive_with_rotating_refresh_tokens(stack: Stack
         assert auth.fetches == 1 and len(rotated) == 1 and rotated[0] != tokens["refresh_token"]
         with pytest.raises(NotFound):  # another customer's account is not found
             alice.accounts.get(sandbox.account_id("bob", "CHECKING"))
+
+
+def test_a_batch_retried_after_a_lost_answer_moves_money_once(
+    stack: Stack, bank: Client, alice_id: str
+) -> None:
+    source = _funded(bank, alice_id, "50.00")
+    target = bank.accounts.create(type="CHECKING", owner_id=alice_id).id
+    items = [
+        {"fromAccountId": source, "toAccountId": target, "amount": Decimal("10.00")},
+        {"fromAccountId": source, "toAccountId": target, "amount": Decimal("0.001")},
+    ]
+    lossy = LoseFirstAnswer("/v1/transactions/transfers:batchCreate")
+    with Client(stack.http_url, auth=bank.auth, transport=lossy, sleep=lambda _s: None) as flaky:
+        results = flaky.transactions.batch_transfers(items)
+    assert lossy.lost == 1 and len(lossy.keys) == 2 and lossy.keys[0] == lossy.keys[1]
+    assert results[0]["transaction"]["amount"] == Decimal(10)
+    assert results[1]["error"]["code"] == "TXN005"
+    assert bank.accounts.get(source).balance == Decimal("40.00")
+    assert bank.accounts.get(target).balance == Decimal("10.00")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -150,13 +151,23 @@ class Transactions(Resource):
         )
         return movement(answer)
 
-    def batch_transfers(self, transfers: Sequence[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
+    def batch_transfers(
+        self, transfers: Sequence[dict[str, Any]], *, idempotency_key: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
         """Up to 1,000 transfers in one call; one result per item, in order
         (`{"transaction": ...}` or `{"error": {"code", "message", "field"}}`).
-        Items take `idempotencyKey` each; amounts as Decimal."""
+        Items are CreateTransfer bodies (camelCase, amounts as Decimal); an item
+        without `idempotencyKey` gets one (uuid4), as does the batch, so a
+        retried batch moves each item's money once."""
+        items = [
+            item if "idempotencyKey" in item or "idempotency_key" in item
+            else {**item, "idempotencyKey": str(uuid.uuid4())}
+            for item in transfers
+        ]  # fmt: skip
         answer = self._client.request(
-            "POST", "/v1/transactions/transfers:batchCreate", json={"requests": list(transfers)}
-        )
+            "POST", "/v1/transactions/transfers:batchCreate", json={"requests": items},
+            idempotent=True, idempotency_key=idempotency_key,
+        )  # fmt: skip
         results: builtins.list[dict[str, Any]] = answer.data.get("results") or []
         return results
 
