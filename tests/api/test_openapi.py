@@ -15,7 +15,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from server.openapi import site
+from server.run import Stack
 from tests.common import users
+from tests.common.browser import headless_chromium
 from tests.conftest import Rest
 
 DOCUMENT_URI = "urn:backoffice:openapi"
@@ -73,6 +75,34 @@ def test_docs_page_is_served_without_a_cdn(anonymous: Rest) -> None:
     style = anonymous.get("/docs/swagger-ui.css")
     assert style.status_code == 200
     assert style.headers["content-type"].startswith("text/css")
+
+
+def test_swagger_ui_renders_every_operation_in_a_browser(
+    stack: Stack, tmp_path: Path, document: dict[str, Any]
+) -> None:
+    if not (site.SWAGGER_UI / "swagger-ui-bundle.js").is_file():
+        pytest.skip("Swagger UI is not installed (make docs-ui needs npm)")
+    # Imported here: selenium is only needed by the browser tests.
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+
+    operation_count = sum(len(item) for item in document["paths"].values())
+    # Swagger UI renders a large document's operations as they scroll into view,
+    # so its own state says how many it read; the page shows the first ones.
+    counted = (
+        "return window.ui && window.ui.specSelectors.loadingStatus() === 'success'"
+        " ? window.ui.specSelectors.taggedOperations().toList()"
+        "   .map(t => t.get('operations').size).reduce((a, b) => a + b, 0) : -1"
+    )
+    with headless_chromium(tmp_path / "profile") as driver:
+        driver.get(f"{stack.http_url}/docs")
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(counted) >= 0)
+        assert driver.execute_script(counted) == operation_count
+        errors = driver.execute_script("return window.ui.errSelectors.allErrors().toJS()")
+        assert errors == []
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+        title = driver.find_element(By.CSS_SELECTOR, ".info .title").text
+        assert title.startswith("Banking Back Office API")
 
 
 def test_documentation_routes_answer_reads_only(anonymous: Rest) -> None:

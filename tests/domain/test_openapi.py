@@ -16,7 +16,7 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 from openapi_spec_validator import validate
 
-from server.openapi import outcomes, seeds
+from server.openapi import outcomes, seeds, site
 from server.openapi.__main__ import render
 from server.openapi.document import build
 
@@ -223,3 +223,23 @@ def test_security_schemes_are_oauth2_and_api_key(document: dict[str, Any]) -> No
     assert paths["/oauth/token"]["post"]["security"] == []
     freeze = paths["/v1/accounts/{account_id}/freeze"]["post"]["security"]
     assert freeze[0] == {"oauth2": ["banking.write", "backoffice.admin"]}
+
+
+def test_docs_routes_say_so_when_swagger_ui_is_missing(tmp_path: Path) -> None:
+    files = {path: (file, kind) for path, file, kind in site.served_files(DOCUMENT_PATH, tmp_path)}
+    assert files["/openapi.json"] == (DOCUMENT_PATH, "application/json")
+    assert files["/docs"][0].name == "unavailable.html"
+    assert files["/docs"][1].startswith("text/html")
+    assert not any(path.endswith(".js") for path in files)
+    routes = site.routes(list(site.served_files(DOCUMENT_PATH, tmp_path)))
+    assert routes.count("direct_response:") == len(files)
+    assert '"^(GET|HEAD)$"' in routes
+
+
+def test_docs_routes_serve_swagger_ui_when_installed(tmp_path: Path) -> None:
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        (tmp_path / name).write_text("/* */", encoding="utf-8")
+    files = {path: (file, kind) for path, file, kind in site.served_files(DOCUMENT_PATH, tmp_path)}
+    assert files["/docs"][0].name == "index.html"
+    assert files["/docs/swagger-ui-bundle.js"][1].startswith("application/javascript")
+    assert files["/docs/swagger-ui.css"][1].startswith("text/css")
