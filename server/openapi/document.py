@@ -24,7 +24,6 @@ from google.api import annotations_pb2, httpbody_pb2
 from google.protobuf import descriptor_pb2
 
 from backoffice.v1 import annotations_pb2 as bank_annotations
-from server.api.idempotency import NOT_IDEMPOTENT
 from server.openapi import envelope, outcomes
 from server.openapi.schemas import PACKAGE, Builder, Registry, Schema, clean
 
@@ -139,7 +138,7 @@ def _operation(builder: Builder, call: _Call, binding: Any) -> dict[str, Any]:
     operation["description"] = description
     operation["parameters"] = _parameters(builder, request, path_fields, binding.body)
     idempotent = bool(method.options.Extensions[annotations_pb2.http].post) and (
-        method.name not in NOT_IDEMPOTENT
+        method.name not in outcomes.not_idempotent()
     )
     if idempotent:
         operation["parameters"].append({"$ref": "#/components/parameters/IdempotencyKey"})

@@ -95,6 +95,21 @@ def _names(text: str, code: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(code)}(?![A-Za-z0-9_])", text) is not None
 
 
+@cache
+def not_idempotent(path: Path = API_DIRECTORY / "idempotency.py") -> frozenset[str]:
+    """The POST calls that take no Idempotency-Key: server/api/idempotency.py's
+    NOT_IDEMPOTENT, read from its source (importing it would import the server)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "NOT_IDEMPOTENT"
+            for target in node.targets
+        ):
+            assert isinstance(node.value, ast.Call) and node.value.args
+            return frozenset(ast.literal_eval(node.value.args[0]))
+    raise ValueError(f"no NOT_IDEMPOTENT in {path}")
+
+
 def success_statuses(rpc: str) -> list[int]:
     """The 2xx statuses RPC `rpc` answers over REST (200 when the code names none)."""
     return sorted(_scan().get(rpc, set())) or [200]

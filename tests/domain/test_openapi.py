@@ -16,6 +16,7 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 from openapi_spec_validator import validate
 
+from server.api.idempotency import NOT_IDEMPOTENT
 from server.openapi import outcomes, seeds, site
 from server.openapi.__main__ import render
 from server.openapi.document import build
@@ -243,3 +244,7 @@ def test_docs_routes_serve_swagger_ui_when_installed(tmp_path: Path) -> None:
     assert files["/docs"][0].name == "index.html"
     assert files["/docs/swagger-ui-bundle.js"][1].startswith("application/javascript")
     assert files["/docs/swagger-ui.css"][1].startswith("text/css")
+
+
+def test_the_calls_without_idempotency_keys_are_the_servers() -> None:
+    assert outcomes.not_idempotent() == NOT_IDEMPOTENT
