@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import call, step_up
+from server.api import step_up
 from server.api import transaction_views as views
 from server.api.payment_views import add_payment_fields
 from server.api.transaction_base import MovementMethods
@@ -47,7 +47,7 @@ class PaymentMethods(MovementMethods):
         if pending is not None:
             return pb.CreatePaymentResponse(challenge=pending.challenge())
         message, transaction = self._pay(request, self._context(context))
-        call.current().created(message)
+        views.announce_message(transaction, message)
         return pb.CreatePaymentResponse(transaction=transaction)
 
     def _pay_movement(self, request: Any, context: RequestContext) -> tuple[Movement, str]:

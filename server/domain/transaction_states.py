@@ -17,8 +17,22 @@ FAILED = "FAILED"
 CANCELLED = "CANCELLED"
 REFUNDED = "REFUNDED"
 REVERSED = "REVERSED"
+# Held by fraud screening until staff decide (risk.proto); never cancellable,
+# refundable or reversible.
+PENDING_REVIEW = "PENDING_REVIEW"
 TRANSACTION_STATUSES = frozenset(
-    {INITIATED, PENDING, SCHEDULED, PROCESSING, COMPLETED, FAILED, CANCELLED, REFUNDED, REVERSED}
+    {
+        INITIATED,
+        PENDING,
+        SCHEDULED,
+        PROCESSING,
+        COMPLETED,
+        FAILED,
+        CANCELLED,
+        REFUNDED,
+        REVERSED,
+        PENDING_REVIEW,
+    }
 )
 
 # TransactionTypeEnum.TransactionType.

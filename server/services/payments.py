@@ -12,6 +12,11 @@ amount is reserved in the account's `pending_debits_minor` (the available
 balance drops at once) and the worker debits it at 09:00 UTC on that date,
 checking funds and the day's bill-payment limit then.
 
+Fraud screening decides first (`_screened`): a declined payment is refused;
+one sent to review is stored PENDING_REVIEW, reserved as a later payment is,
+with no step due until staff approve it (SCHEDULED, server.services.
+risk_reviews) or reject it.
+
 Rules are server.domain.payments'; the payment's own row is
 server.store.payment_rows'. One database transaction per request.
 """
@@ -23,15 +28,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from server.crypto.fields import FieldSealer
-from server.domain import errors, limits, movements
+from server.domain import errors, limits, movements, risk
 from server.domain import payees as payee_rules
 from server.domain import payments as rules
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.domain.scheduling import execution_time
 from server.domain.transaction_states import PAYMENT, PROCESSING
-from server.services import screening, steps
+from server.services import risk_reviews, screening, steps
 from server.services.context import Movement, Posted, RequestContext
+from server.services.risk_reviews import PENDING_REVIEW
 from server.store import clock, ledger, movement_rows, outbox, payment_rows, risk_rows, tx
 from server.store import payees as payee_store
 from server.store.bootstrap import internal_account_id
@@ -73,7 +79,9 @@ def pay(request: PaymentInput, context: RequestContext, sealer: FieldSealer) -> 
     on_record = "" if request.account_number.strip() else _number_on_record(payee.id, sealer)
     number_at_payee = rules.validate_payee_account_number(request.account_number, on_record)
     context.principal.require_write()
-    context = _screened(from_id, payee.id, amount_minor, currency, context)
+    screened = _screened(from_id, payee.id, amount_minor, currency, context)
+    context = screened.marked(context)
+    held = screened.decision.action == risk.REVIEW
     result: list[PaymentRecord] = []
 
     def work() -> Posted:
@@ -89,7 +97,9 @@ def pay(request: PaymentInput, context: RequestContext, sealer: FieldSealer) -> 
         movements.require_active(source.id, source.status, "fromAccountId")
         effective = steps.effective_limits(source)
         rules.check_amount(amount_minor, effective, currency)
-        status = rules.initial_status(day, today)
+        # Held for review: reserved like a later payment, with no step due
+        # until staff approve it (server.services.risk_reviews).
+        status = PENDING_REVIEW if held else rules.initial_status(day, today)
         payment_id = new_id("txn")
         delivery = rules.estimated_delivery(day, payee.type)
         record = PaymentRecord(
@@ -102,7 +112,7 @@ def pay(request: PaymentInput, context: RequestContext, sealer: FieldSealer) -> 
             payment_date=day,
             send_date=rules.send_date(day),
             estimated_delivery=delivery,
-            due_at=execution_time(delivery if status == PROCESSING else day),
+            due_at=None if held else execution_time(delivery if status == PROCESSING else day),
         )
         result.append(record)
         holder = movement_rows.holder(source, locked.owners[from_id])
@@ -130,7 +140,11 @@ def pay(request: PaymentInput, context: RequestContext, sealer: FieldSealer) -> 
             assert locked.usage is not None
             posted = _debit_now(row, details, source, usage=locked.usage, stored=stored, now=now)
         else:
+            if held:
+                details["risk_alert_id"] = screened.alert_id
             posted = _schedule(row, details, source, stored, now)
+            if held:
+                risk_reviews.raise_alert(row, from_id, screened, now)
         posted.holders[from_id] = holder
         return posted
 
@@ -140,23 +154,21 @@ def pay(request: PaymentInput, context: RequestContext, sealer: FieldSealer) -> 
 
 def _screened(
     from_id: str, payee_id: str, amount_minor: int, currency: str, context: RequestContext
-) -> RequestContext:
+) -> screening.Outcome:
     """Fraud screening (server.services.screening) before anything is written:
-    RISK_DECLINED raises; the context to write the payment with (its decision
-    in the metadata). A payment is not held for review: a rule that would hold
-    one declines it."""
-    outcome = screening.screen(
+    RISK_DECLINED raises. A REVIEW makes the payment PENDING_REVIEW: its
+    amount reserved as a later payment's is, no step due until staff approve
+    it (then SCHEDULED for its payment date, debited by the payment worker)."""
+    return screening.screen(
         screening.Screened(
             movement=PAYMENT,
             account_id=from_id,
             amount_minor=amount_minor,
             currency=currency,
             paid_before=lambda: risk_rows.paid_payee_before(from_id, payee_id),
-            can_hold=False,
         ),
         context,
     )
-    return outcome.marked(context)
 
 
 def get_payment(transaction_id: str) -> PaymentRecord | None:

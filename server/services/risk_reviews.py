@@ -22,17 +22,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.domain import errors, limits, movements, risk
+from server.domain import transaction_states as states
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.domain.principal import Principal
+from server.domain.scheduling import execution_time
 from server.services import steps, transfers
 from server.services.context import Movement, Posted, RequestContext
 from server.services.screening import Outcome
-from server.store import clock, correction_rows, ledger, movement_rows, outbox, risk_rows, tx
+from server.store import (
+    clock,
+    correction_rows,
+    ledger,
+    movement_rows,
+    outbox,
+    payment_rows,
+    risk_rows,
+    tx,
+)
 from server.store.models import Account, LedgerTransaction
 from server.store.movement_rows import event_data
 
-PENDING_REVIEW = "PENDING_REVIEW"
+PENDING_REVIEW = states.PENDING_REVIEW
 REJECTED_CODE = "RISK_REJECTED"
 NOTE_LENGTH_MAX = 500
 
@@ -227,6 +238,8 @@ def _decide(principal: Principal, alert_id: str, note: str, status: str) -> Deci
             return _release(row, now)
         if row.type == "EXTERNAL_TRANSFER":
             return _submit_later(row)
+        if row.type == "PAYMENT":
+            return _pay_on_its_date(row)
         return _post(row, now)
 
     posted = tx.write(work)
@@ -253,6 +266,21 @@ def _submit_later(row: LedgerTransaction) -> Posted:
     row.status = "PENDING"
     LedgerTransaction.update(status=row.status).where(LedgerTransaction.id == row.id).execute()
     correction_rows.set_entries_status(row.id, row.status)
+    return Posted(row, json.loads(row.details or "{}"), locked)
+
+
+def _pay_on_its_date(row: LedgerTransaction) -> Posted:
+    """An approved bill payment: SCHEDULED, its reservation kept; the payment
+    worker debits it at 09:00 UTC of its payment date (at once when that has
+    passed), checking funds and limits then."""
+    from_id = str(row.from_account_id)
+    locked = ledger.lock_accounts([from_id])
+    record = payment_rows.get(row.id)
+    assert record is not None
+    row.status = "SCHEDULED"
+    LedgerTransaction.update(status=row.status).where(LedgerTransaction.id == row.id).execute()
+    correction_rows.set_entries_status(row.id, row.status)
+    payment_rows.set_due(row.id, execution_time(record.payment_date))
     return Posted(row, json.loads(row.details or "{}"), locked)
 
 

@@ -50,21 +50,45 @@ def test_payments_and_external_transfers_share_the_velocity_count(
         assert allowed(stack, scene.account) == 20
 
 
-def test_a_payment_a_rule_would_hold_is_declined(
+def test_a_payment_held_for_review_is_paid_once_approved(
     stack: Stack, raw_channel: grpc.Channel, rest: Rest
 ) -> None:
     with (
-        new_scene(stack, raw_channel, rest) as scene,
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, default_rule_id(risk.NEW_PAYEE_AMOUNT), enabled=True, amount=1_000),
+    ):
+        customer = scene.customer.rest
+        response = _pay(customer, scene.account, ELECTRIC, 3_500)
+        held = envelope.success(response, 202)["transaction"]  # type: ignore[arg-type]
+        assert held["status"] == "PENDING_REVIEW"
+        assert balances(rest, scene.account) == (10_000, 6_500)
+        alert = alert_of(rest, held["id"])
+        assert alert["transactionType"] == "PAYMENT"
+        approved = envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:approve", json={}))
+        assert approved["transaction"]["status"] == "SCHEDULED"
+        envelope.success(rest.post("/v1/sandbox/clock:advance", json={"days": 1}))
+        paid = envelope.success(customer.get(f"/v1/transactions/{held['id']}"))["transaction"]
+        assert paid["status"] in {"PROCESSING", "COMPLETED"}
+        assert balances(rest, scene.account) == (6_500, 6_500)
+        # A payee paid before is no new payee.
+        envelope.success(_pay(customer, scene.account, ELECTRIC, 1_200), 201)
+
+
+def test_a_rejected_payment_gives_its_reservation_back(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
         changed(rest, default_rule_id(risk.NEW_PAYEE_AMOUNT), enabled=True),
     ):
-        before = balances(rest, scene.account)
-        envelope.error(
-            _pay(scene.customer.rest, scene.account, ELECTRIC, 3_500), 422, "RISK_DECLINED"
-        )
-        assert balances(rest, scene.account) == before
-        # A payee paid before is no new payee.
-        envelope.success(_pay(scene.customer.rest, scene.account, ELECTRIC, 100), 201)
-        envelope.success(_pay(scene.customer.rest, scene.account, ELECTRIC, 3_500), 201)
+        response = _pay(scene.customer.rest, scene.account, ELECTRIC, 3_500)
+        held = envelope.success(response, 202)["transaction"]  # type: ignore[arg-type]
+        alert = alert_of(rest, held["id"])
+        rejected = envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:reject", json={}))
+        assert rejected["transaction"]["status"] == "CANCELLED"
+        assert balances(rest, scene.account) == (10_000, 10_000)
+        envelope.success(rest.post("/v1/sandbox/clock:advance", json={"days": 1}))
+        assert balances(rest, scene.account) == (10_000, 10_000)
 
 
 def test_an_external_transfer_to_a_new_beneficiary_is_declined_by_a_decline_rule(

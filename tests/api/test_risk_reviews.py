@@ -112,6 +112,13 @@ def test_rejection_releases_the_hold(
         assert dict(call.initial_metadata())["x-bank-http-status"] == "202"
         assert reply.transaction.status == PENDING_REVIEW
         assert balances(rest, scene.account) == (10_000, 6_000)
+        # The customer cannot cancel it: staff decide.
+        held_id = reply.transaction.id
+        cancel = scene.customer.rest.post(f"/v1/transactions/{held_id}/cancel", json={})
+        envelope.error(cancel, 409, "TXN007")
+        # Nor can staff reverse what has not posted.
+        reverse = rest.post(f"/v1/transactions/{held_id}/reverse", json={"reason": "POSTING_ERROR"})
+        assert reverse.status_code in {409, 422}, reverse.text
         alert = alert_of(rest, reply.transaction.id)
         rejected = risk_grpc.RiskServiceStub(grpc_channel).RejectRiskAlert(
             risk_pb.RejectRiskAlertRequest(alert_id=alert["id"], note="not the customer")
