@@ -231,6 +231,8 @@ def _query_leaves(
             continue
         name = prefix + each.json_name
         description = clean(message.field_comments.get(each.name, ""))
+        if each.json_name != each.name:  # the transcoder takes the proto name as well
+            description = f"Also `{prefix}{each.name}`. {description}".strip()
         nested = builder.registry.messages.get(each.type_name) if each.type_name else None
         if nested is not None and each.label != each.LABEL_REPEATED and depth < 2:
             leaves += _query_leaves(builder, nested, set(), f"{name}.", depth + 1)

@@ -55,7 +55,10 @@ def _error_content(status: int, codes: list[str]) -> dict[str, Any]:
     }
     return {
         "description": f"Error {status}: " + ", ".join(f"`{code}`" for code in codes),
-        "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+        "headers": {
+            name: {"$ref": f"#/components/headers/{name}"}
+            for name in ("X-Request-ID", *(_WAIT if status in (429, 503) else ()))
+        },
         "content": {"application/json": {"schema": schema}},
     }
 
@@ -159,5 +162,14 @@ HEADERS = {
     "X-RateLimit-Limit": {"schema": {"type": "integer"}},
     "X-RateLimit-Remaining": {"schema": {"type": "integer"}},
     "X-RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Unix time"},
+    "Idempotent-Replayed": {
+        "schema": {"const": "true"},
+        "description": "This answer is the first one of its Idempotency-Key, again",
+    },
+    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"},
+    "X-RateLimit-Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"},
 }
-RESPONSE_HEADERS = {name: {"$ref": f"#/components/headers/{name}"} for name in HEADERS}
+_WAIT = ("Retry-After", "X-RateLimit-Retry-After")
+RESPONSE_HEADERS = {
+    name: {"$ref": f"#/components/headers/{name}"} for name in HEADERS if name not in _WAIT
+}
