@@ -83,6 +83,7 @@ def build(file_set: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
             "description": envelope.INFO,
         },
         "servers": [
+            {"url": "/", "description": "The Envoy that serves this document"},
             {"url": "http://127.0.0.1:8080", "description": "REST through Envoy"},
             {"url": "https://127.0.0.1:8443", "description": "REST over TLS 1.3"},
         ],

@@ -27,9 +27,9 @@ from server.domain import recurring_runs as runs
 from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.domain.principal import Principal
-from server.services import recurring_execution, steps
+from server.services import recurring_execution, screening, steps
 from server.services.context import RequestContext
-from server.store import clock, tx
+from server.store import clock, risk_rows, tx
 from server.store import payees as payee_store
 from server.store import recurring_rows as store
 from server.store.recurring_rows import RecurringPage, RecurringRecord
@@ -114,6 +114,23 @@ def create(
                 number = payment_rules.validate_payee_account_number(number, "")
             payee_id, last4 = payee.id, (number or payee.account_number_last4)[-4:]
         principal.require_write()
+        # Fraud screening of the instruction (its runs are not screened again):
+        # a DECLINE refuses it; a schedule is never held, so a REVIEW declines.
+        screening.screen(
+            screening.Screened(
+                movement="TRANSFER" if kind == rules.RECURRING_TRANSFER else "PAYMENT",
+                account_id=source.id,
+                amount_minor=amount_minor,
+                currency=currency,
+                paid_before=lambda: (
+                    risk_rows.paid_account_before(source.id, str(to_id))
+                    if to_id
+                    else risk_rows.paid_payee_before(source.id, str(payee_id))
+                ),
+                can_hold=False,
+            ),
+            context,
+        )
         record = RecurringRecord(
             id=new_id("rec"),
             type=kind,

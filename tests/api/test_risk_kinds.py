@@ -4,12 +4,14 @@ declines it (only internal transfers are held for review)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
 
 from server.domain import risk
 from server.run import Stack
 from server.store.sandbox import payee_id as sandbox_payee_id
-from tests.common import envelope
+from tests.common import envelope, recurring
 from tests.common import external as ext
 from tests.common.risk import (
     alert_of,
@@ -151,3 +153,19 @@ def test_a_rejected_external_transfer_gives_its_reservation_back(
         # Its limit use was given back: the same amount is accepted again.
         again = ext.send(scene.customer.rest, scene.account, 4_000)
         assert again.status_code == 202, again.text
+
+
+def test_a_recurring_schedule_is_screened_when_made(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with (
+        new_scene(stack, raw_channel, rest) as scene,
+        rule(rest, kind="NEW_PAYEE_AMOUNT", action="DECLINE", score=990, amount=1_000) as made,
+    ):
+        start = recurring.today(rest) + timedelta(days=3)
+        body = recurring.body(scene.account, scene.payee, start, amount=1_500)
+        refused = scene.customer.rest.post(recurring.PATH, json=body)
+        envelope.error(refused, 422, "RISK_DECLINED")
+        assert decisions(stack, scene.account)[-1] == ("DECLINE", made["id"])
+        small = recurring.body(scene.account, scene.payee, start, amount=500)
+        envelope.success(scene.customer.rest.post(recurring.PATH, json=small), 201)
