@@ -329,3 +329,21 @@ def test_a_transfer_verified_by_step_up_is_screened_too(
         assert balances(rest, source) == (20_000, 20_000)
     finally:
         who.close()
+
+
+def test_a_held_transfer_with_an_idempotency_key_replays_its_202(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, NEW_PAYEE, enabled=True),
+    ):
+        key = {"Idempotency-Key": f"risk-{uuid.uuid4().hex}"}
+        first = send(scene.customer.rest, scene.account, scene.payee, 3_500, **key)
+        held = _held(first)
+        again = send(scene.customer.rest, scene.account, scene.payee, 3_500, **key)
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        assert _held(again)["id"] == held["id"]
+        assert balances(rest, scene.account) == (10_000, 6_500)  # reserved once
+        alert = alert_of(rest, str(held["id"]))
+        envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:reject", json={}))
