@@ -81,6 +81,11 @@ gen: $(STAMP) ## Regenerate gen/ (Python stubs, Envoy descriptor set, openapi.js
 	@# The OpenAPI document of the REST API (server/openapi/; statuses read from server/api/).
 	@$(PY) -m server.openapi $(OUT)/backoffice.binpb $(OUT)/openapi.json
 	@echo "generated $(OUT)/ from $(words $(PROTOS)) proto files"
+	@# The TypeScript SDK's src/gen too, once `make sdk-ts` installed its generator.
+	@if [ "$(OUT)" = gen ] && [ -x $(SDK_TS)/node_modules/.bin/protoc-gen-es ] && [ -x $(BUF) ]; then \
+	  cd $(SDK_TS) && $(abspath $(BUF)) generate $(CURDIR) --template buf.gen.yaml \
+	  && echo "regenerated $(SDK_TS)/src/gen"; \
+	elif [ "$(OUT)" = gen ]; then echo "  after proto edits, make sdk-ts regenerates $(SDK_TS)/src/gen"; fi
 
 .PHONY: gen-check
 gen-check: $(STAMP) ## Fail if gen/ is not what protos/ generate

@@ -17,16 +17,18 @@ export const file_backoffice_v1_risk: GenFile = /*@__PURE__*/
 /**
  * A fraud-screening rule. Rules are data: staff list and change them through
  * RiskService; the sandbox loads defaults. Every customer-initiated movement
- * (a customer's own token, or a service client acting for itself that is not
- * trusted) is screened by every enabled rule before anything posts:
- * internal transfers (single, batched and scheduled at creation), bill
- * payments and external transfers. Not screened: staff acting in person
+ * (a customer's own token, or a service client acting for itself) is
+ * screened before anything posts, by every enabled rule that applies to its
+ * caller (a trusted client skips some: see RiskService): internal transfers
+ * (single, batched, scheduled when made), bill payments, external transfers
+ * and recurring schedules when made. Not screened: staff acting in person
  * (adjustments, reversals, refunds, dispute postings, deposits and
  * withdrawals), and the bank's own runs of an instruction screened when it
  * was made (scheduled transfers coming due, recurring runs, payment steps).
- * Immediate internal transfers and external transfers are held for review;
- * a bill payment or a scheduled transfer that a REVIEW rule catches is
- * declined instead (RISK_DECLINED).
+ * Internal transfers posted now, bill payments and external transfers are
+ * held for review; a scheduled internal transfer or a recurring schedule
+ * that a REVIEW rule catches is declined instead (RISK_DECLINED): nothing
+ * would be reserved for it.
  * Velocity counts every screened debit of the account, whatever its kind.
  *
  * Each rule that fires yields its action and score; the decision is the
@@ -337,7 +339,8 @@ export type RiskAlert = Message<"backoffice.v1.RiskAlert"> & {
   accountId: string;
 
   /**
-   * Output only. The held transaction's type (TRANSFER or EXTERNAL_TRANSFER).
+   * Output only. The held transaction's type (TRANSFER, PAYMENT or
+   * EXTERNAL_TRANSFER).
    *
    * @generated from field: string transaction_type = 5;
    */

@@ -679,7 +679,10 @@ export const RiskService: GenService<{
    * account status are checked again now; a refusal answers its error and
    * the alert stays OPEN); an external transfer becomes PENDING, its
    * reservation kept, and the external worker submits it when its
-   * submission time has come. Exactly once: the alert's status changes from OPEN by a
+   * submission time has come; a bill payment becomes SCHEDULED, its
+   * reservation kept, and the payment worker debits it at 09:00 UTC of its
+   * payment date (at once when that has passed), funds and limits checked
+   * then. Exactly once: the alert's status changes from OPEN by a
    * conditional update in that transaction, so of two approvals at once one
    * posts and the other is CONFLICT (409), as is approving an alert no
    * longer OPEN. Answers 200 with the alert and the transaction.
@@ -692,8 +695,8 @@ export const RiskService: GenService<{
     output: typeof ApproveRiskAlertResponseSchema;
   },
   /**
-   * Writing staff only. Rejects an OPEN alert: the reservation (an external
-   * transfer's amount, fee and reserved overdraft fee) is released, its limit
+   * Writing staff only. Rejects an OPEN alert: the reservation (the amount;
+   * an external transfer's fee and reserved overdraft fee too) is released, its limit
    * use given back, and the transaction ends CANCELLED (nothing moved;
    * `failureCode` RISK_REJECTED). An alert no longer OPEN is CONFLICT (409).
    *
