@@ -122,10 +122,11 @@ test: $(STAMP) gen-check lint docs-ui ## Check gen/ and lint, then run the test 
 PYTEST_ARGS ?=
 
 .PHONY: lint
-lint: $(STAMP) $(BUF_STAMP) ## ruff, mypy on server/, buf lint and buf format check (buf needs npm)
-	@$(PY) -m ruff check server tests
-	@$(PY) -m ruff format --check server tests
+lint: $(STAMP) $(BUF_STAMP) ## ruff, mypy on server/ and the Python SDK, buf lint and buf format check (buf needs npm)
+	@$(PY) -m ruff check server tests sdk/python
+	@$(PY) -m ruff format --check server tests sdk/python
 	@$(PY) -m mypy
+	@cd sdk/python && $(abspath $(PY)) -m mypy --strict src
 	@$(BUF) lint
 	@$(BUF) format -d --exit-code
 	@$(MAKE) --no-print-directory breaking
