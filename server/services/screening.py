@@ -62,6 +62,9 @@ class Outcome:
     decision: Decision
     alert_id: str | None  # the alert to raise with the held movement (REVIEW)
     screened: bool = True  # False: the caller is not screened (staff, a run)
+    # A DECLINE kept to be answered later (a keyed transfer's refusal, stored
+    # under its key where the key is claimed); None otherwise.
+    refusal: errors.BankError | None = None
 
     def marked(self, context: RequestContext) -> RequestContext:
         """The context the movement is written with: its metadata keeps the

@@ -44,6 +44,7 @@ from server.domain import errors, risk
 from server.domain.audit import OUTCOME_OK
 from server.domain.audit_drafts import AuditDraft
 from server.domain.principal import Principal
+from server.domain.risk import Decision
 from server.services import transfer_batches, transfers
 from server.services.batcher import Knobs, MicroBatcher
 from server.services.context import Movement, RequestContext
@@ -107,16 +108,22 @@ def submit(item: Item) -> Done | Held:
     """Posts `item` (batched with concurrent ones when it can be); a refusal raises.
 
     Screened first, on the caller's thread, before it is queued: a declined
-    transfer raises RISK_DECLINED, one held for review is held in a
-    transaction of its own (with its key) and never joins a batch."""
+    transfer raises RISK_DECLINED (with a key, once the key keeps that
+    refusal), one held for review is held in a transaction of its own (with
+    its key) and never joins a batch."""
     if item.screening is None:
-        decided = transfers.screen(item.request, item.context)
+        try:
+            decided = transfers.screen(item.request, item.context)
+        except errors.RiskDeclined as declined:
+            if item.key is None:
+                raise
+            decided = ScreeningOutcome(Decision(risk.DECLINE), None, refusal=declined)
         item = dataclasses.replace(item, screening=decided, context=decided.marked(item.context))
     assert item.screening is not None
     if (
         database.in_transaction()
         or _batching.knobs.max_items <= 1
-        or item.screening.decision.action == risk.REVIEW
+        or item.screening.decision.action != risk.ALLOW
     ):
         outcome = post([item])[0]
     else:
@@ -245,7 +252,9 @@ def _screened(
             if outcome is None:
                 outcome = transfers.screen(item.request, item.context)
                 contexts[index] = outcome.marked(item.context)
-            if outcome.decision.action == risk.REVIEW:
+            if outcome.refusal is not None:
+                results[index] = outcome.refusal
+            elif outcome.decision.action == risk.REVIEW:
                 results[index] = _hold(dataclasses.replace(item, context=contexts[index]), outcome)
         except errors.BankError as error:
             results[index] = error

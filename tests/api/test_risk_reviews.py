@@ -153,6 +153,9 @@ def test_a_decline_moves_nothing_and_is_stored(
         assert "NEW_PAYEE_AMOUNT" in refusal["message"]
         again = send(scene.customer.rest, scene.account, scene.payee, 3_500, **key)
         envelope.error(again, 422, "RISK_DECLINED")
+        # The key keeps the refusal (on PostgreSQL too, where screening runs
+        # before the micro-batch claims the key).
+        assert again.headers.get("Idempotent-Replayed") == "true"
         assert balances(rest, scene.account) == (10_000, 10_000)
         assert balances(rest, scene.payee) == (0, 0)
         assert ("DECLINE", made["id"]) in decisions(stack, scene.account)
