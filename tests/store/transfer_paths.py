@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from server.domain import errors
 from server.domain.ids import new_id
 from server.domain.principal import ADMIN, AUDITOR, Principal
-from server.services import transfers
+from server.services import screening, transfers
 from server.services.context import Posted, RequestContext
 from server.store import limit_usage, sql, transfer_function, tx
 from server.store.db import database
@@ -161,7 +161,12 @@ class Request:
         )
 
     def item(self) -> FunctionItem:
-        principal = self.context.principal
+        # The metadata transfers.transfer writes: the context as fraud
+        # screening marked it (no rules here: decided without lookups).
+        screened = screening.without_lookups(self.context)
+        assert screened is not None, "the store tests load no risk rules"
+        context = screened.marked(self.context)
+        principal = context.principal
         return FunctionItem(
             from_account_id=self.from_id,
             to_account_id=self.to_id,
@@ -172,7 +177,7 @@ class Request:
             client_id=principal.client_id,
             viewer=FunctionItem.viewer_of(principal),
             can_write=principal.role != AUDITOR,
-            metadata=self.context.metadata(),
+            metadata=context.metadata(),
         )
 
 
