@@ -11,7 +11,7 @@ from backoffice.v1 import account_pb2 as resource_pb
 from backoffice.v1 import account_service_pb2 as pb
 from backoffice.v1 import account_service_pb2_grpc as pb_grpc
 from backoffice.v1 import common_pb2
-from server.api import call, paging
+from server.api import call, convert, paging
 from server.api.convert import timestamp
 from server.config import Settings
 from server.domain import accounts as rules
@@ -109,7 +109,7 @@ class AccountServicer(pb_grpc.AccountServiceServicer):
     def GetAccountBalance(
         self, request: pb.GetAccountBalanceRequest, context: grpc.ServicerContext
     ) -> pb.GetAccountBalanceResponse:
-        as_of = request.as_of.ToDatetime() if request.HasField("as_of") else None
+        as_of = convert.instant(request, "as_of", "asOf")
         view = store.get_balance(call.current().principal, request.account_id, as_of)
         call.current().ok("Account balance retrieved successfully")
         return pb.GetAccountBalanceResponse(balance=_balance(view))

@@ -33,8 +33,8 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
             methods=_methods(request.method.strip()),
             outcome=request.outcome,
             resource_id=request.resource_id,
-            since=request.since.ToDatetime() if request.HasField("since") else None,
-            until=request.until.ToDatetime() if request.HasField("until") else None,
+            since=convert.instant(request, "since", "since"),
+            until=convert.instant(request, "until", "until"),
             order=request.order,
         )
         page = paging.page_request(request.page, request.limit, request.page_token, query.filters())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from server.domain import dates, errors
@@ -18,6 +19,21 @@ def timestamp(value: datetime | None) -> Timestamp | None:
     # Timestamp.FromDatetime does the same in several times the time.
     since = (value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)) - _EPOCH
     return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1_000)
+
+
+def instant(request: Message, name: str, field: str) -> datetime | None:
+    """Timestamp field `name` of `request` as a naive-UTC datetime (unset gives None).
+
+    One no datetime can hold (nanos outside 0..999,999,999, a year outside
+    1..9999), as a query string can write it, is refused (422, `field`).
+    """
+    if not request.HasField(name):
+        return None
+    value: Timestamp = getattr(request, name)
+    try:
+        return value.ToDatetime()
+    except (ValueError, OverflowError) as error:
+        raise errors.ValidationFailed(f"{field} is not a valid timestamp", field=field) from error
 
 
 def parse_date(value: str, field: str) -> date | None:

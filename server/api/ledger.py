@@ -7,7 +7,7 @@ import grpc
 from backoffice.v1 import ledger_pb2 as resource_pb
 from backoffice.v1 import ledger_service_pb2 as pb
 from backoffice.v1 import ledger_service_pb2_grpc as pb_grpc
-from server.api import call
+from server.api import call, convert
 from server.api.convert import timestamp
 from server.config import Settings
 from server.domain import ledger_reports as rules
@@ -22,7 +22,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def GetTrialBalance(
         self, request: pb.GetTrialBalanceRequest, context: grpc.ServicerContext
     ) -> pb.GetTrialBalanceResponse:
-        as_of = request.as_of.ToDatetime() if request.HasField("as_of") else None
+        as_of = convert.instant(request, "as_of", "asOf")
         report = service.trial_balance(call.current().principal, as_of, request.currency)
         call.current().ok("Trial balance retrieved successfully")
         return pb.GetTrialBalanceResponse(trial_balance=_trial_balance(report))

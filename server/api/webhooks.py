@@ -103,8 +103,8 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
     def ListWebhookEvents(
         self, request: pb.ListWebhookEventsRequest, context: grpc.ServicerContext
     ) -> pb.ListWebhookEventsResponse:
-        since = request.since.ToDatetime() if request.HasField("since") else None
-        until = request.until.ToDatetime() if request.HasField("until") else None
+        since = convert.instant(request, "since", "since")
+        until = convert.instant(request, "until", "until")
         filters = {"type": request.type, "since": since, "until": until}
         page, page_input = _page(request, filters)
         result = use_cases.list_events(request.type, since, until, page_input)

@@ -158,6 +158,7 @@ def _operation(builder: Builder, call: _Call, binding: Any) -> dict[str, Any]:
         public=not scopes,
         has_path_id=bool(path_fields),
         has_body=bool(binding.body),
+        query=frozenset(p["name"] for p in operation["parameters"] if p.get("in") == "query"),
         idempotent=idempotent,
         comments="\n".join(texts),
     )

@@ -9,9 +9,11 @@ shared by several calls counts for each of them.
 Error codes come from the contract (server/domain/errors.py gives each code
 its HTTP status) and from the protos: every authenticated call may answer
 UNAUTHORIZED, FORBIDDEN and RATE_LIMITED; a body may be malformed, too large
-or of the wrong type; a path with an id may name nothing; every write may
-break a rule, and one that takes an Idempotency-Key may reuse it; and every code a call's, its
-request's or its service's comment names is listed for that call.
+or of the wrong type; a path with an id may name nothing; every write, and
+every call with query parameters, may break a rule (422), one filtering by
+`accountId` may name no account (TXN002), and one that takes an
+Idempotency-Key may reuse it; and every code a call's, its request's or
+its service's comment names is listed for that call.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class Facts:
     public: bool  # no credentials needed (OAuthService)
     has_path_id: bool
     has_body: bool
+    query: frozenset[str]  # its query parameters (a GET's filters, page size, page token)
     idempotent: bool  # takes an Idempotency-Key (server/api/idempotency.py)
     comments: str  # the RPC's, its request's and its service's comments
 
@@ -79,8 +82,10 @@ def error_codes(facts: Facts) -> dict[int, list[str]]:
         codes |= {"PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"}
     if facts.has_path_id:
         codes.add("NOT_FOUND")
-    if facts.verb != "get":
+    if facts.verb != "get" or facts.query:  # a filter or page size out of range
         codes.add("VALIDATION_ERROR")
+    if "accountId" in facts.query:  # an account filter may name no account it can read
+        codes.add("TXN002")
     if facts.idempotent:
         codes |= {"IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE"}
     codes |= {code for code in statuses if _names(facts.comments, code)}

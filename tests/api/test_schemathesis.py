@@ -1,0 +1,145 @@
+"""Schemathesis against the live stack: every operation of gen/openapi.json, on both databases.
+
+Each operation is called with its seed examples, then a few generated inputs
+(a fixed seed: the same requests every run), as the sandbox client (all
+scopes, acts as ADMIN). Every answer must be no 5xx, a status the document
+lists for the operation, and a body its schema accepts. The stack is the
+module's own: generated calls reset keys, rotate secrets, deactivate users
+and move the sandbox clock, which would disturb the session's shared stack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from server.config import REPO_ROOT
+from server.run import Stack
+from tests.common.auth import token_over_rest
+from tests.common.stack import running_stack
+
+# Examples per operation, besides its seed examples: ~150 operations, each
+# call a few milliseconds, keeps a backend's run well under two minutes.
+MAX_EXAMPLES = 10
+SEED = 20260919
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": SEED,
+        "generation": {
+            "max-examples": MAX_EXAMPLES,
+            "deterministic": True,
+            # The sandbox token below is the credential; generated X-API-Key
+            # or Authorization values would only ever be refused (401).
+            "with-security-parameters": False,
+            "database": "none",
+        },
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": False},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": False},
+        },
+    }
+)
+schema = schemathesis.openapi.from_path(REPO_ROOT / "gen" / "openapi.json", config=CONFIG)
+
+# Header names HTTP allows but gRPC metadata does not (`+`, `!`, `~`, `|`...)
+# answer 500 today: Envoy forwards them and the gRPC server refuses the call.
+# Until the edge refuses them (400) or drops them, generated cases leave them
+# out and test_header_names_grpc_cannot_carry_are_no_server_error below fails.
+GRPC_HEADER = re.compile(r"[A-Za-z0-9_.-]+")
+
+# Operations whose answers the document describes wrongly, and why; each one
+# must still fail exactly this way (a fixed one fails the test: remove it).
+KNOWN_DOCUMENT_ERRORS = {
+    "GET /.well-known/jwks.json": (
+        "JsonWebKey (protos/backoffice/v1/auth.proto) describes RSA keys (`n`, `e` required, "
+        "RS256); the server publishes EC P-256 keys (`crv`, `x`, `y`, ES256)"
+    ),
+}
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def fuzzed_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    tmp: Path = tmp_path_factory.mktemp(f"schemathesis-{request.param}")
+    with running_stack(request.param, tmp) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def bearer(fuzzed_stack: Stack) -> dict[str, str]:
+    token = token_over_rest(fuzzed_stack.http_url)["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+def test_operation_conforms(
+    case: schemathesis.Case, fuzzed_stack: Stack, bearer: dict[str, str]
+) -> None:
+    case.headers = {k: v for k, v in (case.headers or {}).items() if GRPC_HEADER.fullmatch(k)}
+    known = KNOWN_DOCUMENT_ERRORS.get(case.operation.label)
+    if known is None:
+        case.call_and_validate(
+            base_url=fuzzed_stack.http_url, headers=bearer, checks=CHECKS, timeout=30
+        )
+        return
+    with pytest.raises(FailureGroup, match="violates schema"):
+        case.call_and_validate(
+            base_url=fuzzed_stack.http_url,
+            headers=bearer,
+            checks=[response_schema_conformance],
+            timeout=30,
+        )
+    case.call_and_validate(
+        base_url=fuzzed_stack.http_url,
+        headers=bearer,
+        checks=[not_a_server_error, status_code_conformance],
+        timeout=30,
+    )
+    pytest.xfail(f"known document error: {known}")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a header name gRPC metadata cannot carry reaches the gRPC server: 500 INTERNAL",
+)
+def test_header_names_grpc_cannot_carry_are_no_server_error(
+    fuzzed_stack: Stack, bearer: dict[str, str]
+) -> None:
+    for name in ("X-Trace+Id", "X-Note!", "X~Tag", "X|Pipe"):
+        response = requests.get(
+            f"{fuzzed_stack.http_url}/v1/accounts",
+            headers={**bearer, name: "1"},
+            timeout=30,
+        )
+        assert response.status_code < 500, (name, response.status_code, response.text)
