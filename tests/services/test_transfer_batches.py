@@ -13,7 +13,7 @@ from server.domain.principal import ADMIN, Principal
 from server.services import transfer_batches, transfer_queue, transfers
 from server.services.batcher import Knobs
 from server.services.context import Movement, RequestContext
-from server.store import transfer_function
+from server.store import transfer_function, tx
 from server.store.bootstrap import ensure_internal_accounts
 from server.store.db import is_postgres
 from server.store.models import Account, LedgerTransaction, Posting
@@ -136,3 +136,32 @@ def test_a_refusal_the_domain_does_not_confirm_sends_the_batch_the_python_way(
     assert isinstance(results[1], errors.InsufficientFunds)
     assert (_balance(a), _balance(b)) == (500, 500)
     assert "disagrees with the domain" in caplog.text
+
+
+class _Undone(Exception):
+    pass
+
+
+def test_a_transfer_inside_a_callers_transaction_is_undone_with_it(
+    database: peewee.Database,
+) -> None:
+    """The generic CreateTransaction claims its Idempotency-Key in a
+    transaction and posts the transfer inside it: the transfer must share
+    that transaction's fate, never commit apart in a batch of its own."""
+    ensure_internal_accounts()
+    owner = rows.customer("Enclosed Owner")
+    source, destination = rows.account(owner, 10_000), rows.account(owner, 0)
+    before = LedgerTransaction.select().count()
+    with pytest.raises(_Undone):
+
+        def work() -> None:
+            transfers.transfer(_transfer(source, destination, 12.5), STAFF)
+            raise _Undone
+
+        tx.write(work)
+    assert LedgerTransaction.select().count() == before
+    assert (_balance(source), _balance(destination)) == (10_000, 0)
+    # Committed with its caller's transaction, it posts once.
+    moved = tx.write(lambda: transfers.transfer(_transfer(source, destination, 12.5), STAFF))
+    assert moved.transaction.status == "COMPLETED"
+    assert (_balance(source), _balance(destination)) == (8_750, 1_250)
