@@ -138,6 +138,9 @@ class Settings:
     # The webhook delivery worker (server.workers.webhooks): whether the
     # stack starts it, attempts in flight at once, how often it looks for work.
     webhook_worker: bool = True
+    # Delivery worker processes the stack starts (their claims skip each
+    # other's rows); each has webhook_concurrency sending slots.
+    webhook_workers: int = 1
     webhook_concurrency: int = 64
     webhook_poll_ms: int = 100
     # Test-only (the fault test and the bench): the worker's lease, and a
@@ -257,6 +260,7 @@ class Settings:
                 env, "BANK_SIGN_IN_FAILURES_PER_MINUTE", 5, 1, 1_000_000
             ),
             webhook_worker=_on_off(env, "BANK_WEBHOOK_WORKER", True),
+            webhook_workers=_int(env, "BANK_WEBHOOK_WORKERS", 1, 1, 16),
             webhook_concurrency=_int(env, "BANK_WEBHOOK_CONCURRENCY", 64, 1, 1_000),
             webhook_poll_ms=_int(env, "BANK_WEBHOOK_POLL_MS", 100, 10, 60_000),
             webhook_lease_seconds=_float(env, "BANK_WEBHOOK_LEASE_SECONDS", 60.0, 1.0, 3600.0),

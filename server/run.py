@@ -57,6 +57,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         BANK_OAUTH_CLIENT_CHECKS_PER_MINUTE=str(settings.oauth_client_checks_per_minute),
         BANK_SIGN_IN_FAILURES_PER_MINUTE=str(settings.sign_in_failures_per_minute),
         BANK_WEBHOOK_WORKER="on" if settings.webhook_worker else "off",
+        BANK_WEBHOOK_WORKERS=str(settings.webhook_workers),
         BANK_METRICS_HOST=settings.metrics_host,
         BANK_METRICS_PORT=str(settings.metrics_port),
         BANK_METRICS_DIR=settings.metrics_dir,
@@ -158,7 +159,9 @@ class Stack:
         wait_for_port(self.settings.host, self.settings.http_port, deadline)
         wait_for_port(self.settings.host, self.settings.https_port, deadline)
         if self.settings.webhook_worker:  # last: the server and Envoy keep their places
-            self._spawn("webhooks", [sys.executable, "-m", "server", "webhooks"])
+            for index in range(self.settings.webhook_workers):
+                name = "webhooks" if index == 0 else f"webhooks-{index}"
+                self._spawn(name, [sys.executable, "-m", "server", "webhooks"])
         return self
 
     def write_envoy_config(self) -> Path:

@@ -76,6 +76,7 @@ class BenchConfig:
     grpc_tls: str  # BANK_GRPC_TLS of the measured server (off, tls, mutual)
     batch_size: int  # transfers per call of the batch API scenarios
     batch_clients: int  # concurrent callers of the batch API scenarios
+    webhook_processes: int = 1  # BANK_WEBHOOK_WORKERS of the webhooks scenario
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BenchConfig:
@@ -109,4 +110,5 @@ class BenchConfig:
             grpc_tls=_choice(env, "BENCH_GRPC_TLS", "off", GRPC_TLS_MODES),
             batch_size=_int(env, "BENCH_BATCH_SIZE", 50, 1, 1_000),
             batch_clients=_int(env, "BENCH_BATCH_CLIENTS", 8, 1, 64),
+            webhook_processes=_int(env, "BENCH_WEBHOOK_PROCESSES", 1, 1, 8),
         )

@@ -150,32 +150,38 @@ def _drain(url: str, tag: str, expected: int, timeout: float) -> tuple[float, di
 
 
 class Worker:
-    """The scenario's `python -m server webhooks`."""
+    """The scenario's `python -m server webhooks`: `count` processes (BANK_WEBHOOK_WORKERS)."""
 
-    def __init__(self, stack: Stack, log_dir: Path) -> None:
+    def __init__(self, stack: Stack, log_dir: Path, count: int = 1) -> None:
         env = settings_env(stack.settings)
         env.update(BANK_WEBHOOK_WORKER="on", BANK_WEBHOOK_RETRY_SCALE=str(RETRY_SCALE))
         self.started = time.time()
-        with (log_dir / "webhooks-bench.log").open("ab") as log_file:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server", "webhooks"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
+        self.processes: list[subprocess.Popen[bytes]] = []
+        for index in range(count):
+            with (log_dir / f"webhooks-bench-{index}.log").open("ab") as log_file:
+                self.processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "server", "webhooks"],
+                        cwd=REPO_ROOT,
+                        env=env,
+                        stdout=log_file,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
 
     def cpu_seconds(self) -> float:
-        return probes.cpu_seconds(self.process.pid)
+        return sum(probes.cpu_seconds(process.pid) for process in self.processes)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
             try:
-                self.process.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                process.kill()
+                process.wait()
 
 
 def _stop_stack_worker(stack: Stack) -> None:
@@ -234,14 +240,19 @@ def run(bench: Any, stack: Stack, token: str) -> None:
 
         # 1. Throughput: pre-loaded events, then the worker.
         _emit(url, "a", WEBHOOK_EVENTS)
-        worker = Worker(stack, bench_log)
+        worker = Worker(stack, bench_log, config.webhook_processes)
         try:
             _first_request(state)
             start_cpu = worker.cpu_seconds()
+            # Where the machine's CPU goes while it delivers: the worker, the
+            # receiver (this process: its threads answer), the rest (PostgreSQL).
+            start_own, start_busy = probes.own_cpu_seconds(), probes.machine_busy_seconds()
             with state.lock:
                 before = len(state.first_ok)
             done_at, counts = _drain(url, "a", WEBHOOK_EVENTS, DRAIN_TIMEOUT_SECONDS)
             cpu = worker.cpu_seconds() - start_cpu
+            own = probes.own_cpu_seconds() - start_own
+            busy = probes.machine_busy_seconds() - start_busy
             with state.lock:
                 first = min(state.first_ok.values()) if state.first_ok else done_at
             succeeded = counts.get("SUCCEEDED", 0)
@@ -254,9 +265,12 @@ def run(bench: Any, stack: Stack, token: str) -> None:
                     succeeded / max(done_at - first, 1e-9),
                     done_at - first,
                     events=WEBHOOK_EVENTS,
+                    worker_processes=config.webhook_processes,
                     statuses=counts,
                     with_start_per_s=round(succeeded / max(done_at - worker.started, 1e-9), 1),
                     worker_cpu_ms_per_delivery=round(cpu * 1000 / max(succeeded - before, 1), 3),
+                    receiver_cpu_ms_per_delivery=round(own * 1000 / max(succeeded - before, 1), 3),
+                    machine_cpu_ms_per_delivery=round(busy * 1000 / max(succeeded - before, 1), 3),
                     worker_start_cpu_s=round(start_cpu, 2),
                     requests=state.requests,
                 )
