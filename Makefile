@@ -69,17 +69,32 @@ docs-ui: $(STAMP) ## Install Swagger UI (npm) for /docs; make run and make test 
 	      swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null; then touch $(SWAGGER_UI_STAMP); \
 	  else echo "  npm could not install Swagger UI: /docs will say so (/openapi.json works)"; fi
 
+# newman (npm) runs the Postman collection in tests/api/test_postman.py, in a
+# prefix of its own. Without npm the test skips (fails when CI=true).
+NEWMAN_VERSION := 6.2.2
+NEWMAN_PREFIX := $(VENV)/node-newman
+NEWMAN_STAMP := $(NEWMAN_PREFIX)/.installed-newman-$(NEWMAN_VERSION)
+.PHONY: newman
+newman: $(STAMP) ## Install newman (npm) for the Postman collection test; make test runs it
+	@test -f $(NEWMAN_STAMP) && exit 0; \
+	  command -v npm >/dev/null || { echo "  no npm: the Postman collection test skips (fails when CI=true)"; exit 0; }; \
+	  echo "Installing newman $(NEWMAN_VERSION) with npm into $(NEWMAN_PREFIX) (Postman collection test)"; \
+	  npm install --silent --prefix $(NEWMAN_PREFIX) --no-audit --no-fund --no-save \
+	    newman@$(NEWMAN_VERSION) >/dev/null && touch $(NEWMAN_STAMP)
+
 # Generation writes into a directory given as OUT, so `gen-check` can
 # regenerate elsewhere and compare.
 OUT ?= gen
 .PHONY: gen
 gen: $(STAMP) ## Regenerate gen/ (Python stubs, Envoy descriptor set, openapi.json) from protos/
-	@rm -rf $(OUT)/backoffice $(OUT)/backoffice.binpb $(OUT)/openapi.json; mkdir -p $(OUT)
+	@rm -rf $(OUT)/backoffice $(OUT)/backoffice.binpb $(OUT)/openapi.json $(OUT)/*.postman_*.json; mkdir -p $(OUT)
 	@$(PROTOC) --python_out=$(OUT) --pyi_out=$(OUT) --grpc_python_out=$(OUT) $(PROTOS)
 	@$(PROTOC) --include_imports --include_source_info --descriptor_set_out=$(OUT)/backoffice.binpb $(PROTOS)
 	@touch $(OUT)/backoffice/__init__.py $(OUT)/backoffice/v1/__init__.py
 	@# The OpenAPI document of the REST API (server/openapi/; statuses read from server/api/).
 	@$(PY) -m server.openapi $(OUT)/backoffice.binpb $(OUT)/openapi.json
+	@# The Postman collection and its sandbox environment, from that document.
+	@$(PY) -m server.openapi.postman $(OUT)/openapi.json $(OUT)
 	@echo "generated $(OUT)/ from $(words $(PROTOS)) proto files"
 	@# The TypeScript SDK's src/gen too, once `make sdk-ts` installed its generator.
 	@if [ "$(OUT)" = gen ] && [ -x $(SDK_TS)/node_modules/.bin/protoc-gen-es ] && [ -x $(BUF) ]; then \
@@ -117,7 +132,7 @@ run: $(STAMP) ## Start the gRPC server and Envoy on SQLite with sandbox data (Ct
 	@$(PY) -m server run
 
 .PHONY: test
-test: $(STAMP) gen-check lint docs-ui ## Check gen/ and lint, then run the test suite (SQLite and PostgreSQL)
+test: $(STAMP) gen-check lint docs-ui newman ## Check gen/ and lint, then run the test suite (SQLite and PostgreSQL)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 PYTEST_ARGS ?=
 
