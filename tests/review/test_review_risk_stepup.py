@@ -1,0 +1,190 @@
+"""Red-team review of step-up verification: ways for a person's token to move
+5,000.00 or more without answering a challenge (REST through Envoy and gRPC,
+SQLite and PostgreSQL). A test marked xfail(strict) shows a hole that is
+still open; it flips when the hole is fixed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import grpc
+import pytest
+
+from backoffice.v1 import transaction_service_pb2 as tpb
+from backoffice.v1 import transaction_service_pb2_grpc as tpb_grpc
+from server.run import Stack
+from tests.common import envelope, recurring
+from tests.common.accounts import server_now
+from tests.common.challenges import Person, funded_account, person
+from tests.common.external import ach
+from tests.common.money import BOB_CHECKING, balance
+from tests.conftest import Rest
+
+
+@pytest.fixture
+def alice(stack: Stack, rest: Rest, raw_channel: grpc.Channel) -> Iterator[Person]:
+    who = person(stack, rest, raw_channel)
+    yield who
+    who.close()
+
+
+def _not_moved_without_challenge(response: Any, rest: Rest, source: str, before: float) -> None:
+    """A large movement made with a person's token must answer 202 with a
+    challenge (or be refused) and move nothing."""
+    if response.status_code < 300:
+        data = response.json()["data"]
+        assert "challenge" in data and "transaction" not in data, response.text
+        assert response.status_code == 202, response.text
+    assert balance(rest, source) == before
+    account = envelope.success(rest.get(f"/v1/accounts/{source}"))["account"]
+    assert float(account["availableBalance"]) == before, "funds moved or reserved"
+
+
+# -- The currency spelled in lower case -----------------------------------------------------
+LOWER_CASE = "step-up decides on the raw currency (`held.currency != account.currency` in"
+" server/services/challenges.py:_debited) while the use cases upper-case and strip it"
+" (movements.currency_of): 'usd' skips the challenge and the movement runs"
+
+
+@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
+@pytest.mark.parametrize("spelling", ["usd", " USD"])
+def test_a_lower_case_currency_does_not_skip_step_up_on_a_transfer(
+    rest: Rest, alice: Person, spelling: str
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    body = {
+        "fromAccountId": source,
+        "toAccountId": BOB_CHECKING,
+        "amount": 9000,
+        "currency": spelling,
+    }
+    response = alice.rest.post("/v1/transactions/transfer", json=body)
+    _not_moved_without_challenge(response, rest, source, 20_000)
+
+
+@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
+def test_a_lower_case_currency_does_not_skip_step_up_over_grpc(rest: Rest, alice: Person) -> None:
+    source = funded_account(rest, alice.user_id)
+    stub = tpb_grpc.TransactionServiceStub(alice.channel)
+    reply = stub.CreateTransfer(
+        tpb.CreateTransferRequest(
+            from_account_id=source, to_account_id=BOB_CHECKING, amount=9000, currency="usd"
+        ),
+        timeout=30,
+    )
+    assert reply.HasField("challenge") and not reply.HasField("transaction")
+    assert balance(rest, source) == 20_000
+
+
+@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
+def test_a_lower_case_currency_does_not_skip_step_up_on_a_payment(
+    rest: Rest, alice: Person
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    made = {"name": f"Power Co {uuid.uuid4().hex[:6]}", "type": "UTILITY", "accountNumber": "EL-1"}
+    payee = envelope.success(alice.rest.post("/v1/payees", json=made), 201)["payee"]["id"]
+    body = {"fromAccountId": source, "payeeId": payee, "amount": 5000, "currency": "usd"}
+    response = alice.rest.post("/v1/transactions/payment", json=body)
+    _not_moved_without_challenge(response, rest, source, 20_000)
+
+
+@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
+def test_a_lower_case_currency_does_not_skip_step_up_on_an_external_transfer(
+    rest: Rest, alice: Person
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    body = {"fromAccountId": source, "beneficiary": ach(), "amount": 5000, "currency": "usd"}
+    response = alice.rest.post("/v1/transactions/transfer/external", json=body)
+    _not_moved_without_challenge(response, rest, source, 20_000)
+
+
+@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
+def test_a_lower_case_currency_does_not_skip_step_up_on_the_generic_transaction(
+    rest: Rest, alice: Person
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    body = {
+        "type": "TRANSFER",
+        "fromAccountId": source,
+        "toAccountId": BOB_CHECKING,
+        "amount": 9000,
+        "currency": "usd",
+    }
+    response = alice.rest.post("/v1/transactions", json=body)
+    _not_moved_without_challenge(response, rest, source, 20_000)
+
+
+@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
+def test_a_lower_case_currency_does_not_slip_a_large_item_into_a_batch(
+    rest: Rest, alice: Person
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    items = [
+        {"fromAccountId": source, "toAccountId": BOB_CHECKING, "amount": 9000, "currency": "usd"}
+    ]
+    response = alice.rest.post("/v1/transactions/transfers:batchCreate", json={"requests": items})
+    envelope.error(response, 422, "STEP_UP_REQUIRED", "requests[0].amount")
+    assert balance(rest, source) == 20_000
+
+
+def test_the_upper_case_currency_is_challenged(rest: Rest, alice: Person) -> None:
+    """Control: the same transfer with `USD` waits for its challenge."""
+    source = funded_account(rest, alice.user_id)
+    body = {"fromAccountId": source, "toAccountId": BOB_CHECKING, "amount": 9000, "currency": "USD"}
+    response = alice.rest.post("/v1/transactions/transfer", json=body)
+    assert "challenge" in envelope.success(response, 202)
+    assert balance(rest, source) == 20_000
+
+
+# -- Recurring schedules ---------------------------------------------------------------------
+RECURRING = "CreateRecurringTransaction is never challenged (server/api/transactions_recurring.py,"
+" server/services/recurring.py:create): a person's schedule of 9,000.00 a day is made at once and"
+" its first run (started today after 09:00) or every later run moves the money unverified"
+
+
+@pytest.mark.xfail(strict=True, reason=RECURRING)
+def test_a_persons_large_recurring_transfer_is_challenged(rest: Rest, alice: Person) -> None:
+    source = funded_account(rest, alice.user_id, amount=40_000)
+    now = server_now(rest)
+    if now.hour < 9 or (now.hour == 9 and now.minute < 1):
+        recurring.advance_to(rest, recurring.after_nine(now.date()))
+    start = recurring.today(rest)
+    body = recurring.body(source, BOB_CHECKING, start, amount=9000)
+    response = alice.rest.post(recurring.PATH, json=body)
+    _not_moved_without_challenge(response, rest, source, 40_000)
+
+
+@pytest.mark.xfail(strict=True, reason=RECURRING)
+def test_a_persons_large_recurring_transfer_does_not_run_unverified_later(
+    rest: Rest, alice: Person
+) -> None:
+    source = funded_account(rest, alice.user_id, amount=40_000)
+    start = recurring.today(rest) + timedelta(days=1)
+    body = recurring.body(source, BOB_CHECKING, start, amount=9000)
+    response = alice.rest.post(recurring.PATH, json=body)
+    if response.status_code == 201:
+        recurring.advance_to(rest, recurring.after_nine(start) + timedelta(minutes=1))
+    assert balance(rest, source) == 40_000
+
+
+# -- Withdrawals ----------------------------------------------------------------------------
+WITHDRAWAL = "CreateWithdrawal (and POST /v1/transactions type WITHDRAWAL) is open to a person's"
+" token with method CHECK (no card, no PIN, no location) and is neither challenged nor screened"
+" (server/api/transactions.py:CreateWithdrawal, server/services/withdrawals.py:withdrawal):"
+" 9,000.00 leaves the account on a stolen token alone"
+
+
+@pytest.mark.xfail(strict=True, reason=WITHDRAWAL)
+@pytest.mark.parametrize("path", ["/v1/transactions/withdrawal", "/v1/transactions"])
+def test_a_persons_large_withdrawal_is_challenged_or_refused(
+    rest: Rest, alice: Person, path: str
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    body: dict[str, Any] = {"accountId": source, "amount": 9000, "method": "CHECK"}
+    if path == "/v1/transactions":
+        body["type"] = "WITHDRAWAL"
+    response = alice.rest.post(path, json=body)
+    _not_moved_without_challenge(response, rest, source, 20_000)
