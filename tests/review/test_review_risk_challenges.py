@@ -1,0 +1,204 @@
+"""Red-team review of step-up challenges themselves: who may answer one, how
+many codes an attacker gets to try, app codes used twice (REST through Envoy
+and gRPC, SQLite and PostgreSQL). A test marked xfail(strict) shows a hole
+that is still open; it flips when the hole is fixed."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+from server.run import Stack
+from tests.common import envelope
+from tests.common.challenges import (
+    Person,
+    emailed_code,
+    enrol_totp,
+    funded_account,
+    person,
+    totp_code,
+    verify,
+)
+from tests.common.money import BOB_CHECKING, assert_ledger_consistent, balance, query, transfer
+from tests.conftest import Rest
+
+
+@pytest.fixture
+def alice(stack: Stack, rest: Rest, raw_channel: grpc.Channel) -> Iterator[Person]:
+    who = person(stack, rest, raw_channel)
+    yield who
+    who.close()
+
+
+def _challenge(who: Person, source: str, amount: float = 5000) -> str:
+    data = envelope.success(transfer(who.rest, source, BOB_CHECKING, amount), 202)
+    return str(data["challenge"]["id"])
+
+
+def _wrong(code: str, offset: int) -> str:
+    return f"{(int(code) + offset) % 1_000_000:06d}"
+
+
+# -- A stolen token enrols its own authenticator app -----------------------------------------
+ENROL = "EnrollTotp/ConfirmTotp need only the person's token (server/services/challenges.py:"
+" enroll_totp, confirm_totp; no challenge, no code sent to the email on file): whoever holds a"
+" stolen token enrols an app of their own and answers every step-up challenge with it, which"
+" is the very case step-up exists for"
+
+
+@pytest.mark.xfail(strict=True, reason=ENROL)
+def test_an_app_enrolled_with_the_token_alone_does_not_answer_a_challenge(
+    rest: Rest, alice: Person
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    # The token's holder (not necessarily the person) enrols an app of theirs.
+    enrolled = alice.rest.post(f"/v1/users/{alice.user_id}/totp", json={})
+    if enrolled.status_code == 201:
+        alice.used_steps.clear()
+        alice.totp_secret = str(enrolled.json()["data"]["enrollment"]["secret"])
+        alice.rest.post(f"/v1/users/{alice.user_id}/totp:confirm", json={"code": totp_code(alice)})
+    challenge = _challenge(alice, source, 9000)
+    if alice.totp_secret:
+        verify(alice, challenge, totp_code(alice), method="TOTP")
+    assert balance(rest, source) == 20_000
+
+
+# -- Brute force under concurrency -----------------------------------------------------------
+def _race(stack: Stack, who: Person, challenge: str, codes: list[str]) -> list[tuple[int, str]]:
+    """Sends `codes` to the challenge at once; (status, error code) of each answer."""
+    start = threading.Barrier(len(codes))
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def run(code: str) -> None:
+        with Rest(stack.http_url) as session:
+            session.headers["Authorization"] = who.rest.headers["Authorization"]
+            start.wait()
+            response = session.post(f"/v1/challenges/{challenge}:verify", json={"code": code})
+            body = response.json()
+            error = (body.get("error") or {}).get("code", "")
+            with lock:
+                answers.append((response.status_code, error))
+
+    threads = [threading.Thread(target=run, args=(code,)) for code in codes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(answers) == len(codes)
+    return answers
+
+
+def test_fifty_concurrent_wrong_codes_use_five_tries_and_fail_the_challenge(
+    stack: Stack, rest: Rest, alice: Person
+) -> None:
+    """Held: the try counter is an increment under the row's lock, and the
+    claim needs `attempts < 5`; the right code afterwards is refused."""
+    source = funded_account(rest, alice.user_id)
+    challenge = _challenge(alice, source)
+    code = emailed_code(alice, challenge)
+    answers = _race(stack, alice, challenge, [_wrong(code, i) for i in range(1, 51)])
+    assert all(status in (409, 422) for status, _ in answers), Counter(answers)
+    assert all(status < 500 for status, _ in answers)
+    rows = query(stack, "SELECT status, attempts FROM challenges WHERE id = %s", (challenge,))
+    assert rows == [("FAILED", 5)]
+    envelope.error(verify(alice, challenge, code), 409, "CHALLENGE_FAILED")
+    assert balance(rest, source) == 20_000
+
+
+def test_the_right_code_racing_many_wrong_ones_moves_money_at_most_once(
+    stack: Stack, rest: Rest, alice: Person
+) -> None:
+    """Held: whatever the order, the right code among 30 wrong ones posts at
+    most one transfer, and only if it claimed before the 5th wrong try."""
+    source = funded_account(rest, alice.user_id)
+    challenge = _challenge(alice, source)
+    code = emailed_code(alice, challenge)
+    codes = [_wrong(code, i) for i in range(1, 31)]
+    codes.insert(15, code)
+    answers = _race(stack, alice, challenge, codes)
+    assert all(status < 500 for status, _ in answers)
+    done = [a for a in answers if a[0] == 201]
+    rows = query(stack, "SELECT status, attempts FROM challenges WHERE id = %s", (challenge,))
+    if done:
+        assert rows[0][0] == "VERIFIED" and rows[0][1] < 5 and balance(rest, source) == 15_000
+    else:
+        assert rows == [("FAILED", 5)] and balance(rest, source) == 20_000
+    assert_ledger_consistent(stack)
+
+
+# -- One app code, two challenges ------------------------------------------------------------
+def test_an_app_code_never_answers_two_challenges(stack: Stack, rest: Rest, alice: Person) -> None:
+    """Held: the app's step is claimed with the challenge (use_step)."""
+    enrol_totp(alice)
+    source = funded_account(rest, alice.user_id)
+    first, second = _challenge(alice, source), _challenge(alice, source)
+    code = totp_code(alice)
+    envelope.success(verify(alice, first, code, method="TOTP"), 201)
+    envelope.error(verify(alice, second, code, method="TOTP"), 422, "VERIFICATION_CODE_INVALID")
+    assert balance(rest, source) == 15_000
+
+
+def test_an_app_code_racing_on_two_challenges_answers_one(
+    stack: Stack, rest: Rest, alice: Person
+) -> None:
+    enrol_totp(alice)
+    source = funded_account(rest, alice.user_id)
+    challenges = [_challenge(alice, source) for _ in range(6)]
+    code = totp_code(alice)
+    start = threading.Barrier(len(challenges))
+    answers: list[int] = []
+    lock = threading.Lock()
+
+    def run(challenge: str) -> None:
+        with Rest(stack.http_url) as session:
+            session.headers["Authorization"] = alice.rest.headers["Authorization"]
+            start.wait()
+            response = session.post(
+                f"/v1/challenges/{challenge}:verify", json={"code": code, "method": "TOTP"}
+            )
+            with lock:
+                answers.append(response.status_code)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in challenges]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers) == [201] + [422] * 5, answers
+    assert balance(rest, source) == 15_000
+
+
+# -- The emailed code of one challenge does not answer another -------------------------------
+def test_a_code_is_bound_to_its_challenge(rest: Rest, alice: Person) -> None:
+    source = funded_account(rest, alice.user_id)
+    first, second = _challenge(alice, source), _challenge(alice, source)
+    code = emailed_code(alice, first)
+    if code != emailed_code(alice, second):
+        envelope.error(verify(alice, second, code), 422, "VERIFICATION_CODE_INVALID")
+    assert balance(rest, source) == 20_000
+
+
+# -- What a refusal tells -------------------------------------------------------------------
+def test_an_unknown_or_foreign_challenge_says_nothing_more_than_not_found(
+    stack: Stack, rest: Rest, raw_channel: grpc.Channel, alice: Person
+) -> None:
+    mallory = person(stack, rest, raw_channel)
+    try:
+        source = funded_account(rest, alice.user_id)
+        challenge = _challenge(alice, source)
+        foreign = envelope.error(verify(mallory, challenge, "123456"), 404, "NOT_FOUND")
+        unknown = envelope.error(
+            verify(mallory, "chl_aaaaaaaaaaaaaaaaaaaa", "123456"), 404, "NOT_FOUND"
+        )
+        assert foreign["message"] == unknown["message"]
+        assert alice.user_id not in str(foreign) and source not in str(foreign)
+        # Mallory's wrong codes count no try on Alice's challenge.
+        rows = query(stack, "SELECT attempts FROM challenges WHERE id = %s", (challenge,))
+        assert rows == [(0,)]
+    finally:
+        mallory.close()
