@@ -12,6 +12,8 @@ from typing import Any
 import grpc
 import pytest
 
+from backoffice.v1 import transaction_service_pb2 as tx_pb
+from backoffice.v1 import transaction_service_pb2_grpc as tx_grpc
 from server.domain import risk
 from server.run import Stack
 from tests.common import envelope
@@ -294,3 +296,55 @@ def test_bad_input_on_the_risk_api_is_a_4xx_envelope(
     data = response.json()
     assert data["success"] is False and data["error"]["code"], data
     assert "Traceback" not in response.text and "psycopg" not in response.text
+
+
+# -- What a customer learns about the rules ------------------------------------------------------
+LEAK = "RISK_DECLINED tells the customer which rule declined them: the message names the rule's"
+" kind and the error metadata its id, kind and score (server/services/screening.py:screen,"
+" errors.RiskDeclined(... metadata=rule_id, rule_kind, score)); an attacker learns which control"
+" to step around (VELOCITY_COUNT: slow down; AMOUNT_VS_HISTORY: prime the history)"
+
+
+@pytest.mark.xfail(strict=True, reason=LEAK)
+def test_a_decline_does_not_tell_the_customer_which_rule_fired(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    with new_scene(stack, raw_channel, rest) as scene:
+        refused = None
+        for _ in range(25):
+            response = send(scene.customer.rest, scene.account, scene.payee, 1)
+            if response.status_code == 422:
+                refused = response
+                break
+        assert refused is not None
+        envelope.error(refused, 422, "RISK_DECLINED")
+        stub = tx_grpc.TransactionServiceStub(scene.customer.channel)
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.CreateTransfer(
+                tx_pb.CreateTransferRequest(
+                    from_account_id=scene.account, to_account_id=scene.payee, amount=1
+                ),
+                timeout=30,
+            )
+        info = envelope.grpc_error(
+            caught.value, grpc.StatusCode.FAILED_PRECONDITION, "RISK_DECLINED"
+        )
+        told = f"{refused.text} {caught.value.details()} {dict(info.metadata)}"
+        for secret in ("VELOCITY_COUNT", default_rule_id(risk.VELOCITY_COUNT), "900"):
+            assert secret not in told, told
+
+
+def test_a_held_transfer_shows_the_customer_no_alert_or_rule(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    """Held: the customer sees PENDING_REVIEW, not the alert or the rule."""
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, NEW_PAYEE, enabled=True),
+    ):
+        transaction_id, alert = _held_transfer(scene, rest)
+        shown = scene.customer.rest.get(f"/v1/transactions/{transaction_id}")
+        assert envelope.success(shown)["transaction"]["status"] == "PENDING_REVIEW"
+        for secret in (alert["id"], NEW_PAYEE, "NEW_PAYEE_AMOUNT", "risk"):
+            assert secret not in shown.text, shown.text
+        envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:reject", json={}))
