@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -202,3 +203,38 @@ def test_an_unknown_or_foreign_challenge_says_nothing_more_than_not_found(
         assert rows == [(0,)]
     finally:
         mallory.close()
+
+
+# -- Bad input on the challenge API -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/challenges/chl_aaaaaaaaaaaaaaaaaaaa:verify", {"code": "1234567"}),
+        ("/v1/challenges/chl_aaaaaaaaaaaaaaaaaaaa:verify", {"code": "١٢٣٤٥٦"}),
+        ("/v1/challenges/chl_aaaaaaaaaaaaaaaaaaaa:verify", {"code": "123456\n"}),
+        ("/v1/challenges/chl_aaaaaaaaaaaaaaaaaaaa:verify", {"code": "123456", "method": "PIGEON"}),
+        ("/v1/challenges/chl_aaaaaaaaaaaaaaaaaaaa:verify", {"code": 123456}),
+        ("/v1/challenges/" + "c" * 2000 + ":verify", {"code": "123456"}),
+        ("/v1/challenges/chl_%27%3B--:verify", {"code": "123456"}),
+        ("/v1/challenges/%00:verify", {"code": "123456"}),
+        ("/v1/users/usr_nope/totp", {}),
+        ("/v1/users/usr_nope/totp:confirm", {"code": "123456"}),
+    ],
+)
+def test_bad_input_on_the_challenge_api_is_a_4xx_envelope(
+    alice: Person, path: str, body: Any
+) -> None:
+    response = alice.rest.post(path, json=body)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    data = response.json()
+    assert data["success"] is False and data["error"]["code"], data
+    assert "Traceback" not in response.text
+
+
+def test_confirming_an_app_never_started_or_already_confirmed_is_409(alice: Person) -> None:
+    path = f"/v1/users/{alice.user_id}/totp:confirm"
+    envelope.error(alice.rest.post(path, json={"code": "123456"}), 409, "CONFLICT")
+    enrol_totp(alice)
+    envelope.error(alice.rest.post(path, json={"code": "123456"}), 409, "CONFLICT")
+    again = alice.rest.post(f"/v1/users/{alice.user_id}/totp", json={})
+    envelope.error(again, 409, "CONFLICT")
