@@ -158,6 +158,7 @@ def _operation(builder: Builder, call: _Call, binding: Any) -> dict[str, Any]:
         public=not scopes,
         has_path_id=bool(path_fields),
         has_body=bool(binding.body),
+        body_fields=_body_fields(registry, request, binding.body),
         query=frozenset(p["name"] for p in operation["parameters"] if p.get("in") == "query"),
         idempotent=idempotent,
         comments="\n".join(texts),
@@ -189,6 +190,16 @@ def _operation(builder: Builder, call: _Call, binding: Any) -> dict[str, Any]:
         responses[str(status)] = envelope.error_response(builder, status, codes)
     operation["responses"] = responses
     return operation
+
+
+def _body_fields(registry: Registry, request: Any, body: str) -> frozenset[str]:
+    """The JSON names of the top-level fields a call's body carries (none without one)."""
+    message = request
+    if body and body != "*":
+        message = registry.messages.get(_field(request.proto, body).type_name)
+    if not body or message is None:
+        return frozenset()
+    return frozenset(each.json_name for each in message.proto.field)
 
 
 def _field(

@@ -11,9 +11,10 @@ its HTTP status) and from the protos: every authenticated call may answer
 UNAUTHORIZED, FORBIDDEN and RATE_LIMITED; a body may be malformed, too large
 or of the wrong type; a path with an id may name nothing; every write, and
 every call with query parameters, may break a rule (422), one filtering by
-`accountId` may name no account (TXN002), and one that takes an
-Idempotency-Key may reuse it; and every code a call's, its request's or
-its service's comment names is listed for that call.
+`accountId` may name no account (TXN002), one whose body has an `amount`
+may refuse it (TXN005), and one that takes an Idempotency-Key may reuse it;
+and every code a call's, its request's or its service's comment names is
+listed for that call.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Facts:
     public: bool  # no credentials needed (OAuthService)
     has_path_id: bool
     has_body: bool
+    body_fields: frozenset[str]  # the JSON names of its body's top-level fields
     query: frozenset[str]  # its query parameters (a GET's filters, page size, page token)
     idempotent: bool  # takes an Idempotency-Key (server/api/idempotency.py)
     comments: str  # the RPC's, its request's and its service's comments
@@ -86,6 +88,8 @@ def error_codes(facts: Facts) -> dict[int, list[str]]:
         codes.add("VALIDATION_ERROR")
     if "accountId" in facts.query:  # an account filter may name no account it can read
         codes.add("TXN002")
+    if "amount" in facts.body_fields:  # not above zero, or more decimals than the currency's
+        codes.add("TXN005")
     if facts.idempotent:
         codes |= {"IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE"}
     codes |= {code for code in statuses if _names(facts.comments, code)}
