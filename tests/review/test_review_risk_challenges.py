@@ -238,3 +238,20 @@ def test_confirming_an_app_never_started_or_already_confirmed_is_409(alice: Pers
     envelope.error(alice.rest.post(path, json={"code": "123456"}), 409, "CONFLICT")
     again = alice.rest.post(f"/v1/users/{alice.user_id}/totp", json={})
     envelope.error(again, 409, "CONFLICT")
+
+
+def test_a_challenge_answered_after_its_account_was_frozen_moves_nothing(
+    rest: Rest, alice: Person
+) -> None:
+    """Held: the kept request runs through its use case's checks when answered;
+    the refusal is the challenge's answer for good."""
+    source = funded_account(rest, alice.user_id)
+    challenge = _challenge(alice, source, 9000)
+    code = emailed_code(alice, challenge)
+    envelope.success(rest.post(f"/v1/accounts/{source}/freeze", json={"reason": "review"}))
+    first = verify(alice, challenge, code)
+    assert 400 <= first.status_code < 500, first.text
+    envelope.success(rest.post(f"/v1/accounts/{source}/unfreeze", json={"reason": "cleared"}))
+    again = verify(alice, challenge, code)
+    assert again.status_code == first.status_code, again.text
+    assert balance(rest, source) == 20_000

@@ -348,3 +348,27 @@ def test_a_held_transfer_shows_the_customer_no_alert_or_rule(
         for secret in (alert["id"], NEW_PAYEE, "NEW_PAYEE_AMOUNT", "risk"):
             assert secret not in shown.text, shown.text
         envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:reject", json={}))
+
+
+def test_approving_when_an_account_was_frozen_meanwhile_moves_nothing(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    """Held: the approval re-checks the accounts; refused, the alert stays OPEN
+    and a rejection gives the reservation back."""
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, NEW_PAYEE, enabled=True),
+    ):
+        _, alert = _held_transfer(scene, rest)
+        frozen = rest.post(f"/v1/accounts/{scene.account}/freeze", json={"reason": "review"})
+        envelope.success(frozen)
+        refused = rest.post(f"/v1/risk/alerts/{alert['id']}:approve", json={})
+        assert 400 <= refused.status_code < 500, refused.text
+        assert balances(rest, scene.account)[0] == 10_000
+        shown = envelope.success(rest.get(f"/v1/risk/alerts/{alert['id']}"))["alert"]
+        assert shown["status"] == "OPEN"
+        envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:reject", json={}))
+        assert balances(rest, scene.account) == (10_000, 10_000)
+        envelope.success(
+            rest.post(f"/v1/accounts/{scene.account}/unfreeze", json={"reason": "cleared"})
+        )
