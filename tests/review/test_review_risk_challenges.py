@@ -255,3 +255,32 @@ def test_a_challenge_answered_after_its_account_was_frozen_moves_nothing(
     again = verify(alice, challenge, code)
     assert again.status_code == first.status_code, again.text
     assert balance(rest, source) == 20_000
+
+
+# -- A stolen token moves the code's destination ------------------------------------------------
+CONTACT = "UpdateUser lets a person's token change the email and phone on file with no step-up"
+" (server/api/users.py:UpdateUser -> server/store/users.py:update_user), and the next challenge's code goes to the new"
+" address and number (server/services/challenges.py:hold, recipients.contacts): whoever holds"
+" the token redirects the code to themselves and answers the challenge"
+
+
+@pytest.mark.xfail(strict=True, reason=CONTACT)
+def test_a_contact_changed_with_the_token_alone_does_not_receive_the_code(
+    rest: Rest, alice: Person
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    attacker_email = f"taken.{alice.user_id[-8:]}@attacker.example"
+    attacker_phone = "+15555550123"
+    alice.rest.patch(
+        f"/v1/users/{alice.user_id}", json={"email": attacker_email, "phone": attacker_phone}
+    )
+    challenge = _challenge(alice, source, 9000)
+    emailed_code(alice, challenge)  # waits for the messages
+    data = envelope.success(
+        alice.rest.get("/v1/sandbox/notifications", params={"kind": "CHALLENGE_CODE", "limit": 100})
+    )
+    sent_to = {
+        item["destination"] for item in data["notifications"] if item.get("relatedId") == challenge
+    }
+    assert sent_to, data
+    assert attacker_email not in sent_to and attacker_phone not in sent_to, sent_to
