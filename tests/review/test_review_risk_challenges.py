@@ -259,9 +259,10 @@ def test_a_challenge_answered_after_its_account_was_frozen_moves_nothing(
 
 # -- A stolen token moves the code's destination ------------------------------------------------
 CONTACT = "UpdateUser lets a person's token change the email and phone on file with no step-up"
-" (server/api/users.py:UpdateUser -> server/store/users.py:update_user), and the next challenge's code goes to the new"
-" address and number (server/services/challenges.py:hold, recipients.contacts): whoever holds"
-" the token redirects the code to themselves and answers the challenge"
+" (server/api/users.py:UpdateUser -> server/store/users.py:update_user), and the next"
+" challenge's code goes to the new address and number (server/services/challenges.py:hold,"
+" recipients.contacts): whoever holds the token redirects the code to themselves"
+" and answers the challenge"
 
 
 @pytest.mark.xfail(strict=True, reason=CONTACT)
