@@ -188,3 +188,43 @@ def test_a_persons_large_withdrawal_is_challenged_or_refused(
         body["type"] = "WITHDRAWAL"
     response = alice.rest.post(path, json=body)
     _not_moved_without_challenge(response, rest, source, 20_000)
+
+
+# -- Every alias of a movement is challenged (held) -------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("/api/transactions/transfer", {}),
+        ("/api/v1/transactions/transfer", {}),
+        ("/backoffice/v1/transactions", {"type": "TRANSFER"}),
+        (
+            "/v1/transactions",
+            {"type": "TRANSFER", "scheduled": True, "scheduledDate": "2099-01-05"},
+        ),
+        ("/v1/transactions/transfer", {"scheduled": True, "scheduledDate": "2099-01-05"}),
+    ],
+)
+def test_every_alias_of_a_large_transfer_is_challenged(
+    rest: Rest, alice: Person, path: str, extra: dict[str, Any]
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    body = {"fromAccountId": source, "toAccountId": BOB_CHECKING, "amount": 9000, **extra}
+    response = alice.rest.post(path, json=body)
+    assert "challenge" in envelope.success(response, 202)
+    _not_moved_without_challenge(response, rest, source, 20_000)
+
+
+def test_a_large_payment_or_external_transfer_through_an_alias_is_challenged(
+    rest: Rest, alice: Person
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    made = {"name": f"Power Co {uuid.uuid4().hex[:6]}", "type": "UTILITY", "accountNumber": "EL-1"}
+    payee = envelope.success(alice.rest.post("/v1/payees", json=made), 201)["payee"]["id"]
+    pay = {"fromAccountId": source, "payeeId": payee, "amount": 5000}
+    assert "challenge" in envelope.success(
+        alice.rest.post("/api/transactions/payment", json=pay), 202
+    )
+    send = {"fromAccountId": source, "beneficiary": ach(), "amount": 5000}
+    response = alice.rest.post("/api/v1/transactions/transfer/external", json=send)
+    assert "challenge" in envelope.success(response, 202)
+    _not_moved_without_challenge(response, rest, source, 20_000)
