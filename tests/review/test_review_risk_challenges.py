@@ -285,3 +285,28 @@ def test_a_contact_changed_with_the_token_alone_does_not_receive_the_code(
     }
     assert sent_to, data
     assert attacker_email not in sent_to and attacker_phone not in sent_to, sent_to
+
+
+def test_wrong_codes_sent_with_idempotency_keys_still_count(
+    stack: Stack, rest: Rest, alice: Person
+) -> None:
+    """Held: a wrong code counts its try even when an Idempotency-Key's
+    transaction around the call rolls back (a lasting write)."""
+    source = funded_account(rest, alice.user_id)
+    challenge = _challenge(alice, source)
+    code = emailed_code(alice, challenge)
+    for offset in range(1, 11):
+        alice.rest.post(
+            f"/v1/challenges/{challenge}:verify",
+            json={"code": _wrong(code, offset)},
+            headers={"Idempotency-Key": f"guess-{challenge}-{offset}"},
+        )
+    rows = query(stack, "SELECT status, attempts FROM challenges WHERE id = %s", (challenge,))
+    assert rows == [("FAILED", 5)]
+    right = alice.rest.post(
+        f"/v1/challenges/{challenge}:verify",
+        json={"code": code},
+        headers={"Idempotency-Key": f"guess-{challenge}-right"},
+    )
+    envelope.error(right, 409, "CHALLENGE_FAILED")
+    assert balance(rest, source) == 20_000
