@@ -372,3 +372,53 @@ def test_approving_when_an_account_was_frozen_meanwhile_moves_nothing(
         envelope.success(
             rest.post(f"/v1/accounts/{scene.account}/unfreeze", json={"reason": "cleared"})
         )
+
+
+# -- Velocity under a mixed concurrent burst ----------------------------------------------------
+def test_velocity_holds_across_concurrent_batches_transfers_payments_and_external(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    """Held: 4 batches of 8, 8 transfers, 4 payments and 4 external transfers
+    at once from one account (48 debits): 20 go through, whatever the path."""
+    from server.store.sandbox import payee_id as sandbox_payee_id  # noqa: PLC0415
+    from tests.common import external as ext  # noqa: PLC0415
+
+    electric = sandbox_payee_id("elec")
+    with new_scene(stack, raw_channel, rest) as scene:
+        customer = scene.customer.rest
+        item = {"fromAccountId": scene.account, "toAccountId": scene.payee, "amount": 1}
+        calls: list[tuple[str, Any]] = (
+            [("batch", {"requests": [item] * 8})] * 4
+            + [("transfer", item)] * 8
+            + [("payment", {"fromAccountId": scene.account, "payeeId": electric, "amount": 1})] * 4
+            + [("external", None)] * 4
+        )
+        start = threading.Barrier(len(calls))
+        ok: list[int] = []
+        lock = threading.Lock()
+
+        def run(kind: str, body: Any) -> None:
+            with Rest(stack.http_url) as session:
+                session.headers["Authorization"] = customer.headers["Authorization"]
+                start.wait()
+                if kind == "batch":
+                    response = session.post("/v1/transactions/transfers:batchCreate", json=body)
+                    results = envelope.success(response)["results"]
+                    done = sum(1 for result in results if "transaction" in result)
+                elif kind == "external":
+                    done = int(ext.send(session, scene.account, 1).status_code == 201)
+                else:
+                    path = f"/v1/transactions/{kind}"
+                    response = session.post(path, json=body)
+                    assert response.status_code in (201, 422), response.text
+                    done = int(response.status_code == 201)
+                with lock:
+                    ok.append(done)
+
+        threads = [threading.Thread(target=run, args=call) for call in calls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert len(ok) == len(calls)
+        assert sum(ok) == 20, ok
