@@ -18,7 +18,7 @@ from backoffice.v1 import transaction_service_pb2_grpc as tpb_grpc
 from server.run import Stack
 from tests.common import envelope, recurring
 from tests.common.accounts import server_now
-from tests.common.challenges import Person, funded_account, person
+from tests.common.challenges import Person, emailed_code, funded_account, person, verify
 from tests.common.external import ach
 from tests.common.money import BOB_CHECKING, balance
 from tests.conftest import Rest
@@ -228,3 +228,33 @@ def test_a_large_payment_or_external_transfer_through_an_alias_is_challenged(
     response = alice.rest.post("/api/v1/transactions/transfer/external", json=send)
     assert "challenge" in envelope.success(response, 202)
     _not_moved_without_challenge(response, rest, source, 20_000)
+
+
+# -- Idempotency-Key replays of a 202 (held) --------------------------------------------------
+def test_a_keyed_held_payment_or_generic_request_replays_its_challenge(
+    rest: Rest, alice: Person
+) -> None:
+    """Held: the replay of a keyed 202 answers the same challenge, before and
+    after it is verified, and never moves money again."""
+    source = funded_account(rest, alice.user_id)
+    made = {"name": f"Power Co {uuid.uuid4().hex[:6]}", "type": "UTILITY", "accountNumber": "EL-1"}
+    payee = envelope.success(alice.rest.post("/v1/payees", json=made), 201)["payee"]["id"]
+    key = {"Idempotency-Key": f"review-{uuid.uuid4().hex}"}
+    pay = {"fromAccountId": source, "payeeId": payee, "amount": 5000}
+    first = envelope.success(
+        alice.rest.post("/v1/transactions/payment", json=pay, headers=key), 202
+    )
+    challenge = first["challenge"]["id"]
+    again = alice.rest.post("/v1/transactions/payment", json=pay, headers=key)
+    assert envelope.success(again, 202)["challenge"]["id"] == challenge
+    assert again.headers["Idempotent-Replayed"] == "true"
+    envelope.success(verify(alice, challenge, emailed_code(alice, challenge)), 201)
+    after = alice.rest.post("/v1/transactions/payment", json=pay, headers=key)
+    assert envelope.success(after, 202)["challenge"]["id"] == challenge
+    generic = {"type": "EXTERNAL_TRANSFER", "fromAccountId": source, "beneficiary": ach()}
+    generic["amount"] = 5000
+    other = {"Idempotency-Key": f"review-{uuid.uuid4().hex}"}
+    held = envelope.success(alice.rest.post("/v1/transactions", json=generic, headers=other), 202)
+    replay = alice.rest.post("/v1/transactions", json=generic, headers=other)
+    assert envelope.success(replay, 202)["challenge"]["id"] == held["challenge"]["id"]
+    assert balance(rest, source) == 15_000
