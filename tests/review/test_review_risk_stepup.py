@@ -258,3 +258,49 @@ def test_a_keyed_held_payment_or_generic_request_replays_its_challenge(
     replay = alice.rest.post("/v1/transactions", json=generic, headers=other)
     assert envelope.success(replay, 202)["challenge"]["id"] == held["challenge"]["id"]
     assert balance(rest, source) == 15_000
+
+
+# -- Odd large requests from a person: refused, never a 500, no challenge (held) ----------------
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount": 1e300},
+        {"amount": -9000},
+        {"amount": 9000.001},
+        {"currency": "ZZZ"},
+        {"currency": "EUR"},
+        {"toAccountId": "acc_nope"},
+        {"fromAccountId": "acc_nope"},
+        {"scheduled": True, "scheduledDate": "1999-01-01"},
+        {"scheduledDate": "not-a-date", "scheduled": True},
+    ],
+)
+def test_odd_large_requests_are_refused_without_a_challenge(
+    rest: Rest, alice: Person, change: dict[str, Any]
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    body = {"fromAccountId": source, "toAccountId": BOB_CHECKING, "amount": 9000, **change}
+    response = alice.rest.post("/v1/transactions/transfer", json=body)
+    if response.status_code == 202:  # a challenge for a request that will be refused: harmless
+        assert "challenge" in response.json()["data"]
+    else:
+        assert 400 <= response.status_code < 500, response.text
+        assert response.json()["success"] is False
+    assert balance(rest, source) == 20_000
+
+
+def test_a_large_transfer_from_someone_elses_account_is_not_found_and_sends_no_code(
+    stack: Stack, rest: Rest, raw_channel: grpc.Channel, alice: Person
+) -> None:
+    mallory = person(stack, rest, raw_channel)
+    try:
+        source = funded_account(rest, alice.user_id)
+        body = {"fromAccountId": source, "toAccountId": BOB_CHECKING, "amount": 9000}
+        envelope.error(mallory.rest.post("/v1/transactions/transfer", json=body), 404, "TXN002")
+        inbox = envelope.success(
+            alice.rest.get("/v1/sandbox/notifications", params={"kind": "CHALLENGE_CODE"})
+        )
+        assert inbox["notifications"] == []
+        assert balance(rest, source) == 20_000
+    finally:
+        mallory.close()
