@@ -341,9 +341,12 @@ def _raw_responses(
             "description": "`invalid_client` (WWW-Authenticate: Basic)",
             "content": error,
         }
+    responses["414"] = {"description": "URL over 4 KiB (`invalid_request`)", "content": error}
+    # Envoy answers over-large headers before it routes: the contract's envelope.
+    responses["431"] = envelope.error_response(builder, 431, ["REQUEST_HEADERS_TOO_LARGE"])
     responses["429"] = {"description": "Too many calls (Retry-After)", "content": error}
     responses["503"] = {"description": "`temporarily_unavailable` (Retry-After)", "content": error}
-    return responses
+    return dict(sorted(responses.items()))
 
 
 def _path(binding: Any) -> str:

@@ -8,7 +8,8 @@ shared by several calls counts for each of them.
 
 Error codes come from the contract (server/domain/errors.py gives each code
 its HTTP status) and from the protos: every authenticated call may answer
-UNAUTHORIZED, FORBIDDEN and RATE_LIMITED; a body may be malformed, too large
+UNAUTHORIZED, FORBIDDEN and RATE_LIMITED; every call may meet Envoy's limits
+(414 URL, 431 headers); a body may be malformed, too large
 or of the wrong type; a path with an id may name nothing; every write, and
 every call with query parameters, may break a rule (422), one filtering by
 `accountId` may name no account (TXN002), one whose body has an `amount`
@@ -42,6 +43,7 @@ EDGE_CODES = {
     "UNAVAILABLE": 503,
     "INTERNAL": 500,
 }
+EDGE_LIMITS = {"URI_TOO_LONG", "REQUEST_HEADERS_TOO_LARGE"}
 _STATUS_OF_CALL = {"created": 201, "accepted": 202}
 
 
@@ -77,7 +79,8 @@ class Facts:
 def error_codes(facts: Facts) -> dict[int, list[str]]:
     """{HTTP status: error codes} that `facts`' RPC may answer."""
     statuses = error_statuses()
-    codes = {"INVALID_REQUEST", "INTERNAL", "UNAVAILABLE"}
+    # Any call's URL may pass 4 KiB, its request line and headers 8 KiB (Envoy).
+    codes = {"INVALID_REQUEST", "INTERNAL", "UNAVAILABLE"} | EDGE_LIMITS
     if not facts.public:
         codes |= {"UNAUTHORIZED", "FORBIDDEN", "RATE_LIMITED"}
     if facts.has_body:

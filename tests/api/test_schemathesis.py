@@ -129,6 +129,31 @@ def test_known_document_errors(fuzzed_stack: Stack, bearer: dict[str, str], labe
     )
 
 
+EDGE_LIMITS = [
+    ("GET /v1/accounts", 414),
+    ("GET /v1/accounts", 431),
+    ("POST /oauth/token", 414),
+    ("POST /oauth/token", 431),
+    ("GET /.well-known/jwks.json", 414),
+]
+
+
+@pytest.mark.parametrize(("label", "status"), EDGE_LIMITS)
+def test_envoys_limits_are_documented(
+    fuzzed_stack: Stack, bearer: dict[str, str], label: str, status: int
+) -> None:
+    verb, path = label.split(" ", 1)
+    case = schema[path][verb].Case()
+    if status == 414:  # a URL over 4 KiB
+        case.query = {**(case.query or {}), "filler": "a" * 5000}
+    else:  # request line and headers over 8 KiB
+        case.headers = {**(case.headers or {}), "X-Filler": "b" * 9000}
+    response = case.call_and_validate(
+        base_url=fuzzed_stack.http_url, headers=bearer, checks=CHECKS, timeout=30
+    )
+    assert response.status_code == status
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="a header name gRPC metadata cannot carry reaches the gRPC server: 500 INTERNAL",
