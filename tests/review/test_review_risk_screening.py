@@ -422,3 +422,25 @@ def test_velocity_holds_across_concurrent_batches_transfers_payments_and_externa
             thread.join(timeout=120)
         assert len(ok) == len(calls)
         assert sum(ok) == 20, ok
+
+
+# -- Staff persons moving customers' money -------------------------------------------------------
+STAFF = "a staff person's own transfers out of a customer's account are never screened"
+" (server/services/screening.py:applies, `principal.is_customer or principal.user_id is None`):"
+" a TELLER moves 25 debits a minute out of any customer's account to anyone, where a"
+" customer is declined at the 21st; nothing but their own step-up code stands in the way"
+
+
+@pytest.mark.xfail(strict=True, reason=STAFF)
+def test_a_tellers_transfers_out_of_a_customers_account_are_screened(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    teller_id = create_user(rest, "TELLER", "Risk Teller")
+    teller = user_caller(stack, raw_channel, "teller", teller_id, "banking.read banking.write")
+    try:
+        with new_scene(stack, raw_channel, rest) as scene:
+            answers = [send(teller.rest, scene.account, scene.payee, 1) for _ in range(25)]
+            codes = [answer.status_code for answer in answers]
+            assert codes.count(201) == 20 and codes.count(422) == 5, codes
+    finally:
+        teller.close()
