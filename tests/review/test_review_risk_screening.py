@@ -444,3 +444,32 @@ def test_a_tellers_transfers_out_of_a_customers_account_are_screened(
             assert codes.count(201) == 20 and codes.count(422) == 5, codes
     finally:
         teller.close()
+
+
+def test_a_rejected_wire_into_the_overdraft_gives_back_exactly_what_it_reserved(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    """Held: amount, wire fee and the reserved overdraft fee are released once,
+    no more (the available balance is what it was)."""
+    from tests.common import external as ext  # noqa: PLC0415
+    from tests.common.money import open_account  # noqa: PLC0415
+
+    with (
+        new_scene(stack, raw_channel, rest) as scene,
+        changed(rest, NEW_PAYEE, enabled=True),
+    ):
+        owner = str(scene.customer.user_id)
+        source = open_account(rest, owner=owner, funded=3_000, overdraft=2_000)
+        before = balances(rest, source)
+        response = ext.send(
+            scene.customer.rest, source, 4_000, beneficiary=ext.ach(accountType=None), rail="WIRE"
+        )
+        held = envelope.success(response, 202)["transaction"]
+        assert held["status"] == "PENDING_REVIEW"
+        assert balances(rest, source)[1] < before[1] - 4_000  # amount and fees reserved
+        alert = alert_of(rest, held["id"])
+        envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:reject", json={}))
+        assert balances(rest, source) == before
+        _decided(rest, alert["id"], "reject")
+        assert balances(rest, source) == before
+        assert_ledger_consistent(stack)
