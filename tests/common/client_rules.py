@@ -116,6 +116,8 @@ def wait_for_fresh_minute() -> None:
 def extra_server(stack: Stack, **changes: Any) -> Iterator[str]:
     """Another gRPC server process on the stack's database; yields its target."""
     (port,) = free_ports(1)
+    # As on another host: metrics of its own (none here), not the stack's port.
+    changes.setdefault("metrics_port", 0)
     settings = replace(stack.settings, grpc_port=port, **changes)
     log_path = stack.log_dir / f"extra-server-{port}.log"
     with log_path.open("ab") as log_file:
