@@ -24,7 +24,7 @@ from typing import Any
 
 from server.crypto.fields import FieldSealer
 from server.domain import challenges as rules
-from server.domain import errors
+from server.domain import errors, movements
 from server.domain import notifications as notification_rules
 from server.domain.money import parse_amount
 from server.domain.principal import Principal
@@ -74,15 +74,18 @@ class _StepReused(Exception):
 
 def _debited(principal: Principal, held: Held) -> tuple[str, int, str] | None:
     """(account type, amount in minor units, currency) of a movement that may
-    need a challenge; None when the request is refused anyway (unknown or
-    foreign account, bad amount or currency): the use case says why."""
+    need a challenge. The currency and amount are read exactly as the use
+    cases read them (movements.currency_of: trimmed, upper-cased, the
+    account's when empty; parse_amount), so a spelling the use case accepts
+    is never one that skips step-up. None only for a request its use case is
+    bound to refuse before anything moves, with the same pure checks: an
+    unknown or foreign account (TXN002), another currency (TXN006), an
+    amount that does not parse (TXN005)."""
     account = Account.get_or_none(Account.id == held.from_account_id)
     if account is None or not principal.can_see(account.owner_id):
         return None
-    currency = held.currency or account.currency
-    if currency != account.currency:
-        return None
     try:
+        currency = movements.currency_of(held.currency, account.currency)
         minor = parse_amount(held.amount, currency)
     except errors.BankError:
         return None

@@ -49,7 +49,6 @@ LOWER_CASE = "step-up decides on the raw currency (`held.currency != account.cur
 " (movements.currency_of): 'usd' skips the challenge and the movement runs"
 
 
-@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
 @pytest.mark.parametrize("spelling", ["usd", " USD"])
 def test_a_lower_case_currency_does_not_skip_step_up_on_a_transfer(
     rest: Rest, alice: Person, spelling: str
@@ -65,7 +64,6 @@ def test_a_lower_case_currency_does_not_skip_step_up_on_a_transfer(
     _not_moved_without_challenge(response, rest, source, 20_000)
 
 
-@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
 def test_a_lower_case_currency_does_not_skip_step_up_over_grpc(rest: Rest, alice: Person) -> None:
     source = funded_account(rest, alice.user_id)
     stub = tpb_grpc.TransactionServiceStub(alice.channel)
@@ -79,7 +77,6 @@ def test_a_lower_case_currency_does_not_skip_step_up_over_grpc(rest: Rest, alice
     assert balance(rest, source) == 20_000
 
 
-@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
 def test_a_lower_case_currency_does_not_skip_step_up_on_a_payment(
     rest: Rest, alice: Person
 ) -> None:
@@ -91,7 +88,6 @@ def test_a_lower_case_currency_does_not_skip_step_up_on_a_payment(
     _not_moved_without_challenge(response, rest, source, 20_000)
 
 
-@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
 def test_a_lower_case_currency_does_not_skip_step_up_on_an_external_transfer(
     rest: Rest, alice: Person
 ) -> None:
@@ -101,7 +97,6 @@ def test_a_lower_case_currency_does_not_skip_step_up_on_an_external_transfer(
     _not_moved_without_challenge(response, rest, source, 20_000)
 
 
-@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
 def test_a_lower_case_currency_does_not_skip_step_up_on_the_generic_transaction(
     rest: Rest, alice: Person
 ) -> None:
@@ -117,7 +112,6 @@ def test_a_lower_case_currency_does_not_skip_step_up_on_the_generic_transaction(
     _not_moved_without_challenge(response, rest, source, 20_000)
 
 
-@pytest.mark.xfail(strict=True, reason=LOWER_CASE)
 def test_a_lower_case_currency_does_not_slip_a_large_item_into_a_batch(
     rest: Rest, alice: Person
 ) -> None:
