@@ -9,8 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.domain import errors, movements
+from server.domain.principal import CUSTOMER, Principal
 
 PIN_LENGTH_MAX = 64
+# A customer withdraws only with their card: ATM (card and PIN) or DEBIT_CARD
+# (the card). Cash at a BRANCH and a bank CHECK are handed over by a teller,
+# who checks who is asking: staff (and the bank's services) make those.
+CUSTOMER_WITHDRAWAL_METHODS = frozenset({"ATM", "DEBIT_CARD"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,22 @@ def check_fields(
     if len(pin) > PIN_LENGTH_MAX:
         raise errors.ValidationFailed("pin is too long", field="pin")
     return WithdrawalFields(location, description)
+
+
+def may_use(principal: Principal, method: str) -> bool:
+    """A customer's token (the person or a customer client) may use only the
+    card methods; staff and the bank's services any."""
+    return principal.role != CUSTOMER or method in CUSTOMER_WITHDRAWAL_METHODS
+
+
+def method_refused(principal: Principal, method: str) -> errors.BankError:
+    """FORBIDDEN (403): BRANCH and CHECK are not a customer's to make."""
+    return errors.Forbidden(
+        f"Customers may withdraw only with their card"
+        f" ({', '.join(sorted(CUSTOMER_WITHDRAWAL_METHODS))}); {method} is made by bank staff",
+        field="method",
+        metadata={"method": method, "role": principal.role},
+    )
 
 
 def card_digits(card_number: str) -> str:

@@ -50,6 +50,10 @@ def withdrawal(request: WithdrawalInput, context: RequestContext, settings: Sett
     fields = withdrawals.check_fields(
         method, request.location, request.description, request.card_number, request.pin
     )
+    if not withdrawals.may_use(context.principal, method):
+        # Another's or an unknown account stays NOT_FOUND (ids are not probed).
+        steps.customer_account(account_id, context.principal, "accountId")
+        raise withdrawals.method_refused(context.principal, method)
     function = movement_functions.available()
     if function and not request.card_number:
         # Nothing to read first: the function makes every check.

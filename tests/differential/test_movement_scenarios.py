@@ -71,7 +71,9 @@ SCENARIO: list[Operation] = [
     Withdrawal("alice", CHK, 2.0, method="DEBIT_CARD", location="", card_number=CARD_NUMBER),
     # Every refusal of a withdrawal without a card.
     Withdrawal("staff", UNKNOWN_ID, 1.0),
-    Withdrawal("alice", BOB, 1.0),
+    Withdrawal("alice", BOB, 1.0, method="DEBIT_CARD", card_number=CARD_NUMBER),
+    Withdrawal("alice", CHK, 1.0),  # customers withdraw with their card only
+    Withdrawal("alice", CHK, 1.0, method="CHECK"),
     Withdrawal("staff", CHK, 1.0, currency="EUR"),
     Withdrawal("staff", CHK, 0.001),
     Withdrawal("auditor", CHK, 1.0),
@@ -79,16 +81,17 @@ SCENARIO: list[Operation] = [
     Withdrawal("staff", CHK, 1.0, location=""),
     # To zero (no fee), below it with the overdraft fee exactly to the line
     # (25.00 of the balance is held), then past it.
-    Withdrawal("alice", CHK, 170.5, method="CHECK", location=""),
-    Withdrawal("alice", CHK, 40.0),
-    Withdrawal("alice", CHK, 0.01),
-    Withdrawal("carol", BIZ, 400.0),
-    Withdrawal("carol", JPY, 7_000.0, description="Rent"),
+    # (a teller pays out cash and bank checks)
+    Withdrawal("staff", CHK, 170.5, method="CHECK", location=""),
+    Withdrawal("staff", CHK, 40.0),
+    Withdrawal("staff", CHK, 0.01),
+    Withdrawal("staff", BIZ, 400.0),
+    Withdrawal("staff", JPY, 7_000.0, description="Rent"),
     # The next month's first day, past the check's release: Bob's withdrawal
     # releases his hold itself; then the due work releases Alice's.
     AdvanceClock(0, sweep=False),
     AdvanceClock(6, sweep=False),
-    Withdrawal("bob", BOB, 1_050.0),
+    Withdrawal("staff", BOB, 1_050.0),
     AdvanceClock(72, sweep=True),
 ]
 

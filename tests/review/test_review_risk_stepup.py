@@ -171,7 +171,6 @@ WITHDRAWAL = "CreateWithdrawal (and POST /v1/transactions type WITHDRAWAL) is op
 " 9,000.00 leaves the account on a stolen token alone"
 
 
-@pytest.mark.xfail(strict=True, reason=WITHDRAWAL)
 @pytest.mark.parametrize("path", ["/v1/transactions/withdrawal", "/v1/transactions"])
 def test_a_persons_large_withdrawal_is_challenged_or_refused(
     rest: Rest, alice: Person, path: str
@@ -298,3 +297,29 @@ def test_a_large_transfer_from_someone_elses_account_is_not_found_and_sends_no_c
         assert balance(rest, source) == 20_000
     finally:
         mallory.close()
+
+
+@pytest.mark.parametrize("method", ["CHECK", "BRANCH"])
+def test_a_customer_withdrawing_without_a_card_is_forbidden_and_staff_is_not(
+    rest: Rest, alice: Person, method: str
+) -> None:
+    source = funded_account(rest, alice.user_id)
+    body = {"accountId": source, "amount": 10, "method": method, "location": "Branch A"}
+    for path, extra in (
+        ("/v1/transactions/withdrawal", {}),
+        ("/v1/transactions", {"type": "WITHDRAWAL"}),
+    ):
+        response = alice.rest.post(path, json={**body, **extra})
+        envelope.error(response, 403, "FORBIDDEN", "method")
+    stub = tpb_grpc.TransactionServiceStub(alice.channel)
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.CreateWithdrawal(
+            tpb.CreateWithdrawalRequest(
+                account_id=source, amount=10, method=method, location="Branch A"
+            ),
+            timeout=30,
+        )
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert balance(rest, source) == 20_000
+    envelope.success(rest.post("/v1/transactions/withdrawal", json=body), 201)
+    assert balance(rest, source) == 19_990

@@ -171,7 +171,9 @@ def test_withdrawal_refusals_are_the_python_paths() -> None:
     frozen = account(owner, status="FROZEN")
     answers = compare(
         Withdrawal("acc_missing", 1),
-        Withdrawal(theirs, 1, context=_customer(owner)),
+        Withdrawal(
+            theirs, 1, method="DEBIT_CARD", card_number="4111111111111111", context=_customer(owner)
+        ),
         Withdrawal(internal_account_id("CASH_VAULT", "USD"), 1),
         Withdrawal(mine, 1, currency="EUR"),
         *(Withdrawal(mine, amount) for amount in (0.001, 0, -5, float("nan"), "abc")),
