@@ -20,7 +20,8 @@
 --     numbers sent as strings that are not plain decimals.
 -- Refusals are Envoy local replies: local_reply_config makes the envelope, with
 -- the text given here as error.details and x-bank-error-field as error.field.
--- Whatever a client sent as x-bank-json-fields or x-envoy-original-path is dropped.
+-- Whatever a client sent as x-bank-json-fields or x-envoy-original-path is dropped,
+-- and so is any header whose name gRPC metadata cannot carry (drop_unforwardable).
 
 local URL_BYTES_MAX = 4096
 local FIELDS_MAX = 128
@@ -223,10 +224,24 @@ local function refuse(handle, status, details, field)
   handle:respond(headers, details)
 end
 
+-- Header names HTTP allows but gRPC metadata cannot carry (`+`, `!`, `~`,
+-- `|`...): no header of the API is named so, and forwarded they would make
+-- the transcoded call fail (500), so they are dropped here.
+local function drop_unforwardable(headers)
+  local unfit = {}
+  for name, _ in pairs(headers) do
+    if sub(name, 1, 1) ~= ":" and not find(name, "^[%w%-_.]+$") then
+      unfit[#unfit + 1] = name
+    end
+  end
+  for _, name in ipairs(unfit) do headers:remove(name) end
+end
+
 function envoy_on_request(handle)
   local headers = handle:headers()
   headers:remove("x-bank-json-fields")
   headers:remove("x-envoy-original-path")
+  drop_unforwardable(headers)
   local path = headers:get(":path") or ""
   if #path > URL_BYTES_MAX then
     return refuse(handle, 414, "The URL limit is " .. URL_BYTES_MAX .. " bytes")

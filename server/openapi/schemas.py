@@ -229,7 +229,12 @@ class Builder:
                 value = {**value, "description": comment}
             if comment.startswith(OUTPUT_ONLY) and is_input:
                 value["readOnly"] = True
+            deprecated = each.options.deprecated
+            if deprecated:  # kept for its number only: never sent, never required
+                value["deprecated"] = True
             properties[name] = value
+            if deprecated:
+                continue
             if is_input:
                 if comment.startswith(REQUIRED):
                     required.append(name)
