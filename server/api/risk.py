@@ -146,7 +146,14 @@ class RiskServicer(pb_grpc.RiskServiceServicer):
 def _parameters(message: Any) -> dict[str, Any]:
     return {
         name: getattr(message, name) if message.HasField(name) else None
-        for name in ("window_seconds", "max_count", "amount", "history_multiple", "history_size")
+        for name in (
+            "window_seconds",
+            "max_count",
+            "amount",
+            "history_multiple",
+            "history_size",
+            "history_floor",
+        )
     }
 
 
@@ -180,6 +187,7 @@ def rule_message(rule: Rule) -> resource_pb.RiskRule:
         amount=amount(rule.amount_minor),
         history_multiple=rule.history_multiple,
         history_size=rule.history_size,
+        history_floor=amount(rule.history_floor_minor),
         currency=rule.currency,
         description=rule.description,
         created_at=timestamp(rule.created_at),

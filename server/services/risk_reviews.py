@@ -223,7 +223,8 @@ def reject(principal: Principal, alert_id: str, note: str) -> Decided:
 def _decide(principal: Principal, alert_id: str, note: str, status: str) -> Decided:
     principal.require_staff(write=True)
     kept_note = _note(note)
-    get_alert(principal, alert_id)
+    held = get_alert(principal, alert_id)
+    _require_other_eyes(principal, held)
     by = principal.user_id or principal.client_id
 
     def work() -> Posted:
@@ -246,6 +247,21 @@ def _decide(principal: Principal, alert_id: str, note: str, status: str) -> Deci
     decided = risk_rows.alert(alert_id)
     assert decided is not None
     return Decided(decided, posted.movement())
+
+
+def _require_other_eyes(principal: Principal, held: risk_rows.AlertRecord) -> None:
+    """Four eyes: who made the held movement (that person; or, for one made
+    without a person, that service client) never decides its alert, neither
+    approving nor rejecting it: FORBIDDEN (403)."""
+    row = LedgerTransaction.get_or_none(LedgerTransaction.id == held.transaction_id)
+    if row is None:
+        return
+    made_by = json.loads(row.details or "{}").get("metadata", {}).get("user_id") or None
+    if principal.initiated(made_by, row.client_id):
+        raise errors.Forbidden(
+            "An alert on a movement you made is decided by someone else",
+            metadata={"alert_id": held.id},
+        )
 
 
 def _post(row: LedgerTransaction, now: datetime) -> Posted:

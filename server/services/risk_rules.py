@@ -47,6 +47,7 @@ class RuleInput:
     amount: float | None = None
     history_multiple: int | None = None
     history_size: int | None = None
+    history_floor: float | None = None
     description: str | None = None
 
 
@@ -68,6 +69,10 @@ def _changes(given: RuleInput, currency: str) -> dict[str, object]:
     }
     if given.amount is not None:
         changes["amount_minor"] = parse_amount(given.amount, currency)
+    if given.history_floor is not None:
+        changes["history_floor_minor"] = parse_amount(
+            given.history_floor, currency, field="historyFloor"
+        )
     return changes
 
 
@@ -122,7 +127,14 @@ def get_trust(principal: Principal, client_id: str) -> bool:
 
 
 def set_trust(principal: Principal, client_id: str, trusted: bool) -> bool:
+    """Administrators only, and never on the client they call through: a
+    client does not vouch for itself (FORBIDDEN)."""
     principal.require_admin()
+    if client_id and client_id == principal.client_id:
+        raise errors.Forbidden(
+            "A client's trust is set by a caller of another client",
+            metadata={"client_id": client_id[:64]},
+        )
     by = principal.user_id or principal.client_id
     tx.write(lambda: risk_rows.set_trust(_client(client_id), trusted, by, clock.now()))
     return trusted

@@ -5,12 +5,15 @@ this amount), decides (server.domain.risk) and stores the decision; a
 DECLINE raises RISK_DECLINED (422). The movement's own use case then posts
 it (ALLOW) or holds it for review (REVIEW: server.services.risk_reviews).
 
-Who is screened (`applies`): a customer's own token, and a service client
-acting for itself; staff acting in person are not, nor are the bank's runs
-of an instruction screened when it was made (`RequestContext.screened`
-False: recurring runs; scheduled transfers and payment steps coming due
-never come here). A trusted service client (risk_rows.trusted) skips the
-velocity kinds; nothing else.
+Who is screened (`applies`): a customer's own token, a service client
+acting for itself, and a staff person's own transfers, payments and
+external transfers out of a customer's account (insider risk: by the
+velocity rules only, whatever their action; their other rules are about a
+customer's habits and devices); not the bank's runs of an instruction
+screened when it was made (`RequestContext.screened` False: recurring runs;
+scheduled transfers and payment steps coming due never come here). A
+trusted service client (risk_rows.trusted) skips the velocity kinds and
+the REVIEW rules; nothing else.
 
 Where decisions are stored: a REVIEW or DECLINE is a row of
 `risk_decisions` (rule, score, every rule that fired); an ALLOW, the
@@ -75,8 +78,16 @@ class Outcome:
 
 
 def applies(context: RequestContext) -> bool:
+    """Every caller of a screened movement: a customer, a service client
+    acting for itself, and a staff person moving a customer's money (by the
+    velocity rules only: `_rules_for`). Not the bank's runs of an
+    instruction screened when it was made."""
+    return context.screened
+
+
+def is_staff_person(context: RequestContext) -> bool:
     principal = context.principal
-    return context.screened and (principal.is_customer or principal.user_id is None)
+    return principal.user_id is not None and not principal.is_customer
 
 
 def is_trusted(context: RequestContext) -> bool:
@@ -99,7 +110,10 @@ def without_lookups(context: RequestContext) -> Outcome | None:
 
 
 def _rules_for(context: RequestContext) -> list[Rule]:
-    return risk.screened_rules(list(risk_rows.rules()), trusted=is_trusted(context))
+    rules = list(risk_rows.rules())
+    if is_staff_person(context):
+        return risk.staff_rules(rules)
+    return risk.screened_rules(rules, trusted=is_trusted(context))
 
 
 def screen(item: Screened, context: RequestContext) -> Outcome:
@@ -138,15 +152,9 @@ def screen(item: Screened, context: RequestContext) -> Outcome:
 
     decision = tx.write_lasting(work)
     if decision.action == risk.DECLINE:
-        assert decision.rule is not None
-        raise errors.RiskDeclined(
-            risk.declined_message(decision.rule),
-            metadata={
-                "rule_id": decision.rule.id,
-                "rule_kind": decision.rule.kind,
-                "score": str(decision.score),
-            },
-        )
+        # The caller learns only that screening declined: which rule, its kind
+        # and score are staff's (the risk_decisions row), never the caller's.
+        raise errors.RiskDeclined(risk.DECLINED_MESSAGE)
     return Outcome(decision, alert_id if decision.action == risk.REVIEW else None)
 
 
@@ -163,6 +171,9 @@ def _facts(rules: list[Rule], item: Screened, context: RequestContext, now: date
     if any(rule.kind == risk.NEW_PAYEE_AMOUNT for rule in looking):
         facts.new_payee = not item.paid_before()
     user_id = context.principal.user_id
-    if any(rule.kind == risk.NEW_DEVICE for rule in looking) and context.device_id and user_id:
-        facts.new_device = not risk_rows.device_known(user_id, context.device_id)
+    if any(rule.kind == risk.NEW_DEVICE for rule in looking) and user_id:
+        # A person who sends no device id is on a device never seen with them:
+        # leaving the header out does not step around the rule.
+        device_id = context.device_id
+        facts.new_device = not device_id or not risk_rows.device_known(user_id, device_id)
     return facts

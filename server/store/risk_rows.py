@@ -36,6 +36,7 @@ class RiskRuleRow(BaseModel):
     amount_minor = peewee.BigIntegerField(null=True)
     history_multiple = peewee.IntegerField(null=True)
     history_size = peewee.IntegerField(null=True)
+    history_floor_minor = peewee.BigIntegerField(null=True)  # m0035
     currency = peewee.TextField()
     description = peewee.TextField(null=True)
     created_at = peewee.DateTimeField()
@@ -126,6 +127,7 @@ def _rule(row: RiskRuleRow) -> Rule:
         amount_minor=row.amount_minor,
         history_multiple=row.history_multiple,
         history_size=row.history_size,
+        history_floor_minor=row.history_floor_minor,
         description=row.description,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -162,6 +164,7 @@ def _columns(rule: Rule) -> dict[str, object]:
         "amount_minor": rule.amount_minor,
         "history_multiple": rule.history_multiple,
         "history_size": rule.history_size,
+        "history_floor_minor": rule.history_floor_minor,
         "currency": rule.currency,
         "description": rule.description,
         "updated_at": rule.updated_at,

@@ -10,13 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
-from server.domain import risk
 from server.domain.ids import stable_id
 from server.domain.movements import card_number_hash
 from server.domain.passwords import hash_secret
-from server.store import ledger, risk_rows
+from server.store import ledger
 from server.store.bootstrap import ensure_internal_accounts, internal_account_id
 from server.store.clock import now
 from server.store.db import database
@@ -30,6 +28,7 @@ from server.store.models import (
     Payee,
     User,
 )
+from server.store.sandbox_risk import ensure_risk_rules
 
 ALL_SCOPES = "banking.read banking.write backoffice.admin"
 REDIRECT_URI = "http://localhost:8765/callback"
@@ -141,92 +140,8 @@ def load() -> dict[str, int]:
         created["payees"] = sum(_ensure_payee(p, stamp) for p in PAYEES)
         created["cards"] = sum(_ensure_card(*card, stamp=stamp) for card in CARDS)
         created["atms"] = sum(_ensure_atm(*atm) for atm in ATMS)
-        created["risk_rules"] = _ensure_risk_rules(stamp)
+        created["risk_rules"] = ensure_risk_rules(stamp)
     return created
-
-
-# Fraud screening's defaults (risk.proto): (name, kind, action, score, enabled,
-# parameters). The first catches 25 transfers from one account within a
-# minute (the 21st within 60 s is declined). The new-payee and new-device
-# rules are loaded disabled: a person's transfer from 5,000.00 up already
-# waits for step-up verification, which answers the same doubt (someone
-# else's session paying someone new); staff switch them on with one PATCH.
-# sandbox-client, the bank's own all-scope client, is trusted: its own calls
-# (the test suite, the benchmark) skip the velocity and REVIEW rules, never
-# a DECLINE rule on the amount; customers' tokens and sandbox-limited are
-# screened by every enabled rule.
-RISK_RULES: tuple[tuple[str, str, str, int, bool, dict[str, int]], ...] = (
-    (
-        "More than 20 debits from one account in 60 s",
-        risk.VELOCITY_COUNT,
-        risk.DECLINE,
-        900,
-        True,
-        {"window_seconds": 60, "max_count": 20},
-    ),
-    (
-        "More than 100,000.00 out of one account in an hour",
-        risk.VELOCITY_AMOUNT,
-        risk.REVIEW,
-        700,
-        True,
-        {"window_seconds": 3600, "amount_minor": 10_000_000},
-    ),
-    (
-        "Over 10x the largest of the last 5 debits (from 1,000.00)",
-        risk.AMOUNT_VS_HISTORY,
-        risk.REVIEW,
-        500,
-        True,
-        {"history_multiple": 10, "history_size": 5, "amount_minor": 100_000},
-    ),
-    (
-        "3,000.00 or more to a destination never paid before",
-        risk.NEW_PAYEE_AMOUNT,
-        risk.REVIEW,
-        400,
-        False,
-        {"amount_minor": 300_000},
-    ),
-    (
-        "2,000.00 or more from a device never seen with the user",
-        risk.NEW_DEVICE,
-        risk.REVIEW,
-        300,
-        False,
-        {"amount_minor": 200_000},
-    ),
-)
-TRUSTED_CLIENTS = ("sandbox-client",)
-
-
-def _ensure_risk_rules(stamp: datetime) -> int:
-    made = 0
-    for name, kind, action, score, enabled, parameters in RISK_RULES:
-        rule_id = stable_id("rsk", name)
-        if risk_rows.rule(rule_id) is not None:
-            continue
-        risk_rows.insert_rule(
-            risk.check_rule(
-                risk.Rule(
-                    id=rule_id,
-                    name=name,
-                    kind=kind,
-                    action=action,
-                    score=score,
-                    enabled=enabled,
-                    currency="USD",
-                    created_at=stamp,
-                    updated_at=stamp,
-                    **parameters,  # type: ignore[arg-type]
-                )
-            )
-        )
-        made += 1
-    for client_id in TRUSTED_CLIENTS:
-        if made:  # first load only: staff may untrust it later
-            risk_rows.set_trust(client_id, True, "sandbox", stamp)
-    return made
 
 
 def _ensure_client(client: SandboxClient, stamp: object) -> int:

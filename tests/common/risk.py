@@ -17,7 +17,7 @@ import grpc
 
 from server.domain.ids import stable_id
 from server.run import Stack
-from server.store import sandbox
+from server.store import sandbox_risk
 from tests.common import envelope
 from tests.common.money import BOB, assert_ledger_consistent, open_account, query
 from tests.common.principals import CUSTOMER_SCOPES, Caller, create_user, user_caller
@@ -26,7 +26,7 @@ from tests.conftest import Rest
 
 def default_rule_id(kind: str) -> str:
     """The id of the sandbox's default rule of `kind`."""
-    (name,) = [name for name, rule_kind, *_ in sandbox.RISK_RULES if rule_kind == kind]
+    (name,) = [name for name, rule_kind, *_ in sandbox_risk.RISK_RULES if rule_kind == kind]
     return stable_id("rsk", name)
 
 

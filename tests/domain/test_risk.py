@@ -62,7 +62,12 @@ def test_velocity_fires_above_the_count_of_its_window() -> None:
 
 
 def test_history_needs_enough_past_debits() -> None:
-    assert not risk.fires(HISTORY, Facts(50_000, "USD", largest_past_debits=[100, 100]))
+    # Too little history: compared with the floor (default: the rule's amount).
+    assert risk.fires(HISTORY, Facts(50_000, "USD", largest_past_debits=[100, 100]))
+    assert not risk.fires(HISTORY, Facts(1_000, "USD", largest_past_debits=[100, 100]))
+    floored = HISTORY.with_changes(history_floor_minor=60_000)
+    assert not risk.fires(floored, Facts(50_000, "USD", largest_past_debits=[100, 100]))
+    assert risk.fires(floored, Facts(60_001, "USD", largest_past_debits=[]))
     assert risk.fires(HISTORY, Facts(50_000, "USD", largest_past_debits=[100, 100, 100]))
     assert not risk.fires(HISTORY, Facts(900, "USD", largest_past_debits=[1, 1, 1]))  # floor
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62\x61\x63koffice/v1/risk.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x04\n\x08RiskRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12:\n\x04kind\x18\x03 \x01(\x0e\x32,.backoffice.v1.RiskRuleKindEnum.RiskRuleKind\x12\x38\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32(.backoffice.v1.RiskActionEnum.RiskAction\x12\r\n\x05score\x18\x05 \x01(\x05\x12\x14\n\x07\x65nabled\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x1b\n\x0ewindow_seconds\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12\x16\n\tmax_count\x18\x08 \x01(\x05H\x02\x88\x01\x01\x12\x13\n\x06\x61mount\x18\t \x01(\x01H\x03\x88\x01\x01\x12\x1d\n\x10history_multiple\x18\n \x01(\x05H\x04\x88\x01\x01\x12\x19\n\x0chistory_size\x18\x0b \x01(\x05H\x05\x88\x01\x01\x12\x10\n\x08\x63urrency\x18\x0c \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\r \x01(\tH\x06\x88\x01\x01\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\n\n\x08_enabledB\x11\n\x0f_window_secondsB\x0c\n\n_max_countB\t\n\x07_amountB\x13\n\x11_history_multipleB\x0f\n\r_history_sizeB\x0e\n\x0c_description\"\xa9\x01\n\x10RiskRuleKindEnum\"\x94\x01\n\x0cRiskRuleKind\x12\x1e\n\x1aRISK_RULE_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eVELOCITY_COUNT\x10\x01\x12\x13\n\x0fVELOCITY_AMOUNT\x10\x02\x12\x15\n\x11\x41MOUNT_VS_HISTORY\x10\x03\x12\x14\n\x10NEW_PAYEE_AMOUNT\x10\x04\x12\x0e\n\nNEW_DEVICE\x10\x05\"_\n\x0eRiskActionEnum\"M\n\nRiskAction\x12\x1b\n\x17RISK_ACTION_UNSPECIFIED\x10\x00\x12\t\n\x05\x41LLOW\x10\x01\x12\n\n\x06REVIEW\x10\x02\x12\x0b\n\x07\x44\x45\x43LINE\x10\x03\"\xd7\x03\n\tRiskAlert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x42\n\x06status\x18\x02 \x01(\x0e\x32\x32.backoffice.v1.RiskAlertStatusEnum.RiskAlertStatus\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x18\n\x10transaction_type\x18\x05 \x01(\t\x12\x0e\n\x06\x61mount\x18\x06 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x07 \x01(\t\x12\x0f\n\x07rule_id\x18\x08 \x01(\t\x12?\n\trule_kind\x18\t \x01(\x0e\x32,.backoffice.v1.RiskRuleKindEnum.RiskRuleKind\x12\r\n\x05score\x18\n \x01(\x05\x12\r\n\x05\x66ired\x18\x0b \x03(\t\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ndecided_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ndecided_by\x18\x0e \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04note\x18\x0f \x01(\tH\x01\x88\x01\x01\x42\r\n\x0b_decided_byB\x07\n\x05_note\"q\n\x13RiskAlertStatusEnum\"Z\n\x0fRiskAlertStatus\x12!\n\x1dRISK_ALERT_STATUS_UNSPECIFIED\x10\x00\x12\x08\n\x04OPEN\x10\x01\x12\x0c\n\x08\x41PPROVED\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62\x61\x63koffice/v1/risk.proto\x12\rbackoffice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x04\n\x08RiskRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12:\n\x04kind\x18\x03 \x01(\x0e\x32,.backoffice.v1.RiskRuleKindEnum.RiskRuleKind\x12\x38\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32(.backoffice.v1.RiskActionEnum.RiskAction\x12\r\n\x05score\x18\x05 \x01(\x05\x12\x14\n\x07\x65nabled\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x1b\n\x0ewindow_seconds\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12\x16\n\tmax_count\x18\x08 \x01(\x05H\x02\x88\x01\x01\x12\x13\n\x06\x61mount\x18\t \x01(\x01H\x03\x88\x01\x01\x12\x1d\n\x10history_multiple\x18\n \x01(\x05H\x04\x88\x01\x01\x12\x19\n\x0chistory_size\x18\x0b \x01(\x05H\x05\x88\x01\x01\x12\x10\n\x08\x63urrency\x18\x0c \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\r \x01(\tH\x06\x88\x01\x01\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\rhistory_floor\x18\x10 \x01(\x01H\x07\x88\x01\x01\x42\n\n\x08_enabledB\x11\n\x0f_window_secondsB\x0c\n\n_max_countB\t\n\x07_amountB\x13\n\x11_history_multipleB\x0f\n\r_history_sizeB\x0e\n\x0c_descriptionB\x10\n\x0e_history_floor\"\xa9\x01\n\x10RiskRuleKindEnum\"\x94\x01\n\x0cRiskRuleKind\x12\x1e\n\x1aRISK_RULE_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eVELOCITY_COUNT\x10\x01\x12\x13\n\x0fVELOCITY_AMOUNT\x10\x02\x12\x15\n\x11\x41MOUNT_VS_HISTORY\x10\x03\x12\x14\n\x10NEW_PAYEE_AMOUNT\x10\x04\x12\x0e\n\nNEW_DEVICE\x10\x05\"_\n\x0eRiskActionEnum\"M\n\nRiskAction\x12\x1b\n\x17RISK_ACTION_UNSPECIFIED\x10\x00\x12\t\n\x05\x41LLOW\x10\x01\x12\n\n\x06REVIEW\x10\x02\x12\x0b\n\x07\x44\x45\x43LINE\x10\x03\"\xd7\x03\n\tRiskAlert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x42\n\x06status\x18\x02 \x01(\x0e\x32\x32.backoffice.v1.RiskAlertStatusEnum.RiskAlertStatus\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x18\n\x10transaction_type\x18\x05 \x01(\t\x12\x0e\n\x06\x61mount\x18\x06 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x07 \x01(\t\x12\x0f\n\x07rule_id\x18\x08 \x01(\t\x12?\n\trule_kind\x18\t \x01(\x0e\x32,.backoffice.v1.RiskRuleKindEnum.RiskRuleKind\x12\r\n\x05score\x18\n \x01(\x05\x12\r\n\x05\x66ired\x18\x0b \x03(\t\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ndecided_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ndecided_by\x18\x0e \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04note\x18\x0f \x01(\tH\x01\x88\x01\x01\x42\r\n\x0b_decided_byB\x07\n\x05_note\"q\n\x13RiskAlertStatusEnum\"Z\n\x0fRiskAlertStatus\x12!\n\x1dRISK_ALERT_STATUS_UNSPECIFIED\x10\x00\x12\x08\n\x04OPEN\x10\x01\x12\x0c\n\x08\x41PPROVED\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,19 +33,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backoffice.v1.risk_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RISKRULE']._serialized_start=77
-  _globals['_RISKRULE']._serialized_end=650
-  _globals['_RISKRULEKINDENUM']._serialized_start=653
-  _globals['_RISKRULEKINDENUM']._serialized_end=822
-  _globals['_RISKRULEKINDENUM_RISKRULEKIND']._serialized_start=674
-  _globals['_RISKRULEKINDENUM_RISKRULEKIND']._serialized_end=822
-  _globals['_RISKACTIONENUM']._serialized_start=824
-  _globals['_RISKACTIONENUM']._serialized_end=919
-  _globals['_RISKACTIONENUM_RISKACTION']._serialized_start=842
-  _globals['_RISKACTIONENUM_RISKACTION']._serialized_end=919
-  _globals['_RISKALERT']._serialized_start=922
-  _globals['_RISKALERT']._serialized_end=1393
-  _globals['_RISKALERTSTATUSENUM']._serialized_start=1395
-  _globals['_RISKALERTSTATUSENUM']._serialized_end=1508
-  _globals['_RISKALERTSTATUSENUM_RISKALERTSTATUS']._serialized_start=1418
-  _globals['_RISKALERTSTATUSENUM_RISKALERTSTATUS']._serialized_end=1508
+  _globals['_RISKRULE']._serialized_end=696
+  _globals['_RISKRULEKINDENUM']._serialized_start=699
+  _globals['_RISKRULEKINDENUM']._serialized_end=868
+  _globals['_RISKRULEKINDENUM_RISKRULEKIND']._serialized_start=720
+  _globals['_RISKRULEKINDENUM_RISKRULEKIND']._serialized_end=868
+  _globals['_RISKACTIONENUM']._serialized_start=870
+  _globals['_RISKACTIONENUM']._serialized_end=965
+  _globals['_RISKACTIONENUM_RISKACTION']._serialized_start=888
+  _globals['_RISKACTIONENUM_RISKACTION']._serialized_end=965
+  _globals['_RISKALERT']._serialized_start=968
+  _globals['_RISKALERT']._serialized_end=1439
+  _globals['_RISKALERTSTATUSENUM']._serialized_start=1441
+  _globals['_RISKALERTSTATUSENUM']._serialized_end=1554
+  _globals['_RISKALERTSTATUSENUM_RISKALERTSTATUS']._serialized_start=1464
+  _globals['_RISKALERTSTATUSENUM_RISKALERTSTATUS']._serialized_end=1554
 # @@protoc_insertion_point(module_scope)

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RiskRule(_message.Message):
-    __slots__ = ("id", "name", "kind", "action", "score", "enabled", "window_seconds", "max_count", "amount", "history_multiple", "history_size", "currency", "description", "created_at", "updated_at")
+    __slots__ = ("id", "name", "kind", "action", "score", "enabled", "window_seconds", "max_count", "amount", "history_multiple", "history_size", "currency", "description", "created_at", "updated_at", "history_floor")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +27,7 @@ class RiskRule(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FLOOR_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     kind: RiskRuleKindEnum.RiskRuleKind
@@ -42,7 +43,8 @@ class RiskRule(_message.Message):
     description: str
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[RiskRuleKindEnum.RiskRuleKind, str]] = ..., action: _Optional[_Union[RiskActionEnum.RiskAction, str]] = ..., score: _Optional[int] = ..., enabled: _Optional[bool] = ..., window_seconds: _Optional[int] = ..., max_count: _Optional[int] = ..., amount: _Optional[float] = ..., history_multiple: _Optional[int] = ..., history_size: _Optional[int] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    history_floor: float
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[RiskRuleKindEnum.RiskRuleKind, str]] = ..., action: _Optional[_Union[RiskActionEnum.RiskAction, str]] = ..., score: _Optional[int] = ..., enabled: _Optional[bool] = ..., window_seconds: _Optional[int] = ..., max_count: _Optional[int] = ..., amount: _Optional[float] = ..., history_multiple: _Optional[int] = ..., history_size: _Optional[int] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., history_floor: _Optional[float] = ...) -> None: ...
 
 class RiskRuleKindEnum(_message.Message):
     __slots__ = ()

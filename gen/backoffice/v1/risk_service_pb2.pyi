@@ -46,7 +46,7 @@ class CreateRiskRuleResponse(_message.Message):
     def __init__(self, rule: _Optional[_Union[_risk_pb2.RiskRule, _Mapping]] = ...) -> None: ...
 
 class UpdateRiskRuleRequest(_message.Message):
-    __slots__ = ("rule_id", "name", "action", "score", "enabled", "window_seconds", "max_count", "amount", "history_multiple", "history_size", "description")
+    __slots__ = ("rule_id", "name", "action", "score", "enabled", "window_seconds", "max_count", "amount", "history_multiple", "history_size", "description", "history_floor")
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,7 @@ class UpdateRiskRuleRequest(_message.Message):
     HISTORY_MULTIPLE_FIELD_NUMBER: _ClassVar[int]
     HISTORY_SIZE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FLOOR_FIELD_NUMBER: _ClassVar[int]
     rule_id: str
     name: str
     action: _risk_pb2.RiskActionEnum.RiskAction
@@ -69,7 +70,8 @@ class UpdateRiskRuleRequest(_message.Message):
     history_multiple: int
     history_size: int
     description: str
-    def __init__(self, rule_id: _Optional[str] = ..., name: _Optional[str] = ..., action: _Optional[_Union[_risk_pb2.RiskActionEnum.RiskAction, str]] = ..., score: _Optional[int] = ..., enabled: _Optional[bool] = ..., window_seconds: _Optional[int] = ..., max_count: _Optional[int] = ..., amount: _Optional[float] = ..., history_multiple: _Optional[int] = ..., history_size: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+    history_floor: float
+    def __init__(self, rule_id: _Optional[str] = ..., name: _Optional[str] = ..., action: _Optional[_Union[_risk_pb2.RiskActionEnum.RiskAction, str]] = ..., score: _Optional[int] = ..., enabled: _Optional[bool] = ..., window_seconds: _Optional[int] = ..., max_count: _Optional[int] = ..., amount: _Optional[float] = ..., history_multiple: _Optional[int] = ..., history_size: _Optional[int] = ..., description: _Optional[str] = ..., history_floor: _Optional[float] = ...) -> None: ...
 
 class UpdateRiskRuleResponse(_message.Message):
     __slots__ = ("rule",)

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file backoffice/v1/risk.proto.
  */
 export const file_backoffice_v1_risk: GenFile = /*@__PURE__*/
-  fileDesc("ChhiYWNrb2ZmaWNlL3YxL3Jpc2sucHJvdG8SDWJhY2tvZmZpY2UudjEivQQKCFJpc2tSdWxlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSOgoEa2luZBgDIAEoDjIsLmJhY2tvZmZpY2UudjEuUmlza1J1bGVLaW5kRW51bS5SaXNrUnVsZUtpbmQSOAoGYWN0aW9uGAQgASgOMiguYmFja29mZmljZS52MS5SaXNrQWN0aW9uRW51bS5SaXNrQWN0aW9uEg0KBXNjb3JlGAUgASgFEhQKB2VuYWJsZWQYBiABKAhIAIgBARIbCg53aW5kb3dfc2Vjb25kcxgHIAEoBUgBiAEBEhYKCW1heF9jb3VudBgIIAEoBUgCiAEBEhMKBmFtb3VudBgJIAEoAUgDiAEBEh0KEGhpc3RvcnlfbXVsdGlwbGUYCiABKAVIBIgBARIZCgxoaXN0b3J5X3NpemUYCyABKAVIBYgBARIQCghjdXJyZW5jeRgMIAEoCRIYCgtkZXNjcmlwdGlvbhgNIAEoCUgGiAEBEi4KCmNyZWF0ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgoKCF9lbmFibGVkQhEKD193aW5kb3dfc2Vjb25kc0IMCgpfbWF4X2NvdW50QgkKB19hbW91bnRCEwoRX2hpc3RvcnlfbXVsdGlwbGVCDwoNX2hpc3Rvcnlfc2l6ZUIOCgxfZGVzY3JpcHRpb24iqQEKEFJpc2tSdWxlS2luZEVudW0ilAEKDFJpc2tSdWxlS2luZBIeChpSSVNLX1JVTEVfS0lORF9VTlNQRUNJRklFRBAAEhIKDlZFTE9DSVRZX0NPVU5UEAESEwoPVkVMT0NJVFlfQU1PVU5UEAISFQoRQU1PVU5UX1ZTX0hJU1RPUlkQAxIUChBORVdfUEFZRUVfQU1PVU5UEAQSDgoKTkVXX0RFVklDRRAFIl8KDlJpc2tBY3Rpb25FbnVtIk0KClJpc2tBY3Rpb24SGwoXUklTS19BQ1RJT05fVU5TUEVDSUZJRUQQABIJCgVBTExPVxABEgoKBlJFVklFVxACEgsKB0RFQ0xJTkUQAyLXAwoJUmlza0FsZXJ0EgoKAmlkGAEgASgJEkIKBnN0YXR1cxgCIAEoDjIyLmJhY2tvZmZpY2UudjEuUmlza0FsZXJ0U3RhdHVzRW51bS5SaXNrQWxlcnRTdGF0dXMSFgoOdHJhbnNhY3Rpb25faWQYAyABKAkSEgoKYWNjb3VudF9pZBgEIAEoCRIYChB0cmFuc2FjdGlvbl90eXBlGAUgASgJEg4KBmFtb3VudBgGIAEoARIQCghjdXJyZW5jeRgHIAEoCRIPCgdydWxlX2lkGAggASgJEj8KCXJ1bGVfa2luZBgJIAEoDjIsLmJhY2tvZmZpY2UudjEuUmlza1J1bGVLaW5kRW51bS5SaXNrUnVsZUtpbmQSDQoFc2NvcmUYCiABKAUSDQoFZmlyZWQYCyADKAkSLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZGVjaWRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoKZGVjaWRlZF9ieRgOIAEoCUgAiAEBEhEKBG5vdGUYDyABKAlIAYgBAUINCgtfZGVjaWRlZF9ieUIHCgVfbm90ZSJxChNSaXNrQWxlcnRTdGF0dXNFbnVtIloKD1Jpc2tBbGVydFN0YXR1cxIhCh1SSVNLX0FMRVJUX1NUQVRVU19VTlNQRUNJRklFRBAAEggKBE9QRU4QARIMCghBUFBST1ZFRBACEgwKCFJFSkVDVEVEEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChhiYWNrb2ZmaWNlL3YxL3Jpc2sucHJvdG8SDWJhY2tvZmZpY2UudjEi6wQKCFJpc2tSdWxlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSOgoEa2luZBgDIAEoDjIsLmJhY2tvZmZpY2UudjEuUmlza1J1bGVLaW5kRW51bS5SaXNrUnVsZUtpbmQSOAoGYWN0aW9uGAQgASgOMiguYmFja29mZmljZS52MS5SaXNrQWN0aW9uRW51bS5SaXNrQWN0aW9uEg0KBXNjb3JlGAUgASgFEhQKB2VuYWJsZWQYBiABKAhIAIgBARIbCg53aW5kb3dfc2Vjb25kcxgHIAEoBUgBiAEBEhYKCW1heF9jb3VudBgIIAEoBUgCiAEBEhMKBmFtb3VudBgJIAEoAUgDiAEBEh0KEGhpc3RvcnlfbXVsdGlwbGUYCiABKAVIBIgBARIZCgxoaXN0b3J5X3NpemUYCyABKAVIBYgBARIQCghjdXJyZW5jeRgMIAEoCRIYCgtkZXNjcmlwdGlvbhgNIAEoCUgGiAEBEi4KCmNyZWF0ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKDWhpc3RvcnlfZmxvb3IYECABKAFIB4gBAUIKCghfZW5hYmxlZEIRCg9fd2luZG93X3NlY29uZHNCDAoKX21heF9jb3VudEIJCgdfYW1vdW50QhMKEV9oaXN0b3J5X211bHRpcGxlQg8KDV9oaXN0b3J5X3NpemVCDgoMX2Rlc2NyaXB0aW9uQhAKDl9oaXN0b3J5X2Zsb29yIqkBChBSaXNrUnVsZUtpbmRFbnVtIpQBCgxSaXNrUnVsZUtpbmQSHgoaUklTS19SVUxFX0tJTkRfVU5TUEVDSUZJRUQQABISCg5WRUxPQ0lUWV9DT1VOVBABEhMKD1ZFTE9DSVRZX0FNT1VOVBACEhUKEUFNT1VOVF9WU19ISVNUT1JZEAMSFAoQTkVXX1BBWUVFX0FNT1VOVBAEEg4KCk5FV19ERVZJQ0UQBSJfCg5SaXNrQWN0aW9uRW51bSJNCgpSaXNrQWN0aW9uEhsKF1JJU0tfQUNUSU9OX1VOU1BFQ0lGSUVEEAASCQoFQUxMT1cQARIKCgZSRVZJRVcQAhILCgdERUNMSU5FEAMi1wMKCVJpc2tBbGVydBIKCgJpZBgBIAEoCRJCCgZzdGF0dXMYAiABKA4yMi5iYWNrb2ZmaWNlLnYxLlJpc2tBbGVydFN0YXR1c0VudW0uUmlza0FsZXJ0U3RhdHVzEhYKDnRyYW5zYWN0aW9uX2lkGAMgASgJEhIKCmFjY291bnRfaWQYBCABKAkSGAoQdHJhbnNhY3Rpb25fdHlwZRgFIAEoCRIOCgZhbW91bnQYBiABKAESEAoIY3VycmVuY3kYByABKAkSDwoHcnVsZV9pZBgIIAEoCRI/CglydWxlX2tpbmQYCSABKA4yLC5iYWNrb2ZmaWNlLnYxLlJpc2tSdWxlS2luZEVudW0uUmlza1J1bGVLaW5kEg0KBXNjb3JlGAogASgFEg0KBWZpcmVkGAsgAygJEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmRlY2lkZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKCmRlY2lkZWRfYnkYDiABKAlIAIgBARIRCgRub3RlGA8gASgJSAGIAQFCDQoLX2RlY2lkZWRfYnlCBwoFX25vdGUicQoTUmlza0FsZXJ0U3RhdHVzRW51bSJaCg9SaXNrQWxlcnRTdGF0dXMSIQodUklTS19BTEVSVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIICgRPUEVOEAESDAoIQVBQUk9WRUQQAhIMCghSRUpFQ1RFRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A fraud-screening rule. Rules are data: staff list and change them through
@@ -41,7 +41,24 @@ export const file_backoffice_v1_risk: GenFile = /*@__PURE__*/
  * decided without any database read.
  *
  * Amount parameters are in major units of the rule's `currency`; a rule with
- * an amount parameter applies only to movements in that currency.
+ * an amount parameter applies only to movements in that currency (a rule
+ * without one, VELOCITY_COUNT, to every currency). So that no currency
+ * escapes the amount rules, the sandbox loads each of its amount rules once
+ * per currency the bank holds (USD, EUR, GBP, CAD, JPY), with the same
+ * amounts in minor units: the dollar amounts in EUR, GBP and CAD, 100 times
+ * them in JPY (no minor unit). A rule staff add screens its own currency
+ * only: add one per currency for a control meant for every currency.
+ *
+ * Who is screened by what: a customer's own token and an untrusted service
+ * client acting for itself, by every enabled rule; a trusted service client
+ * (see RiskService), by the DECLINE rules on the amount; a staff person
+ * (TELLER, OPERATIONS, ADMIN) moving a customer's money with their own
+ * token, by the velocity rules (VELOCITY_COUNT, VELOCITY_AMOUNT: insider
+ * risk, counted with the customer's own debits of the account).
+ *
+ * A DECLINE tells the caller only RISK_DECLINED, "Declined by fraud
+ * screening": never the rule, its kind or score (staff read them in the
+ * stored decision, table risk_decisions, and a REVIEW's on its alert).
  *
  * @generated from message backoffice.v1.RiskRule
  */
@@ -126,8 +143,9 @@ export type RiskRule = Message<"backoffice.v1.RiskRule"> & {
   historyMultiple?: number | undefined;
 
   /**
-   * AMOUNT_VS_HISTORY: how many past debits are compared (1 to 100); an
-   * account with fewer has no history to compare and is not caught.
+   * AMOUNT_VS_HISTORY: how many past debits are compared (1 to 100). An
+   * account with fewer (a fresh account: the classic drain of a taken-over
+   * or mule account) is compared with `history_floor` instead.
    *
    * @generated from field: optional int32 history_size = 11;
    */
@@ -160,6 +178,17 @@ export type RiskRule = Message<"backoffice.v1.RiskRule"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 15;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * AMOUNT_VS_HISTORY, optional: with fewer than `history_size` past
+   * completed debits, the rule fires on an amount above this (from the
+   * rule's `amount` up: below `amount` the rule never looks). Absent: the
+   * rule's `amount` is the floor. Major units of the rule's currency. The
+   * sandbox's defaults set 4,000.00 (400,000 JPY).
+   *
+   * @generated from field: optional double history_floor = 16;
+   */
+  historyFloor?: number | undefined;
 };
 
 /**
@@ -231,8 +260,10 @@ export enum RiskRuleKindEnum_RiskRuleKind {
 
   /**
    * A person's device never seen with this user (the `X-Device-Id` header,
-   * gRPC metadata `x-device-id`) with a large amount (amount). Applies
-   * only to a person's token that sends a device id.
+   * gRPC metadata `x-device-id`) with a large amount (amount). Applies to
+   * a person's token; one that sends no device id is on a new device
+   * (leaving the header out does not step around the rule). A device is
+   * remembered when a movement from it is allowed.
    *
    * @generated from enum value: NEW_DEVICE = 5;
    */
