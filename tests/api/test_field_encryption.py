@@ -222,7 +222,7 @@ def _debug_server(stack: Stack, log_path: Path) -> Iterator[str]:
     (peewee logs every query with its parameters at DEBUG) would go unseen.
     """
     port = free_ports(1)[0]
-    settings = replace(stack.settings, grpc_port=port, log_level="DEBUG")
+    settings = replace(stack.settings, grpc_port=port, log_level="DEBUG", metrics_port=0)
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "server", "serve"],
