@@ -31,6 +31,11 @@ _STRENGTH = {ALLOW: 0, REVIEW: 1, DECLINE: 2}
 
 OPEN, APPROVED, REJECTED = "OPEN", "APPROVED", "REJECTED"
 ALERT_STATUSES = (OPEN, APPROVED, REJECTED)
+# An alert nobody decided within this many days (sandbox clock) is rejected
+# by the due-work sweeper (server.workers.risk_alerts): its reservation
+# released, the movement CANCELLED, decided by EXPIRED_BY.
+ALERT_EXPIRY_DAYS = 7
+EXPIRED_BY = "expiry"
 
 # A velocity window is counted in this many buckets (plus the current one).
 SUBDIVISIONS = 6

@@ -249,6 +249,25 @@ def _decide(principal: Principal, alert_id: str, note: str, status: str) -> Deci
     return Decided(decided, posted.movement())
 
 
+def expire(alert_id: str, now: datetime) -> bool:
+    """Rejects an alert nobody decided in time (the due-work sweeper): as a
+    staff rejection, decided by risk.EXPIRED_BY. False when it was decided
+    meanwhile (the same conditional OPEN -> REJECTED update as staff's)."""
+    note = f"No decision within {risk.ALERT_EXPIRY_DAYS} days"
+
+    def work() -> bool:
+        if not risk_rows.decide_alert(alert_id, risk.REJECTED, risk.EXPIRED_BY, note, now):
+            return False
+        found = risk_rows.alert(alert_id)
+        assert found is not None
+        row = LedgerTransaction.get_by_id(found.transaction_id)
+        assert row.status == PENDING_REVIEW, row.status
+        _release(row, now)
+        return True
+
+    return tx.write(work)
+
+
 def _require_other_eyes(principal: Principal, held: risk_rows.AlertRecord) -> None:
     """Four eyes: who made the held movement (that person; or, for one made
     without a person, that service client) never decides its alert, neither

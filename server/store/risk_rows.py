@@ -526,6 +526,18 @@ def list_alerts(status: str, offset: int, limit: int) -> tuple[list[AlertRecord]
     return [_alert(row) for row in page], total
 
 
+def open_alerts_before(cutoff: datetime, limit: int) -> list[str]:
+    """The ids of OPEN alerts raised before `cutoff`, oldest first (the queue
+    index)."""
+    query = (
+        RiskAlertRow.select(RiskAlertRow.id)
+        .where((RiskAlertRow.status == risk.OPEN) & (RiskAlertRow.created_at < cutoff))
+        .order_by(RiskAlertRow.created_at, RiskAlertRow.id)
+        .limit(limit)
+    )
+    return [str(row.id) for row in query]
+
+
 def decide_alert(alert_id: str, status: str, by: str, note: str | None, now: datetime) -> bool:
     """OPEN -> `status`, once: False when the alert was no longer OPEN (another
     decision won; on PostgreSQL a concurrent one waits for this transaction

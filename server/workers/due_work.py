@@ -17,7 +17,16 @@ from datetime import datetime
 from server.crypto.fields import FieldSealer
 from server.store import audit, audit_log, clock, idempotency
 from server.store.db import per_use_connection
-from server.workers import disputes, external, holds, payments, recurring, scheduled, statements
+from server.workers import (
+    disputes,
+    external,
+    holds,
+    payments,
+    recurring,
+    risk_alerts,
+    scheduled,
+    statements,
+)
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30.0
@@ -40,6 +49,7 @@ def run(now: datetime, sandbox: bool = False, sealer: FieldSealer | None = None)
         "recurring_executed": recurring_executed,
         "recurring_failed": recurring_failed,
         "dispute_credits_posted": disputes.run_due(now, sealer),
+        "risk_alerts_expired": risk_alerts.run_due(now),
         # After the movements above: a month's statements read its last postings.
         "statements_made": statements.run_due(now),
         # Retention is counted in real time, not on the sandbox clock (`now`).

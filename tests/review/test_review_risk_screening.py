@@ -489,3 +489,28 @@ def test_an_admin_client_neither_decides_its_own_alert_nor_trusts_itself(
         assert shown["trusted"] is False
         envelope.success(rest.post(f"/v1/risk/alerts/{alert['id']}:approve", json={}))
         assert balances(rest, scene.account) == (6_500, 6_500)
+
+
+def test_an_alert_nobody_decides_expires_and_gives_the_reservation_back(
+    stack: Stack, raw_channel: grpc.Channel, rest: Rest
+) -> None:
+    """Held: an alert left OPEN for risk.ALERT_EXPIRY_DAYS is rejected by the
+    due-work sweeper (decided by `expiry`): the amount is released, the
+    transfer CANCELLED, and a late approval is a 409."""
+    with (
+        new_scene(stack, raw_channel, rest, funded=10_000) as scene,
+        changed(rest, NEW_PAYEE, enabled=True),
+    ):
+        transaction_id, alert = _held_transfer(scene, rest)
+        seconds = risk.ALERT_EXPIRY_DAYS * 86_400 - 3_600
+        envelope.success(rest.post("/v1/sandbox/clock:advance", json={"seconds": seconds}))
+        assert envelope.success(rest.get(f"/v1/risk/alerts/{alert['id']}"))["alert"]["status"] == (
+            "OPEN"
+        )
+        envelope.success(rest.post("/v1/sandbox/clock:advance", json={"seconds": 7_200}))
+        shown = envelope.success(rest.get(f"/v1/risk/alerts/{alert['id']}"))["alert"]
+        assert shown["status"] == "REJECTED" and shown["decidedBy"] == "expiry", shown
+        assert balances(rest, scene.account) == (10_000, 10_000)
+        moved = envelope.success(rest.get(f"/v1/transactions/{transaction_id}"))["transaction"]
+        assert moved["status"] == "CANCELLED"
+        _decided(rest, alert["id"], "approve")

@@ -202,7 +202,10 @@ class RiskServiceServicer:
         then. Exactly once: the alert's status changes from OPEN by a
         conditional update in that transaction, so of two approvals at once one
         posts and the other is CONFLICT (409), as is approving an alert no
-        longer OPEN. Answers 200 with the alert and the transaction.
+        longer OPEN. Four eyes: whoever made the held movement (that person; a
+        service client, for one it made without a person) may neither approve
+        nor reject its alert: PERMISSION_DENIED (403, FORBIDDEN). Answers 200
+        with the alert and the transaction.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -212,7 +215,9 @@ class RiskServiceServicer:
         """Writing staff only. Rejects an OPEN alert: the reservation (the amount;
         an external transfer's fee and reserved overdraft fee too) is released, its limit
         use given back, and the transaction ends CANCELLED (nothing moved;
-        `failureCode` RISK_REJECTED). An alert no longer OPEN is CONFLICT (409).
+        `failureCode` RISK_REJECTED). An alert no longer OPEN is CONFLICT (409);
+        one on the caller's own movement is PERMISSION_DENIED (four eyes, see
+        ApproveRiskAlert).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -227,7 +232,9 @@ class RiskServiceServicer:
 
     def SetClientTrust(self, request, context):
         """Administrators only. Marks a client trusted or not (see the service's
-        comment for what trust skips). Takes effect for the client's next call
+        comment for what trust skips). Never the client the caller calls
+        through (a client does not vouch for itself): PERMISSION_DENIED (403,
+        FORBIDDEN). Takes effect for the client's next call
         in every server process.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

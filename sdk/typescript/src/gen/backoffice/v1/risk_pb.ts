@@ -434,7 +434,8 @@ export type RiskAlert = Message<"backoffice.v1.RiskAlert"> & {
   decidedAt?: Timestamp | undefined;
 
   /**
-   * Output only. Who decided (user or client id); absent while OPEN.
+   * Output only. Who decided (user or client id; "expiry" when nobody
+   * decided in time); absent while OPEN.
    *
    * @generated from field: optional string decided_by = 14;
    */
@@ -499,6 +500,8 @@ export enum RiskAlertStatusEnum_RiskAlertStatus {
 
   /**
    * Rejected: the hold was released and the movement CANCELLED; final.
+   * Also what an alert nobody decided within 7 days (sandbox clock)
+   * becomes: the due-work sweeper rejects it, `decided_by` "expiry".
    *
    * @generated from enum value: REJECTED = 3;
    */
