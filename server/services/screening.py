@@ -109,11 +109,24 @@ def without_lookups(context: RequestContext) -> Outcome | None:
     return Outcome(ALLOWED, None)
 
 
+# (staff person, trusted) -> (the rules it was made of, the rules that apply):
+# made again only when the rules change (risk_rows.rules() is then another
+# tuple), so a call reads its rules without filtering them.
+_APPLYING: dict[tuple[bool, bool], tuple[tuple[Rule, ...], list[Rule]]] = {}
+
+
 def _rules_for(context: RequestContext) -> list[Rule]:
-    rules = list(risk_rows.rules())
-    if is_staff_person(context):
-        return risk.staff_rules(rules)
-    return risk.screened_rules(rules, trusted=is_trusted(context))
+    rules = risk_rows.rules()
+    staff = is_staff_person(context)
+    key = (staff, not staff and is_trusted(context))
+    kept = _APPLYING.get(key)
+    if kept is not None and kept[0] is rules:
+        return kept[1]
+    applying = (
+        risk.staff_rules(list(rules)) if staff else risk.screened_rules(list(rules), trusted=key[1])
+    )
+    _APPLYING[key] = (rules, applying)
+    return applying
 
 
 def screen(item: Screened, context: RequestContext) -> Outcome:
