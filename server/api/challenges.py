@@ -19,7 +19,13 @@ from backoffice.v1 import challenge_service_pb2 as pb
 from backoffice.v1 import challenge_service_pb2_grpc as pb_grpc
 from backoffice.v1 import transaction_pb2
 from backoffice.v1 import transaction_service_pb2 as tpb
-from server.api import call, step_up, transactions_generic, transactions_transfer
+from server.api import (
+    call,
+    step_up,
+    transactions_generic,
+    transactions_recurring,
+    transactions_transfer,
+)
 from server.api.transaction_base import request_context
 from server.api.transactions import TransactionServicer
 from server.config import ConfigError, Settings
@@ -37,6 +43,7 @@ _REQUESTS: dict[str, type[Any]] = {
     "CreatePayment": tpb.CreatePaymentRequest,
     "CreateExternalTransfer": tpb.CreateExternalTransferRequest,
     "CreateTransaction": tpb.CreateTransactionRequest,
+    "CreateRecurringTransaction": tpb.CreateRecurringTransactionRequest,
 }
 # A movement that, once verified, waits for a staff review answers 202 (the
 # contract's "held work"); -1 while the status does not exist.
@@ -93,6 +100,13 @@ class ChallengeServicer(pb_grpc.ChallengeServiceServicer):
         if not found.method.startswith(_PACKAGE) or message_type is None:
             raise errors.InternalError("A challenge holds a request of an unknown kind")
         request = message_type.FromString(found.request)
+        if name == "CreateRecurringTransaction":
+            schedule = self._transactions._create_recurring(request, context)
+            return challenges.Answer(
+                pb.VerifyChallengeResponse(recurring_transaction=schedule),
+                201,
+                transactions_recurring.RECURRING_CREATED,
+            )
         if name == "CreateTransaction":
             name = _GENERIC[transactions_generic.kind_of(request)]
         if name == "CreateTransfer":

@@ -3,10 +3,10 @@ any use case runs, whether a call waits for a challenge (see
 server.services.challenges and protos/backoffice/v1/challenge.proto), and
 answers 202 with the Challenge when it does.
 
-CreateTransfer, CreatePayment, CreateExternalTransfer and the generic
-CreateTransaction (for those three types) call it first; the kept request
-is the serialized proto of the RPC that was called, run again by
-ChallengeService.VerifyChallenge (server.api.challenges).
+CreateTransfer, CreatePayment, CreateExternalTransfer, the generic
+CreateTransaction (for those three types) and CreateRecurringTransaction
+call it first; the kept request is the serialized proto of the RPC that was
+called, run again by ChallengeService.VerifyChallenge (server.api.challenges).
 """
 
 from __future__ import annotations

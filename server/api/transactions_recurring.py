@@ -1,4 +1,9 @@
-"""TransactionService, recurring transfers and payments: create, list, get, cancel."""
+"""TransactionService, recurring transfers and payments: create, list, get, cancel.
+
+A person's schedule at or above the step-up threshold answers 202 with its
+challenge and makes nothing (server.api.step_up); `_create_recurring` makes
+it once the challenge is answered (server.api.challenges).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,16 @@ import grpc
 
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
-from server.api import call, paging
+from server.api import call, paging, step_up
 from server.api.convert import parse_date
 from server.api.recurring_views import recurring_message
 from server.api.transaction_base import MovementMethods
 from server.crypto.fields import LiveKeyring
 from server.services import recurring
+from server.services.context import RequestContext
 
+RECURRING_CREATED = "Recurring transaction created"
+CREATE_RECURRING = "/backoffice.v1.TransactionService/CreateRecurringTransaction"
 FREQUENCY = tpb.RecurringFrequencyEnum.RecurringFrequency
 STATUS = tpb.RecurringTransactionStatusEnum.RecurringTransactionStatus
 
@@ -32,13 +40,27 @@ class RecurringMethods(MovementMethods):
     def CreateRecurringTransaction(
         self, request: pb.CreateRecurringTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateRecurringTransactionResponse:
-        record = recurring.create(
-            _create_input(request), self._context(context), self._recurring_keyring
+        pending = step_up.hold(
+            self._settings,
+            CREATE_RECURRING,
+            request,
+            context,
+            from_account_id=request.from_account_id,
+            amount=request.amount,
+            currency=request.currency,
         )
-        call.current().created("Recurring transaction created")
-        return pb.CreateRecurringTransactionResponse(
-            recurring_transaction=recurring_message(record)
-        )
+        if pending is not None:
+            return pb.CreateRecurringTransactionResponse(challenge=pending.challenge())
+        made = self._create_recurring(request, self._context(context))
+        return pb.CreateRecurringTransactionResponse(recurring_transaction=made)
+
+    def _create_recurring(
+        self, request: pb.CreateRecurringTransactionRequest, context: RequestContext
+    ) -> tpb.RecurringTransaction:
+        """Makes the schedule (201); also what a verified challenge runs."""
+        record = recurring.create(_create_input(request), context, self._recurring_keyring)
+        call.current().created(RECURRING_CREATED)
+        return recurring_message(record)
 
     def ListRecurringTransactions(
         self, request: pb.ListRecurringTransactionsRequest, context: grpc.ServicerContext

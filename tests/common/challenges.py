@@ -56,10 +56,15 @@ def person(stack: Stack, admin: Rest, raw: grpc.Channel, **fields: Any) -> Perso
 
 
 def funded_account(admin: Rest, owner: str, amount: float = 20_000) -> str:
-    """A CHECKING account of `owner` holding `amount`, with a 1,000.00 debit in
-    its history, so that fraud screening's amount-vs-history rule (10x the
-    largest recent debit) leaves these tests' transfers of up to 10,000.00 alone."""
-    account_id = open_account(admin, owner=owner, funded=amount + 1_000)
+    """A CHECKING account of `owner` holding `amount`, with 5 debits in its
+    history (4 of 0.01 in cash, then a transfer of 1,000.00), so that fraud
+    screening's amount-vs-history rule (10x the largest of the last 5 debits;
+    a fresh account with fewer is compared with the rule's floor) leaves
+    these tests' transfers of up to 10,000.00 alone."""
+    account_id = open_account(admin, owner=owner, funded=amount + 1_000.04)
+    for _ in range(4):  # cash at a branch: no transfer limit is used
+        cash = {"accountId": account_id, "amount": 0.01, "method": "BRANCH", "location": "Main"}
+        envelope.success(admin.post("/v1/transactions/withdrawal", json=cash), 201)
     envelope.success(transfer(admin, account_id, BOB_CHECKING, 1_000), 201)
     return account_id
 

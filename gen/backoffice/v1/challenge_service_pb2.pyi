@@ -20,10 +20,12 @@ class VerifyChallengeRequest(_message.Message):
     def __init__(self, challenge_id: _Optional[str] = ..., code: _Optional[str] = ..., method: _Optional[_Union[_challenge_pb2.ChallengeMethodEnum.ChallengeMethod, str]] = ...) -> None: ...
 
 class VerifyChallengeResponse(_message.Message):
-    __slots__ = ("transaction",)
+    __slots__ = ("transaction", "recurring_transaction")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    RECURRING_TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     transaction: _transaction_pb2.Transaction
-    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ...) -> None: ...
+    recurring_transaction: _transaction_pb2.RecurringTransaction
+    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., recurring_transaction: _Optional[_Union[_transaction_pb2.RecurringTransaction, _Mapping]] = ...) -> None: ...
 
 class EnrollTotpRequest(_message.Message):
     __slots__ = ("user_id",)

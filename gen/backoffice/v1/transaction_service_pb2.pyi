@@ -479,10 +479,12 @@ class CreateRecurringTransactionRequest(_message.Message):
     def __init__(self, from_account_id: _Optional[str] = ..., to_account_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., amount: _Optional[float] = ..., currency: _Optional[str] = ..., description: _Optional[str] = ..., frequency: _Optional[_Union[_transaction_pb2.RecurringFrequencyEnum.RecurringFrequency, str]] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., day_of_month: _Optional[int] = ..., account_number: _Optional[str] = ...) -> None: ...
 
 class CreateRecurringTransactionResponse(_message.Message):
-    __slots__ = ("recurring_transaction",)
+    __slots__ = ("recurring_transaction", "challenge")
     RECURRING_TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     recurring_transaction: _transaction_pb2.RecurringTransaction
-    def __init__(self, recurring_transaction: _Optional[_Union[_transaction_pb2.RecurringTransaction, _Mapping]] = ...) -> None: ...
+    challenge: _challenge_pb2.Challenge
+    def __init__(self, recurring_transaction: _Optional[_Union[_transaction_pb2.RecurringTransaction, _Mapping]] = ..., challenge: _Optional[_Union[_challenge_pb2.Challenge, _Mapping]] = ...) -> None: ...
 
 class ListRecurringTransactionsRequest(_message.Message):
     __slots__ = ("account_id", "status", "page", "limit", "page_token")

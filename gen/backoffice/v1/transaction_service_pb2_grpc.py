@@ -589,6 +589,12 @@ class TransactionServiceServicer:
         A run is made at most once: its key (schedule, date) is stored with its
         transaction in the same database transaction. A deleted payee fails
         each payment run (NOT_FOUND) until the schedule is cancelled.
+
+        Step-up verification (see Challenge): a person's schedule whose amount
+        (of each run) is at or above the debited account type's threshold
+        answers 202 with `challenge` and makes nothing; ChallengeService.
+        VerifyChallenge then creates it (and makes a first run due today), as
+        this call would have, answering `recurring_transaction`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
