@@ -21,6 +21,7 @@ from backoffice.v1 import transaction_pb2
 from backoffice.v1 import transaction_service_pb2 as tpb
 from server.api import (
     call,
+    idempotency,
     step_up,
     transactions_generic,
     transactions_recurring,
@@ -32,7 +33,7 @@ from server.config import ConfigError, Settings
 from server.domain import challenges as rules
 from server.domain import errors
 from server.domain.challenges import is_person
-from server.services import challenges
+from server.services import challenges, totp_apps
 from server.services.context import RequestContext
 from server.store.challenge_rows import Challenge
 
@@ -95,6 +96,8 @@ class ChallengeServicer(pb_grpc.ChallengeServiceServicer):
 
     def _execute(self, found: Challenge, context: RequestContext) -> challenges.Answer:
         """Runs a claimed challenge's request (inside the verification's transaction)."""
+        if found.method == totp_apps.ENROL_METHOD:
+            return self._enrol(pb.EnrollTotpRequest.FromString(found.request))
         name = found.method.removeprefix(_PACKAGE)
         message_type = _REQUESTS.get(name)
         if not found.method.startswith(_PACKAGE) or message_type is None:
@@ -125,20 +128,42 @@ class ChallengeServicer(pb_grpc.ChallengeServiceServicer):
     def EnrollTotp(
         self, request: pb.EnrollTotpRequest, context: grpc.ServicerContext
     ) -> pb.EnrollTotpResponse:
-        made = challenges.enroll_totp(
+        """Held: the enrolment starts once a code sent to the contacts on file
+        answers its challenge (server.services.totp_apps)."""
+        facts = step_up.of(self._settings)
+        made = totp_apps.hold_enrolment(
+            call.current().principal,
+            request.user_id,
+            request.SerializeToString(deterministic=True),
+            idempotency_key=idempotency.key_from(context),
+            sealer=facts.sealer,
+            code_key=facts.code_key,
+        )
+        call.current().accepted(step_up.ACCEPTED_MESSAGE)
+        return pb.EnrollTotpResponse(challenge=step_up.challenge_message(made))
+
+    def _enrol(self, request: pb.EnrollTotpRequest) -> challenges.Answer:
+        """A verified EnrollTotp: the secret shown in this answer only (a
+        replay answers the enrolment without it)."""
+        made = totp_apps.enroll_totp(
             call.current().principal, request.user_id, step_up.of(self._settings).sealer
         )
-        call.current().created("Authenticator app enrolment started: confirm it with a code")
-        return pb.EnrollTotpResponse(
-            enrollment=cpb.TotpEnrollment(
-                secret=made.secret, otpauth_uri=made.otpauth_uri, confirmed=False
-            )
+        message = "Authenticator app enrolment started: confirm it with a code"
+        call.current().created(message)
+        shown = cpb.TotpEnrollment(
+            secret=made.secret, otpauth_uri=made.otpauth_uri, confirmed=False
+        )
+        return challenges.Answer(
+            pb.VerifyChallengeResponse(enrollment=shown),
+            201,
+            message,
+            stored=pb.VerifyChallengeResponse(enrollment=cpb.TotpEnrollment(confirmed=False)),
         )
 
     def ConfirmTotp(
         self, request: pb.ConfirmTotpRequest, context: grpc.ServicerContext
     ) -> pb.ConfirmTotpResponse:
-        challenges.confirm_totp(
+        totp_apps.confirm_totp(
             call.current().principal,
             request.user_id,
             request.code,

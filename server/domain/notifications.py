@@ -12,6 +12,8 @@ hot path):
   customer is told); by email.
 - CHALLENGE_CODE and DISPUTE_UPDATE: written by those features through
   server.store.notifications.enqueue with the texts below.
+- SECURITY_ALERT: a change of the person's sign-in security (an
+  authenticator app added, the email or phone changed), by email.
 Only the debited account's owner is told; the bank's own accounts (no
 owner) never are.
 
@@ -37,7 +39,8 @@ TRANSACTION_CONFIRMATION = "TRANSACTION_CONFIRMATION"
 LARGE_AMOUNT = "LARGE_AMOUNT"
 CHALLENGE_CODE = "CHALLENGE_CODE"
 DISPUTE_UPDATE = "DISPUTE_UPDATE"
-KINDS = (TRANSACTION_CONFIRMATION, LARGE_AMOUNT, CHALLENGE_CODE, DISPUTE_UPDATE)
+SECURITY_ALERT = "SECURITY_ALERT"
+KINDS = (TRANSACTION_CONFIRMATION, LARGE_AMOUNT, CHALLENGE_CODE, DISPUTE_UPDATE, SECURITY_ALERT)
 
 PENDING = "PENDING"
 SENT = "SENT"
@@ -168,6 +171,28 @@ def challenge_message(
     if channel == SMS:
         return Message("", f"Bank: {lead} {detail}")
     return Message("Your confirmation code", f"{lead}\n\n{detail}\n")
+
+
+def change_challenge_message(channel: str, code: str, change: str, expires_minutes: int) -> Message:
+    """A one-time code confirming a change of the person's own security
+    settings (`change`: "adding an authenticator app to your account")."""
+    lead = f"Your confirmation code is {code}."
+    detail = (
+        f"It confirms {change} and expires in {expires_minutes} minutes."
+        " If you did not ask for this, do not share it and contact the bank."
+    )
+    if channel == SMS:
+        return Message("", f"Bank: {lead} {detail}")
+    return Message("Your confirmation code", f"{lead}\n\n{detail}\n")
+
+
+def security_alert_message(channel: str, what: str) -> Message:
+    """Tells the person that their security settings changed (`what`: "An
+    authenticator app was added to your account")."""
+    text = f"{what}. If this was not you, contact the bank at once."
+    if channel == SMS:
+        return Message("", f"Bank: {text}")
+    return Message("Security alert", f"{text}\n")
 
 
 def dispute_message(

@@ -31,7 +31,7 @@ from server.domain.principal import Principal
 from server.store import challenge_rows as rows
 from server.store import clock, tx
 from server.store import notification_recipients as recipients
-from server.store.models import Account, User
+from server.store.models import Account
 
 # Refusals of the held request that are its answer for good (as an
 # Idempotency-Key keeps them): the challenge is used up by them.
@@ -59,6 +59,9 @@ class Answer:
     http_status: int
     message: str
     replayed: bool = False
+    # What a replay answers instead of `response`, when that shows a secret
+    # once (an authenticator app's); None: `response` itself.
+    stored: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +125,43 @@ def hold(
 ) -> rows.Challenge:
     """The new challenge keeping `held`; its one-time code enqueued for the person."""
     minor, currency = decision.amount_minor, decision.currency
+    return open_challenge(
+        principal,
+        held.method,
+        held.request,
+        idempotency_key=held.idempotency_key,
+        money=(held.from_account_id, minor, currency),
+        render=lambda channel, code, minutes: notification_rules.challenge_message(
+            channel, code, minor, currency, minutes
+        ),
+        sealer=sealer,
+        code_key=code_key,
+    )
+
+
+def open_challenge(
+    principal: Principal,
+    method: str,
+    request: bytes,
+    *,
+    idempotency_key: str | None,
+    money: tuple[str, int, str],
+    render: Callable[[str, str, int], notification_rules.Message],
+    sealer: FieldSealer,
+    code_key: bytes,
+    app_answers: bool = True,
+) -> rows.Challenge:
+    """A PENDING challenge keeping `request`, its one-time code sent to the
+    person's email (and phone) on file as `render(channel, code, minutes)`.
+    `app_answers` False: the authenticator app is not offered (a change of
+    the person's own security settings is confirmed on the contacts on file)."""
     user_id = str(principal.user_id)
+    account_id, minor, currency = money
 
     def work() -> rows.Challenge:
         contacts = recipients.contacts(sealer, user_id)
         methods = rules.methods_for(
-            rows.has_confirmed_totp(user_id), bool(contacts and contacts.phone)
+            app_answers and rows.has_confirmed_totp(user_id), bool(contacts and contacts.phone)
         )
         challenge_id = rows.new_challenge_id()
         made = rows.insert(
@@ -135,10 +169,10 @@ def hold(
             rows.NewChallenge(
                 user_id=user_id,
                 client_id=principal.client_id,
-                method=held.method,
-                request=held.request,
-                idempotency_key=held.idempotency_key,
-                account_id=held.from_account_id,
+                method=method,
+                request=request,
+                idempotency_key=idempotency_key,
+                account_id=account_id,
                 amount_minor=minor,
                 currency=currency,
                 methods=methods,
@@ -152,9 +186,7 @@ def hold(
             sealer,
             user_id,
             notification_rules.CHALLENGE_CODE,
-            lambda channel: notification_rules.challenge_message(
-                channel, code, minor, currency, minutes
-            ),
+            lambda channel: render(channel, code, minutes),
             code=code,
             related_id=challenge_id,
         )
@@ -216,7 +248,7 @@ def verify(
 
 
 def _bytes(answer: Answer) -> bytes:
-    response = answer.response
+    response = answer.response if answer.stored is None else answer.stored
     return response if isinstance(response, bytes) else bytes(response.SerializeToString())
 
 
@@ -256,63 +288,3 @@ def _claim(found: rows.Challenge, step: int | None, now: Any) -> bool:
         return tx.write(both)
     except _StepReused:
         return False
-
-
-# -- Authenticator apps -------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Enrollment:
-    secret: str
-    otpauth_uri: str
-
-
-def _own_user(principal: Principal, user_id: str) -> str:
-    """The caller's own user id; another's is NOT_FOUND (customers) or FORBIDDEN."""
-    if principal.user_id and principal.user_id == user_id:
-        email = User.select(User.email).where(User.id == user_id).scalar()
-        if email:
-            return str(email)
-    if principal.user_id and not principal.is_staff:
-        raise errors.NotFound("User not found", metadata={"user_id": user_id[:64]})
-    raise errors.Forbidden(
-        "Only the user may enrol their own authenticator app (a token of the"
-        " authorization-code flow)",
-        metadata={"user_id": user_id[:64]},
-    )
-
-
-def enroll_totp(principal: Principal, user_id: str, sealer: FieldSealer) -> Enrollment:
-    email = _own_user(principal, user_id)
-    secret = rules.new_totp_secret()
-
-    def work() -> None:
-        if not rows.start_totp(sealer, user_id, secret, clock.now(sandbox=False)):
-            raise errors.Conflict(
-                "An authenticator app is already confirmed for this user",
-                metadata={"user_id": user_id},
-            )
-
-    tx.write(work)
-    return Enrollment(secret, rules.otpauth_uri(secret, email))
-
-
-def confirm_totp(principal: Principal, user_id: str, code: str, sealer: FieldSealer) -> None:
-    _own_user(principal, user_id)
-    rules.check_code(code)
-
-    def work() -> _Refusal | None:
-        app = rows.totp(sealer, user_id)
-        if app is None or app.confirmed:
-            raise errors.Conflict(
-                "No authenticator app is being enrolled for this user",
-                metadata={"user_id": user_id},
-            )
-        now = clock.now(sandbox=False)
-        step = rules.totp_matching_step(app.secret, code, now)
-        if step is None or not rows.confirm_totp(user_id, step, now):
-            tx.write_lasting(lambda: rows.count_wrong_totp(user_id))
-            return _Refusal(rules.wrong_code(app.attempts + 1))
-        return None
-
-    refused = tx.write(work)
-    if refused is not None:
-        raise refused.error

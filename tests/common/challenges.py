@@ -86,8 +86,12 @@ def emailed_code(who: Person, challenge_id: str, channel: str = "EMAIL") -> str:
 
 
 def enrol_totp(who: Person) -> str:
-    """Enrols and confirms an authenticator app; its secret."""
-    data = envelope.success(who.rest.post(f"/v1/users/{who.user_id}/totp", json={}), 201)
+    """Enrols (answering the enrolment's challenge with the emailed code)
+    and confirms an authenticator app; its secret."""
+    held = envelope.success(who.rest.post(f"/v1/users/{who.user_id}/totp", json={}), 202)
+    challenge = str(held["challenge"]["id"])
+    assert "TOTP" not in held["challenge"]["methods"]
+    data = envelope.success(verify(who, challenge, emailed_code(who, challenge)), 201)
     secret = str(data["enrollment"]["secret"])
     assert data["enrollment"]["confirmed"] is False
     assert data["enrollment"]["otpauthUri"].startswith("otpauth://totp/")

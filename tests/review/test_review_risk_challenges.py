@@ -51,7 +51,6 @@ ENROL = "EnrollTotp/ConfirmTotp need only the person's token (server/services/ch
 " is the very case step-up exists for"
 
 
-@pytest.mark.xfail(strict=True, reason=ENROL)
 def test_an_app_enrolled_with_the_token_alone_does_not_answer_a_challenge(
     rest: Rest, alice: Person
 ) -> None:
@@ -66,6 +65,33 @@ def test_an_app_enrolled_with_the_token_alone_does_not_answer_a_challenge(
     if alice.totp_secret:
         verify(alice, challenge, totp_code(alice), method="TOTP")
     assert balance(rest, source) == 20_000
+
+
+def test_an_app_is_enrolled_only_with_a_code_sent_to_the_contacts_on_file(
+    rest: Rest, alice: Person
+) -> None:
+    held = envelope.success(alice.rest.post(f"/v1/users/{alice.user_id}/totp", json={}), 202)
+    challenge = held["challenge"]["id"]
+    assert "TOTP" not in held["challenge"]["methods"]
+    inbox = envelope.success(
+        alice.rest.get("/v1/sandbox/notifications", params={"kind": "CHALLENGE_CODE"})
+    )
+    sent = [item for item in inbox["notifications"] if item.get("relatedId") == challenge]
+    assert sent and all(item["destination"] == alice.email for item in sent), sent
+    assert all("authenticator app" in item["body"] for item in sent)
+    code = emailed_code(alice, challenge)
+    shown = envelope.success(verify(alice, challenge, code), 201)["enrollment"]
+    assert shown["secret"] and shown["confirmed"] is False
+    replay = envelope.success(verify(alice, challenge, code), 201)["enrollment"]
+    assert "secret" not in replay and "otpauthUri" not in replay, replay
+    alice.totp_secret = str(shown["secret"])
+    path = f"/v1/users/{alice.user_id}/totp:confirm"
+    envelope.success(alice.rest.post(path, json={"code": totp_code(alice)}))
+    alerts = envelope.success(
+        alice.rest.get("/v1/sandbox/notifications", params={"kind": "SECURITY_ALERT"})
+    )["notifications"]
+    assert [item["destination"] for item in alerts] == [alice.email], alerts
+    assert "authenticator app was added" in alerts[0]["body"]
 
 
 # -- Brute force under concurrency -----------------------------------------------------------

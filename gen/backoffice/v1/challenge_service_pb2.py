@@ -28,7 +28,7 @@ from backoffice.v1 import transaction_pb2 as backoffice_dot_v1_dot_transaction__
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%backoffice/v1/challenge_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1d\x62\x61\x63koffice/v1/challenge.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1cgoogle/api/annotations.proto\"\x80\x01\n\x16VerifyChallengeRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x42\n\x06method\x18\x03 \x01(\x0e\x32\x32.backoffice.v1.ChallengeMethodEnum.ChallengeMethod\"\x8e\x01\n\x17VerifyChallengeResponse\x12/\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1a.backoffice.v1.Transaction\x12\x42\n\x15recurring_transaction\x18\x02 \x01(\x0b\x32#.backoffice.v1.RecurringTransaction\"$\n\x11\x45nrollTotpRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"G\n\x12\x45nrollTotpResponse\x12\x31\n\nenrollment\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment\"3\n\x12\x43onfirmTotpRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"H\n\x13\x43onfirmTotpResponse\x12\x31\n\nenrollment\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment2\xd6\x03\n\x10\x43hallengeService\x12\xa2\x01\n\x0fVerifyChallenge\x12%.backoffice.v1.VerifyChallengeRequest\x1a&.backoffice.v1.VerifyChallengeResponse\"@\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02)\"$/v1/challenges/{challenge_id}:verify:\x01*\x12\x87\x01\n\nEnrollTotp\x12 .backoffice.v1.EnrollTotpRequest\x1a!.backoffice.v1.EnrollTotpResponse\"4\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/users/{user_id}/totp:\x01*\x12\x92\x01\n\x0b\x43onfirmTotp\x12!.backoffice.v1.ConfirmTotpRequest\x1a\".backoffice.v1.ConfirmTotpResponse\"<\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02%\" /v1/users/{user_id}/totp:confirm:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%backoffice/v1/challenge_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1d\x62\x61\x63koffice/v1/challenge.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1cgoogle/api/annotations.proto\"\x80\x01\n\x16VerifyChallengeRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x42\n\x06method\x18\x03 \x01(\x0e\x32\x32.backoffice.v1.ChallengeMethodEnum.ChallengeMethod\"\xc1\x01\n\x17VerifyChallengeResponse\x12/\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1a.backoffice.v1.Transaction\x12\x42\n\x15recurring_transaction\x18\x02 \x01(\x0b\x32#.backoffice.v1.RecurringTransaction\x12\x31\n\nenrollment\x18\x03 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment\"$\n\x11\x45nrollTotpRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"t\n\x12\x45nrollTotpResponse\x12\x31\n\nenrollment\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment\x12+\n\tchallenge\x18\x02 \x01(\x0b\x32\x18.backoffice.v1.Challenge\"3\n\x12\x43onfirmTotpRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"H\n\x13\x43onfirmTotpResponse\x12\x31\n\nenrollment\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment2\xd6\x03\n\x10\x43hallengeService\x12\xa2\x01\n\x0fVerifyChallenge\x12%.backoffice.v1.VerifyChallengeRequest\x1a&.backoffice.v1.VerifyChallengeResponse\"@\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02)\"$/v1/challenges/{challenge_id}:verify:\x01*\x12\x87\x01\n\nEnrollTotp\x12 .backoffice.v1.EnrollTotpRequest\x1a!.backoffice.v1.EnrollTotpResponse\"4\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/users/{user_id}/totp:\x01*\x12\x92\x01\n\x0b\x43onfirmTotp\x12!.backoffice.v1.ConfirmTotpRequest\x1a\".backoffice.v1.ConfirmTotpResponse\"<\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02%\" /v1/users/{user_id}/totp:confirm:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,15 +44,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VERIFYCHALLENGEREQUEST']._serialized_start=184
   _globals['_VERIFYCHALLENGEREQUEST']._serialized_end=312
   _globals['_VERIFYCHALLENGERESPONSE']._serialized_start=315
-  _globals['_VERIFYCHALLENGERESPONSE']._serialized_end=457
-  _globals['_ENROLLTOTPREQUEST']._serialized_start=459
-  _globals['_ENROLLTOTPREQUEST']._serialized_end=495
-  _globals['_ENROLLTOTPRESPONSE']._serialized_start=497
-  _globals['_ENROLLTOTPRESPONSE']._serialized_end=568
-  _globals['_CONFIRMTOTPREQUEST']._serialized_start=570
-  _globals['_CONFIRMTOTPREQUEST']._serialized_end=621
-  _globals['_CONFIRMTOTPRESPONSE']._serialized_start=623
-  _globals['_CONFIRMTOTPRESPONSE']._serialized_end=695
-  _globals['_CHALLENGESERVICE']._serialized_start=698
-  _globals['_CHALLENGESERVICE']._serialized_end=1168
+  _globals['_VERIFYCHALLENGERESPONSE']._serialized_end=508
+  _globals['_ENROLLTOTPREQUEST']._serialized_start=510
+  _globals['_ENROLLTOTPREQUEST']._serialized_end=546
+  _globals['_ENROLLTOTPRESPONSE']._serialized_start=548
+  _globals['_ENROLLTOTPRESPONSE']._serialized_end=664
+  _globals['_CONFIRMTOTPREQUEST']._serialized_start=666
+  _globals['_CONFIRMTOTPREQUEST']._serialized_end=717
+  _globals['_CONFIRMTOTPRESPONSE']._serialized_start=719
+  _globals['_CONFIRMTOTPRESPONSE']._serialized_end=791
+  _globals['_CHALLENGESERVICE']._serialized_start=794
+  _globals['_CHALLENGESERVICE']._serialized_end=1264
 # @@protoc_insertion_point(module_scope)

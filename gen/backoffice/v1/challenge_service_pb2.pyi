@@ -20,12 +20,14 @@ class VerifyChallengeRequest(_message.Message):
     def __init__(self, challenge_id: _Optional[str] = ..., code: _Optional[str] = ..., method: _Optional[_Union[_challenge_pb2.ChallengeMethodEnum.ChallengeMethod, str]] = ...) -> None: ...
 
 class VerifyChallengeResponse(_message.Message):
-    __slots__ = ("transaction", "recurring_transaction")
+    __slots__ = ("transaction", "recurring_transaction", "enrollment")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     RECURRING_TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    ENROLLMENT_FIELD_NUMBER: _ClassVar[int]
     transaction: _transaction_pb2.Transaction
     recurring_transaction: _transaction_pb2.RecurringTransaction
-    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., recurring_transaction: _Optional[_Union[_transaction_pb2.RecurringTransaction, _Mapping]] = ...) -> None: ...
+    enrollment: _challenge_pb2.TotpEnrollment
+    def __init__(self, transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., recurring_transaction: _Optional[_Union[_transaction_pb2.RecurringTransaction, _Mapping]] = ..., enrollment: _Optional[_Union[_challenge_pb2.TotpEnrollment, _Mapping]] = ...) -> None: ...
 
 class EnrollTotpRequest(_message.Message):
     __slots__ = ("user_id",)
@@ -34,10 +36,12 @@ class EnrollTotpRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ...) -> None: ...
 
 class EnrollTotpResponse(_message.Message):
-    __slots__ = ("enrollment",)
+    __slots__ = ("enrollment", "challenge")
     ENROLLMENT_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     enrollment: _challenge_pb2.TotpEnrollment
-    def __init__(self, enrollment: _Optional[_Union[_challenge_pb2.TotpEnrollment, _Mapping]] = ...) -> None: ...
+    challenge: _challenge_pb2.Challenge
+    def __init__(self, enrollment: _Optional[_Union[_challenge_pb2.TotpEnrollment, _Mapping]] = ..., challenge: _Optional[_Union[_challenge_pb2.Challenge, _Mapping]] = ...) -> None: ...
 
 class ConfirmTotpRequest(_message.Message):
     __slots__ = ("user_id", "code")

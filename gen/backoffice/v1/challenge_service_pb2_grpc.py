@@ -113,10 +113,16 @@ class ChallengeServiceServicer:
 
     def EnrollTotp(self, request, context):
         """Starts enrolling an authenticator app for `user_id`, who must be the
-        caller. Answers 201 with the new secret and its otpauth:// URI, shown
-        this once (never stored with an Idempotency-Key either). Enrolling
+        caller. A token alone is not enough to add a way of answering
+        challenges: the call answers 202 with `challenge` (methods EMAIL and,
+        with a phone on file, SMS; never TOTP), its code sent to the email and
+        phone on file, and VerifyChallenge with that code starts the enrolment,
+        answering 201 with `enrollment`: the new secret and its otpauth:// URI,
+        shown this once (a repeated VerifyChallenge answers the enrolment
+        without them; never stored with an Idempotency-Key either). Enrolling
         again before confirming replaces the secret; once an app is confirmed,
-        enrolling is 409 CONFLICT (only one app per person).
+        enrolling is 409 CONFLICT (only one app per person), before any
+        challenge.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -124,7 +130,8 @@ class ChallengeServiceServicer:
 
     def ConfirmTotp(self, request, context):
         """Confirms the enrolment with a current code of the app: from then on
-        challenges offer TOTP. A wrong code is 422 VERIFICATION_CODE_INVALID;
+        challenges offer TOTP, and the person is told by email
+        (SECURITY_ALERT) that an app was added. A wrong code is 422 VERIFICATION_CODE_INVALID;
         the 5th wrong code drops the pending enrolment (enrol again). Nothing
         being enrolled (never started, or already confirmed) is 409 CONFLICT.
         """

@@ -28,7 +28,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#backoffice/v1/sandbox_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"j\n\x17NotificationChannelEnum\"O\n\x13NotificationChannel\x12$\n NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\t\n\x05\x45MAIL\x10\x01\x12\x07\n\x03SMS\x10\x02\"\xa6\x01\n\x14NotificationKindEnum\"\x8d\x01\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18TRANSACTION_CONFIRMATION\x10\x01\x12\x10\n\x0cLARGE_AMOUNT\x10\x02\x12\x12\n\x0e\x43HALLENGE_CODE\x10\x03\x12\x12\n\x0e\x44ISPUTE_UPDATE\x10\x04\"v\n\x16NotificationStatusEnum\"\\\n\x12NotificationStatus\x12#\n\x1fNOTIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\x08\n\x04SENT\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\"\xdd\x04\n\x13SandboxNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12K\n\x07\x63hannel\x18\x03 \x01(\x0e\x32:.backoffice.v1.NotificationChannelEnum.NotificationChannel\x12\x13\n\x0b\x64\x65stination\x18\x04 \x01(\t\x12\x42\n\x04kind\x18\x05 \x01(\x0e\x32\x34.backoffice.v1.NotificationKindEnum.NotificationKind\x12\x14\n\x07subject\x18\x06 \x01(\tH\x00\x88\x01\x01\x12\x0c\n\x04\x62ody\x18\x07 \x01(\t\x12\x11\n\x04\x63ode\x18\x08 \x01(\tH\x01\x88\x01\x01\x12H\n\x06status\x18\t \x01(\x0e\x32\x38.backoffice.v1.NotificationStatusEnum.NotificationStatus\x12\x10\n\x08\x61ttempts\x18\n \x01(\x05\x12\x17\n\nlast_error\x18\x0b \x01(\tH\x02\x88\x01\x01\x12\x1b\n\x0etransaction_id\x18\x0c \x01(\tH\x03\x88\x01\x01\x12\x17\n\nrelated_id\x18\r \x01(\tH\x04\x88\x01\x01\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\n\n\x08_subjectB\x07\n\x05_codeB\r\n\x0b_last_errorB\x11\n\x0f_transaction_idB\r\n\x0b_related_id\"\xf4\x01\n\x1fListSandboxNotificationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12K\n\x07\x63hannel\x18\x02 \x01(\x0e\x32:.backoffice.v1.NotificationChannelEnum.NotificationChannel\x12\x42\n\x04kind\x18\x03 \x01(\x0e\x32\x34.backoffice.v1.NotificationKindEnum.NotificationKind\x12\x0c\n\x04page\x18\x04 \x01(\x05\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\x8c\x01\n ListSandboxNotificationsResponse\x12\x39\n\rnotifications\x18\x01 \x03(\x0b\x32\".backoffice.v1.SandboxNotification\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"H\n\x05\x43lock\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eoffset_seconds\x18\x02 \x01(\x05\"\x11\n\x0fGetClockRequest\"7\n\x10GetClockResponse\x12#\n\x05\x63lock\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Clock\"4\n\x13\x41\x64vanceClockRequest\x12\x0f\n\x07seconds\x18\x01 \x01(\x05\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\";\n\x14\x41\x64vanceClockResponse\x12#\n\x05\x63lock\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Clock2\xd1\x03\n\x0eSandboxService\x12z\n\x08GetClock\x12\x1e.backoffice.v1.GetClockRequest\x1a\x1f.backoffice.v1.GetClockResponse\"-\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/sandbox/clock\x12\x91\x01\n\x0c\x41\x64vanceClock\x12\".backoffice.v1.AdvanceClockRequest\x1a#.backoffice.v1.AdvanceClockResponse\"8\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/sandbox/clock:advance:\x01*\x12\xae\x01\n\x18ListSandboxNotifications\x12..backoffice.v1.ListSandboxNotificationsRequest\x1a/.backoffice.v1.ListSandboxNotificationsResponse\"1\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/sandbox/notificationsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#backoffice/v1/sandbox_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"j\n\x17NotificationChannelEnum\"O\n\x13NotificationChannel\x12$\n NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\t\n\x05\x45MAIL\x10\x01\x12\x07\n\x03SMS\x10\x02\"\xba\x01\n\x14NotificationKindEnum\"\xa1\x01\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18TRANSACTION_CONFIRMATION\x10\x01\x12\x10\n\x0cLARGE_AMOUNT\x10\x02\x12\x12\n\x0e\x43HALLENGE_CODE\x10\x03\x12\x12\n\x0e\x44ISPUTE_UPDATE\x10\x04\x12\x12\n\x0eSECURITY_ALERT\x10\x05\"v\n\x16NotificationStatusEnum\"\\\n\x12NotificationStatus\x12#\n\x1fNOTIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\x08\n\x04SENT\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\"\xdd\x04\n\x13SandboxNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12K\n\x07\x63hannel\x18\x03 \x01(\x0e\x32:.backoffice.v1.NotificationChannelEnum.NotificationChannel\x12\x13\n\x0b\x64\x65stination\x18\x04 \x01(\t\x12\x42\n\x04kind\x18\x05 \x01(\x0e\x32\x34.backoffice.v1.NotificationKindEnum.NotificationKind\x12\x14\n\x07subject\x18\x06 \x01(\tH\x00\x88\x01\x01\x12\x0c\n\x04\x62ody\x18\x07 \x01(\t\x12\x11\n\x04\x63ode\x18\x08 \x01(\tH\x01\x88\x01\x01\x12H\n\x06status\x18\t \x01(\x0e\x32\x38.backoffice.v1.NotificationStatusEnum.NotificationStatus\x12\x10\n\x08\x61ttempts\x18\n \x01(\x05\x12\x17\n\nlast_error\x18\x0b \x01(\tH\x02\x88\x01\x01\x12\x1b\n\x0etransaction_id\x18\x0c \x01(\tH\x03\x88\x01\x01\x12\x17\n\nrelated_id\x18\r \x01(\tH\x04\x88\x01\x01\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\n\n\x08_subjectB\x07\n\x05_codeB\r\n\x0b_last_errorB\x11\n\x0f_transaction_idB\r\n\x0b_related_id\"\xf4\x01\n\x1fListSandboxNotificationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12K\n\x07\x63hannel\x18\x02 \x01(\x0e\x32:.backoffice.v1.NotificationChannelEnum.NotificationChannel\x12\x42\n\x04kind\x18\x03 \x01(\x0e\x32\x34.backoffice.v1.NotificationKindEnum.NotificationKind\x12\x0c\n\x04page\x18\x04 \x01(\x05\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\x8c\x01\n ListSandboxNotificationsResponse\x12\x39\n\rnotifications\x18\x01 \x03(\x0b\x32\".backoffice.v1.SandboxNotification\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"H\n\x05\x43lock\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eoffset_seconds\x18\x02 \x01(\x05\"\x11\n\x0fGetClockRequest\"7\n\x10GetClockResponse\x12#\n\x05\x63lock\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Clock\"4\n\x13\x41\x64vanceClockRequest\x12\x0f\n\x07seconds\x18\x01 \x01(\x05\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\";\n\x14\x41\x64vanceClockResponse\x12#\n\x05\x63lock\x18\x01 \x01(\x0b\x32\x14.backoffice.v1.Clock2\xd1\x03\n\x0eSandboxService\x12z\n\x08GetClock\x12\x1e.backoffice.v1.GetClockRequest\x1a\x1f.backoffice.v1.GetClockResponse\"-\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/sandbox/clock\x12\x91\x01\n\x0c\x41\x64vanceClock\x12\".backoffice.v1.AdvanceClockRequest\x1a#.backoffice.v1.AdvanceClockResponse\"8\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/sandbox/clock:advance:\x01*\x12\xae\x01\n\x18ListSandboxNotifications\x12..backoffice.v1.ListSandboxNotificationsRequest\x1a/.backoffice.v1.ListSandboxNotificationsResponse\"1\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/sandbox/notificationsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,29 +46,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NOTIFICATIONCHANNELENUM_NOTIFICATIONCHANNEL']._serialized_start=205
   _globals['_NOTIFICATIONCHANNELENUM_NOTIFICATIONCHANNEL']._serialized_end=284
   _globals['_NOTIFICATIONKINDENUM']._serialized_start=287
-  _globals['_NOTIFICATIONKINDENUM']._serialized_end=453
+  _globals['_NOTIFICATIONKINDENUM']._serialized_end=473
   _globals['_NOTIFICATIONKINDENUM_NOTIFICATIONKIND']._serialized_start=312
-  _globals['_NOTIFICATIONKINDENUM_NOTIFICATIONKIND']._serialized_end=453
-  _globals['_NOTIFICATIONSTATUSENUM']._serialized_start=455
-  _globals['_NOTIFICATIONSTATUSENUM']._serialized_end=573
-  _globals['_NOTIFICATIONSTATUSENUM_NOTIFICATIONSTATUS']._serialized_start=481
-  _globals['_NOTIFICATIONSTATUSENUM_NOTIFICATIONSTATUS']._serialized_end=573
-  _globals['_SANDBOXNOTIFICATION']._serialized_start=576
-  _globals['_SANDBOXNOTIFICATION']._serialized_end=1181
-  _globals['_LISTSANDBOXNOTIFICATIONSREQUEST']._serialized_start=1184
-  _globals['_LISTSANDBOXNOTIFICATIONSREQUEST']._serialized_end=1428
-  _globals['_LISTSANDBOXNOTIFICATIONSRESPONSE']._serialized_start=1431
-  _globals['_LISTSANDBOXNOTIFICATIONSRESPONSE']._serialized_end=1571
-  _globals['_CLOCK']._serialized_start=1573
-  _globals['_CLOCK']._serialized_end=1645
-  _globals['_GETCLOCKREQUEST']._serialized_start=1647
-  _globals['_GETCLOCKREQUEST']._serialized_end=1664
-  _globals['_GETCLOCKRESPONSE']._serialized_start=1666
-  _globals['_GETCLOCKRESPONSE']._serialized_end=1721
-  _globals['_ADVANCECLOCKREQUEST']._serialized_start=1723
-  _globals['_ADVANCECLOCKREQUEST']._serialized_end=1775
-  _globals['_ADVANCECLOCKRESPONSE']._serialized_start=1777
-  _globals['_ADVANCECLOCKRESPONSE']._serialized_end=1836
-  _globals['_SANDBOXSERVICE']._serialized_start=1839
-  _globals['_SANDBOXSERVICE']._serialized_end=2304
+  _globals['_NOTIFICATIONKINDENUM_NOTIFICATIONKIND']._serialized_end=473
+  _globals['_NOTIFICATIONSTATUSENUM']._serialized_start=475
+  _globals['_NOTIFICATIONSTATUSENUM']._serialized_end=593
+  _globals['_NOTIFICATIONSTATUSENUM_NOTIFICATIONSTATUS']._serialized_start=501
+  _globals['_NOTIFICATIONSTATUSENUM_NOTIFICATIONSTATUS']._serialized_end=593
+  _globals['_SANDBOXNOTIFICATION']._serialized_start=596
+  _globals['_SANDBOXNOTIFICATION']._serialized_end=1201
+  _globals['_LISTSANDBOXNOTIFICATIONSREQUEST']._serialized_start=1204
+  _globals['_LISTSANDBOXNOTIFICATIONSREQUEST']._serialized_end=1448
+  _globals['_LISTSANDBOXNOTIFICATIONSRESPONSE']._serialized_start=1451
+  _globals['_LISTSANDBOXNOTIFICATIONSRESPONSE']._serialized_end=1591
+  _globals['_CLOCK']._serialized_start=1593
+  _globals['_CLOCK']._serialized_end=1665
+  _globals['_GETCLOCKREQUEST']._serialized_start=1667
+  _globals['_GETCLOCKREQUEST']._serialized_end=1684
+  _globals['_GETCLOCKRESPONSE']._serialized_start=1686
+  _globals['_GETCLOCKRESPONSE']._serialized_end=1741
+  _globals['_ADVANCECLOCKREQUEST']._serialized_start=1743
+  _globals['_ADVANCECLOCKREQUEST']._serialized_end=1795
+  _globals['_ADVANCECLOCKRESPONSE']._serialized_start=1797
+  _globals['_ADVANCECLOCKRESPONSE']._serialized_end=1856
+  _globals['_SANDBOXSERVICE']._serialized_start=1859
+  _globals['_SANDBOXSERVICE']._serialized_end=2324
 # @@protoc_insertion_point(module_scope)

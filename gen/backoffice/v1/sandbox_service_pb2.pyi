@@ -34,11 +34,13 @@ class NotificationKindEnum(_message.Message):
         LARGE_AMOUNT: _ClassVar[NotificationKindEnum.NotificationKind]
         CHALLENGE_CODE: _ClassVar[NotificationKindEnum.NotificationKind]
         DISPUTE_UPDATE: _ClassVar[NotificationKindEnum.NotificationKind]
+        SECURITY_ALERT: _ClassVar[NotificationKindEnum.NotificationKind]
     NOTIFICATION_KIND_UNSPECIFIED: NotificationKindEnum.NotificationKind
     TRANSACTION_CONFIRMATION: NotificationKindEnum.NotificationKind
     LARGE_AMOUNT: NotificationKindEnum.NotificationKind
     CHALLENGE_CODE: NotificationKindEnum.NotificationKind
     DISPUTE_UPDATE: NotificationKindEnum.NotificationKind
+    SECURITY_ALERT: NotificationKindEnum.NotificationKind
     def __init__(self) -> None: ...
 
 class NotificationStatusEnum(_message.Message):

@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_backoffice_v1_annotations } from "./annotations_pb.js";
-import type { ChallengeMethodEnum_ChallengeMethod, TotpEnrollment } from "./challenge_pb.js";
+import type { Challenge, ChallengeMethodEnum_ChallengeMethod, TotpEnrollment } from "./challenge_pb.js";
 import { file_backoffice_v1_challenge } from "./challenge_pb.js";
 import type { RecurringTransaction, Transaction } from "./transaction_pb.js";
 import { file_backoffice_v1_transaction } from "./transaction_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file backoffice/v1/challenge_service.proto.
  */
 export const file_backoffice_v1_challenge_service: GenFile = /*@__PURE__*/
-  fileDesc("CiViYWNrb2ZmaWNlL3YxL2NoYWxsZW5nZV9zZXJ2aWNlLnByb3RvEg1iYWNrb2ZmaWNlLnYxIoABChZWZXJpZnlDaGFsbGVuZ2VSZXF1ZXN0EhQKDGNoYWxsZW5nZV9pZBgBIAEoCRIMCgRjb2RlGAIgASgJEkIKBm1ldGhvZBgDIAEoDjIyLmJhY2tvZmZpY2UudjEuQ2hhbGxlbmdlTWV0aG9kRW51bS5DaGFsbGVuZ2VNZXRob2QijgEKF1ZlcmlmeUNoYWxsZW5nZVJlc3BvbnNlEi8KC3RyYW5zYWN0aW9uGAEgASgLMhouYmFja29mZmljZS52MS5UcmFuc2FjdGlvbhJCChVyZWN1cnJpbmdfdHJhbnNhY3Rpb24YAiABKAsyIy5iYWNrb2ZmaWNlLnYxLlJlY3VycmluZ1RyYW5zYWN0aW9uIiQKEUVucm9sbFRvdHBSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRwoSRW5yb2xsVG90cFJlc3BvbnNlEjEKCmVucm9sbG1lbnQYASABKAsyHS5iYWNrb2ZmaWNlLnYxLlRvdHBFbnJvbGxtZW50IjMKEkNvbmZpcm1Ub3RwUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEgwKBGNvZGUYAiABKAkiSAoTQ29uZmlybVRvdHBSZXNwb25zZRIxCgplbnJvbGxtZW50GAEgASgLMh0uYmFja29mZmljZS52MS5Ub3RwRW5yb2xsbWVudDLWAwoQQ2hhbGxlbmdlU2VydmljZRKiAQoPVmVyaWZ5Q2hhbGxlbmdlEiUuYmFja29mZmljZS52MS5WZXJpZnlDaGFsbGVuZ2VSZXF1ZXN0GiYuYmFja29mZmljZS52MS5WZXJpZnlDaGFsbGVuZ2VSZXNwb25zZSJAirUYDWJhbmtpbmcud3JpdGWC0+STAik6ASoiJC92MS9jaGFsbGVuZ2VzL3tjaGFsbGVuZ2VfaWR9OnZlcmlmeRKHAQoKRW5yb2xsVG90cBIgLmJhY2tvZmZpY2UudjEuRW5yb2xsVG90cFJlcXVlc3QaIS5iYWNrb2ZmaWNlLnYxLkVucm9sbFRvdHBSZXNwb25zZSI0irUYDWJhbmtpbmcud3JpdGWC0+STAh06ASoiGC92MS91c2Vycy97dXNlcl9pZH0vdG90cBKSAQoLQ29uZmlybVRvdHASIS5iYWNrb2ZmaWNlLnYxLkNvbmZpcm1Ub3RwUmVxdWVzdBoiLmJhY2tvZmZpY2UudjEuQ29uZmlybVRvdHBSZXNwb25zZSI8irUYDWJhbmtpbmcud3JpdGWC0+STAiU6ASoiIC92MS91c2Vycy97dXNlcl9pZH0vdG90cDpjb25maXJtYgZwcm90bzM", [file_backoffice_v1_annotations, file_backoffice_v1_challenge, file_backoffice_v1_transaction, file_google_api_annotations]);
+  fileDesc("CiViYWNrb2ZmaWNlL3YxL2NoYWxsZW5nZV9zZXJ2aWNlLnByb3RvEg1iYWNrb2ZmaWNlLnYxIoABChZWZXJpZnlDaGFsbGVuZ2VSZXF1ZXN0EhQKDGNoYWxsZW5nZV9pZBgBIAEoCRIMCgRjb2RlGAIgASgJEkIKBm1ldGhvZBgDIAEoDjIyLmJhY2tvZmZpY2UudjEuQ2hhbGxlbmdlTWV0aG9kRW51bS5DaGFsbGVuZ2VNZXRob2QiwQEKF1ZlcmlmeUNoYWxsZW5nZVJlc3BvbnNlEi8KC3RyYW5zYWN0aW9uGAEgASgLMhouYmFja29mZmljZS52MS5UcmFuc2FjdGlvbhJCChVyZWN1cnJpbmdfdHJhbnNhY3Rpb24YAiABKAsyIy5iYWNrb2ZmaWNlLnYxLlJlY3VycmluZ1RyYW5zYWN0aW9uEjEKCmVucm9sbG1lbnQYAyABKAsyHS5iYWNrb2ZmaWNlLnYxLlRvdHBFbnJvbGxtZW50IiQKEUVucm9sbFRvdHBSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkidAoSRW5yb2xsVG90cFJlc3BvbnNlEjEKCmVucm9sbG1lbnQYASABKAsyHS5iYWNrb2ZmaWNlLnYxLlRvdHBFbnJvbGxtZW50EisKCWNoYWxsZW5nZRgCIAEoCzIYLmJhY2tvZmZpY2UudjEuQ2hhbGxlbmdlIjMKEkNvbmZpcm1Ub3RwUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEgwKBGNvZGUYAiABKAkiSAoTQ29uZmlybVRvdHBSZXNwb25zZRIxCgplbnJvbGxtZW50GAEgASgLMh0uYmFja29mZmljZS52MS5Ub3RwRW5yb2xsbWVudDLWAwoQQ2hhbGxlbmdlU2VydmljZRKiAQoPVmVyaWZ5Q2hhbGxlbmdlEiUuYmFja29mZmljZS52MS5WZXJpZnlDaGFsbGVuZ2VSZXF1ZXN0GiYuYmFja29mZmljZS52MS5WZXJpZnlDaGFsbGVuZ2VSZXNwb25zZSJAirUYDWJhbmtpbmcud3JpdGWC0+STAik6ASoiJC92MS9jaGFsbGVuZ2VzL3tjaGFsbGVuZ2VfaWR9OnZlcmlmeRKHAQoKRW5yb2xsVG90cBIgLmJhY2tvZmZpY2UudjEuRW5yb2xsVG90cFJlcXVlc3QaIS5iYWNrb2ZmaWNlLnYxLkVucm9sbFRvdHBSZXNwb25zZSI0irUYDWJhbmtpbmcud3JpdGWC0+STAh06ASoiGC92MS91c2Vycy97dXNlcl9pZH0vdG90cBKSAQoLQ29uZmlybVRvdHASIS5iYWNrb2ZmaWNlLnYxLkNvbmZpcm1Ub3RwUmVxdWVzdBoiLmJhY2tvZmZpY2UudjEuQ29uZmlybVRvdHBSZXNwb25zZSI8irUYDWJhbmtpbmcud3JpdGWC0+STAiU6ASoiIC92MS91c2Vycy97dXNlcl9pZH0vdG90cDpjb25maXJtYgZwcm90bzM", [file_backoffice_v1_annotations, file_backoffice_v1_challenge, file_backoffice_v1_transaction, file_google_api_annotations]);
 
 /**
  * Request for VerifyChallenge.
@@ -74,6 +74,15 @@ export type VerifyChallengeResponse = Message<"backoffice.v1.VerifyChallengeResp
    * @generated from field: backoffice.v1.RecurringTransaction recurring_transaction = 2;
    */
   recurringTransaction?: RecurringTransaction | undefined;
+
+  /**
+   * Output only. Instead of `transaction` for a held EnrollTotp: the
+   * secret and its URI (this answer only; a repeat shows `confirmed` false
+   * alone), 201 "Authenticator app enrolment started: confirm it with a code".
+   *
+   * @generated from field: backoffice.v1.TotpEnrollment enrollment = 3;
+   */
+  enrollment?: TotpEnrollment | undefined;
 };
 
 /**
@@ -111,11 +120,19 @@ export const EnrollTotpRequestSchema: GenMessage<EnrollTotpRequest> = /*@__PURE_
  */
 export type EnrollTotpResponse = Message<"backoffice.v1.EnrollTotpResponse"> & {
   /**
-   * Output only. The secret and its URI; `confirmed` false.
+   * Output only. Unset: the enrolment waits for `challenge` (see EnrollTotp)
+   * and VerifyChallenge answers it.
    *
    * @generated from field: backoffice.v1.TotpEnrollment enrollment = 1;
    */
   enrollment?: TotpEnrollment | undefined;
+
+  /**
+   * Output only. The challenge the enrolment waits for (REST 202 Accepted).
+   *
+   * @generated from field: backoffice.v1.Challenge challenge = 2;
+   */
+  challenge?: Challenge | undefined;
 };
 
 /**
@@ -227,10 +244,16 @@ export const ChallengeService: GenService<{
   },
   /**
    * Starts enrolling an authenticator app for `user_id`, who must be the
-   * caller. Answers 201 with the new secret and its otpauth:// URI, shown
-   * this once (never stored with an Idempotency-Key either). Enrolling
+   * caller. A token alone is not enough to add a way of answering
+   * challenges: the call answers 202 with `challenge` (methods EMAIL and,
+   * with a phone on file, SMS; never TOTP), its code sent to the email and
+   * phone on file, and VerifyChallenge with that code starts the enrolment,
+   * answering 201 with `enrollment`: the new secret and its otpauth:// URI,
+   * shown this once (a repeated VerifyChallenge answers the enrolment
+   * without them; never stored with an Idempotency-Key either). Enrolling
    * again before confirming replaces the secret; once an app is confirmed,
-   * enrolling is 409 CONFLICT (only one app per person).
+   * enrolling is 409 CONFLICT (only one app per person), before any
+   * challenge.
    *
    * @generated from rpc backoffice.v1.ChallengeService.EnrollTotp
    */
@@ -241,7 +264,8 @@ export const ChallengeService: GenService<{
   },
   /**
    * Confirms the enrolment with a current code of the app: from then on
-   * challenges offer TOTP. A wrong code is 422 VERIFICATION_CODE_INVALID;
+   * challenges offer TOTP, and the person is told by email
+   * (SECURITY_ALERT) that an app was added. A wrong code is 422 VERIFICATION_CODE_INVALID;
    * the 5th wrong code drops the pending enrolment (enrol again). Nothing
    * being enrolled (never started, or already confirmed) is 409 CONFLICT.
    *
