@@ -19,6 +19,7 @@ from backoffice.v1 import challenge_service_pb2 as pb
 from backoffice.v1 import challenge_service_pb2_grpc as pb_grpc
 from backoffice.v1 import transaction_pb2
 from backoffice.v1 import transaction_service_pb2 as tpb
+from backoffice.v1 import user_service_pb2 as upb
 from server.api import (
     call,
     idempotency,
@@ -26,6 +27,7 @@ from server.api import (
     transactions_generic,
     transactions_recurring,
     transactions_transfer,
+    users,
 )
 from server.api.transaction_base import request_context
 from server.api.transactions import TransactionServicer
@@ -33,7 +35,7 @@ from server.config import ConfigError, Settings
 from server.domain import challenges as rules
 from server.domain import errors
 from server.domain.challenges import is_person
-from server.services import challenges, totp_apps
+from server.services import challenges, contact_changes, totp_apps
 from server.services.context import RequestContext
 from server.store.challenge_rows import Challenge
 
@@ -98,6 +100,12 @@ class ChallengeServicer(pb_grpc.ChallengeServiceServicer):
         """Runs a claimed challenge's request (inside the verification's transaction)."""
         if found.method == totp_apps.ENROL_METHOD:
             return self._enrol(pb.EnrollTotpRequest.FromString(found.request))
+        if found.method == contact_changes.UPDATE_METHOD:
+            request = upb.UpdateUserRequest.FromString(found.request)
+            user = users.verified_update(request, step_up.of(self._settings).sealer)
+            return challenges.Answer(
+                pb.VerifyChallengeResponse(user=user), 200, "User updated successfully"
+            )
         name = found.method.removeprefix(_PACKAGE)
         message_type = _REQUESTS.get(name)
         if not found.method.startswith(_PACKAGE) or message_type is None:

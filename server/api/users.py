@@ -9,13 +9,14 @@ import grpc
 from backoffice.v1 import user_pb2
 from backoffice.v1 import user_service_pb2 as pb
 from backoffice.v1 import user_service_pb2_grpc as pb_grpc
-from server.api import call, convert, paging
+from server.api import call, convert, idempotency, paging, step_up
 from server.config import Settings
 from server.crypto.fields import LiveKeyring
 from server.domain import errors
 from server.domain import user_fields as fields
 from server.domain import user_queries as queries
 from server.domain import users as rules
+from server.services import contact_changes
 from server.store import password_resets
 from server.store import users as store
 
@@ -85,20 +86,22 @@ class UserServicer(pb_grpc.UserServiceServicer):
     def UpdateUser(
         self, request: pb.UpdateUserRequest, context: grpc.ServicerContext
     ) -> pb.UpdateUserResponse:
-        def given(name: str) -> Any:
-            return getattr(request, name) if request.HasField(name) else None
-
-        form = rules.UserChangeForm(
-            email=given("email"),
-            name=given("name"),
-            phone=given("phone"),
-            date_of_birth=given("date_of_birth"),
-            tax_id=given("tax_id"),
-            address=_address(request.address) if request.HasField("address") else None,
-            role=_given_enum(request, "role", user_pb2.UserRoleEnum.UserRole),
-            status=_given_enum(request, "status", user_pb2.UserStatusEnum.UserStatus),
-        )
-        view = store.update_user(call.current().principal, request.user_id, form, self._keyring)
+        form = change_form(request)
+        principal = call.current().principal
+        if contact_changes.needs_hold(principal, request.user_id, form, self._keyring):
+            # A person's own email or phone: behind a challenge sent to the
+            # contacts on file (server.services.contact_changes).
+            facts = step_up.of(self._settings)
+            made = contact_changes.hold(
+                principal,
+                request.SerializeToString(deterministic=True),
+                idempotency_key=idempotency.key_from(context),
+                sealer=facts.sealer,
+                code_key=facts.code_key,
+            )
+            call.current().accepted(step_up.ACCEPTED_MESSAGE)
+            return pb.UpdateUserResponse(challenge=step_up.challenge_message(made))
+        view = store.update_user(principal, request.user_id, form, self._keyring)
         call.current().ok("User updated successfully")
         return pb.UpdateUserResponse(user=_user(view, None))
 
@@ -165,6 +168,35 @@ def _address(message: user_pb2.PostalAddress) -> fields.Address:
         postal_code=message.postal_code,
         country=message.country,
     )
+
+
+def change_form(request: pb.UpdateUserRequest) -> rules.UserChangeForm:
+    def given(name: str) -> Any:
+        return getattr(request, name) if request.HasField(name) else None
+
+    return rules.UserChangeForm(
+        email=given("email"),
+        name=given("name"),
+        phone=given("phone"),
+        date_of_birth=given("date_of_birth"),
+        tax_id=given("tax_id"),
+        address=_address(request.address) if request.HasField("address") else None,
+        role=_given_enum(request, "role", user_pb2.UserRoleEnum.UserRole),
+        status=_given_enum(request, "status", user_pb2.UserStatusEnum.UserStatus),
+    )
+
+
+def verified_update(request: pb.UpdateUserRequest, keyring: LiveKeyring) -> user_pb2.User:
+    """A verified challenge's UpdateUser (the person's own email or phone)."""
+    principal = call.current().principal
+    user_id = rules.resolve_user_id(principal, request.user_id)
+    view = contact_changes.apply(
+        user_id,
+        keyring,
+        lambda: store.update_user(principal, request.user_id, change_form(request), keyring),
+    )
+    call.current().ok("User updated successfully")
+    return _user(view, None)
 
 
 def _user(view: rules.UserView, fields: frozenset[str] | None) -> user_pb2.User:

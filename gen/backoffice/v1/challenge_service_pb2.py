@@ -25,10 +25,11 @@ _sym_db = _symbol_database.Default()
 from backoffice.v1 import annotations_pb2 as backoffice_dot_v1_dot_annotations__pb2
 from backoffice.v1 import challenge_pb2 as backoffice_dot_v1_dot_challenge__pb2
 from backoffice.v1 import transaction_pb2 as backoffice_dot_v1_dot_transaction__pb2
+from backoffice.v1 import user_pb2 as backoffice_dot_v1_dot_user__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%backoffice/v1/challenge_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1d\x62\x61\x63koffice/v1/challenge.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x1cgoogle/api/annotations.proto\"\x80\x01\n\x16VerifyChallengeRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x42\n\x06method\x18\x03 \x01(\x0e\x32\x32.backoffice.v1.ChallengeMethodEnum.ChallengeMethod\"\xc1\x01\n\x17VerifyChallengeResponse\x12/\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1a.backoffice.v1.Transaction\x12\x42\n\x15recurring_transaction\x18\x02 \x01(\x0b\x32#.backoffice.v1.RecurringTransaction\x12\x31\n\nenrollment\x18\x03 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment\"$\n\x11\x45nrollTotpRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"t\n\x12\x45nrollTotpResponse\x12\x31\n\nenrollment\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment\x12+\n\tchallenge\x18\x02 \x01(\x0b\x32\x18.backoffice.v1.Challenge\"3\n\x12\x43onfirmTotpRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"H\n\x13\x43onfirmTotpResponse\x12\x31\n\nenrollment\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment2\xd6\x03\n\x10\x43hallengeService\x12\xa2\x01\n\x0fVerifyChallenge\x12%.backoffice.v1.VerifyChallengeRequest\x1a&.backoffice.v1.VerifyChallengeResponse\"@\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02)\"$/v1/challenges/{challenge_id}:verify:\x01*\x12\x87\x01\n\nEnrollTotp\x12 .backoffice.v1.EnrollTotpRequest\x1a!.backoffice.v1.EnrollTotpResponse\"4\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/users/{user_id}/totp:\x01*\x12\x92\x01\n\x0b\x43onfirmTotp\x12!.backoffice.v1.ConfirmTotpRequest\x1a\".backoffice.v1.ConfirmTotpResponse\"<\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02%\" /v1/users/{user_id}/totp:confirm:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%backoffice/v1/challenge_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1d\x62\x61\x63koffice/v1/challenge.proto\x1a\x1f\x62\x61\x63koffice/v1/transaction.proto\x1a\x18\x62\x61\x63koffice/v1/user.proto\x1a\x1cgoogle/api/annotations.proto\"\x80\x01\n\x16VerifyChallengeRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x42\n\x06method\x18\x03 \x01(\x0e\x32\x32.backoffice.v1.ChallengeMethodEnum.ChallengeMethod\"\xe4\x01\n\x17VerifyChallengeResponse\x12/\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1a.backoffice.v1.Transaction\x12\x42\n\x15recurring_transaction\x18\x02 \x01(\x0b\x32#.backoffice.v1.RecurringTransaction\x12\x31\n\nenrollment\x18\x03 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment\x12!\n\x04user\x18\x04 \x01(\x0b\x32\x13.backoffice.v1.User\"$\n\x11\x45nrollTotpRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"t\n\x12\x45nrollTotpResponse\x12\x31\n\nenrollment\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment\x12+\n\tchallenge\x18\x02 \x01(\x0b\x32\x18.backoffice.v1.Challenge\"3\n\x12\x43onfirmTotpRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"H\n\x13\x43onfirmTotpResponse\x12\x31\n\nenrollment\x18\x01 \x01(\x0b\x32\x1d.backoffice.v1.TotpEnrollment2\xd6\x03\n\x10\x43hallengeService\x12\xa2\x01\n\x0fVerifyChallenge\x12%.backoffice.v1.VerifyChallengeRequest\x1a&.backoffice.v1.VerifyChallengeResponse\"@\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02)\"$/v1/challenges/{challenge_id}:verify:\x01*\x12\x87\x01\n\nEnrollTotp\x12 .backoffice.v1.EnrollTotpRequest\x1a!.backoffice.v1.EnrollTotpResponse\"4\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/users/{user_id}/totp:\x01*\x12\x92\x01\n\x0b\x43onfirmTotp\x12!.backoffice.v1.ConfirmTotpRequest\x1a\".backoffice.v1.ConfirmTotpResponse\"<\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02%\" /v1/users/{user_id}/totp:confirm:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,18 +42,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHALLENGESERVICE'].methods_by_name['EnrollTotp']._serialized_options = b'\212\265\030\rbanking.write\202\323\344\223\002\035\"\030/v1/users/{user_id}/totp:\001*'
   _globals['_CHALLENGESERVICE'].methods_by_name['ConfirmTotp']._loaded_options = None
   _globals['_CHALLENGESERVICE'].methods_by_name['ConfirmTotp']._serialized_options = b'\212\265\030\rbanking.write\202\323\344\223\002%\" /v1/users/{user_id}/totp:confirm:\001*'
-  _globals['_VERIFYCHALLENGEREQUEST']._serialized_start=184
-  _globals['_VERIFYCHALLENGEREQUEST']._serialized_end=312
-  _globals['_VERIFYCHALLENGERESPONSE']._serialized_start=315
-  _globals['_VERIFYCHALLENGERESPONSE']._serialized_end=508
-  _globals['_ENROLLTOTPREQUEST']._serialized_start=510
-  _globals['_ENROLLTOTPREQUEST']._serialized_end=546
-  _globals['_ENROLLTOTPRESPONSE']._serialized_start=548
-  _globals['_ENROLLTOTPRESPONSE']._serialized_end=664
-  _globals['_CONFIRMTOTPREQUEST']._serialized_start=666
-  _globals['_CONFIRMTOTPREQUEST']._serialized_end=717
-  _globals['_CONFIRMTOTPRESPONSE']._serialized_start=719
-  _globals['_CONFIRMTOTPRESPONSE']._serialized_end=791
-  _globals['_CHALLENGESERVICE']._serialized_start=794
-  _globals['_CHALLENGESERVICE']._serialized_end=1264
+  _globals['_VERIFYCHALLENGEREQUEST']._serialized_start=210
+  _globals['_VERIFYCHALLENGEREQUEST']._serialized_end=338
+  _globals['_VERIFYCHALLENGERESPONSE']._serialized_start=341
+  _globals['_VERIFYCHALLENGERESPONSE']._serialized_end=569
+  _globals['_ENROLLTOTPREQUEST']._serialized_start=571
+  _globals['_ENROLLTOTPREQUEST']._serialized_end=607
+  _globals['_ENROLLTOTPRESPONSE']._serialized_start=609
+  _globals['_ENROLLTOTPRESPONSE']._serialized_end=725
+  _globals['_CONFIRMTOTPREQUEST']._serialized_start=727
+  _globals['_CONFIRMTOTPREQUEST']._serialized_end=778
+  _globals['_CONFIRMTOTPRESPONSE']._serialized_start=780
+  _globals['_CONFIRMTOTPRESPONSE']._serialized_end=852
+  _globals['_CHALLENGESERVICE']._serialized_start=855
+  _globals['_CHALLENGESERVICE']._serialized_end=1325
 # @@protoc_insertion_point(module_scope)

@@ -23,13 +23,14 @@ _sym_db = _symbol_database.Default()
 
 
 from backoffice.v1 import annotations_pb2 as backoffice_dot_v1_dot_annotations__pb2
+from backoffice.v1 import challenge_pb2 as backoffice_dot_v1_dot_challenge__pb2
 from backoffice.v1 import common_pb2 as backoffice_dot_v1_dot_common__pb2
 from backoffice.v1 import user_pb2 as backoffice_dot_v1_dot_user__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n backoffice/v1/user_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x18\x62\x61\x63koffice/v1/user.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x02\n\x10ListUsersRequest\x12\x0e\n\x06search\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x01(\t\x12\x32\n\x04role\x18\x03 \x01(\x0e\x32$.backoffice.v1.UserRoleEnum.UserRole\x12\x38\n\x06status\x18\x04 \x01(\x0e\x32(.backoffice.v1.UserStatusEnum.UserStatus\x12\x0c\n\x04page\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x0c\n\x04sort\x18\x07 \x01(\t\x12\r\n\x05order\x18\x08 \x01(\t\x12\x0f\n\x07sort_by\x18\t \x01(\t\x12\x12\n\nsort_order\x18\n \x01(\t\x12\x12\n\npage_token\x18\x0b \x01(\t\"f\n\x11ListUsersResponse\x12\"\n\x05users\x18\x01 \x03(\x0b\x32\x13.backoffice.v1.User\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\xdb\x01\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\x15\n\rdate_of_birth\x18\x05 \x01(\t\x12\x0e\n\x06tax_id\x18\x06 \x01(\t\x12-\n\x07\x61\x64\x64ress\x18\x07 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x32\n\x04role\x18\x08 \x01(\x0e\x32$.backoffice.v1.UserRoleEnum.UserRole\"7\n\x12\x43reateUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.backoffice.v1.User\"1\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x01(\t\"4\n\x0fGetUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.backoffice.v1.User\"\x85\x03\n\x11UpdateUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\x05\x65mail\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05phone\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rdate_of_birth\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06tax_id\x18\x06 \x01(\tH\x04\x88\x01\x01\x12-\n\x07\x61\x64\x64ress\x18\x07 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x37\n\x04role\x18\x08 \x01(\x0e\x32$.backoffice.v1.UserRoleEnum.UserRoleH\x05\x88\x01\x01\x12=\n\x06status\x18\t \x01(\x0e\x32(.backoffice.v1.UserStatusEnum.UserStatusH\x06\x88\x01\x01\x42\x08\n\x06_emailB\x07\n\x05_nameB\x08\n\x06_phoneB\x10\n\x0e_date_of_birthB\t\n\x07_tax_idB\x07\n\x05_roleB\t\n\x07_status\"7\n\x12UpdateUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.backoffice.v1.User\"4\n\x11\x44\x65leteUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"7\n\x12\x44\x65leteUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.backoffice.v1.User\",\n\x1bRequestPasswordResetRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\"\x84\x01\n\x1cRequestPasswordResetResponse\x12\x18\n\x0breset_token\x18\x01 \x01(\tH\x00\x88\x01\x01\x12:\n\x16reset_token_expires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0e\n\x0c_reset_token\"B\n\x1b\x43onfirmPasswordResetRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"\x1e\n\x1c\x43onfirmPasswordResetResponse2\x93\t\n\x0bUserService\x12\x89\x01\n\tListUsers\x12\x1f.backoffice.v1.ListUsersRequest\x1a .backoffice.v1.ListUsersResponse\"9\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02#\x12\t/v1/usersZ\x16\x12\x14/backoffice/v1/users\x12\x93\x01\n\nCreateUser\x12 .backoffice.v1.CreateUserRequest\x1a!.backoffice.v1.CreateUserResponse\"@\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02)\"\t/v1/users:\x01*Z\x19\"\x14/backoffice/v1/users:\x01*\x12\x97\x01\n\x07GetUser\x12\x1d.backoffice.v1.GetUserRequest\x1a\x1e.backoffice.v1.GetUserResponse\"M\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x37\x12\x13/v1/users/{user_id}Z \x12\x1e/backoffice/v1/users/{user_id}\x12\xc1\x01\n\nUpdateUser\x12 .backoffice.v1.UpdateUserRequest\x1a!.backoffice.v1.UpdateUserResponse\"n\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02W\x1a\x13/v1/users/{user_id}:\x01*Z\x18\x32\x13/v1/users/{user_id}:\x01*Z#\x1a\x1e/backoffice/v1/users/{user_id}:\x01*\x12\xb5\x01\n\nDeleteUser\x12 .backoffice.v1.DeleteUserRequest\x1a!.backoffice.v1.DeleteUserResponse\"b\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x37*\x13/v1/users/{user_id}Z *\x1e/backoffice/v1/users/{user_id}\x12\xa0\x01\n\x14RequestPasswordReset\x12*.backoffice.v1.RequestPasswordResetRequest\x1a+.backoffice.v1.RequestPasswordResetResponse\"/\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02\x18\"\x13/v1/password-resets:\x01*\x12\xa8\x01\n\x14\x43onfirmPasswordReset\x12*.backoffice.v1.ConfirmPasswordResetRequest\x1a+.backoffice.v1.ConfirmPasswordResetResponse\"7\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02 \"\x1b/v1/password-resets:confirm:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n backoffice/v1/user_service.proto\x12\rbackoffice.v1\x1a\x1f\x62\x61\x63koffice/v1/annotations.proto\x1a\x1d\x62\x61\x63koffice/v1/challenge.proto\x1a\x1a\x62\x61\x63koffice/v1/common.proto\x1a\x18\x62\x61\x63koffice/v1/user.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x02\n\x10ListUsersRequest\x12\x0e\n\x06search\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x01(\t\x12\x32\n\x04role\x18\x03 \x01(\x0e\x32$.backoffice.v1.UserRoleEnum.UserRole\x12\x38\n\x06status\x18\x04 \x01(\x0e\x32(.backoffice.v1.UserStatusEnum.UserStatus\x12\x0c\n\x04page\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x0c\n\x04sort\x18\x07 \x01(\t\x12\r\n\x05order\x18\x08 \x01(\t\x12\x0f\n\x07sort_by\x18\t \x01(\t\x12\x12\n\nsort_order\x18\n \x01(\t\x12\x12\n\npage_token\x18\x0b \x01(\t\"f\n\x11ListUsersResponse\x12\"\n\x05users\x18\x01 \x03(\x0b\x32\x13.backoffice.v1.User\x12-\n\npagination\x18\x02 \x01(\x0b\x32\x19.backoffice.v1.Pagination\"\xdb\x01\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\x15\n\rdate_of_birth\x18\x05 \x01(\t\x12\x0e\n\x06tax_id\x18\x06 \x01(\t\x12-\n\x07\x61\x64\x64ress\x18\x07 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x32\n\x04role\x18\x08 \x01(\x0e\x32$.backoffice.v1.UserRoleEnum.UserRole\"7\n\x12\x43reateUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.backoffice.v1.User\"1\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x01(\t\"4\n\x0fGetUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.backoffice.v1.User\"\x85\x03\n\x11UpdateUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\x05\x65mail\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05phone\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rdate_of_birth\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06tax_id\x18\x06 \x01(\tH\x04\x88\x01\x01\x12-\n\x07\x61\x64\x64ress\x18\x07 \x01(\x0b\x32\x1c.backoffice.v1.PostalAddress\x12\x37\n\x04role\x18\x08 \x01(\x0e\x32$.backoffice.v1.UserRoleEnum.UserRoleH\x05\x88\x01\x01\x12=\n\x06status\x18\t \x01(\x0e\x32(.backoffice.v1.UserStatusEnum.UserStatusH\x06\x88\x01\x01\x42\x08\n\x06_emailB\x07\n\x05_nameB\x08\n\x06_phoneB\x10\n\x0e_date_of_birthB\t\n\x07_tax_idB\x07\n\x05_roleB\t\n\x07_status\"d\n\x12UpdateUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.backoffice.v1.User\x12+\n\tchallenge\x18\x02 \x01(\x0b\x32\x18.backoffice.v1.Challenge\"4\n\x11\x44\x65leteUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"7\n\x12\x44\x65leteUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.backoffice.v1.User\",\n\x1bRequestPasswordResetRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\"\x84\x01\n\x1cRequestPasswordResetResponse\x12\x18\n\x0breset_token\x18\x01 \x01(\tH\x00\x88\x01\x01\x12:\n\x16reset_token_expires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0e\n\x0c_reset_token\"B\n\x1b\x43onfirmPasswordResetRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"\x1e\n\x1c\x43onfirmPasswordResetResponse2\x93\t\n\x0bUserService\x12\x89\x01\n\tListUsers\x12\x1f.backoffice.v1.ListUsersRequest\x1a .backoffice.v1.ListUsersResponse\"9\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02#\x12\t/v1/usersZ\x16\x12\x14/backoffice/v1/users\x12\x93\x01\n\nCreateUser\x12 .backoffice.v1.CreateUserRequest\x1a!.backoffice.v1.CreateUserResponse\"@\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02)\"\t/v1/users:\x01*Z\x19\"\x14/backoffice/v1/users:\x01*\x12\x97\x01\n\x07GetUser\x12\x1d.backoffice.v1.GetUserRequest\x1a\x1e.backoffice.v1.GetUserResponse\"M\x8a\xb5\x18\x0c\x62\x61nking.read\x82\xd3\xe4\x93\x02\x37\x12\x13/v1/users/{user_id}Z \x12\x1e/backoffice/v1/users/{user_id}\x12\xc1\x01\n\nUpdateUser\x12 .backoffice.v1.UpdateUserRequest\x1a!.backoffice.v1.UpdateUserResponse\"n\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02W\x1a\x13/v1/users/{user_id}:\x01*Z\x18\x32\x13/v1/users/{user_id}:\x01*Z#\x1a\x1e/backoffice/v1/users/{user_id}:\x01*\x12\xb5\x01\n\nDeleteUser\x12 .backoffice.v1.DeleteUserRequest\x1a!.backoffice.v1.DeleteUserResponse\"b\x8a\xb5\x18\rbanking.write\x8a\xb5\x18\x10\x62\x61\x63koffice.admin\x82\xd3\xe4\x93\x02\x37*\x13/v1/users/{user_id}Z *\x1e/backoffice/v1/users/{user_id}\x12\xa0\x01\n\x14RequestPasswordReset\x12*.backoffice.v1.RequestPasswordResetRequest\x1a+.backoffice.v1.RequestPasswordResetResponse\"/\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02\x18\"\x13/v1/password-resets:\x01*\x12\xa8\x01\n\x14\x43onfirmPasswordReset\x12*.backoffice.v1.ConfirmPasswordResetRequest\x1a+.backoffice.v1.ConfirmPasswordResetResponse\"7\x8a\xb5\x18\rbanking.write\x82\xd3\xe4\x93\x02 \"\x1b/v1/password-resets:confirm:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,34 +51,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USERSERVICE'].methods_by_name['RequestPasswordReset']._serialized_options = b'\212\265\030\rbanking.write\202\323\344\223\002\030\"\023/v1/password-resets:\001*'
   _globals['_USERSERVICE'].methods_by_name['ConfirmPasswordReset']._loaded_options = None
   _globals['_USERSERVICE'].methods_by_name['ConfirmPasswordReset']._serialized_options = b'\212\265\030\rbanking.write\202\323\344\223\002 \"\033/v1/password-resets:confirm:\001*'
-  _globals['_LISTUSERSREQUEST']._serialized_start=202
-  _globals['_LISTUSERSREQUEST']._serialized_end=477
-  _globals['_LISTUSERSRESPONSE']._serialized_start=479
-  _globals['_LISTUSERSRESPONSE']._serialized_end=581
-  _globals['_CREATEUSERREQUEST']._serialized_start=584
-  _globals['_CREATEUSERREQUEST']._serialized_end=803
-  _globals['_CREATEUSERRESPONSE']._serialized_start=805
-  _globals['_CREATEUSERRESPONSE']._serialized_end=860
-  _globals['_GETUSERREQUEST']._serialized_start=862
-  _globals['_GETUSERREQUEST']._serialized_end=911
-  _globals['_GETUSERRESPONSE']._serialized_start=913
-  _globals['_GETUSERRESPONSE']._serialized_end=965
-  _globals['_UPDATEUSERREQUEST']._serialized_start=968
-  _globals['_UPDATEUSERREQUEST']._serialized_end=1357
-  _globals['_UPDATEUSERRESPONSE']._serialized_start=1359
-  _globals['_UPDATEUSERRESPONSE']._serialized_end=1414
-  _globals['_DELETEUSERREQUEST']._serialized_start=1416
-  _globals['_DELETEUSERREQUEST']._serialized_end=1468
-  _globals['_DELETEUSERRESPONSE']._serialized_start=1470
-  _globals['_DELETEUSERRESPONSE']._serialized_end=1525
-  _globals['_REQUESTPASSWORDRESETREQUEST']._serialized_start=1527
-  _globals['_REQUESTPASSWORDRESETREQUEST']._serialized_end=1571
-  _globals['_REQUESTPASSWORDRESETRESPONSE']._serialized_start=1574
-  _globals['_REQUESTPASSWORDRESETRESPONSE']._serialized_end=1706
-  _globals['_CONFIRMPASSWORDRESETREQUEST']._serialized_start=1708
-  _globals['_CONFIRMPASSWORDRESETREQUEST']._serialized_end=1774
-  _globals['_CONFIRMPASSWORDRESETRESPONSE']._serialized_start=1776
-  _globals['_CONFIRMPASSWORDRESETRESPONSE']._serialized_end=1806
-  _globals['_USERSERVICE']._serialized_start=1809
-  _globals['_USERSERVICE']._serialized_end=2980
+  _globals['_LISTUSERSREQUEST']._serialized_start=233
+  _globals['_LISTUSERSREQUEST']._serialized_end=508
+  _globals['_LISTUSERSRESPONSE']._serialized_start=510
+  _globals['_LISTUSERSRESPONSE']._serialized_end=612
+  _globals['_CREATEUSERREQUEST']._serialized_start=615
+  _globals['_CREATEUSERREQUEST']._serialized_end=834
+  _globals['_CREATEUSERRESPONSE']._serialized_start=836
+  _globals['_CREATEUSERRESPONSE']._serialized_end=891
+  _globals['_GETUSERREQUEST']._serialized_start=893
+  _globals['_GETUSERREQUEST']._serialized_end=942
+  _globals['_GETUSERRESPONSE']._serialized_start=944
+  _globals['_GETUSERRESPONSE']._serialized_end=996
+  _globals['_UPDATEUSERREQUEST']._serialized_start=999
+  _globals['_UPDATEUSERREQUEST']._serialized_end=1388
+  _globals['_UPDATEUSERRESPONSE']._serialized_start=1390
+  _globals['_UPDATEUSERRESPONSE']._serialized_end=1490
+  _globals['_DELETEUSERREQUEST']._serialized_start=1492
+  _globals['_DELETEUSERREQUEST']._serialized_end=1544
+  _globals['_DELETEUSERRESPONSE']._serialized_start=1546
+  _globals['_DELETEUSERRESPONSE']._serialized_end=1601
+  _globals['_REQUESTPASSWORDRESETREQUEST']._serialized_start=1603
+  _globals['_REQUESTPASSWORDRESETREQUEST']._serialized_end=1647
+  _globals['_REQUESTPASSWORDRESETRESPONSE']._serialized_start=1650
+  _globals['_REQUESTPASSWORDRESETRESPONSE']._serialized_end=1782
+  _globals['_CONFIRMPASSWORDRESETREQUEST']._serialized_start=1784
+  _globals['_CONFIRMPASSWORDRESETREQUEST']._serialized_end=1850
+  _globals['_CONFIRMPASSWORDRESETRESPONSE']._serialized_start=1852
+  _globals['_CONFIRMPASSWORDRESETRESPONSE']._serialized_end=1882
+  _globals['_USERSERVICE']._serialized_start=1885
+  _globals['_USERSERVICE']._serialized_end=3056
 # @@protoc_insertion_point(module_scope)

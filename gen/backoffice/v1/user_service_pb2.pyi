@@ -1,6 +1,7 @@
 import datetime
 
 from backoffice.v1 import annotations_pb2 as _annotations_pb2
+from backoffice.v1 import challenge_pb2 as _challenge_pb2
 from backoffice.v1 import common_pb2 as _common_pb2
 from backoffice.v1 import user_pb2 as _user_pb2
 from google.api import annotations_pb2 as _annotations_pb2_1
@@ -110,10 +111,12 @@ class UpdateUserRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., name: _Optional[str] = ..., phone: _Optional[str] = ..., date_of_birth: _Optional[str] = ..., tax_id: _Optional[str] = ..., address: _Optional[_Union[_user_pb2.PostalAddress, _Mapping]] = ..., role: _Optional[_Union[_user_pb2.UserRoleEnum.UserRole, str]] = ..., status: _Optional[_Union[_user_pb2.UserStatusEnum.UserStatus, str]] = ...) -> None: ...
 
 class UpdateUserResponse(_message.Message):
-    __slots__ = ("user",)
+    __slots__ = ("user", "challenge")
     USER_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     user: _user_pb2.User
-    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ...) -> None: ...
+    challenge: _challenge_pb2.Challenge
+    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ..., challenge: _Optional[_Union[_challenge_pb2.Challenge, _Mapping]] = ...) -> None: ...
 
 class DeleteUserRequest(_message.Message):
     __slots__ = ("user_id", "reason")

@@ -109,6 +109,15 @@ class UserServiceServicer:
         once (access and refresh): a token keeps the role it was issued with, so
         the user signs in again and gets one with the new role. A revoked token
         answers UNAUTHENTICATED (REST 401, code UNAUTHORIZED).
+
+        A person (a token of the authorization-code flow) changing their own
+        email or phone number to another value answers 202 with `challenge`
+        and changes nothing: step-up codes go to those contacts, so a token
+        alone must not move them. The challenge's code goes to the email and
+        phone on file before the change; ChallengeService.VerifyChallenge then
+        makes the whole requested change (200, `user`) and the old email is
+        told what changed (a SECURITY_ALERT message). Staff changing another
+        user, and a person's other fields, change at once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -128,7 +128,8 @@ export enum NotificationKindEnum_NotificationKind {
   DISPUTE_UPDATE = 4,
 
   /**
-   * The person's sign-in security changed (an authenticator app added);
+   * The person's sign-in security changed (an authenticator app added,
+   * their email or phone changed: told to the email on file before it);
    * by email.
    *
    * @generated from enum value: SECURITY_ALERT = 5;
