@@ -96,9 +96,25 @@ def hold(
         from_account_id=from_account_id,
         amount=amount,
         currency=currency,
+        destination=_destination(request),
     )
     decision = challenges.needs_hold(call.current().principal, held, facts.thresholds)
     return None if decision is None else Hold(facts, held, decision)
+
+
+def _destination(request: Any) -> challenges.Destination:
+    """Where the request sends the money (for the code's message)."""
+    given = {field.name for field, _ in request.ListFields()}
+    if "to_account_id" in given:
+        return challenges.Destination(account_id=request.to_account_id)
+    if "payee_id" in given:
+        return challenges.Destination(payee_id=request.payee_id)
+    if "beneficiary" in given:
+        return challenges.Destination(
+            beneficiary_name=request.beneficiary.name,
+            beneficiary_number=request.beneficiary.account_number,
+        )
+    return challenges.Destination()
 
 
 def challenge_message(made: challenge_rows.Challenge) -> cpb.Challenge:

@@ -159,13 +159,22 @@ def movement_message(kind: str, channel: str, movement: Movement) -> Message:
 
 
 def challenge_message(
-    channel: str, code: str, amount_minor: int, currency: str, expires_minutes: int
+    channel: str,
+    code: str,
+    amount_minor: int,
+    currency: str,
+    expires_minutes: int,
+    *,
+    destination: str = "",
 ) -> Message:
-    """A one-time code confirming a movement (step-up verification)."""
+    """A one-time code confirming a movement (step-up verification), naming
+    where the money goes (`destination`, masked: "account ****7890", a
+    payee's name), so that the person sees what the code confirms."""
     amount = format_money(amount_minor, currency)
     lead = f"Your confirmation code is {code}."
+    to = f" to {destination}" if destination else ""
     detail = (
-        f"It confirms a payment of {amount} and expires in {expires_minutes} minutes."
+        f"It confirms a payment of {amount}{to} and expires in {expires_minutes} minutes."
         " Never share it: the bank never asks for it."
     )
     if channel == SMS:

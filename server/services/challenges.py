@@ -26,16 +26,28 @@ from server.crypto.fields import FieldSealer
 from server.domain import challenges as rules
 from server.domain import errors, movements
 from server.domain import notifications as notification_rules
+from server.domain.masking import mask_account_number
 from server.domain.money import parse_amount
 from server.domain.principal import Principal
 from server.store import challenge_rows as rows
 from server.store import clock, tx
 from server.store import notification_recipients as recipients
+from server.store import payees as payee_store
 from server.store.models import Account
 
 # Refusals of the held request that are its answer for good (as an
 # Idempotency-Key keeps them): the challenge is used up by them.
 KEPT_REFUSALS = frozenset({403, 404, 409, 422})
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a movement's money goes, as its request names it (one of these)."""
+
+    account_id: str = ""
+    payee_id: str = ""
+    beneficiary_name: str = ""
+    beneficiary_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +60,26 @@ class Held:
     from_account_id: str
     amount: float
     currency: str
+    destination: Destination | None = None
+
+
+def destination_words(principal: Principal, found: Destination | None) -> str:
+    """The destination as the code's message names it, masked ("account
+    ****7890", "Power Co", "Jane Doe ****0002"); "" when it cannot be told
+    (the use case refuses such a request anyway)."""
+    if found is None:
+        return ""
+    if found.account_id:
+        account = Account.get_or_none(Account.id == found.account_id)
+        return f"account {mask_account_number(account.account_number)}" if account else ""
+    if found.payee_id:
+        payee = payee_store.get_payee(found.payee_id)
+        if payee is None or (payee.owner_id is not None and payee.owner_id != principal.user_id):
+            return ""  # another's payee: not named
+        return payee.name[:60]
+    name = found.beneficiary_name.strip()[:60]
+    number = mask_account_number(found.beneficiary_number.strip())
+    return " ".join(part for part in (name, number) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +157,7 @@ def hold(
 ) -> rows.Challenge:
     """The new challenge keeping `held`; its one-time code enqueued for the person."""
     minor, currency = decision.amount_minor, decision.currency
+    to = destination_words(principal, held.destination)
     return open_challenge(
         principal,
         held.method,
@@ -132,7 +165,7 @@ def hold(
         idempotency_key=held.idempotency_key,
         money=(held.from_account_id, minor, currency),
         render=lambda channel, code, minutes: notification_rules.challenge_message(
-            channel, code, minor, currency, minutes
+            channel, code, minor, currency, minutes, destination=to
         ),
         sealer=sealer,
         code_key=code_key,

@@ -344,7 +344,6 @@ LINKING = "the code's message names the amount only, not where the money goes"
 " as PSD2 SCA asks), which social engineering of the code relies on"
 
 
-@pytest.mark.xfail(strict=True, reason=LINKING)
 def test_the_code_message_names_the_destination(rest: Rest, alice: Person) -> None:
     source = funded_account(rest, alice.user_id)
     challenge = _challenge(alice, source, 9000)
@@ -379,3 +378,19 @@ def test_a_persons_new_email_is_made_by_the_code_sent_to_the_old_one(
     envelope.success(rest.patch(path, json={"phone": "+15555550199"}))
     # A bad email is refused before any challenge.
     envelope.error(alice.rest.patch(path, json={"email": "nope"}), 422, "VALIDATION_ERROR")
+
+
+def test_a_payment_code_names_the_payee(rest: Rest, alice: Person) -> None:
+    source = funded_account(rest, alice.user_id)
+    name = "Power Co Linked"
+    made = {"name": name, "type": "UTILITY", "accountNumber": "EL-1"}
+    payee = envelope.success(alice.rest.post("/v1/payees", json=made), 201)["payee"]["id"]
+    body = {"fromAccountId": source, "payeeId": payee, "amount": 5000}
+    held = envelope.success(alice.rest.post("/v1/transactions/payment", json=body), 202)
+    challenge = held["challenge"]["id"]
+    emailed_code(alice, challenge)
+    data = envelope.success(
+        alice.rest.get("/v1/sandbox/notifications", params={"kind": "CHALLENGE_CODE", "limit": 100})
+    )
+    bodies = [item["body"] for item in data["notifications"] if item.get("relatedId") == challenge]
+    assert bodies and all(f"USD 5,000.00 to {name}" in body for body in bodies), bodies

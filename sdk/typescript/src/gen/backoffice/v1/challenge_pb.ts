@@ -18,16 +18,24 @@ export const file_backoffice_v1_challenge: GenFile = /*@__PURE__*/
  * Step-up verification of a large movement made with a person's token.
  *
  * A transfer, bill payment or external transfer (also through the generic
- * CreateTransaction) whose amount is at or above the step-up threshold of
- * the debited account's type (default 5,000.00 in the movement's currency
- * for every type; `BANK_STEP_UP_THRESHOLDS`, for example
+ * CreateTransaction), or a recurring schedule (the amount of each run),
+ * whose amount is at or above the step-up threshold of the debited
+ * account's type (default 5,000.00 in the movement's currency for every
+ * type; `BANK_STEP_UP_THRESHOLDS`, for example
  * `CHECKING=5000.00,BUSINESS=20000.00`), made with a token that acts for a
  * user (authorization-code flow: a customer or a staff member), answers 202
  * Accepted with `challenge` and no transaction: nothing is checked beyond
- * the amount and the debited account, nothing is reserved or posted. Service
- * clients (client credentials, no user) are never challenged. The request is
- * kept with the challenge and runs exactly once, as the person who made it,
- * when ChallengeService.VerifyChallenge is given the right code.
+ * the amount and the debited account (the currency and amount read as the
+ * use case reads them: `usd` and ` USD` are USD), nothing is reserved or
+ * posted. A request the use case refuses anyway before anything moves (an
+ * unknown or another's account, another currency, an amount that does not
+ * parse) is not challenged but refused. Service clients (client
+ * credentials, no user) are never challenged. The request is kept with the
+ * challenge and runs exactly once, as the person who made it, when
+ * ChallengeService.VerifyChallenge is given the right code. Adding an
+ * authenticator app and a person's change of their own email or phone wait
+ * for a challenge the same way (ChallengeService.EnrollTotp,
+ * UserService.UpdateUser).
  *
  * @generated from message backoffice.v1.Challenge
  */
@@ -44,7 +52,9 @@ export type Challenge = Message<"backoffice.v1.Challenge"> & {
    * confirmed an authenticator app (ChallengeService.EnrollTotp), EMAIL
    * always, SMS when a phone number is on file. The EMAIL and SMS one-time
    * code (6 digits, the same code on both channels) is sent when the
-   * challenge is made.
+   * challenge is made; its message names what it confirms: the amount and
+   * where the money goes, masked (an account as `****7890`, a payee by its
+   * name, a beneficiary by name and `****0002`), or the settings change.
    *
    * @generated from field: repeated backoffice.v1.ChallengeMethodEnum.ChallengeMethod methods = 2;
    */
