@@ -50,6 +50,13 @@ TOTP_ISSUER = "Bank Back Office"
 THRESHOLD_DEFAULT = Decimal("5000.00")
 ACCOUNT_TYPES = ("CHECKING", "SAVINGS", "BUSINESS")
 
+# A person opens at most this many challenges in an hour, and none once
+# their challenges of the hour took this many wrong codes: guessing (an
+# app's code, or a one-time code) cannot go on across many challenges.
+OPENED_PER_HOUR_MAX = 20
+WRONG_CODES_PER_HOUR_MAX = 15
+RECENT_WINDOW = timedelta(hours=1)
+
 _CODE_RE = re.compile(r"[0-9]{6}")
 
 
@@ -200,4 +207,22 @@ def new_totp_secret() -> str:
 def otpauth_uri(secret: str, account_name: str) -> str:
     return pyotp.TOTP(secret, digits=CODE_DIGITS, interval=TOTP_STEP_SECONDS).provisioning_uri(
         name=account_name, issuer_name=TOTP_ISSUER
+    )
+
+
+def check_opening(opened: int, wrong_codes: int, oldest: datetime | None, now: datetime) -> None:
+    """RATE_LIMITED (429, Retry-After: when the oldest challenge of the hour
+    leaves it) once the person's last hour holds OPENED_PER_HOUR_MAX
+    challenges or WRONG_CODES_PER_HOUR_MAX wrong codes."""
+    if opened < OPENED_PER_HOUR_MAX and wrong_codes < WRONG_CODES_PER_HOUR_MAX:
+        return
+    wait = RECENT_WINDOW if oldest is None else oldest + RECENT_WINDOW - now
+    seconds = max(1, int(wait.total_seconds()) + 1)
+    raise errors.RateLimited(
+        "Too many verification challenges in the last hour: try again later",
+        metadata={
+            "retry_after_seconds": str(seconds),
+            "challenges_per_hour_max": str(OPENED_PER_HOUR_MAX),
+            "wrong_codes_per_hour_max": str(WRONG_CODES_PER_HOUR_MAX),
+        },
     )

@@ -187,11 +187,17 @@ def open_challenge(
     """A PENDING challenge keeping `request`, its one-time code sent to the
     person's email (and phone) on file as `render(channel, code, minutes)`.
     `app_answers` False: the authenticator app is not offered (a change of
-    the person's own security settings is confirmed on the contacts on file)."""
+    the person's own security settings is confirmed on the contacts on file).
+    RATE_LIMITED once the person's last hour holds too many challenges or
+    wrong codes (rules.check_opening; a burst of concurrent calls may pass
+    it by a few)."""
     user_id = str(principal.user_id)
     account_id, minor, currency = money
 
     def work() -> rows.Challenge:
+        now = clock.now()
+        recent = rows.recent(user_id, now - rules.RECENT_WINDOW)
+        rules.check_opening(recent.opened, recent.wrong_codes, recent.oldest, now)
         contacts = recipients.contacts(sealer, user_id)
         methods = rules.methods_for(
             app_answers and rows.has_confirmed_totp(user_id), bool(contacts and contacts.phone)
@@ -210,7 +216,7 @@ def open_challenge(
                 currency=currency,
                 methods=methods,
             ),
-            clock.now(),
+            now,
         )
         code = rules.new_code()
         rows.set_code_hash(challenge_id, rules.code_hash(code_key, challenge_id, code))

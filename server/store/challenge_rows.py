@@ -136,6 +136,34 @@ def insert(challenge_id: str, spec: NewChallenge, now: datetime) -> Challenge:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Recent:
+    """A person's challenges made since some instant: how many, their wrong
+    codes, and when the oldest was made (None: none)."""
+
+    opened: int
+    wrong_codes: int
+    oldest: datetime | None
+
+
+def recent(user_id: str, since: datetime) -> Recent:
+    """Read through the (user_id, created_at) index."""
+    row = (
+        ChallengeRow.select(
+            peewee.fn.COUNT(ChallengeRow.id),
+            peewee.fn.COALESCE(peewee.fn.SUM(ChallengeRow.attempts), 0),
+            peewee.fn.MIN(ChallengeRow.created_at),
+        )
+        .where((ChallengeRow.user_id == user_id) & (ChallengeRow.created_at >= since))
+        .tuples()
+        .first()
+    )
+    opened, wrong, oldest = row if row is not None else (0, 0, None)
+    if isinstance(oldest, str):  # SQLite hands an aggregate back as text
+        oldest = datetime.fromisoformat(oldest)
+    return Recent(int(opened or 0), int(wrong or 0), oldest)
+
+
 def set_code_hash(challenge_id: str, code_hash: str) -> None:
     ChallengeRow.update(code_hash=code_hash).where(ChallengeRow.id == challenge_id).execute()
 

@@ -394,3 +394,36 @@ def test_a_payment_code_names_the_payee(rest: Rest, alice: Person) -> None:
     )
     bodies = [item["body"] for item in data["notifications"] if item.get("relatedId") == challenge]
     assert bodies and all(f"USD 5,000.00 to {name}" in body for body in bodies), bodies
+
+
+# -- Guessing across many challenges ----------------------------------------------------------
+def test_wrong_codes_across_challenges_stop_new_challenges_for_the_hour(
+    stack: Stack, rest: Rest, alice: Person
+) -> None:
+    """15 wrong codes within an hour (3 challenges used up): the next
+    challenge is refused 429 RATE_LIMITED with Retry-After, and nothing moves."""
+    source = funded_account(rest, alice.user_id)
+    for _ in range(3):
+        challenge = _challenge(alice, source)
+        code = emailed_code(alice, challenge)
+        for offset in range(1, 6):
+            verify(alice, challenge, _wrong(code, offset))
+        envelope.error(verify(alice, challenge, code), 409, "CHALLENGE_FAILED")
+    refused = transfer(alice.rest, source, BOB_CHECKING, 5000)
+    envelope.error(refused, 429, "RATE_LIMITED")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3601
+    enrol = alice.rest.post(f"/v1/users/{alice.user_id}/totp", json={})
+    envelope.error(enrol, 429, "RATE_LIMITED")
+    # Below the threshold nothing needs a challenge: it runs.
+    envelope.success(transfer(alice.rest, source, BOB_CHECKING, 10), 201)
+    assert balance(rest, source) == 19_990
+    rows = query(stack, "SELECT COUNT(*) FROM challenges WHERE user_id = %s", (alice.user_id,))
+    assert rows == [(3,)]
+
+
+def test_at_most_twenty_challenges_an_hour(stack: Stack, rest: Rest, alice: Person) -> None:
+    source = funded_account(rest, alice.user_id)
+    for _ in range(20):
+        _challenge(alice, source)
+    envelope.error(transfer(alice.rest, source, BOB_CHECKING, 5000), 429, "RATE_LIMITED")
+    assert balance(rest, source) == 20_000

@@ -40,6 +40,13 @@ class ChallengeServiceStub:
     CHALLENGE_EXPIRED (409) after its 5 minutes, VALIDATION_ERROR (422) for a
     missing or malformed code (6 digits) or a method the challenge does not
     offer, CONFLICT (409) for an enrolment in the wrong state.
+
+    Opening challenges is limited per person: at most 20 an hour, and none
+    once the challenges of the last hour took 15 wrong codes (guessing an
+    app's code across many challenges). The call that would open one (a
+    movement, EnrollTotp, UpdateUser) then answers 429 RATE_LIMITED
+    (RESOURCE_EXHAUSTED) with Retry-After: when the hour's oldest challenge
+    leaves the window.
     """
 
     def __init__(self, channel):
@@ -80,6 +87,13 @@ class ChallengeServiceServicer:
     CHALLENGE_EXPIRED (409) after its 5 minutes, VALIDATION_ERROR (422) for a
     missing or malformed code (6 digits) or a method the challenge does not
     offer, CONFLICT (409) for an enrolment in the wrong state.
+
+    Opening challenges is limited per person: at most 20 an hour, and none
+    once the challenges of the last hour took 15 wrong codes (guessing an
+    app's code across many challenges). The call that would open one (a
+    movement, EnrollTotp, UpdateUser) then answers 429 RATE_LIMITED
+    (RESOURCE_EXHAUSTED) with Retry-After: when the hour's oldest challenge
+    leaves the window.
     """
 
     def VerifyChallenge(self, request, context):
@@ -180,6 +194,13 @@ class ChallengeService:
     CHALLENGE_EXPIRED (409) after its 5 minutes, VALIDATION_ERROR (422) for a
     missing or malformed code (6 digits) or a method the challenge does not
     offer, CONFLICT (409) for an enrolment in the wrong state.
+
+    Opening challenges is limited per person: at most 20 an hour, and none
+    once the challenges of the last hour took 15 wrong codes (guessing an
+    app's code across many challenges). The call that would open one (a
+    movement, EnrollTotp, UpdateUser) then answers 429 RATE_LIMITED
+    (RESOURCE_EXHAUSTED) with Retry-After: when the hour's oldest challenge
+    leaves the window.
     """
 
     @staticmethod

@@ -218,6 +218,13 @@ export const ConfirmTotpResponseSchema: GenMessage<ConfirmTotpResponse> = /*@__P
  * missing or malformed code (6 digits) or a method the challenge does not
  * offer, CONFLICT (409) for an enrolment in the wrong state.
  *
+ * Opening challenges is limited per person: at most 20 an hour, and none
+ * once the challenges of the last hour took 15 wrong codes (guessing an
+ * app's code across many challenges). The call that would open one (a
+ * movement, EnrollTotp, UpdateUser) then answers 429 RATE_LIMITED
+ * (RESOURCE_EXHAUSTED) with Retry-After: when the hour's oldest challenge
+ * leaves the window.
+ *
  * @generated from service backoffice.v1.ChallengeService
  */
 export const ChallengeService: GenService<{
