@@ -13,6 +13,9 @@ from typing import Any
 import grpc
 import pytest
 
+from backoffice.v1 import challenge_service_pb2 as cpb
+from backoffice.v1 import user_service_pb2 as upb
+from backoffice.v1 import user_service_pb2_grpc as upb_grpc
 from server.run import Stack
 from tests.common import envelope
 from tests.common.challenges import (
@@ -427,3 +430,16 @@ def test_at_most_twenty_challenges_an_hour(stack: Stack, rest: Rest, alice: Pers
         _challenge(alice, source)
     envelope.error(transfer(alice.rest, source, BOB_CHECKING, 5000), 429, "RATE_LIMITED")
     assert balance(rest, source) == 20_000
+
+
+def test_enrolment_and_a_contact_change_wait_for_a_challenge_over_grpc(alice: Person) -> None:
+    enrol = alice.challenges.EnrollTotp(cpb.EnrollTotpRequest(user_id=alice.user_id), timeout=30)
+    assert enrol.HasField("challenge") and not enrol.HasField("enrollment")
+    users = upb_grpc.UserServiceStub(alice.channel)
+    change = users.UpdateUser(upb.UpdateUserRequest(user_id="me", phone="+15555550177"), timeout=30)
+    assert change.HasField("challenge") and not change.HasField("user")
+    code = emailed_code(alice, change.challenge.id)
+    answer = alice.challenges.VerifyChallenge(
+        cpb.VerifyChallengeRequest(challenge_id=change.challenge.id, code=code), timeout=30
+    )
+    assert answer.user.id == alice.user_id
