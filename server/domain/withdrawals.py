@@ -51,6 +51,16 @@ def may_use(principal: Principal, method: str) -> bool:
     return principal.role != CUSTOMER or method in CUSTOMER_WITHDRAWAL_METHODS
 
 
+def check_customer_pin(principal: Principal, method: str, pin: str) -> None:
+    """A customer's own card withdrawal proves both factors: the card and its
+    PIN, DEBIT_CARD included (staff and the bank's services key in a card
+    they hold)."""
+    if principal.role == CUSTOMER and method == "DEBIT_CARD" and not pin:
+        raise errors.ValidationFailed(
+            "pin is required for a customer's DEBIT_CARD withdrawal", field="pin"
+        )
+
+
 def method_refused(principal: Principal, method: str) -> errors.BankError:
     """FORBIDDEN (403): BRANCH and CHECK are not a customer's to make."""
     return errors.Forbidden(

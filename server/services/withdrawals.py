@@ -43,6 +43,14 @@ class WithdrawalInput:
     description: str = ""
 
 
+def _account(account_id: str, request: WithdrawalInput, context: RequestContext) -> Account:
+    """The account withdrawn from, then (another's or an unknown one stays
+    NOT_FOUND) a customer's DEBIT_CARD must carry the PIN."""
+    account = steps.customer_account(account_id, context.principal, "accountId")
+    withdrawals.check_customer_pin(context.principal, request.method, request.pin)
+    return account
+
+
 def withdrawal(request: WithdrawalInput, context: RequestContext, settings: Settings) -> Movement:
     """Debits the account (and the ATM fee, when one is owed) to a clearing account."""
     account_id = movements.required_id(request.account_id, "accountId")
@@ -61,7 +69,7 @@ def withdrawal(request: WithdrawalInput, context: RequestContext, settings: Sett
         if moved is not None:
             return moved
         function = False
-    account = steps.customer_account(account_id, context.principal, "accountId")
+    account = _account(account_id, request, context)
     currency = movements.currency_of(request.currency, account.currency)
     amount_minor = parse_amount(request.amount, currency)
     context.principal.require_write()

@@ -195,20 +195,26 @@ class JsonWebKeySet(_message.Message):
     def __init__(self, keys: _Optional[_Iterable[_Union[JsonWebKey, _Mapping]]] = ...) -> None: ...
 
 class JsonWebKey(_message.Message):
-    __slots__ = ("kty", "use", "kid", "alg", "n", "e")
+    __slots__ = ("kty", "use", "kid", "alg", "n", "e", "crv", "x", "y")
     KTY_FIELD_NUMBER: _ClassVar[int]
     USE_FIELD_NUMBER: _ClassVar[int]
     KID_FIELD_NUMBER: _ClassVar[int]
     ALG_FIELD_NUMBER: _ClassVar[int]
     N_FIELD_NUMBER: _ClassVar[int]
     E_FIELD_NUMBER: _ClassVar[int]
+    CRV_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
     kty: str
     use: str
     kid: str
     alg: str
     n: str
     e: str
-    def __init__(self, kty: _Optional[str] = ..., use: _Optional[str] = ..., kid: _Optional[str] = ..., alg: _Optional[str] = ..., n: _Optional[str] = ..., e: _Optional[str] = ...) -> None: ...
+    crv: str
+    x: str
+    y: str
+    def __init__(self, kty: _Optional[str] = ..., use: _Optional[str] = ..., kid: _Optional[str] = ..., alg: _Optional[str] = ..., n: _Optional[str] = ..., e: _Optional[str] = ..., crv: _Optional[str] = ..., x: _Optional[str] = ..., y: _Optional[str] = ...) -> None: ...
 
 class ClientTypeEnum(_message.Message):
     __slots__ = ()

@@ -357,8 +357,8 @@ export type CreateTransactionRequest = Message<"backoffice.v1.CreateTransactionR
   locationCountry: string;
 
   /**
-   * Optional. WITHDRAWAL only (required for ATM): encrypted PIN; never
-   * stored, logged or returned.
+   * Optional. WITHDRAWAL only (required for ATM, and for a customer's
+   * DEBIT_CARD): encrypted PIN; never stored, logged or returned.
    *
    * @generated from field: string pin = 17;
    */
@@ -1029,7 +1029,8 @@ export type CreateWithdrawalRequest = Message<"backoffice.v1.CreateWithdrawalReq
   locationCountry: string;
 
   /**
-   * Optional. Required for ATM, optional for DEBIT_CARD (PIN debit). The PIN
+   * Optional. Required for ATM, and for DEBIT_CARD when a customer's token
+   * withdraws (card and PIN; staff keying in a card they hold send none). The PIN
    * as sent by the terminal, encrypted (the seed's `encrypted_pin_hash`); the
    * server verifies it against the card and never stores, logs or returns
    * it. A wrong PIN is VALIDATION_ERROR on field `pin`. At most 64 characters.
