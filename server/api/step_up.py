@@ -117,6 +117,23 @@ def _destination(request: Any) -> challenges.Destination:
     return challenges.Destination()
 
 
+def hold_movement(
+    settings: Settings, method: str, request: Any, context: grpc.ServicerContext
+) -> Hold | None:
+    """`hold` of a request that names its debited account, amount and currency
+    in `from_account_id`, `amount` and `currency` (transfers, bill payments,
+    external transfers, recurring schedules)."""
+    return hold(
+        settings,
+        method,
+        request,
+        context,
+        from_account_id=request.from_account_id,
+        amount=request.amount,
+        currency=request.currency,
+    )
+
+
 def challenge_message(made: challenge_rows.Challenge) -> cpb.Challenge:
     return cpb.Challenge(
         id=made.id,

@@ -35,15 +35,7 @@ class ExternalTransferMethods(MovementMethods):
     def CreateExternalTransfer(
         self, request: pb.CreateExternalTransferRequest, context: grpc.ServicerContext
     ) -> pb.CreateExternalTransferResponse:
-        pending = step_up.hold(
-            self._settings,
-            CREATE_EXTERNAL_TRANSFER,
-            request,
-            context,
-            from_account_id=request.from_account_id,
-            amount=request.amount,
-            currency=request.currency,
-        )
+        pending = step_up.hold_movement(self._settings, CREATE_EXTERNAL_TRANSFER, request, context)
         if pending is not None:
             return pb.CreateExternalTransferResponse(challenge=pending.challenge())
         transaction, message = self._send_external(request, self._context(context))

@@ -35,15 +35,7 @@ class PaymentMethods(MovementMethods):
     def CreatePayment(
         self, request: pb.CreatePaymentRequest, context: grpc.ServicerContext
     ) -> pb.CreatePaymentResponse:
-        pending = step_up.hold(
-            self._settings,
-            CREATE_PAYMENT,
-            request,
-            context,
-            from_account_id=request.from_account_id,
-            amount=request.amount,
-            currency=request.currency,
-        )
+        pending = step_up.hold_movement(self._settings, CREATE_PAYMENT, request, context)
         if pending is not None:
             return pb.CreatePaymentResponse(challenge=pending.challenge())
         message, transaction = self._pay(request, self._context(context))

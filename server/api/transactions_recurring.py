@@ -40,15 +40,7 @@ class RecurringMethods(MovementMethods):
     def CreateRecurringTransaction(
         self, request: pb.CreateRecurringTransactionRequest, context: grpc.ServicerContext
     ) -> pb.CreateRecurringTransactionResponse:
-        pending = step_up.hold(
-            self._settings,
-            CREATE_RECURRING,
-            request,
-            context,
-            from_account_id=request.from_account_id,
-            amount=request.amount,
-            currency=request.currency,
-        )
+        pending = step_up.hold_movement(self._settings, CREATE_RECURRING, request, context)
         if pending is not None:
             return pb.CreateRecurringTransactionResponse(challenge=pending.challenge())
         made = self._create_recurring(request, self._context(context))

@@ -34,15 +34,7 @@ class TransferMethods(MovementMethods):
         transfer, movement_context = transfer_input(request), self._context(context)
         key = idempotency.key_from(context)
 
-        pending = step_up.hold(
-            self._settings,
-            CREATE_TRANSFER,
-            request,
-            context,
-            from_account_id=request.from_account_id,
-            amount=request.amount,
-            currency=request.currency,
-        )
+        pending = step_up.hold_movement(self._settings, CREATE_TRANSFER, request, context)
         if pending is not None:
 
             def challenge() -> pb.CreateTransferResponse:

@@ -10,6 +10,7 @@ Envoy turns that into the REST error envelope. Anything that is not a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 ERROR_DOMAIN = "backoffice.bank"
@@ -205,3 +206,31 @@ class Unavailable(BankError):
 
 class InternalError(BankError):
     """A bug. The message given to clients never carries internals."""
+
+
+def dumps(error: BankError) -> str:
+    """The refusal as JSON, to be answered again later (idempotency keys,
+    challenges): `loads` gives back an error with the same code, status and text."""
+    return json.dumps(
+        {
+            "reason": error.reason,
+            "grpc_status": error.grpc_status,
+            "http_status": error.http_status,
+            "message": error.message,
+            "field": error.field,
+            "details": error.details,
+            "metadata": error.metadata,
+        }
+    )
+
+
+def loads(text: str) -> BankError:
+    """The refusal `dumps` wrote."""
+    data = json.loads(text)
+    error = BankError(
+        data["message"], field=data["field"], details=data["details"], metadata=data["metadata"]
+    )
+    error.reason = data["reason"]
+    error.grpc_status = data["grpc_status"]
+    error.http_status = data["http_status"]
+    return error

@@ -108,24 +108,8 @@ def hold_transfer(
         **checked.columns,
     )
     _reserve(source, amount_minor)
-    movement_rows.write_entries(
-        *(
-            movement_rows.entry(
-                row,
-                account,
-                direction=direction,
-                amount_minor=amount_minor,
-                fee_minor=0,
-                balance_after=None,
-                limit_class=limits.CLASS_NONE,
-                counterparty=holders[other.id],
-                now=now,
-            )
-            for account, other, direction in (
-                (source, destination, "DEBIT"),
-                (destination, source, "CREDIT"),
-            )
-        )
+    movement_rows.write_unposted_pair(
+        row, source, destination, amount_minor=amount_minor, holders=holders, now=now
     )
     raise_alert(row, from_id, outcome, now)
     outbox.emit("transaction.created", row.id, event_data(row, from_id), now)

@@ -262,24 +262,8 @@ def schedule(
         scheduled_for=scheduling.execution_time(fields.day),
         **fields.columns,
     )
-    movement_rows.write_entries(
-        *(
-            movement_rows.entry(
-                row,
-                account,
-                direction=direction,
-                amount_minor=amount_minor,
-                fee_minor=0,
-                balance_after=None,
-                limit_class=limits.CLASS_NONE,
-                counterparty=holders[other.id],
-                now=now,
-            )
-            for account, other, direction in (
-                (source, destination, "DEBIT"),
-                (destination, source, "CREDIT"),
-            )
-        )
+    movement_rows.write_unposted_pair(
+        row, source, destination, amount_minor=amount_minor, holders=holders, now=now
     )
     outbox.emit("transaction.created", row.id, movement_rows.event_data(row, source.id), now)
     return Posted(row, details, {source.id: source, destination.id: destination}, holders=holders)

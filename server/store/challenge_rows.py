@@ -15,7 +15,6 @@ used step conditionally, so one app code never answers twice.
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -195,7 +194,7 @@ def outcome(challenge_id: str) -> Outcome | None:
         http_status=row.http_status,
         message=row.message or "",
         response=base64.b64decode(row.response) if row.response is not None else None,
-        error=_load_error(row.error) if row.error else None,
+        error=errors.loads(row.error) if row.error else None,
     )
 
 
@@ -242,33 +241,8 @@ def record_answer(challenge_id: str, http_status: int, message: str, response: b
 
 def record_refusal(challenge_id: str, error: errors.BankError) -> None:
     ChallengeRow.update(
-        http_status=error.http_status, message=error.message, error=_dump_error(error)
+        http_status=error.http_status, message=error.message, error=errors.dumps(error)
     ).where(ChallengeRow.id == challenge_id).execute()
-
-
-def _dump_error(error: errors.BankError) -> str:
-    return json.dumps(
-        {
-            "reason": error.reason,
-            "grpc_status": error.grpc_status,
-            "http_status": error.http_status,
-            "message": error.message,
-            "field": error.field,
-            "details": error.details,
-            "metadata": error.metadata,
-        }
-    )
-
-
-def _load_error(text: str) -> errors.BankError:
-    data = json.loads(text)
-    error = errors.BankError(
-        data["message"], field=data["field"], details=data["details"], metadata=data["metadata"]
-    )
-    error.reason = data["reason"]
-    error.grpc_status = data["grpc_status"]
-    error.http_status = data["http_status"]
-    return error
 
 
 # -- TOTP ---------------------------------------------------------------------------------

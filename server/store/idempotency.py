@@ -15,7 +15,6 @@ retry again instead would move the money twice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,7 +75,7 @@ def lookup(owner: Owner, key: str, now: datetime) -> Outcome | None:
         response=bytes(response) if response is not None else None,
         http_status=http_status,
         message=message,
-        error=_load_error(error) if error else None,
+        error=errors.loads(error) if error else None,
     )
 
 
@@ -196,7 +195,7 @@ def fail(owner: Owner, key: str, error: errors.BankError) -> None:
     sql.defer(
         'UPDATE "idempotency_keys" SET "http_status" = ?, "error" = ?'
         ' WHERE "client_id" = ? AND "key" = ? AND "user_id" = ?',
-        (error.http_status, _dump_error(error), owner.client_id, key, owner.user_id),
+        (error.http_status, errors.dumps(error), owner.client_id, key, owner.user_id),
     )
 
 
@@ -232,28 +231,3 @@ def prune_expired(now: datetime, batch: int = PRUNE_BATCH) -> int:
         total += removed
         if removed < batch:
             return total
-
-
-def _dump_error(error: errors.BankError) -> str:
-    return json.dumps(
-        {
-            "reason": error.reason,
-            "grpc_status": error.grpc_status,
-            "http_status": error.http_status,
-            "message": error.message,
-            "field": error.field,
-            "details": error.details,
-            "metadata": error.metadata,
-        }
-    )
-
-
-def _load_error(text: str) -> errors.BankError:
-    data = json.loads(text)
-    error = errors.BankError(
-        data["message"], field=data["field"], details=data["details"], metadata=data["metadata"]
-    )
-    error.reason = data["reason"]
-    error.grpc_status = data["grpc_status"]
-    error.http_status = data["http_status"]
-    return error

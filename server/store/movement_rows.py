@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from server.domain import limits
 from server.domain.movement_events import transaction_data
 from server.store import limit_usage, sql
 from server.store.models import Account, AccountEntry, LedgerTransaction
@@ -65,6 +66,38 @@ def write_entries(*records: dict[str, object]) -> None:
     """History rows, and the limit usage of the debits among them."""
     sql.insert(AccountEntry, records, deferred=True)
     limit_usage.count_entries(records)
+
+
+def write_unposted_pair(
+    row: LedgerTransaction,
+    source: Account,
+    destination: Account,
+    *,
+    amount_minor: int,
+    holders: dict[str, str],
+    now: datetime,
+) -> None:
+    """History rows of a transfer not posted yet (scheduled, or held for
+    review): a DEBIT and a CREDIT without a balance after, counting no limit."""
+    write_entries(
+        *(
+            entry(
+                row,
+                account,
+                direction=direction,
+                amount_minor=amount_minor,
+                fee_minor=0,
+                balance_after=None,
+                limit_class=limits.CLASS_NONE,
+                counterparty=holders[other.id],
+                now=now,
+            )
+            for account, other, direction in (
+                (source, destination, "DEBIT"),
+                (destination, source, "CREDIT"),
+            )
+        )
+    )
 
 
 def holder(account: Account, owner_name: str | None) -> str:

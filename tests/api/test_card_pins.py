@@ -7,14 +7,11 @@ uses a card of its own (the sandbox cards serve other tests).
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import grpc
 import pytest
-from argon2 import PasswordHasher
 
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
@@ -22,31 +19,17 @@ from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
 from server.domain.movements import card_number_hash
 from server.run import Stack
 from tests.common import envelope, users
+from tests.common.cards import WRONG_PINS, new_card
 from tests.common.money import balance, open_account
 from tests.conftest import Rest
 
-WRONG_PINS = ("0000", "0001", "0002", "0003")
 ATM = tpb.WithdrawalMethodEnum.ATM
 
 
 def _own_card(rest: Rest, stack: Stack) -> tuple[str, str, str]:
     """A funded account with a card of its own: (account id, card number, PIN)."""
     account = open_account(rest, funded=100)
-    number = "4" + "".join(str(secrets.randbelow(10)) for _ in range(15))
-    pin = str(1000 + secrets.randbelow(9000))  # never one of WRONG_PINS
-    users.db_execute(
-        stack,
-        "INSERT INTO cards (id, account_id, number_hash, last4, pin_hash, failed_pin_attempts,"
-        " status, created_at) VALUES (%s, %s, %s, %s, %s, 0, 'ACTIVE', %s)",
-        (
-            f"card_{uuid.uuid4().hex[:16]}",
-            account,
-            card_number_hash(number),
-            number[-4:],
-            PasswordHasher().hash(pin),
-            datetime.now(UTC).replace(tzinfo=None),
-        ),
-    )
+    number, pin = new_card(stack, account)
     return account, number, pin
 
 

@@ -5,21 +5,17 @@ both databases."""
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import grpc
 import pytest
-from argon2 import PasswordHasher
 
 from backoffice.v1 import transaction_pb2 as tpb
 from backoffice.v1 import transaction_service_pb2 as pb
 from backoffice.v1 import transaction_service_pb2_grpc as pb_grpc
-from server.domain.movements import card_number_hash
 from server.run import Stack
-from tests.common import envelope, users
+from tests.common import envelope
+from tests.common.cards import new_card
 from tests.common.money import balance, open_account
 from tests.common.principals import CUSTOMER_SCOPES, Caller, create_user, user_caller
 from tests.conftest import Rest
@@ -33,25 +29,6 @@ def customer(stack: Stack, raw_channel: grpc.Channel, rest: Rest) -> Iterator[Ca
         yield who
     finally:
         who.close()
-
-
-def _card(stack: Stack, account: str) -> tuple[str, str]:
-    number = "4" + "".join(str(secrets.randbelow(10)) for _ in range(15))
-    pin = str(1000 + secrets.randbelow(9000))
-    users.db_execute(
-        stack,
-        "INSERT INTO cards (id, account_id, number_hash, last4, pin_hash, failed_pin_attempts,"
-        " status, created_at) VALUES (%s, %s, %s, %s, %s, 0, 'ACTIVE', %s)",
-        (
-            f"card_{uuid.uuid4().hex[:16]}",
-            account,
-            card_number_hash(number),
-            number[-4:],
-            PasswordHasher().hash(pin),
-            datetime.now(UTC).replace(tzinfo=None),
-        ),
-    )
-    return number, pin
 
 
 def _body(account: str, number: str, pin: str = "") -> dict[str, object]:
@@ -70,7 +47,7 @@ def test_a_customers_debit_card_withdrawal_needs_the_pin(
     stack: Stack, rest: Rest, customer: Caller
 ) -> None:
     account = open_account(rest, owner=customer.user_id, funded=100)
-    number, pin = _card(stack, account)
+    number, pin = new_card(stack, account)
     refused = customer.rest.post("/v1/transactions/withdrawal", json=_body(account, number))
     envelope.error(refused, 422, "VALIDATION_ERROR", "pin")
     assert balance(rest, account) == 100
@@ -97,7 +74,7 @@ def test_anothers_account_stays_not_found_without_the_pin(
     stack: Stack, rest: Rest, customer: Caller
 ) -> None:
     theirs = open_account(rest, funded=100)  # another customer's (the sandbox's Alice)
-    number, _ = _card(stack, theirs)
+    number, _ = new_card(stack, theirs)
     refused = customer.rest.post("/v1/transactions/withdrawal", json=_body(theirs, number))
     envelope.error(refused, 404, "TXN002")
     assert balance(rest, theirs) == 100
