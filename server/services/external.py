@@ -28,7 +28,15 @@ from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.services import risk_reviews, screening, steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import clock, external_rows, ledger, movement_rows, outbox, risk_rows, tx
+from server.store import (
+    clock,
+    external_rows,
+    ledger,
+    movement_rows,
+    outbox,
+    risk_facts,
+    tx,
+)
 from server.store.external_rows import ExternalFacts
 from server.store.models import Account
 
@@ -202,7 +210,7 @@ def _screened(
             account_id=from_id,
             amount_minor=amount_minor,
             currency=currency,
-            paid_before=lambda: risk_rows.paid_beneficiary_before(
+            paid_before=lambda: risk_facts.paid_beneficiary_before(
                 from_id, beneficiary.name, beneficiary.account_number[-4:], beneficiary.bank_country
             ),
         ),

@@ -38,7 +38,15 @@ from server.domain.transaction_states import PAYMENT, PROCESSING
 from server.services import risk_reviews, screening, steps
 from server.services.context import Movement, Posted, RequestContext
 from server.services.risk_reviews import PENDING_REVIEW
-from server.store import clock, ledger, movement_rows, outbox, payment_rows, risk_rows, tx
+from server.store import (
+    clock,
+    ledger,
+    movement_rows,
+    outbox,
+    payment_rows,
+    risk_facts,
+    tx,
+)
 from server.store import payees as payee_store
 from server.store.bootstrap import internal_account_id
 from server.store.models import Account, LedgerTransaction
@@ -165,7 +173,7 @@ def _screened(
             account_id=from_id,
             amount_minor=amount_minor,
             currency=currency,
-            paid_before=lambda: risk_rows.paid_payee_before(from_id, payee_id),
+            paid_before=lambda: risk_facts.paid_payee_before(from_id, payee_id),
         ),
         context,
     )

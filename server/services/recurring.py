@@ -29,7 +29,7 @@ from server.domain.money import parse_amount
 from server.domain.principal import Principal
 from server.services import recurring_execution, screening, steps
 from server.services.context import RequestContext
-from server.store import clock, risk_rows, tx
+from server.store import clock, risk_facts, tx
 from server.store import payees as payee_store
 from server.store import recurring_rows as store
 from server.store.recurring_rows import RecurringPage, RecurringRecord
@@ -123,9 +123,9 @@ def create(
                 amount_minor=amount_minor,
                 currency=currency,
                 paid_before=lambda: (
-                    risk_rows.paid_account_before(source.id, str(to_id))
+                    risk_facts.paid_account_before(source.id, str(to_id))
                     if to_id
-                    else risk_rows.paid_payee_before(source.id, str(payee_id))
+                    else risk_facts.paid_payee_before(source.id, str(payee_id))
                 ),
                 can_hold=False,
             ),

@@ -40,7 +40,7 @@ from server.domain import errors, risk
 from server.domain.ids import new_id
 from server.domain.risk import Decision, Facts, Rule
 from server.services.context import RequestContext
-from server.store import clock, risk_rows, tx
+from server.store import clock, risk_facts, risk_rows, tx
 
 ALLOWED = Decision(risk.ALLOW)
 
@@ -146,7 +146,7 @@ def screen(item: Screened, context: RequestContext) -> Outcome:
         principal = context.principal
         if decision.action == risk.ALLOW:
             if context.device_id and principal.user_id:
-                risk_rows.remember_device(principal.user_id, context.device_id, now)
+                risk_facts.remember_device(principal.user_id, context.device_id, now)
             return decision
         risk_rows.record_decision(
             risk_rows.DecisionRecord(
@@ -176,11 +176,11 @@ def _facts(rules: list[Rule], item: Screened, context: RequestContext, now: date
     facts = Facts(amount_minor=item.amount_minor, currency=item.currency)
     applying = [rule for rule in rules if rule.applies_to(item.currency)]
     lengths = sorted({rule.bucket_seconds for rule in applying if rule.kind in risk.VELOCITY_KINDS})
-    facts.velocity.update(risk_rows.count_debit(item.account_id, lengths, item.amount_minor, now))
+    facts.velocity.update(risk_facts.count_debit(item.account_id, lengths, item.amount_minor, now))
     looking = [rule for rule in applying if risk.needs_lookup(rule, item.amount_minor)]
     sizes = [rule.history_size or 0 for rule in looking if rule.kind == risk.AMOUNT_VS_HISTORY]
     if sizes:
-        facts.largest_past_debits = risk_rows.largest_past_debits(item.account_id, max(sizes))
+        facts.largest_past_debits = risk_facts.largest_past_debits(item.account_id, max(sizes))
     if any(rule.kind == risk.NEW_PAYEE_AMOUNT for rule in looking):
         facts.new_payee = not item.paid_before()
     user_id = context.principal.user_id
@@ -188,5 +188,5 @@ def _facts(rules: list[Rule], item: Screened, context: RequestContext, now: date
         # A person who sends no device id is on a device never seen with them:
         # leaving the header out does not step around the rule.
         device_id = context.device_id
-        facts.new_device = not device_id or not risk_rows.device_known(user_id, device_id)
+        facts.new_device = not device_id or not risk_facts.device_known(user_id, device_id)
     return facts

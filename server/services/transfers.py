@@ -22,7 +22,7 @@ from server.domain.ids import new_id
 from server.domain.money import parse_amount
 from server.services import screening, steps
 from server.services.context import Movement, Posted, RequestContext
-from server.store import clock, ledger, movement_rows, outbox, risk_rows, tx
+from server.store import clock, ledger, movement_rows, outbox, risk_facts, tx
 from server.store import scheduled as scheduled_rows
 from server.store.models import Account, LedgerTransaction
 
@@ -138,7 +138,7 @@ def screen(request: TransferInput, context: RequestContext) -> screening.Outcome
             account_id=from_id,
             amount_minor=amount_minor,
             currency=currency,
-            paid_before=lambda: risk_rows.paid_account_before(from_id, to_id),
+            paid_before=lambda: risk_facts.paid_account_before(from_id, to_id),
             can_hold=is_immediate(request),
         ),
         context,
