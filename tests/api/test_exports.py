@@ -82,8 +82,9 @@ def world(stack: Stack, rest: Rest, raw_channel: grpc.Channel) -> Iterator[World
     _created(owner.rest.post("/v1/transactions/transfer", json={**back, "description": "Back"}))
     fee = {"type": "FEE", "accountId": checking, "amount": 3, "description": "Paper statement"}
     _created(rest.post("/v1/transactions", json=fee))
+    # Cash at a branch is paid out by a teller (staff), not the customer's token.
     withdrawal = {"accountId": checking, "amount": 40, "method": "BRANCH", "location": "Main St"}
-    _created(owner.rest.post("/api/transactions/withdrawal", json=withdrawal))
+    _created(rest.post("/api/transactions/withdrawal", json=withdrawal))
     try:
         yield World(owner, other, checking, savings, other_account, server_now(rest).date())
     finally:
