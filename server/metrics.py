@@ -118,18 +118,14 @@ def setup(path: Path) -> None:
 
 
 def forget_dead(path: Path) -> None:
-    """Removes what processes no longer running left in `path` (their live
-    gauges; their counters are kept: they still count toward the totals)."""
-    from prometheus_client import multiprocess  # noqa: PLC0415
-
-    pids: set[int] = set()
+    """Deletes what processes no longer running left in `path`, when `serve`
+    starts: the figures of a bank restarted begin again (Prometheus reads a
+    counter that went down as a reset), and the directory never grows with
+    restarts. Files of live processes (a webhook worker still running) stay."""
     for file in path.glob("*.db"):
         tail = file.stem.rsplit("_", 1)[-1]
-        if tail.isdigit():
-            pids.add(int(tail))
-    for pid in pids:
-        if not _alive(pid):
-            multiprocess.mark_process_dead(pid, str(path))  # type: ignore[no-untyped-call]
+        if tail.isdigit() and not _alive(int(tail)):
+            file.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

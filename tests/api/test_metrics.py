@@ -6,10 +6,14 @@ PostgreSQL pool. Several server processes: tests/api/test_supervisor.py."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -17,6 +21,7 @@ import requests
 
 from backoffice.v1 import account_service_pb2 as acct_pb
 from backoffice.v1 import account_service_pb2_grpc as acct_grpc
+from server import metrics
 from server.config import REPO_ROOT
 from server.run import Stack
 from tests.common import envelope
@@ -161,3 +166,16 @@ def test_the_grafana_dashboard_reads_only_metrics_the_server_records() -> None:
             for name in re.findall(r"\bbank_[a-z_]+", target["expr"]):
                 base = next((name[: -len(s)] for s in suffixes if name.endswith(s)), name)
                 assert base in recorded or name in recorded, (panel["title"], name)
+
+
+def test_serve_forgets_what_ended_processes_left(tmp_path: Path) -> None:
+    """`serve` starts by deleting the files of processes no longer running (a
+    restarted bank's figures begin again; the directory never grows with
+    restarts) and keeps those of live ones (a webhook worker still running)."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    (tmp_path / f"counter_{ended.pid}.db").write_bytes(b"x")
+    (tmp_path / f"histogram_{ended.pid}.db").write_bytes(b"x")
+    (tmp_path / f"counter_{os.getpid()}.db").write_bytes(b"x")
+    metrics.forget_dead(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"counter_{os.getpid()}.db"]
