@@ -34,14 +34,11 @@ server without a metrics directory pay nothing).
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 SAMPLE_SECONDS = 1.0
@@ -99,10 +96,6 @@ class _Metrics:
 
 _metrics: _Metrics | None = None
 _lock = threading.Lock()
-
-
-def directory(data_dir: Path, configured: str) -> Path:
-    return Path(configured) if configured else data_dir / "metrics"
 
 
 def setup(path: Path) -> None:
